@@ -1,0 +1,57 @@
+# Aqueduct: `make run` and `make test` work on a fresh machine with only Node/npm.
+# Bun is pinned; when `bun` is not on PATH it is installed with npm into .tools/.
+BUN_VERSION := 1.4.5
+SYSTEM_BUN := $(shell command -v bun 2>/dev/null)
+ifeq ($(SYSTEM_BUN),)
+BUN := $(CURDIR)/.tools/node_modules/.bin/bun
+else
+BUN := $(SYSTEM_BUN)
+endif
+export PATH := $(dir $(BUN)):$(PATH)
+
+# Extra entrypoints (Bun Workers) must be named at compile time or they fail at run time.
+WORKERS :=
+SOURCES := $(shell find src drizzle -type f 2>/dev/null) package.json bun.lock
+
+.PHONY: setup build run test check clean migration bench
+
+setup: node_modules/.installed
+
+$(CURDIR)/.tools/node_modules/.bin/bun:
+	@echo "installing bun $(BUN_VERSION) into .tools/ (bun is not on PATH)"
+	@mkdir -p .tools
+	@echo '{"name":"aqueduct-tools","private":true,"allowScripts":{"bun":true}}' > .tools/package.json
+	@npm install --prefix .tools --no-audit --no-fund --loglevel=error bun@$(BUN_VERSION)
+
+node_modules/.installed: package.json bun.lock | $(BUN)
+	$(BUN) install --frozen-lockfile
+	@touch $@
+
+build: dist/aqueduct
+
+dist/aqueduct: node_modules/.installed $(SOURCES)
+	@mkdir -p dist
+	$(BUN) build --compile --minify-syntax --minify-whitespace src/main.ts $(WORKERS) --outfile dist/aqueduct
+
+run: build
+	@echo
+	@echo "Starting aqueduct on http://localhost:8000 (data in ./data). On first start the admin key is written to"
+	@echo "./data/initial-admin-key:   curl -H \"Authorization: Bearer \$$(cat data/initial-admin-key)\" localhost:8000/v1/models"
+	@echo "More keys:                  dist/aqueduct token create --user you@example.com"
+	@echo "API docs:                   http://localhost:8000/swagger"
+	@echo
+	./dist/aqueduct serve $(ARGS)
+
+test: build
+	$(BUN) test $(TEST)
+
+check: node_modules/.installed
+	$(BUN) x tsc --noEmit -p tsconfig.json
+
+# make migration NAME=add_usage: generate SQL from src/db/schema.ts and embed it in the binary.
+migration: node_modules/.installed
+	$(BUN) x drizzle-kit generate --name $(NAME)
+	$(BUN) scripts/embed-migrations.ts
+
+clean:
+	rm -rf dist node_modules .tools

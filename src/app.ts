@@ -1,0 +1,51 @@
+/**
+ * buildApp(deps): the whole HTTP surface, mounted in one visible order. Tests call it in-process with
+ * `app.handle(request)`; `aqueduct serve` calls it and listens.
+ *
+ * Order matters: request id first (every response carries it), then CORS (answers preflights before
+ * routing), error mapping, body parsing, docs, and the routes (each API route bare and under /v1).
+ */
+import { Elysia } from 'elysia';
+import type { McpConfig } from './config/mcp-config';
+import type { RouterConfig } from './config/router-config';
+import type { Settings } from './config/settings';
+import type { KeyCache } from './domain/key-cache';
+import { jsonBodies } from './http/body';
+import { cors } from './http/cors';
+import { errors, methodLookup, type MethodLookup } from './http/errors';
+import { docs } from './http/openapi';
+import { requestId } from './http/request-id';
+import type { Logger } from './log';
+import { healthRoutes } from './routes/health';
+import { modelsRoutes } from './routes/models';
+import { VERSION } from './version';
+
+export interface AppDeps {
+  settings: Settings;
+  router: RouterConfig;
+  mcp: McpConfig;
+  keys: KeyCache;
+  log: Logger;
+  /** Unix ms; the `created` time of listed models. */
+  startedAt: number;
+}
+
+/** The API routes, mounted once bare and once under /v1. */
+const apiRoutes = (deps: AppDeps, prefix: '' | '/v1') => new Elysia({ prefix }).use(modelsRoutes(deps));
+
+export function buildApp(deps: AppDeps) {
+  let methodsFor: MethodLookup = () => [];
+  const app = new Elysia()
+    .use(requestId())
+    .use(cors(deps.settings.corsOrigins))
+    .use(errors(deps.log, (path) => methodsFor(path)))
+    .use(jsonBodies(deps.settings.maxBodySize))
+    .use(docs(VERSION))
+    .use(healthRoutes())
+    .use(apiRoutes(deps, ''))
+    .use(apiRoutes(deps, '/v1'));
+  methodsFor = methodLookup(app.routes);
+  return app;
+}
+
+export type App = ReturnType<typeof buildApp>;

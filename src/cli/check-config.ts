@@ -1,0 +1,26 @@
+import { loadConfig } from '../config/load';
+import { defineCommand } from './context';
+
+export const checkConfigCommand = defineCommand({
+  name: 'check-config',
+  usage: 'aqueduct check-config [settings]',
+  summary: 'Load all settings and config files and print every problem found',
+  description:
+    'Loads the settings, router_config.yaml and mcp.json exactly as "serve" would, prints every problem\n' +
+    '(unknown keys, duplicate aliases, unset os.environ/VAR, malformed URLs, unknown providers, …),\n' +
+    'and exits 1 when there is any.',
+  run(args, io) {
+    const { settings, router, mcp, problems } = loadConfig(args.flags, io.env);
+    if (problems.length > 0) {
+      io.err(`${problems.length} problem${problems.length === 1 ? '' : 's'} found:`);
+      for (const p of problems) io.err(`  - ${p}`);
+      return 1;
+    }
+    const deployments = [...router.models.values()].reduce((n, m) => n + m.deployments.length, 0);
+    io.out(
+      `ok: router config ${settings.routerConfig ?? '(none)'}: ${router.models.size} models, ${deployments} deployments, ` +
+        `${router.aliases.size} aliases; MCP config ${settings.mcpConfig ?? '(none)'}: ${mcp.servers.size} servers`,
+    );
+    return 0;
+  },
+});

@@ -1,0 +1,166 @@
+/**
+ * Every runtime setting in one table: flag, environment variable, default, help text.
+ * Precedence is flag > AQUEDUCT_* environment variable > default (DESIGN §4).
+ */
+import { existsSync } from 'node:fs';
+import { parseBytes, parseDurationMs } from './units';
+
+interface Spec<T> {
+  flag: string;
+  env: string;
+  description: string;
+  /** Shown in --help; `def` computes the effective default. */
+  defaultText: string;
+  def: () => T;
+  parse: (raw: string) => T;
+}
+
+const str = (raw: string) => raw;
+const optionalPath = (file: string) => () => (existsSync(file) ? file : undefined);
+
+function int(min: number, max: number) {
+  return (raw: string) => {
+    const n = Number(raw);
+    if (!Number.isInteger(n) || n < min || n > max) throw new Error(`expected an integer from ${min} to ${max}`);
+    return n;
+  };
+}
+
+function oneOf<T extends string>(...values: T[]) {
+  return (raw: string) => {
+    if (!(values as string[]).includes(raw)) throw new Error(`expected one of ${values.join(', ')}`);
+    return raw as T;
+  };
+}
+
+const list = (raw: string) =>
+  raw
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
+
+export const SETTINGS = {
+  host: {
+    flag: '--host',
+    env: 'AQUEDUCT_HOST',
+    description: 'Address to listen on',
+    defaultText: '0.0.0.0',
+    def: () => '0.0.0.0',
+    parse: str,
+  } satisfies Spec<string>,
+  port: {
+    flag: '--port',
+    env: 'AQUEDUCT_PORT',
+    description: 'TCP port to listen on (0 picks a free port)',
+    defaultText: '8000',
+    def: () => 8000,
+    parse: int(0, 65535),
+  } satisfies Spec<number>,
+  dataDir: {
+    flag: '--data-dir',
+    env: 'AQUEDUCT_DATA_DIR',
+    description: 'Directory for the SQLite database and stored files',
+    defaultText: './data',
+    def: () => './data',
+    parse: str,
+  } satisfies Spec<string>,
+  routerConfig: {
+    flag: '--router-config',
+    env: 'AQUEDUCT_ROUTER_CONFIG',
+    description: 'Path of router_config.yaml (LiteLLM model_list format)',
+    defaultText: 'router_config.yaml if present, else none',
+    def: optionalPath('router_config.yaml'),
+    parse: str,
+  } satisfies Spec<string | undefined>,
+  mcpConfig: {
+    flag: '--mcp-config',
+    env: 'AQUEDUCT_MCP_CONFIG',
+    description: 'Path of mcp.json (MCP servers)',
+    defaultText: 'mcp.json if present, else none',
+    def: optionalPath('mcp.json'),
+    parse: str,
+  } satisfies Spec<string | undefined>,
+  corsOrigins: {
+    flag: '--cors-origins',
+    env: 'AQUEDUCT_CORS_ORIGINS',
+    description: 'Comma-separated origins allowed to call the API from a browser ("*" for any, "" for none)',
+    defaultText: '*',
+    def: () => ['*'],
+    parse: list,
+  } satisfies Spec<string[]>,
+  maxBodySize: {
+    flag: '--max-body-size',
+    env: 'AQUEDUCT_MAX_BODY_SIZE',
+    description: 'Largest JSON request body accepted (e.g. 32MB); larger bodies get 413',
+    defaultText: '32MB',
+    def: () => 32 * 1024 * 1024,
+    parse: parseBytes,
+  } satisfies Spec<number>,
+  logLevel: {
+    flag: '--log-level',
+    env: 'AQUEDUCT_LOG_LEVEL',
+    description: 'Log verbosity: debug, info, warn or error',
+    defaultText: 'info',
+    def: () => 'info' as const,
+    parse: oneOf('debug', 'info', 'warn', 'error'),
+  } satisfies Spec<'debug' | 'info' | 'warn' | 'error'>,
+  keyRefreshInterval: {
+    flag: '--key-refresh-interval',
+    env: 'AQUEDUCT_KEY_REFRESH_INTERVAL',
+    description: 'How often the in-memory key cache looks for changes made by other processes (e.g. "token revoke")',
+    defaultText: '1s',
+    def: () => 1000,
+    parse: parseDurationMs,
+  } satisfies Spec<number>,
+} as const;
+
+export type SettingName = keyof typeof SETTINGS;
+export type Settings = { [K in SettingName]: ReturnType<(typeof SETTINGS)[K]['def']> };
+
+/** Flag names (without `--`) mapped to setting names, for the argument parser. */
+export const SETTING_BY_FLAG: Map<string, SettingName> = new Map(
+  (Object.keys(SETTINGS) as SettingName[]).map((name) => [SETTINGS[name].flag, name]),
+);
+
+export interface ResolvedSettings {
+  settings: Settings;
+  problems: string[];
+}
+
+/**
+ * Resolves every setting from flags, then the environment, then defaults. Invalid values are collected
+ * as problems (and the default is used) so that check-config can report them all at once.
+ */
+export function resolveSettings(
+  flags: ReadonlyMap<string, string>,
+  env: Record<string, string | undefined> = process.env,
+): ResolvedSettings {
+  const problems: string[] = [];
+  const out: Record<string, unknown> = {};
+  for (const name of Object.keys(SETTINGS) as SettingName[]) {
+    const spec = SETTINGS[name] as Spec<unknown>;
+    const fromFlag = flags.get(spec.flag);
+    const fromEnv = env[spec.env];
+    const [raw, source] = fromFlag !== undefined ? [fromFlag, spec.flag] : [fromEnv, spec.env];
+    if (raw === undefined) {
+      out[name] = spec.def();
+      continue;
+    }
+    try {
+      out[name] = spec.parse(raw);
+    } catch (err) {
+      problems.push(`${source}=${JSON.stringify(raw)}: ${(err as Error).message}`);
+      out[name] = spec.def();
+    }
+  }
+  return { settings: out as Settings, problems };
+}
+
+/** The settings section of --help. */
+export function settingsHelp(): string {
+  const rows = (Object.keys(SETTINGS) as SettingName[]).map((name) => {
+    const s = SETTINGS[name] as Spec<unknown>;
+    return `  ${`${s.flag} <value>`.padEnd(30)} ${s.description}\n  ${''.padEnd(30)} env ${s.env}, default ${s.defaultText}`;
+  });
+  return `Settings (flag, then environment variable, then default):\n${rows.join('\n')}`;
+}

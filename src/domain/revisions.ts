@@ -1,0 +1,17 @@
+/** Change counters (table `revisions`) that tell in-memory caches in any process to reload. */
+import type { Database } from 'bun:sqlite';
+
+export const KEYS_REVISION = 'keys';
+
+export function readRevision(sqlite: Database, name: string): number {
+  const row = sqlite.query<{ value: number }, [string]>('SELECT value FROM revisions WHERE name = ?').get(name);
+  return row?.value ?? 0;
+}
+
+/** Call inside the transaction that made the change. */
+export function bumpRevision(sqlite: Database, name: string): void {
+  sqlite.run(
+    'INSERT INTO revisions (name, value) VALUES (?, 1) ON CONFLICT (name) DO UPDATE SET value = value + 1',
+    [name],
+  );
+}

@@ -1,0 +1,67 @@
+/**
+ * Request bodies: JSON only (415 otherwise), at most `maxBytes` (413, refused from Content-Length before
+ * reading; a chunked body is cut off as soon as it passes the limit), and a clear 400 for bad JSON.
+ */
+import { Elysia } from 'elysia';
+import { ApiError, errorResponse } from './api-error';
+import { REQUEST_ID } from './request-id';
+
+const tooLarge = (maxBytes: number) =>
+  new ApiError(413, `Request body too large: the limit is ${maxBytes} bytes.`, { code: 'request_too_large' });
+
+const METHODS_WITH_BODY = new Set(['POST', 'PUT', 'PATCH']);
+
+/** Reads a body stream into text, failing as soon as it passes `maxBytes`. */
+async function readCapped(body: ReadableStream<Uint8Array>, maxBytes: number): Promise<string> {
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  const reader = body.getReader();
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.byteLength;
+    if (size > maxBytes) {
+      await reader.cancel();
+      throw tooLarge(maxBytes);
+    }
+    chunks.push(value);
+  }
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+export async function readJsonBody(request: Request, maxBytes: number): Promise<unknown> {
+  // With a Content-Length the onRequest check has already refused oversized bodies.
+  const text = request.headers.has('content-length') || !request.body ? await request.text() : await readCapped(request.body, maxBytes);
+  if (text.trim() === '') {
+    throw new ApiError(400, 'The request body is empty; expected a JSON object.', { code: 'invalid_json' });
+  }
+  try {
+    return JSON.parse(text);
+  } catch (err) {
+    throw new ApiError(400, `We could not parse the JSON body of your request: ${(err as Error).message}`, { code: 'invalid_json' });
+  }
+}
+
+export const isJson = (contentType: string) => {
+  const mime = contentType.split(';', 1)[0]!.trim().toLowerCase();
+  return mime === 'application/json' || mime.endsWith('+json');
+};
+
+export const jsonBodies = (maxBytes: number) =>
+  new Elysia()
+    .onRequest(({ request, set }) => {
+      if (!METHODS_WITH_BODY.has(request.method)) return;
+      const length = request.headers.get('content-length');
+      if (length !== null && Number(length) > maxBytes) {
+        return errorResponse(tooLarge(maxBytes), { [REQUEST_ID]: String(set.headers[REQUEST_ID]) });
+      }
+    })
+    .onParse({ as: 'global' }, ({ request, contentType }) => {
+      if (isJson(contentType)) return readJsonBody(request, maxBytes);
+      // A POST with no body at all (e.g. a cancel) needs no parser.
+      if (!contentType && request.headers.get('content-length') === '0') return {};
+      if (!contentType && !request.headers.has('content-length') && !request.headers.has('transfer-encoding')) return {};
+      throw new ApiError(415, `Unsupported Content-Type: ${contentType || '(none)'}. Send application/json.`, {
+        code: 'unsupported_media_type',
+      });
+    });

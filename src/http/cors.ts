@@ -1,0 +1,54 @@
+/**
+ * CORS for the API paths: browsers may call the API from the configured origins ("*" for any), and may
+ * read the request id, MCP session id and rate-limit headers. Preflights are answered here, before routing.
+ */
+import { Elysia } from 'elysia';
+import { REQUEST_ID } from './request-id';
+
+const API_PATH = /^\/(v1\/)?(models|chat\/|completions|embeddings|audio\/|images\/|files|batches|mcp-servers|admin\/)/;
+const EXPOSED = [
+  REQUEST_ID,
+  'mcp-session-id',
+  'mcp-protocol-version',
+  'retry-after',
+  'retry-after-ms',
+  'x-ratelimit-limit-requests',
+  'x-ratelimit-limit-tokens',
+  'x-ratelimit-remaining-requests',
+  'x-ratelimit-remaining-tokens',
+  'x-ratelimit-reset-requests',
+  'x-ratelimit-reset-tokens',
+  'www-authenticate',
+].join(', ');
+
+export function isApiPath(path: string): boolean {
+  return API_PATH.test(path);
+}
+
+export const cors = (origins: string[]) => {
+  const any = origins.includes('*');
+  const allowed = new Set(origins);
+  const allowOrigin = (origin: string | null) => (origin === null ? undefined : any ? '*' : allowed.has(origin) ? origin : undefined);
+
+  return new Elysia().onRequest(({ request, set }) => {
+    const origin = request.headers.get('origin');
+    if (origin === null) return;
+    if (!isApiPath(new URL(request.url).pathname)) return;
+    const acao = allowOrigin(origin);
+    if (acao === undefined) return;
+    const headers: Record<string, string> = { 'access-control-allow-origin': acao, vary: 'Origin' };
+    if (request.method === 'OPTIONS' && request.headers.has('access-control-request-method')) {
+      return new Response(null, {
+        status: 204,
+        headers: {
+          ...headers,
+          'access-control-allow-methods': 'GET, POST, DELETE, OPTIONS',
+          'access-control-allow-headers': request.headers.get('access-control-request-headers') ?? 'authorization, content-type',
+          'access-control-max-age': '600',
+          [REQUEST_ID]: String(set.headers[REQUEST_ID]),
+        },
+      });
+    }
+    Object.assign(set.headers, headers, { 'access-control-expose-headers': EXPOSED });
+  });
+};

@@ -1,0 +1,43 @@
+/** GET /models and GET /models/{id}: the configured model names (aliases resolve but are not listed). */
+import { Elysia } from 'elysia';
+import { resolveModel } from '../config/router-config';
+import { modelNotFound } from '../http/api-error';
+import { auth } from '../http/auth';
+import { authErrors, ErrorResponse, secured } from '../schemas/common';
+import { Model, ModelList } from '../schemas/models';
+import type { AppDeps } from '../app';
+
+/** Wildcard params arrive percent-encoded; the OpenAI SDK encodes "/" in model ids as %2F. */
+function decodePathParam(raw: string): string {
+  try {
+    return decodeURIComponent(raw);
+  } catch {
+    return raw;
+  }
+}
+
+export const modelsRoutes = (deps: AppDeps) => {
+  const created = Math.floor(deps.startedAt / 1000);
+  const toModel = (id: string) => ({ id, object: 'model' as const, created, owned_by: 'aqueduct' });
+
+  return new Elysia()
+    .use(auth(deps.keys))
+    .get('/models', () => ({ object: 'list' as const, data: [...deps.router.models.keys()].map(toModel) }), {
+      response: { 200: ModelList, ...authErrors },
+      detail: secured('List models', ['Models'], 'The models this key may use. Aliases are accepted everywhere but not listed.'),
+    })
+    .get(
+      // A wildcard, because model names may contain "/" (e.g. Qwen/Qwen2.5-7B-Instruct).
+      '/models/*',
+      ({ params }) => {
+        const name = decodePathParam(params['*']);
+        const model = resolveModel(deps.router, name);
+        if (!model) throw modelNotFound(name);
+        return toModel(model.name);
+      },
+      {
+        response: { 200: Model, 404: ErrorResponse, ...authErrors },
+        detail: secured('Retrieve a model', ['Models'], 'An alias resolves to its model.'),
+      },
+    );
+};

@@ -1,0 +1,55 @@
+/**
+ * Starting and stopping the gateway: config, database, first start, key cache, HTTP listener.
+ * The only place (with main.ts) that touches process state.
+ */
+import { buildApp } from './app';
+import type { LoadedConfig } from './config/load';
+import { openDatabase } from './db/connection';
+import { migrate } from './db/migrate';
+import { bootstrapAdmin } from './domain/first-start';
+import { createKeyCache } from './domain/key-cache';
+import { TokenService } from './domain/tokens';
+import { createLogger } from './log';
+import { VERSION } from './version';
+
+export interface RunningServer {
+  url: string;
+  stop(): Promise<void>;
+}
+
+export function startServer(config: LoadedConfig): RunningServer {
+  const { settings } = config;
+  const log = createLogger(settings.logLevel);
+  const startedAt = Date.now();
+  const h = openDatabase(settings.dataDir);
+  const applied = migrate(h.sqlite);
+  if (applied.length) log.info('database migrated', { path: h.path, applied: applied.join(',') });
+
+  const keyFile = bootstrapAdmin(new TokenService(h), settings.dataDir);
+  if (keyFile) log.info(`first start: created user admin@localhost with an admin key; the key is in ${keyFile} (mode 0600)`);
+
+  const keys = createKeyCache(h.sqlite, settings.keyRefreshInterval);
+  const app = buildApp({ settings, router: config.router, mcp: config.mcp, keys, log, startedAt });
+  app.listen({
+    hostname: settings.host,
+    port: settings.port,
+    // Leave room above our own limit so oversized chunked bodies get our 413, not Bun's.
+    maxRequestBodySize: settings.maxBodySize * 2 + 1024 * 1024,
+  });
+  const server = app.server!;
+  const url = `http://${settings.host.includes(':') ? `[${settings.host}]` : settings.host}:${server.port}`;
+  log.info(`aqueduct ${VERSION} listening on ${url}`, {
+    models: config.router.models.size,
+    mcp_servers: config.mcp.servers.size,
+    ready_ms: Date.now() - startedAt,
+  });
+
+  return {
+    url,
+    async stop() {
+      await app.stop();
+      keys.close();
+      h.close();
+    },
+  };
+}

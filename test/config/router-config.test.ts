@@ -1,0 +1,105 @@
+import { describe, expect, test } from 'bun:test';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseRouterConfig, resolveModel } from '../../src/config/router-config';
+
+const example = readFileSync(join(import.meta.dir, '../fixtures/aqueduct-example-router-config.yaml'), 'utf8');
+
+describe('router_config.yaml', () => {
+  test("Aqueduct's example config loads unchanged", () => {
+    const { config, problems } = parseRouterConfig(example, { OPENAI_API_KEY: 'sk-upstream' });
+    expect(problems).toEqual([]);
+    expect([...config.models.keys()]).toEqual(['gpt-4.1-nano', 'text-embedding-ada-002', 'gpt-4o-mini-tts', 'whisper-1', 'dall-e-2']);
+    expect(resolveModel(config, 'main')?.name).toBe('gpt-4.1-nano');
+    expect(resolveModel(config, 'Main')).toBeUndefined(); // aliases are case-sensitive
+    const embed = resolveModel(config, 'embed')!;
+    expect(embed.mode).toBe('embedding');
+    expect(embed.requestLimitMultiplier).toBe(2);
+    const d = config.models.get('gpt-4.1-nano')!.deployments[0]!;
+    expect(d).toMatchObject({ provider: 'openai', upstreamModel: 'gpt-4.1-nano', apiKey: 'sk-upstream', apiBase: 'https://api.openai.com/v1' });
+    expect(config.settings.numRetries).toBe(2); // our default when the config sets none
+  });
+
+  test('reports every problem at once, with its location', () => {
+    const yaml = `
+model_list:
+  - model_name: a
+    litellm_params: { model: openai/a, api_key: os.environ/MISSING_KEY, api_base: "not a url", colour: blue }
+    model_info: { aliases: [x], mode: chat-ish }
+  - model_name: b
+    litellm_params: { model: anthropic/claude, api_key: k }
+    model_info: { aliases: [x] }
+  - model_name: c
+    litellm_params: { model: madeup/thing }
+  - model_name: d
+    litellm_params: { model: hosted_vllm/llama }
+routing_strategy: usage-based-routing
+fallbacks: [{ a: [nowhere] }]
+num_retries: -1
+surprise: true
+`;
+    const { problems } = parseRouterConfig(yaml, {});
+    const text = problems.join('\n');
+    expect(text).toContain('model_list[0].litellm_params.api_key: environment variable MISSING_KEY is not set');
+    expect(text).toContain('model_list[0].litellm_params.api_base: not a valid http(s) URL');
+    expect(text).toContain('model_list[0].litellm_params.colour: unknown key');
+    expect(text).toContain('model_list[0].model_info.mode: expected one of');
+    expect(text).toContain('provider "anthropic" is not supported yet');
+    expect(text).toContain('unknown provider prefix "madeup"');
+    expect(text).toContain('model_list[3].litellm_params.api_base: required for provider "hosted_vllm"');
+    expect(text).toContain('duplicate alias "x"');
+    expect(text).toContain('routing_strategy: unsupported "usage-based-routing"');
+    expect(text).toContain('unknown fallback model "nowhere"');
+    expect(text).toContain('num_retries: expected a non-negative integer');
+    expect(text).toContain('surprise: unknown key');
+    expect(problems.length).toBe(12);
+  });
+
+  test('several deployments under one name, routing settings and fallbacks (aliases resolved)', () => {
+    const yaml = `
+model_list:
+  - model_name: chat
+    litellm_params: { model: openai/gpt-a, api_base: "http://127.0.0.1:1/v1/", timeout: 5, weight: 3 }
+    model_info: { aliases: [fast] }
+  - model_name: chat
+    litellm_params: { model: hosted_vllm/llama, api_base: "os.environ/VLLM_URL", api_key: literal }
+  - model_name: backup
+    litellm_params: { model: openai/gpt-b }
+    model_info: { aliases: [spare] }
+router_settings:
+  num_retries: 4
+  timeout: 30
+  routing_strategy: least-busy
+  fallbacks: [{ fast: [spare] }]
+`;
+    const { config, problems } = parseRouterConfig(yaml, { VLLM_URL: 'http://127.0.0.1:2/v1' });
+    expect(problems).toEqual([]);
+    const chat = config.models.get('chat')!;
+    expect(chat.deployments.map((d) => [d.id, d.provider, d.upstreamModel, d.apiBase, d.timeoutMs, d.weight])).toEqual([
+      ['chat#0', 'openai', 'gpt-a', 'http://127.0.0.1:1/v1', 5000, 3],
+      ['chat#1', 'hosted_vllm', 'llama', 'http://127.0.0.1:2/v1', undefined, 1],
+    ]);
+    expect(config.settings).toMatchObject({ numRetries: 4, timeoutMs: 30_000, routingStrategy: 'least-busy' });
+    expect(config.settings.fallbacks.get('chat')).toEqual(['backup']);
+  });
+
+  test('an alias may not shadow a model name; a model_name may contain a slash', () => {
+    const yaml = `
+model_list:
+  - model_name: Qwen/Qwen2.5-7B
+    litellm_params: { model: hosted_vllm/Qwen/Qwen2.5-7B, api_base: "http://127.0.0.1:1/v1" }
+    model_info: { aliases: [other] }
+  - model_name: other
+    litellm_params: { model: openai/o }
+`;
+    const { config, problems } = parseRouterConfig(yaml, {});
+    expect(problems).toEqual(['router_config.yaml: model_info.aliases: alias "other" of Qwen/Qwen2.5-7B is also a model_name']);
+    expect(config.models.get('Qwen/Qwen2.5-7B')!.deployments[0]!.upstreamModel).toBe('Qwen/Qwen2.5-7B');
+  });
+
+  test('not YAML, or not a mapping', () => {
+    expect(parseRouterConfig('model_list: [', {}).problems[0]).toContain('not valid YAML');
+    expect(parseRouterConfig('- 1\n- 2\n', {}).problems[0]).toContain('expected a mapping');
+    expect(parseRouterConfig('', {}).problems).toEqual([]);
+  });
+});

@@ -1,0 +1,83 @@
+import { describe, expect, test } from 'bun:test';
+import { Database } from 'bun:sqlite';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { hashKey, keyPreview } from '../../src/domain/api-key';
+import { openDatabase } from '../../src/db/connection';
+import { migrate } from '../../src/db/migrate';
+import { createKeyCache } from '../../src/domain/key-cache';
+import { TokenService } from '../../src/domain/tokens';
+import { expectOpenAIError, testGateway } from '../support/app';
+
+describe('authentication', () => {
+  test('missing, malformed, unknown, expired and revoked keys → identical 401s', async () => {
+    const gw = testGateway();
+    const expired = gw.newKey('late@example.com', { expiresAt: Date.now() - 1 });
+    const revokedKey = gw.newKey('gone@example.com');
+    const revokedId = gw.tokens.listKeys('gone@example.com')[0]!.id;
+    expect(gw.tokens.revokeKey(revokedId)).toBe(true);
+    gw.keys.reload();
+
+    const bodies = new Set<string>();
+    for (const headers of [{}, { authorization: 'Basic abc' }, { authorization: 'Bearer ' }, { authorization: 'Bearer sk-unknown' }, { authorization: `Bearer ${expired}` }, { authorization: `Bearer ${revokedKey}` }]) {
+      const res = await gw.request('GET', '/v1/models', { key: null, headers });
+      const e = await expectOpenAIError(res, 401);
+      expect(e.code).toBe('invalid_api_key');
+      bodies.add(JSON.stringify(e));
+    }
+    expect(bodies.size).toBe(1);
+    gw.close();
+  });
+
+  test('a valid key works bare and under /v1; "bearer" is case-insensitive', async () => {
+    const gw = testGateway();
+    const key = gw.newKey();
+    expect((await gw.request('GET', '/models', { key })).status).toBe(200);
+    expect((await gw.request('GET', '/v1/models', { key: null, headers: { authorization: `bearer ${key}` } })).status).toBe(200);
+    gw.close();
+  });
+
+  test('a key that expires while cached stops working at its expiry', async () => {
+    const gw = testGateway();
+    const key = gw.newKey('soon@example.com', { expiresAt: Date.now() + 150 });
+    expect((await gw.request('GET', '/v1/models', { key })).status).toBe(200);
+    await Bun.sleep(200);
+    expect((await gw.request('GET', '/v1/models', { key })).status).toBe(401);
+    gw.close();
+  });
+
+  test('keys are stored hashed, with a preview', () => {
+    const gw = testGateway();
+    const key = gw.newKey('hash@example.com');
+    expect(key).toMatch(/^sk-[A-Za-z0-9_-]{43}$/);
+    const rows = gw.db.sqlite.query<Record<string, unknown>, []>('SELECT * FROM api_keys').all();
+    const dump = JSON.stringify(rows);
+    expect(dump).not.toContain(key);
+    expect(dump).toContain(hashKey(key));
+    expect(dump).toContain(keyPreview(key));
+    expect(keyPreview(key)).toMatch(/^sk-\.\.\..{4}$/);
+    gw.close();
+  });
+
+  test('a key created or revoked by another process is honoured within the refresh interval', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'aq-auth-'));
+    const server = openDatabase(dir);
+    migrate(server.sqlite);
+    const cache = createKeyCache(server.sqlite, 30);
+    // "Another process": a second connection, as the CLI would open.
+    const cli = openDatabase(dir);
+    const tokens = new TokenService(cli);
+    const { key, id } = tokens.createKey(tokens.ensureUser('cli@example.com').id);
+    expect(cache.authenticate(key)).toBeUndefined();
+    await Bun.sleep(120);
+    expect(cache.authenticate(key)?.email).toBe('cli@example.com');
+    tokens.revokeKey(id);
+    await Bun.sleep(120);
+    expect(cache.authenticate(key)).toBeUndefined();
+    cache.close();
+    cli.close();
+    server.close();
+    expect(new Database(join(dir, 'aqueduct.db')).query('PRAGMA journal_mode').get()).toEqual({ journal_mode: 'wal' });
+  });
+});

@@ -1,0 +1,94 @@
+/** An in-process gateway on an in-memory database, for tests that call `app.handle(request)`. */
+import { buildApp, type AppDeps } from '../../src/app';
+import { emptyRouterConfig, parseRouterConfig, type RouterConfig } from '../../src/config/router-config';
+import { resolveSettings, type Settings } from '../../src/config/settings';
+import { openMemoryDatabase, type DbHandle } from '../../src/db/connection';
+import { migrate } from '../../src/db/migrate';
+import { createKeyCache, type KeyCache } from '../../src/domain/key-cache';
+import { TokenService } from '../../src/domain/tokens';
+import { silentLogger, type Logger } from '../../src/log';
+
+export interface TestGateway {
+  app: ReturnType<typeof buildApp>;
+  db: DbHandle;
+  tokens: TokenService;
+  keys: KeyCache;
+  /** An admin key created for the test. */
+  adminKey: string;
+  /** Creates a user (if needed) and a key for it. */
+  newKey(email?: string, opts?: { expiresAt?: number | null }): string;
+  request(method: string, path: string, init?: { key?: string | null; body?: unknown; headers?: Record<string, string> }): Promise<Response>;
+  close(): void;
+}
+
+export interface TestGatewayOptions {
+  routerYaml?: string;
+  router?: RouterConfig;
+  settings?: Partial<Settings>;
+  env?: Record<string, string>;
+  log?: Logger;
+}
+
+export function testGateway(opts: TestGatewayOptions = {}): TestGateway {
+  const env = opts.env ?? {};
+  let router = opts.router ?? emptyRouterConfig();
+  if (opts.routerYaml !== undefined) {
+    const parsed = parseRouterConfig(opts.routerYaml, env);
+    if (parsed.problems.length) throw new Error(`test router config has problems:\n${parsed.problems.join('\n')}`);
+    router = parsed.config;
+  }
+  const settings: Settings = { ...resolveSettings(new Map(), {}).settings, ...opts.settings };
+  const db = openMemoryDatabase();
+  migrate(db.sqlite);
+  const tokens = new TokenService(db);
+  const keys = createKeyCache(db.sqlite, 50);
+  const deps: AppDeps = { settings, router, mcp: { servers: new Map() }, keys, log: opts.log ?? silentLogger, startedAt: Date.now() };
+  const app = buildApp(deps);
+
+  const newKey = (email = `user${Math.random().toString(36).slice(2, 8)}@example.com`, o: { expiresAt?: number | null } = {}) => {
+    const { id } = tokens.ensureUser(email);
+    const { key } = tokens.createKey(id, 'test', o.expiresAt ?? null);
+    keys.reload();
+    return key;
+  };
+  const adminUser = tokens.ensureUser('admin@example.com', 'admin');
+  const adminKey = tokens.createKey(adminUser.id, 'admin').key;
+  keys.reload();
+
+  return {
+    app,
+    db,
+    tokens,
+    keys,
+    adminKey,
+    newKey,
+    request(method, path, init = {}) {
+      const headers: Record<string, string> = { ...init.headers };
+      const key = init.key === undefined ? adminKey : init.key;
+      if (key !== null) headers.authorization = `Bearer ${key}`;
+      let body: string | undefined;
+      if (init.body !== undefined) {
+        body = typeof init.body === 'string' ? init.body : JSON.stringify(init.body);
+        headers['content-type'] ??= 'application/json';
+      }
+      return app.handle(new Request(`http://localhost${path}`, { method, headers, body }));
+    },
+    close() {
+      keys.close();
+      db.close();
+    },
+  };
+}
+
+/** Asserts the OpenAI error shape and returns the error object. */
+export async function expectOpenAIError(res: Response, status: number) {
+  const { expect } = await import('bun:test');
+  expect(res.status).toBe(status);
+  expect(res.headers.get('content-type')).toContain('application/json');
+  expect(res.headers.get('x-request-id')).toMatch(/^req_/);
+  const body = (await res.json()) as { error: Record<string, unknown> };
+  expect(Object.keys(body)).toEqual(['error']);
+  expect(Object.keys(body.error).sort()).toEqual(['code', 'message', 'param', 'type']);
+  expect(typeof body.error.message).toBe('string');
+  return body.error as { message: string; type: string; param: string | null; code: string | null };
+}
