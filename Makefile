@@ -13,7 +13,7 @@ export PATH := $(dir $(BUN)):$(PATH)
 WORKERS :=
 SOURCES := $(shell find src drizzle -type f 2>/dev/null) package.json bun.lock
 
-.PHONY: setup build run test check clean migration bench
+.PHONY: setup build run test check clean migration browser
 
 setup: node_modules/.installed
 
@@ -42,8 +42,13 @@ run: build
 	@echo
 	./dist/aqueduct serve $(ARGS)
 
-test: build
+# The whole suite (TEST=path narrows it). Unit tests run in-process; smoke tests run dist/aqueduct.
+test: build browser
 	$(BUN) test $(TEST)
+
+# Debian's chromium, for the /swagger browser test (best effort: the test is skipped without it).
+browser:
+	@scripts/ensure-chromium.sh
 
 check: node_modules/.installed
 	$(BUN) x tsc --noEmit -p tsconfig.json

@@ -1,5 +1,5 @@
 /** GET /models and GET /models/{id}: the configured model names (aliases resolve but are not listed). */
-import { Elysia } from 'elysia';
+import { Elysia, t } from 'elysia';
 import { resolveModel } from '../config/router-config';
 import { modelNotFound } from '../http/api-error';
 import { auth } from '../http/auth';
@@ -19,6 +19,12 @@ function decodePathParam(raw: string): string {
 export const modelsRoutes = (deps: AppDeps) => {
   const created = Math.floor(deps.startedAt / 1000);
   const toModel = (id: string) => ({ id, object: 'model' as const, created, owned_by: 'aqueduct' });
+  const retrieve = (raw: string) => {
+    const name = decodePathParam(raw);
+    const model = resolveModel(deps.router, name);
+    if (!model) throw modelNotFound(name);
+    return toModel(model.name);
+  };
 
   return new Elysia()
     .use(auth(deps.keys))
@@ -26,18 +32,11 @@ export const modelsRoutes = (deps: AppDeps) => {
       response: { 200: ModelList, ...authErrors },
       detail: secured('List models', ['Models'], 'The models this key may use. Aliases are accepted everywhere but not listed.'),
     })
-    .get(
-      // A wildcard, because model names may contain "/" (e.g. Qwen/Qwen2.5-7B-Instruct).
-      '/models/*',
-      ({ params }) => {
-        const name = decodePathParam(params['*']);
-        const model = resolveModel(deps.router, name);
-        if (!model) throw modelNotFound(name);
-        return toModel(model.name);
-      },
-      {
-        response: { 200: Model, 404: ErrorResponse, ...authErrors },
-        detail: secured('Retrieve a model', ['Models'], 'An alias resolves to its model.'),
-      },
-    );
+    .get('/models/:model', ({ params }) => retrieve(params.model), {
+      params: t.Object({ model: t.String({ description: 'A model name or alias' }) }),
+      response: { 200: Model, 404: ErrorResponse, ...authErrors },
+      detail: secured('Retrieve a model', ['Models'], 'An alias resolves to its model.'),
+    })
+    // Model names may contain "/" (e.g. Qwen/Qwen2.5-7B-Instruct): the same lookup for the rest of the path.
+    .get('/models/*', ({ params }) => retrieve(params['*']), { detail: { hide: true } });
 };

@@ -20,7 +20,7 @@ describe('authentication', () => {
     gw.keys.reload();
 
     const bodies = new Set<string>();
-    for (const headers of [{}, { authorization: 'Basic abc' }, { authorization: 'Bearer ' }, { authorization: 'Bearer sk-unknown' }, { authorization: `Bearer ${expired}` }, { authorization: `Bearer ${revokedKey}` }]) {
+    for (const headers of [{} as Record<string, string>, { authorization: 'Basic abc' }, { authorization: 'Bearer ' }, { authorization: 'Bearer sk-unknown' }, { authorization: `Bearer ${expired}` }, { authorization: `Bearer ${revokedKey}` }]) {
       const res = await gw.request('GET', '/v1/models', { key: null, headers });
       const e = await expectOpenAIError(res, 401);
       expect(e.code).toBe('invalid_api_key');

@@ -1,0 +1,42 @@
+/** /swagger of the compiled binary, rendered by headless Chromium with every outside host unreachable. */
+import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
+import { join } from 'node:path';
+import { findChromium, renderedDom } from '../support/chromium';
+import { startBinary, type RunningBinary } from '../support/binary';
+
+const chromium = findChromium();
+if (!chromium) console.warn('chromium not found: skipping the /swagger browser test (make test installs it where it can)');
+
+describe.skipIf(!chromium)('/swagger in a browser', () => {
+  let gw: RunningBinary;
+  beforeAll(async () => {
+    gw = await startBinary();
+  });
+  afterAll(async () => {
+    await gw?.stop();
+  });
+
+  test('renders the operations from assets inside the binary, offline', async () => {
+    const dom = await renderedDom(chromium!, `${gw.url}/swagger`, { screenshot: join(gw.cwd, 'swagger.png') });
+    expect(dom).toContain('Aqueduct AI Gateway');
+    // Swagger UI renders one .opblock per operation, with its path.
+    expect(dom).toContain('opblock');
+    expect(dom).toContain('/v1/models');
+    expect(dom).toContain('/health');
+    expect(dom).not.toContain('Failed to load API definition');
+  }, 60_000);
+
+  test('/swagger/json is OpenAPI 3.1 with every public route and the bearer scheme', async () => {
+    const doc = (await (await fetch(`${gw.url}/swagger/json`)).json()) as {
+      openapi: string;
+      paths: Record<string, Record<string, { security?: unknown[]; responses: Record<string, unknown> }>>;
+      components: { securitySchemes: Record<string, { type: string; scheme: string }> };
+    };
+    expect(doc.openapi).toStartWith('3.1');
+    expect(doc.components.securitySchemes.bearerAuth).toMatchObject({ type: 'http', scheme: 'bearer' });
+    expect(Object.keys(doc.paths).sort()).toEqual(['/health', '/v1/models', '/v1/models/{model}']);
+    const list = doc.paths['/v1/models']!.get!;
+    expect(list.security).toEqual([{ bearerAuth: [] }]);
+    expect(Object.keys(list.responses)).toEqual(expect.arrayContaining(['200', '401']));
+  });
+});
