@@ -10,6 +10,7 @@ import type { McpConfig } from './config/mcp-config';
 import type { RouterConfig } from './config/router-config';
 import type { Settings } from './config/settings';
 import type { KeyCache } from './domain/key-cache';
+import type { Relay } from './upstream/relay';
 import { jsonBodies } from './http/body';
 import { cors } from './http/cors';
 import { errors, methodLookup, type MethodLookup } from './http/errors';
@@ -17,6 +18,7 @@ import { docs } from './http/openapi';
 import { requestId } from './http/request-id';
 import type { Logger } from './log';
 import { healthRoutes } from './routes/health';
+import { inferenceRoutes } from './routes/inference';
 import { modelsRoutes } from './routes/models';
 import { VERSION } from './version';
 
@@ -25,13 +27,14 @@ export interface AppDeps {
   router: RouterConfig;
   mcp: McpConfig;
   keys: KeyCache;
+  relay: Relay;
   log: Logger;
   /** Unix ms; the `created` time of listed models. */
   startedAt: number;
 }
 
 /** The API routes, mounted once bare and once under /v1. */
-const apiRoutes = (deps: AppDeps, prefix: '' | '/v1') => new Elysia({ prefix }).use(modelsRoutes(deps));
+const apiRoutes = (deps: AppDeps, prefix: '' | '/v1') => new Elysia({ prefix }).use(modelsRoutes(deps)).use(inferenceRoutes(deps));
 
 export function buildApp(deps: AppDeps) {
   let methodsFor: MethodLookup = () => [];

@@ -9,6 +9,9 @@ import { migrate } from './db/migrate';
 import { bootstrapAdmin } from './domain/first-start';
 import { createKeyCache } from './domain/key-cache';
 import { TokenService } from './domain/tokens';
+import { UsageRecorder } from './domain/usage';
+import { Relay } from './upstream/relay';
+import { UpstreamRouter } from './upstream/router';
 import { createLogger } from './log';
 import { VERSION } from './version';
 
@@ -29,7 +32,9 @@ export function startServer(config: LoadedConfig): RunningServer {
   if (keyFile) log.info(`first start: created user admin@localhost with an admin key; the key is in ${keyFile} (mode 0600)`);
 
   const keys = createKeyCache(h.sqlite, settings.keyRefreshInterval);
-  const app = buildApp({ settings, router: config.router, mcp: config.mcp, keys, log, startedAt });
+  const usage = new UsageRecorder(h.sqlite, log);
+  const relay = new Relay(config.router, new UpstreamRouter(config.router), usage, log);
+  const app = buildApp({ settings, router: config.router, mcp: config.mcp, keys, relay, log, startedAt });
   app.listen({
     hostname: settings.host,
     port: settings.port,
@@ -48,6 +53,7 @@ export function startServer(config: LoadedConfig): RunningServer {
     url,
     async stop() {
       await app.stop();
+      usage.close();
       keys.close();
       h.close();
     },

@@ -56,3 +56,33 @@ export const revisions = sqliteTable('revisions', {
   name: text('name').primaryKey(),
   value: integer('value').notNull().default(0),
 });
+
+/** One row per billable call, written in batches off the request path (src/domain/usage.ts). */
+export const usage = sqliteTable(
+  'usage',
+  {
+    id: integer('id').primaryKey({ autoIncrement: true }),
+    createdAt: integer('created_at').notNull(),
+    requestId: text('request_id').notNull(),
+    keyId: integer('key_id').notNull(),
+    userId: integer('user_id').notNull(),
+    orgId: integer('org_id').notNull(),
+    /** The resolved model_name (aliases resolved), or what the caller sent when it resolved to nothing. */
+    model: text('model').notNull(),
+    /** The deployment that answered (`<model_name>#<index>`), when one did. */
+    deployment: text('deployment'),
+    /** chat | completions | embeddings | speech | images */
+    endpoint: text('endpoint').notNull(),
+    status: integer('status').notNull(),
+    latencyMs: integer('latency_ms').notNull(),
+    /** Time to the first streamed chunk, for streams. */
+    ttftMs: integer('ttft_ms'),
+    inputTokens: integer('input_tokens').notNull().default(0),
+    outputTokens: integer('output_tokens').notNull().default(0),
+    /** The `user_id` body field (Aqueduct's end-user attribution), removed before forwarding. */
+    endUserId: text('end_user_id').notNull().default(''),
+    stream: integer('stream', { mode: 'boolean' }).notNull().default(false),
+    errorCode: text('error_code'),
+  },
+  (t) => [index('usage_created_idx').on(t.createdAt), index('usage_key_created_idx').on(t.keyId, t.createdAt), index('usage_model_created_idx').on(t.model, t.createdAt)],
+);

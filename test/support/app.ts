@@ -6,6 +6,9 @@ import { openMemoryDatabase, type DbHandle } from '../../src/db/connection';
 import { migrate } from '../../src/db/migrate';
 import { createKeyCache, type KeyCache } from '../../src/domain/key-cache';
 import { TokenService } from '../../src/domain/tokens';
+import { UsageRecorder } from '../../src/domain/usage';
+import { Relay } from '../../src/upstream/relay';
+import { UpstreamRouter } from '../../src/upstream/router';
 import { silentLogger, type Logger } from '../../src/log';
 
 export interface TestGateway {
@@ -13,11 +16,17 @@ export interface TestGateway {
   db: DbHandle;
   tokens: TokenService;
   keys: KeyCache;
+  usage: UsageRecorder;
+  upstream: UpstreamRouter;
+  /** Every usage row written so far (flushes the queue first). */
+  usageRows(): Record<string, any>[];
   /** An admin key created for the test. */
   adminKey: string;
   /** Creates a user (if needed) and a key for it. */
   newKey(email?: string, opts?: { expiresAt?: number | null }): string;
   request(method: string, path: string, init?: { key?: string | null; body?: unknown; headers?: Record<string, string> }): Promise<Response>;
+  /** Serves the app on a free local port (for real HTTP clients such as the openai SDK); returns its base URL. */
+  listen(): string;
   close(): void;
 }
 
@@ -42,7 +51,12 @@ export function testGateway(opts: TestGatewayOptions = {}): TestGateway {
   migrate(db.sqlite);
   const tokens = new TokenService(db);
   const keys = createKeyCache(db.sqlite, 50);
-  const deps: AppDeps = { settings, router, mcp: { servers: new Map() }, keys, log: opts.log ?? silentLogger, startedAt: Date.now() };
+  const log = opts.log ?? silentLogger;
+  const usage = new UsageRecorder(db.sqlite, log, 20);
+  const upstream = new UpstreamRouter(router);
+  upstream.backoffBaseMs = 10; // keep retry tests fast
+  const relay = new Relay(router, upstream, usage, log);
+  const deps: AppDeps = { settings, router, mcp: { servers: new Map() }, keys, relay, log, startedAt: Date.now() };
   const app = buildApp(deps);
 
   const newKey = (email = `user${Math.random().toString(36).slice(2, 8)}@example.com`, o: { expiresAt?: number | null } = {}) => {
@@ -60,6 +74,12 @@ export function testGateway(opts: TestGatewayOptions = {}): TestGateway {
     db,
     tokens,
     keys,
+    usage,
+    upstream,
+    usageRows() {
+      usage.flush();
+      return db.sqlite.query<Record<string, any>, []>('SELECT * FROM usage ORDER BY id').all();
+    },
     adminKey,
     newKey,
     request(method, path, init = {}) {
@@ -73,7 +93,13 @@ export function testGateway(opts: TestGatewayOptions = {}): TestGateway {
       }
       return app.handle(new Request(`http://localhost${path}`, { method, headers, body }));
     },
+    listen() {
+      app.listen({ hostname: '127.0.0.1', port: 0 });
+      return `http://127.0.0.1:${app.server!.port}`;
+    },
     close() {
+      void app.stop();
+      usage.close();
       keys.close();
       db.close();
     },

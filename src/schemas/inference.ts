@@ -1,0 +1,64 @@
+/**
+ * Request bodies of the model endpoints. Only what the gateway itself needs is checked; every other field
+ * (tools, response_format, logprobs, anything the API adds later) is kept and forwarded untouched.
+ */
+import { t, type TSchema } from 'elysia';
+
+const open = <T extends Record<string, TSchema>>(properties: T, description: string) =>
+  t.Object(properties, { additionalProperties: true, description });
+
+const model = t.String({ minLength: 1, description: 'A model name or alias from GET /v1/models' });
+const userId = t.Optional(t.Union([t.String(), t.Number()], { description: 'End-user attribution (recorded with the usage, not forwarded)' }));
+const stream = t.Optional(t.Boolean({ description: 'Stream the answer as server-sent events' }));
+
+export const ChatRequest = open(
+  {
+    model,
+    messages: t.Array(t.Object({ role: t.String() }, { additionalProperties: true }), { minItems: 1 }),
+    stream,
+    user_id: userId,
+  },
+  'OpenAI chat completion request; every field is forwarded',
+);
+
+export const CompletionRequest = open(
+  {
+    model,
+    prompt: t.Union([t.String(), t.Array(t.Any()), t.Null()], { description: 'Text, texts or token arrays' }),
+    stream,
+    user_id: userId,
+  },
+  'OpenAI (legacy) completion request; every field is forwarded',
+);
+
+export const EmbeddingRequest = open(
+  {
+    model,
+    input: t.Union([t.String(), t.Array(t.Any(), { minItems: 1 })]),
+    encoding_format: t.Optional(t.Union([t.Literal('float'), t.Literal('base64')])),
+    user_id: userId,
+  },
+  'OpenAI embeddings request; encoding_format passes through',
+);
+
+export const SpeechRequest = open(
+  {
+    model,
+    input: t.String({ maxLength: 4096 }),
+    voice: t.Union([t.String(), t.Object({ id: t.String() }, { additionalProperties: true })]),
+    user_id: userId,
+  },
+  'OpenAI text-to-speech request; the audio streams back with its own content type',
+);
+
+export const ImageRequest = open(
+  {
+    model,
+    prompt: t.String({ minLength: 1 }),
+    user_id: userId,
+  },
+  'OpenAI image generation request',
+);
+
+/** Loose response shapes, for the OpenAPI document. */
+export const JsonObject = t.Object({}, { additionalProperties: true });

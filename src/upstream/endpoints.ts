@@ -1,0 +1,29 @@
+/** The model endpoints the gateway relays, and which model modes serve each. */
+import type { ModelMode } from '../config/router-config';
+
+export type EndpointName = 'chat' | 'completions' | 'embeddings' | 'speech' | 'images';
+
+export interface Endpoint {
+  name: EndpointName;
+  /** Path below the provider's base URL, and below /v1 on the gateway. */
+  path: string;
+  /** Modes whose models serve this endpoint (a model without a mode serves every endpoint). */
+  modes: readonly ModelMode[];
+  /** Chat and completions stream SSE and carry token usage in their chunks. */
+  sseUsage: boolean;
+}
+
+export const ENDPOINTS: Record<EndpointName, Endpoint> = {
+  chat: { name: 'chat', path: '/chat/completions', modes: ['chat', 'completion'], sseUsage: true },
+  completions: { name: 'completions', path: '/completions', modes: ['chat', 'completion'], sseUsage: true },
+  embeddings: { name: 'embeddings', path: '/embeddings', modes: ['embedding'], sseUsage: false },
+  speech: { name: 'speech', path: '/audio/speech', modes: ['audio_speech'], sseUsage: false },
+  images: { name: 'images', path: '/images/generations', modes: ['image_generations'], sseUsage: false },
+};
+
+/** The gateway paths a model of this mode serves, for the 400 that names them. */
+export function pathsForMode(mode: ModelMode): string[] {
+  return Object.values(ENDPOINTS)
+    .filter((e) => e.modes.includes(mode))
+    .map((e) => `/v1${e.path}`);
+}

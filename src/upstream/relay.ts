@@ -1,0 +1,190 @@
+/**
+ * The relay: one call from a client to a model endpoint. Resolves the model (aliases, modes), forwards
+ * the body with every field intact except `model` (and Aqueduct's `user_id`, which is recorded instead),
+ * answers with the upstream's JSON, SSE stream or audio as it arrives, and records usage once per call.
+ */
+import { resolveModel, type RouterConfig } from '../config/router-config';
+import type { Principal } from '../domain/key-cache';
+import type { UsageRecord, UsageSink } from '../domain/usage';
+import { ApiError, modelNotFound } from '../http/api-error';
+import type { Logger } from '../log';
+import { pathsForMode, type Endpoint } from './endpoints';
+import { ClientGone, UpstreamRouter, type Routed } from './router';
+import { relaySse } from './sse-relay';
+import { tokensOf } from './usage-tokens';
+
+export interface RelayCall {
+  endpoint: Endpoint;
+  body: Record<string, unknown>;
+  principal: Principal;
+  requestId: string;
+  /** Aborts when the client disconnects. */
+  signal: AbortSignal;
+}
+
+/** Response headers of the upstream that are worth passing on. */
+const PASSED_HEADERS = ['content-type', 'openai-processing-ms'];
+
+export class Relay {
+  constructor(
+    private readonly config: RouterConfig,
+    readonly upstream: UpstreamRouter,
+    private readonly usage: UsageSink,
+    private readonly log: Logger,
+  ) {}
+
+  async handle(call: RelayCall): Promise<Response> {
+    const startedAt = performance.now();
+    const { endpoint, body } = call;
+    const requested = String(body.model);
+    const endUserId = takeUserId(body);
+    const stream = endpoint.sseUsage && body.stream === true;
+    const record = (r: Partial<UsageRecord> & { status: number }) =>
+      this.usage.record({
+        createdAt: Date.now(),
+        requestId: call.requestId,
+        keyId: call.principal.keyId,
+        userId: call.principal.userId,
+        orgId: call.principal.orgId,
+        model: requested,
+        deployment: null,
+        endpoint: endpoint.name,
+        latencyMs: Math.round(performance.now() - startedAt),
+        ttftMs: null,
+        inputTokens: 0,
+        outputTokens: 0,
+        endUserId,
+        stream,
+        errorCode: null,
+        ...r,
+      });
+
+    const model = resolveModel(this.config, requested);
+    if (!model) {
+      const err = modelNotFound(requested);
+      record({ status: 404, errorCode: err.code });
+      throw err;
+    }
+    if (model.mode !== undefined && !endpoint.modes.includes(model.mode)) {
+      const err = new ApiError(400, `Model ${model.name} is a ${model.mode} model: it serves ${pathsForMode(model.mode).join(', ') || 'no endpoint of this gateway'}, not /v1${endpoint.path}.`, {
+        param: 'model',
+        code: 'model_not_supported',
+        headers: { 'x-should-retry': 'false' },
+      });
+      record({ model: model.name, status: 400, errorCode: err.code });
+      throw err;
+    }
+
+    const clientWantsUsage = stream && (body.stream_options as { include_usage?: unknown } | undefined)?.include_usage === true;
+    // Always ask for usage on streams so the call can be metered; the extra chunk is dropped below if unasked.
+    if (stream) body.stream_options = { ...(body.stream_options as object | undefined), include_usage: true };
+
+    let routed: Routed;
+    try {
+      routed = await this.upstream.send(model, endpoint, body, call.signal);
+    } catch (err) {
+      record({ model: model.name, status: err instanceof ApiError ? err.status : 500, errorCode: err instanceof ApiError ? err.code : 'internal_error' });
+      throw err;
+    }
+    const base = { model: model.name, deployment: routed.deployment.id };
+    const headers = responseHeaders(routed.response, call.requestId);
+
+    if (stream) {
+      headers.set('content-type', 'text/event-stream; charset=utf-8');
+      headers.set('cache-control', 'no-cache');
+      headers.set('x-accel-buffering', 'no');
+      const sse = relaySse({
+        body: routed.response.body!,
+        forwardUsageChunk: clientWantsUsage,
+        idleTimeoutMs: routed.timeoutMs,
+        startedAt,
+        abortUpstream: (reason) => routed.abort(reason),
+        onEnd: (o) => {
+          routed.release();
+          record({ ...base, status: o.status, ttftMs: o.ttftMs, inputTokens: o.tokens?.input ?? 0, outputTokens: o.tokens?.output ?? 0, errorCode: o.errorCode });
+        },
+      });
+      return new Response(sse, { status: 200, headers });
+    }
+
+    if (endpoint.name === 'speech') return this.passBytes(routed, headers, (status, errorCode) => record({ ...base, status, errorCode }));
+
+    // JSON: read it whole (bounded by the timeout), meter it, pass the bytes on unchanged.
+    const timer = setTimeout(() => routed.abort(new Error('timeout')), routed.timeoutMs);
+    try {
+      const bytes = await routed.response.arrayBuffer();
+      const tokens = tokensOf(parseUsage(bytes));
+      record({ ...base, status: 200, inputTokens: tokens?.input ?? 0, outputTokens: tokens?.output ?? 0 });
+      return new Response(bytes, { status: 200, headers });
+    } catch (err) {
+      const gone = call.signal.aborted;
+      record({ ...base, status: gone ? 499 : 502, errorCode: gone ? 'client_closed' : 'upstream_body_failed' });
+      if (gone) throw new ClientGone();
+      this.log.warn('upstream body failed', { request_id: call.requestId, deployment: routed.deployment.id, error: (err as Error).message });
+      throw new ApiError(502, `The upstream for model ${model.name} failed while sending its answer.`, { type: 'upstream_error', code: 'upstream_error' });
+    } finally {
+      clearTimeout(timer);
+      routed.release();
+    }
+  }
+
+  /** Binary answers (speech) stream through as they arrive, with the upstream's content type. */
+  private passBytes(routed: Routed, headers: Headers, done: (status: number, errorCode: string | null) => void): Response {
+    const reader = routed.response.body!.getReader();
+    let finished = false;
+    const finish = (status: number, code: string | null) => {
+      if (finished) return;
+      finished = true;
+      routed.release();
+      done(status, code);
+    };
+    const body = new ReadableStream<Uint8Array>({
+      async pull(controller) {
+        try {
+          const { done: end, value } = await reader.read();
+          if (end) {
+            finish(200, null);
+            controller.close();
+          } else controller.enqueue(value);
+        } catch (err) {
+          finish(502, 'stream_interrupted');
+          controller.error(err);
+        }
+      },
+      cancel(reason) {
+        routed.abort(reason);
+        finish(499, 'client_closed');
+      },
+    });
+    return new Response(body, { status: 200, headers });
+  }
+}
+
+/** Removes Aqueduct's `user_id` body field (never forwarded) and returns it as a string. */
+function takeUserId(body: Record<string, unknown>): string {
+  if (!('user_id' in body)) return '';
+  const v = body.user_id;
+  delete body.user_id;
+  return v === null || v === undefined ? '' : (typeof v === 'string' ? v : JSON.stringify(v)).slice(0, 256);
+}
+
+function parseUsage(bytes: ArrayBuffer): unknown {
+  try {
+    return (JSON.parse(new TextDecoder().decode(bytes)) as { usage?: unknown }).usage;
+  } catch {
+    return undefined;
+  }
+}
+
+function responseHeaders(upstream: Response, requestId: string): Headers {
+  const h = new Headers();
+  for (const name of PASSED_HEADERS) {
+    const v = upstream.headers.get(name);
+    if (v !== null) h.set(name, v);
+  }
+  const upstreamId = upstream.headers.get('x-request-id');
+  if (upstreamId !== null) h.set('x-upstream-request-id', upstreamId);
+  h.set('x-request-id', requestId);
+  return h;
+}
+

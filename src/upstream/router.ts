@@ -1,0 +1,165 @@
+/**
+ * The LiteLLM Router behaviours Aqueduct users rely on: several deployments share a model's load
+ * (simple-shuffle by weight, or least-busy), failures before the first byte are retried (on another
+ * deployment where there is one, else after a jittered backoff that honours Retry-After), failing
+ * deployments cool down, and `fallbacks` move on to other models once a model is exhausted.
+ */
+import type { Deployment, ModelEntry, RouterConfig } from '../config/router-config';
+import { ApiError } from '../http/api-error';
+import { DeploymentHealth } from './deployment-health';
+import type { Endpoint } from './endpoints';
+import { providerFor } from './provider';
+import { failureToApiError, isRetryable, retryAfterMs, type Failure } from './upstream-error';
+
+export interface Routed {
+  /** A 2xx upstream response whose headers have arrived; its body is not read yet. */
+  response: Response;
+  model: ModelEntry;
+  deployment: Deployment;
+  /** Aborts the upstream call (client gone, or the body stalled). */
+  abort(reason?: unknown): void;
+  /** Call once the body is consumed or abandoned. */
+  release(): void;
+  /** The timeout that applies to this deployment, ms (also used for gaps in the body). */
+  timeoutMs: number;
+}
+
+/** Thrown when the caller went away; there is nobody left to read the (499) answer. */
+export class ClientGone extends ApiError {
+  constructor() {
+    super(499, 'The client closed the request.', { code: 'client_closed' });
+  }
+}
+
+const MAX_BACKOFF_MS = 8_000;
+/** A Retry-After longer than this is not waited for: the failure is passed to the caller instead. */
+const MAX_RETRY_AFTER_MS = 30_000;
+
+export class UpstreamRouter {
+  readonly health: DeploymentHealth;
+  /** Base of the exponential backoff between attempts on the same deployment. */
+  backoffBaseMs = 250;
+
+  constructor(private readonly config: RouterConfig) {
+    this.health = new DeploymentHealth(config.settings.allowedFails, config.settings.cooldownMs);
+  }
+
+  /** Tries the model, then its fallbacks. Resolves with a 2xx response, or throws an ApiError / ClientGone. */
+  async send(model: ModelEntry, endpoint: Endpoint, body: Record<string, unknown>, clientSignal: AbortSignal): Promise<Routed> {
+    const chain = [model, ...(this.config.settings.fallbacks.get(model.name) ?? []).map((n) => this.config.models.get(n)).filter((m): m is ModelEntry => m !== undefined)];
+    let last: { failure: Failure; model: ModelEntry } | undefined;
+    for (const candidate of chain) {
+      const result = await this.tryModel(candidate, endpoint, body, clientSignal);
+      if ('response' in result) return result;
+      last = { failure: result.failure, model: candidate };
+      if (!isRetryable(result.failure)) break; // an upstream 4xx: another model would not fix the request
+    }
+    throw failureToApiError(last!.failure, last!.model.name);
+  }
+
+  private async tryModel(model: ModelEntry, endpoint: Endpoint, body: Record<string, unknown>, clientSignal: AbortSignal): Promise<Routed | { failure: Failure }> {
+    const attempts = this.config.settings.numRetries + 1;
+    const tried = new Set<string>();
+    let failure: Failure | undefined;
+    let previous: Deployment | undefined;
+    for (let attempt = 0; attempt < attempts; attempt++) {
+      const deployment = this.pick(model, tried);
+      if (previous !== undefined && failure !== undefined && deployment.id === previous.id) {
+        const wait = this.backoff(attempt, failure);
+        if (wait === undefined) break;
+        await sleep(wait, clientSignal);
+      }
+      if (clientSignal.aborted) throw new ClientGone();
+      tried.add(deployment.id);
+      previous = deployment;
+      const outcome = await this.attempt(model, deployment, endpoint, body, clientSignal);
+      if ('response' in outcome) return outcome;
+      failure = outcome.failure;
+      if (!isRetryable(failure)) break;
+    }
+    return { failure: failure! };
+  }
+
+  /** One call to one deployment, with the connect-and-first-byte timeout. */
+  private async attempt(model: ModelEntry, deployment: Deployment, endpoint: Endpoint, body: Record<string, unknown>, clientSignal: AbortSignal): Promise<Routed | { failure: Failure }> {
+    const timeoutMs = deployment.timeoutMs ?? this.config.settings.timeoutMs;
+    const controller = new AbortController();
+    const onClientAbort = () => controller.abort(new ClientGone());
+    clientSignal.addEventListener('abort', onClientAbort, { once: true });
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      controller.abort(new Error('timeout'));
+    }, timeoutMs);
+    this.health.start(deployment);
+    let released = false;
+    const release = () => {
+      if (released) return;
+      released = true;
+      clearTimeout(timer);
+      clientSignal.removeEventListener('abort', onClientAbort);
+      this.health.finish(deployment);
+    };
+    try {
+      const response = await providerFor(deployment).send({ endpoint, deployment, body: { ...body, model: deployment.upstreamModel }, signal: controller.signal });
+      clearTimeout(timer);
+      if (response.ok) {
+        this.health.succeeded(deployment);
+        return { response, model, deployment, timeoutMs, release, abort: (reason) => controller.abort(reason) };
+      }
+      const failure: Failure = { kind: 'status', status: response.status, body: await response.text().catch(() => ''), headers: response.headers };
+      if (isRetryable(failure)) this.health.failed(deployment);
+      release();
+      return { failure };
+    } catch (err) {
+      release();
+      if (clientSignal.aborted) throw new ClientGone();
+      this.health.failed(deployment);
+      if (timedOut) return { failure: { kind: 'timeout', timeoutMs } };
+      return { failure: { kind: 'connect', message: (err as Error).message || String(err) } };
+    }
+  }
+
+  /** Picks a deployment: untried and not cooling down if possible, by the routing strategy. */
+  private pick(model: ModelEntry, tried: Set<string>): Deployment {
+    const all = model.deployments;
+    const healthy = all.filter((d) => !this.health.coolingDown(d));
+    const fresh = healthy.filter((d) => !tried.has(d.id));
+    const pool = fresh.length > 0 ? fresh : healthy.length > 0 ? healthy : all;
+    if (pool.length === 1) return pool[0]!;
+    if (this.config.settings.routingStrategy === 'least-busy') {
+      const min = Math.min(...pool.map((d) => this.health.busy(d)));
+      const least = pool.filter((d) => this.health.busy(d) === min);
+      return least[Math.floor(Math.random() * least.length)]!;
+    }
+    let r = Math.random() * pool.reduce((s, d) => s + d.weight, 0);
+    for (const d of pool) {
+      r -= d.weight;
+      if (r < 0) return d;
+    }
+    return pool[pool.length - 1]!;
+  }
+
+  /** Delay before retrying the same deployment; undefined when its Retry-After is too long to wait. */
+  private backoff(attempt: number, failure: Failure): number | undefined {
+    if (failure.kind === 'status') {
+      const after = retryAfterMs(failure.headers);
+      if (after !== undefined) return after <= MAX_RETRY_AFTER_MS ? after : undefined;
+    }
+    const base = Math.min(this.backoffBaseMs * 2 ** (attempt - 1), MAX_BACKOFF_MS);
+    return base * (0.5 + Math.random() * 0.5);
+  }
+}
+
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal.aborted) return resolve();
+    const t = setTimeout(done, ms);
+    function done() {
+      clearTimeout(t);
+      signal.removeEventListener('abort', done);
+      resolve();
+    }
+    signal.addEventListener('abort', done, { once: true });
+  });
+}

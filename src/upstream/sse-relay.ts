@@ -1,0 +1,133 @@
+/**
+ * Relays an upstream SSE stream (chat or completions) to the client event by event, as it arrives:
+ * - reads upstream only when the client reads (a slow client holds back the upstream, memory stays bounded);
+ * - picks the token usage out of the stream (the gateway always asks upstream for it) and drops the
+ *   usage-only chunk unless the client asked for it;
+ * - a stream that breaks, stalls past the timeout or ends without `[DONE]` ends with an error event and no
+ *   `[DONE]`, so SDKs raise instead of returning a truncated answer;
+ * - a client that goes away cancels the upstream call.
+ */
+import { errorBody } from '../http/api-error';
+import { tokensOf, type Tokens } from './usage-tokens';
+
+export interface SseOutcome {
+  /** 200 when the stream completed with [DONE]; 502/504 when upstream failed; 499 when the client left. */
+  status: number;
+  tokens?: Tokens;
+  /** ms from `startedAt` to the first event. */
+  ttftMs: number | null;
+  errorCode: string | null;
+}
+
+export interface SseRelayOptions {
+  body: ReadableStream<Uint8Array>;
+  /** Forward the usage-only chunk (the client set stream_options.include_usage). */
+  forwardUsageChunk: boolean;
+  /** Longest silence tolerated between upstream chunks, ms. */
+  idleTimeoutMs: number;
+  startedAt: number;
+  abortUpstream(reason: unknown): void;
+  onEnd(outcome: SseOutcome): void;
+}
+
+const encoder = new TextEncoder();
+const USAGE = /"usage"\s*:\s*\{/;
+
+class StreamStalled extends Error {}
+
+function errorEvent(message: string, code: string): Uint8Array {
+  return encoder.encode(`data: ${JSON.stringify(errorBody(502, message, { type: 'upstream_error', code }))}\n\n`);
+}
+
+export function relaySse(o: SseRelayOptions): ReadableStream<Uint8Array> {
+  const reader = o.body.getReader();
+  const decoder = new TextDecoder();
+  let buffer = '';
+  let sawDone = false;
+  let tokens: Tokens | undefined;
+  let ttftMs: number | null = null;
+  let ended = false;
+
+  const end = (outcome: Omit<SseOutcome, 'tokens' | 'ttftMs'>) => {
+    if (ended) return;
+    ended = true;
+    o.onEnd({ ...outcome, tokens, ttftMs });
+  };
+
+  /** One complete event (without its blank-line terminator) → the text to forward, or '' to drop it. */
+  const handle = (event: string): string => {
+    let data = '';
+    for (const line of event.split('\n')) {
+      if (line.startsWith('data:')) data += (data ? '\n' : '') + line.slice(line.charCodeAt(5) === 32 ? 6 : 5);
+    }
+    if (ttftMs === null && data !== '') ttftMs = Math.round(performance.now() - o.startedAt);
+    if (data === '[DONE]') sawDone = true;
+    else if (USAGE.test(data)) {
+      try {
+        const chunk = JSON.parse(data) as { usage?: unknown; choices?: unknown[] };
+        tokens = tokensOf(chunk.usage) ?? tokens;
+        if (!o.forwardUsageChunk && Array.isArray(chunk.choices) && chunk.choices.length === 0) return '';
+      } catch {
+        // Not JSON: forward it untouched and let the client decide.
+      }
+    }
+    return `${event}\n\n`;
+  };
+
+  const read = (): ReturnType<typeof reader.read> => {
+    let timer: Timer | undefined;
+    const stalled = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new StreamStalled()), o.idleTimeoutMs);
+    });
+    return Promise.race([reader.read(), stalled]).finally(() => clearTimeout(timer));
+  };
+
+  return new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      try {
+        for (;;) {
+          const { done, value } = await read();
+          if (done) {
+            if (buffer.trim() !== '') {
+              const rest = handle(buffer.trim());
+              if (rest) controller.enqueue(encoder.encode(rest));
+            }
+            if (!sawDone) {
+              controller.enqueue(errorEvent('The upstream stream ended before it was complete.', 'stream_incomplete'));
+              end({ status: 502, errorCode: 'stream_incomplete' });
+            } else end({ status: 200, errorCode: null });
+            controller.close();
+            return;
+          }
+          buffer += decoder.decode(value, { stream: true });
+          if (buffer.includes('\r')) buffer = buffer.replace(/\r\n?/g, '\n');
+          let out = '';
+          let cut: number;
+          while ((cut = buffer.indexOf('\n\n')) >= 0) {
+            out += handle(buffer.slice(0, cut));
+            buffer = buffer.slice(cut + 2);
+          }
+          if (out !== '') {
+            controller.enqueue(encoder.encode(out));
+            return;
+          }
+        }
+      } catch (err) {
+        const stalled = err instanceof StreamStalled;
+        o.abortUpstream(err);
+        controller.enqueue(
+          stalled
+            ? errorEvent(`The upstream stream stalled for more than ${o.idleTimeoutMs / 1000} s.`, 'upstream_timeout')
+            : errorEvent('The upstream stream was interrupted.', 'stream_interrupted'),
+        );
+        end({ status: stalled ? 504 : 502, errorCode: stalled ? 'upstream_timeout' : 'stream_interrupted' });
+        controller.close();
+      }
+    },
+    cancel(reason) {
+      o.abortUpstream(reason);
+      reader.cancel(reason).catch(() => {});
+      end({ status: 499, errorCode: 'client_closed' });
+    },
+  });
+}

@@ -1,0 +1,284 @@
+/**
+ * A faithful mock of an OpenAI-compatible upstream, for tests and benchmarks.
+ *
+ * It speaks the OpenAI wire format for chat completions (JSON and SSE, tools, include_usage), legacy
+ * completions, embeddings (float and base64 float32), speech (streamed audio bytes) and images, and
+ * records every request it receives. Several "deployments" share one server: the first path segment
+ * before /v1 is the deployment's name (api_base `http://127.0.0.1:PORT/<name>/v1`).
+ *
+ * Behaviour is scripted per deployment with `script(name, ...steps)`: each request takes the next step
+ * (status to fail with, headers such as Retry-After, a stall before answering, a stream cut after N chunks);
+ * with no step left it answers normally. `latencyMs` adds a fixed delay to every answer (benchmarks).
+ *
+ * Run standalone for benchmarks: bun test/support/mock-upstream.ts --port 9100 [--latency 20]
+ */
+
+export interface Step {
+  /** Answer with this HTTP status and an OpenAI error body. */
+  status?: number;
+  headers?: Record<string, string>;
+  /** Wait this long before the response headers. */
+  stallMs?: number;
+  /** For streams: send this many chunks, then cut the connection. */
+  cutAfterChunks?: number;
+  /** For streams: wait this long between chunks. */
+  chunkDelayMs?: number;
+}
+
+export interface Received {
+  deployment: string;
+  path: string;
+  headers: Record<string, string>;
+  body: any;
+  /** Set when the gateway closed the request before the answer was complete. */
+  abortedAt?: number;
+  startedAt: number;
+}
+
+const encoder = new TextEncoder();
+/** A 1×1 transparent PNG. */
+const PNG_1x1 = 'iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAQAAAC1HAwCAAAAC0lEQVR42mNkYAAAAAYAAjCB0C8AAAAASUVORK5CYII=';
+const AUDIO_TYPES: Record<string, string> = { mp3: 'audio/mpeg', opus: 'audio/opus', aac: 'audio/aac', flac: 'audio/flac', wav: 'audio/wav', pcm: 'audio/pcm' };
+
+const words = (s: string) => s.split(/\s+/).filter(Boolean).length;
+
+function textOf(content: unknown): string {
+  if (typeof content === 'string') return content;
+  if (Array.isArray(content)) return content.map((p) => (p && typeof p === 'object' && 'text' in p ? String(p.text) : '')).join(' ');
+  return '';
+}
+
+/** Deterministic embedding of a string: `dims` floats derived from its characters. */
+export function mockEmbedding(input: string, dims: number): number[] {
+  const out: number[] = [];
+  for (let i = 0; i < dims; i++) {
+    let h = 0;
+    for (let j = 0; j < input.length; j++) h = (h * 31 + input.charCodeAt(j) * (i + 1)) % 1000;
+    out.push(Math.fround(h / 1000 - 0.5));
+  }
+  return out;
+}
+
+function errorResponse(status: number, headers: Record<string, string> = {}) {
+  return Response.json(
+    { error: { message: `mock upstream failure ${status}`, type: status === 429 ? 'requests' : 'server_error', param: null, code: status === 429 ? 'rate_limit_exceeded' : null } },
+    { status, headers },
+  );
+}
+
+export class MockUpstream {
+  readonly received: Received[] = [];
+  private readonly scripts = new Map<string, Step[]>();
+  private server?: ReturnType<typeof Bun.serve>;
+  latencyMs = 0;
+  /** Words in every chat answer beyond the echo (for longer streams). */
+  extraWords = 0;
+
+  constructor(private readonly record = true) {}
+
+  start(port = 0): this {
+    this.server = Bun.serve({ hostname: '127.0.0.1', port, idleTimeout: 0, fetch: (req) => this.handle(req) });
+    return this;
+  }
+
+  get url(): string {
+    return `http://127.0.0.1:${this.server!.port}`;
+  }
+
+  /** The api_base of a named deployment. */
+  base(deployment = 'default'): string {
+    return `${this.url}/${deployment}/v1`;
+  }
+
+  script(deployment: string, ...steps: Step[]): void {
+    this.scripts.set(deployment, [...(this.scripts.get(deployment) ?? []), ...steps]);
+  }
+
+  reset(): void {
+    this.scripts.clear();
+    this.received.length = 0;
+    this.latencyMs = 0;
+    this.extraWords = 0;
+  }
+
+  requestsTo(deployment: string): Received[] {
+    return this.received.filter((r) => r.deployment === deployment);
+  }
+
+  async stop(): Promise<void> {
+    await this.server?.stop(true);
+  }
+
+  private async handle(req: Request): Promise<Response> {
+    const url = new URL(req.url);
+    const m = /^\/([^/]+)\/v1(\/.*)$/.exec(url.pathname) ?? /^()\/v1(\/.*)$/.exec(url.pathname);
+    if (!m) return errorResponse(404);
+    const deployment = m[1] || 'default';
+    const path = m[2]!;
+    const body = req.method === 'POST' ? await req.json().catch(() => null) : null;
+    const entry: Received = { deployment, path, headers: Object.fromEntries(req.headers), body, startedAt: Date.now() };
+    if (this.record) this.received.push(entry);
+    req.signal.addEventListener('abort', () => (entry.abortedAt ??= Date.now()));
+
+    const step = this.scripts.get(deployment)?.shift() ?? {};
+    const wait = (step.stallMs ?? 0) + this.latencyMs;
+    if (wait > 0) await Bun.sleep(wait);
+    if (req.signal.aborted) return new Response(null, { status: 499 });
+    if (step.status) return errorResponse(step.status, step.headers);
+
+    switch (path) {
+      case '/chat/completions':
+        return this.chat(body, step, req.signal, entry);
+      case '/completions':
+        return this.completions(body, step, req.signal, entry);
+      case '/embeddings':
+        return this.embeddings(body);
+      case '/audio/speech':
+        return this.speech(body, req.signal, entry);
+      case '/images/generations':
+        return this.images(body);
+      default:
+        return errorResponse(404);
+    }
+  }
+
+  private chat(body: any, step: Step, signal: AbortSignal, entry: Received): Response {
+    const messages: any[] = Array.isArray(body?.messages) ? body.messages : [];
+    const last = textOf(messages.at(-1)?.content);
+    const answer = `echo: ${last}${' more'.repeat(this.extraWords)}`;
+    const promptTokens = messages.reduce((n, msg) => n + words(textOf(msg?.content)), 0) + 3 * messages.length;
+    const tool = Array.isArray(body?.tools) && body.tools.length > 0 ? body.tools[0] : undefined;
+    const id = `chatcmpl-mock${Date.now()}`;
+    const created = Math.floor(Date.now() / 1000);
+    const model = body?.model;
+    const toolCalls = tool ? [{ id: 'call_mock1', type: 'function', function: { name: tool.function?.name ?? 'tool', arguments: '{"city":"Vienna"}' } }] : undefined;
+    const completionTokens = tool ? 7 : words(answer);
+    const usage = { prompt_tokens: promptTokens, completion_tokens: completionTokens, total_tokens: promptTokens + completionTokens };
+
+    if (!body?.stream) {
+      return Response.json({
+        id,
+        object: 'chat.completion',
+        created,
+        model,
+        choices: [
+          {
+            index: 0,
+            message: { role: 'assistant', content: tool ? null : answer, refusal: null, ...(toolCalls ? { tool_calls: toolCalls } : {}) },
+            logprobs: null,
+            finish_reason: tool ? 'tool_calls' : 'stop',
+          },
+        ],
+        usage,
+        system_fingerprint: 'fp_mock',
+      });
+    }
+    const withUsage = body.stream_options?.include_usage === true;
+    const chunk = (delta: object, finish: string | null) => ({
+      id,
+      object: 'chat.completion.chunk',
+      created,
+      model,
+      choices: [{ index: 0, delta, logprobs: null, finish_reason: finish }],
+      ...(withUsage ? { usage: null } : {}),
+    });
+    const events: object[] = [chunk({ role: 'assistant', content: '' }, null)];
+    if (toolCalls) events.push(chunk({ tool_calls: [{ index: 0, ...toolCalls[0] }] }, null));
+    else answer.split(/(?<= )/).forEach((w) => events.push(chunk({ content: w }, null)));
+    events.push(chunk({}, tool ? 'tool_calls' : 'stop'));
+    if (withUsage) events.push({ id, object: 'chat.completion.chunk', created, model, choices: [], usage });
+    return this.sse(events, step, signal, entry);
+  }
+
+  private completions(body: any, step: Step, signal: AbortSignal, entry: Received): Response {
+    const prompt = Array.isArray(body?.prompt) ? body.prompt.join(' ') : String(body?.prompt ?? '');
+    const text = ` completed: ${prompt}`;
+    const usage = { prompt_tokens: words(prompt), completion_tokens: words(text), total_tokens: words(prompt) + words(text) };
+    const base = { id: `cmpl-mock${Date.now()}`, object: 'text_completion', created: Math.floor(Date.now() / 1000), model: body?.model };
+    if (!body?.stream) {
+      return Response.json({ ...base, choices: [{ text, index: 0, logprobs: null, finish_reason: 'stop' }], usage });
+    }
+    const withUsage = body.stream_options?.include_usage === true;
+    const events: object[] = text
+      .split(/(?<= )/)
+      .map((w, i, all) => ({ ...base, choices: [{ text: w, index: 0, logprobs: null, finish_reason: i === all.length - 1 ? 'stop' : null }], ...(withUsage ? { usage: null } : {}) }));
+    if (withUsage) events.push({ ...base, choices: [], usage });
+    return this.sse(events, step, signal, entry);
+  }
+
+  /** Streams events as SSE, ending with [DONE] unless the step cuts the stream. */
+  private sse(events: object[], step: Step, signal: AbortSignal, entry: Received): Response {
+    const delay = step.chunkDelayMs ?? 0;
+    let i = 0;
+    const stream = new ReadableStream<Uint8Array>({
+      pull: async (controller) => {
+        if (delay > 0 && i > 0) await Bun.sleep(delay);
+        if (signal.aborted) {
+          entry.abortedAt ??= Date.now();
+          return controller.close();
+        }
+        if (step.cutAfterChunks !== undefined && i >= step.cutAfterChunks) {
+          return controller.error(new Error('mock upstream cut the stream'));
+        }
+        if (i < events.length) controller.enqueue(encoder.encode(`data: ${JSON.stringify(events[i++])}\n\n`));
+        else {
+          controller.enqueue(encoder.encode('data: [DONE]\n\n'));
+          controller.close();
+        }
+      },
+      cancel: () => {
+        entry.abortedAt ??= Date.now();
+      },
+    });
+    return new Response(stream, { headers: { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' } });
+  }
+
+  private embeddings(body: any): Response {
+    const inputs: string[] = Array.isArray(body?.input) ? body.input.map(String) : [String(body?.input ?? '')];
+    const dims = Number.isInteger(body?.dimensions) ? body.dimensions : 8;
+    const base64 = body?.encoding_format === 'base64';
+    const data = inputs.map((input, index) => {
+      const vec = mockEmbedding(input, dims);
+      const embedding = base64 ? Buffer.from(new Float32Array(vec).buffer).toString('base64') : vec;
+      return { object: 'embedding', index, embedding };
+    });
+    const tokens = inputs.reduce((n, s) => n + words(s), 0);
+    return Response.json({ object: 'list', data, model: body?.model, usage: { prompt_tokens: tokens, total_tokens: tokens } });
+  }
+
+  /** Speech: `input` bytes repeated into 8 chunks, streamed 20 ms apart, with the format's content type. */
+  private speech(body: any, signal: AbortSignal, entry: Received): Response {
+    const format = typeof body?.response_format === 'string' ? body.response_format : 'mp3';
+    const piece = encoder.encode(`AUDIO[${String(body?.input ?? '')}]`);
+    let sent = 0;
+    const stream = new ReadableStream<Uint8Array>({
+      pull: async (controller) => {
+        if (sent > 0) await Bun.sleep(20);
+        if (signal.aborted) {
+          entry.abortedAt ??= Date.now();
+          return controller.close();
+        }
+        if (sent++ < 8) controller.enqueue(piece);
+        else controller.close();
+      },
+    });
+    return new Response(stream, { headers: { 'content-type': AUDIO_TYPES[format] ?? 'application/octet-stream' } });
+  }
+
+  private images(body: any): Response {
+    const n = Number.isInteger(body?.n) ? body.n : 1;
+    const asUrl = body?.response_format === 'url';
+    const data = Array.from({ length: n }, () => (asUrl ? { url: `${this.url}/images/mock.png` } : { b64_json: PNG_1x1 }));
+    return Response.json({ created: Math.floor(Date.now() / 1000), data, usage: { input_tokens: words(String(body?.prompt ?? '')), output_tokens: 50, total_tokens: words(String(body?.prompt ?? '')) + 50 } });
+  }
+}
+
+if (import.meta.main) {
+  const arg = (name: string, def: string) => {
+    const i = process.argv.indexOf(name);
+    return i >= 0 ? process.argv[i + 1]! : def;
+  };
+  const mock = new MockUpstream(false).start(Number(arg('--port', '9100')));
+  mock.latencyMs = Number(arg('--latency', '0'));
+  console.log(`mock upstream on ${mock.url} (latency ${mock.latencyMs} ms)`);
+}
