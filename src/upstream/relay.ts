@@ -86,7 +86,8 @@ export class Relay {
       record({ model: model.name, status: err instanceof ApiError ? err.status : 500, errorCode: err instanceof ApiError ? err.code : 'internal_error' });
       throw err;
     }
-    const base = { model: model.name, deployment: routed.deployment.id };
+    // With a fallback, the model that answered is the one that was used (and billed).
+    const base = { model: routed.model.name, deployment: routed.deployment.id };
     const headers = responseHeaders(routed.response, call.requestId);
 
     if (stream) {

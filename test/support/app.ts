@@ -26,7 +26,7 @@ export interface TestGateway {
   newKey(email?: string, opts?: { expiresAt?: number | null }): string;
   request(method: string, path: string, init?: { key?: string | null; body?: unknown; headers?: Record<string, string> }): Promise<Response>;
   /** Serves the app on a free local port (for real HTTP clients such as the openai SDK); returns its base URL. */
-  listen(): string;
+  listen(opts?: { idleTimeoutSeconds?: number }): string;
   close(): void;
 }
 
@@ -93,8 +93,8 @@ export function testGateway(opts: TestGatewayOptions = {}): TestGateway {
       }
       return app.handle(new Request(`http://localhost${path}`, { method, headers, body }));
     },
-    listen() {
-      app.listen({ hostname: '127.0.0.1', port: 0 });
+    listen(o = {}) {
+      app.listen({ hostname: '127.0.0.1', port: 0, ...(o.idleTimeoutSeconds ? { idleTimeout: o.idleTimeoutSeconds } : {}) });
       return `http://127.0.0.1:${app.server!.port}`;
     },
     close() {

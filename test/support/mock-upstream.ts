@@ -10,7 +10,9 @@
  * (status to fail with, headers such as Retry-After, a stall before answering, a stream cut after N chunks);
  * with no step left it answers normally. `latencyMs` adds a fixed delay to every answer (benchmarks).
  *
- * Run standalone for benchmarks: bun test/support/mock-upstream.ts --port 9100 [--latency 20]
+ * Run standalone (benchmarks, or tests that cut streams: Bun's fetch mishandles a reset from a server in
+ * its own process): bun test/support/mock-upstream.ts --port 9100 [--latency 20]. A standalone mock is
+ * steered over HTTP under /__mock/ (see RemoteMock in mock-upstream-process.ts).
  */
 
 export interface Step {
@@ -77,7 +79,14 @@ export class MockUpstream {
   constructor(private readonly record = true) {}
 
   start(port = 0): this {
-    this.server = Bun.serve({ hostname: '127.0.0.1', port, idleTimeout: 0, fetch: (req) => this.handle(req) });
+    this.server = Bun.serve({
+      hostname: '127.0.0.1',
+      port,
+      idleTimeout: 0,
+      fetch: (req) => this.handle(req),
+      // A scripted stream cut errors the response body; that is the point, not a crash.
+      error: () => new Response(null, { status: 500 }),
+    });
     return this;
   }
 
@@ -111,6 +120,7 @@ export class MockUpstream {
 
   private async handle(req: Request): Promise<Response> {
     const url = new URL(req.url);
+    if (url.pathname.startsWith('/__mock/')) return this.control(url.pathname.slice(8), req);
     const m = /^\/([^/]+)\/v1(\/.*)$/.exec(url.pathname) ?? /^()\/v1(\/.*)$/.exec(url.pathname);
     if (!m) return errorResponse(404);
     const deployment = m[1] || 'default';
@@ -140,6 +150,28 @@ export class MockUpstream {
       default:
         return errorResponse(404);
     }
+  }
+
+  /** The HTTP control API of a standalone mock. */
+  private async control(action: string, req: Request): Promise<Response> {
+    const body = req.method === 'POST' ? ((await req.json().catch(() => ({}))) as any) : {};
+    switch (action) {
+      case 'script':
+        this.script(body.deployment, ...body.steps);
+        break;
+      case 'reset':
+        this.reset();
+        break;
+      case 'config':
+        if (typeof body.latencyMs === 'number') this.latencyMs = body.latencyMs;
+        if (typeof body.extraWords === 'number') this.extraWords = body.extraWords;
+        break;
+      case 'received':
+        return Response.json(this.received);
+      default:
+        return errorResponse(404);
+    }
+    return Response.json({ ok: true });
   }
 
   private chat(body: any, step: Step, signal: AbortSignal, entry: Received): Response {
@@ -218,6 +250,8 @@ export class MockUpstream {
           return controller.close();
         }
         if (step.cutAfterChunks !== undefined && i >= step.cutAfterChunks) {
+          // Let the chunks already sent leave first, so the cut comes after the first byte.
+          await Bun.sleep(30);
           return controller.error(new Error('mock upstream cut the stream'));
         }
         if (i < events.length) controller.enqueue(encoder.encode(`data: ${JSON.stringify(events[i++])}\n\n`));
@@ -278,7 +312,7 @@ if (import.meta.main) {
     const i = process.argv.indexOf(name);
     return i >= 0 ? process.argv[i + 1]! : def;
   };
-  const mock = new MockUpstream(false).start(Number(arg('--port', '9100')));
+  const mock = new MockUpstream(process.argv.includes('--record')).start(Number(arg('--port', '9100')));
   mock.latencyMs = Number(arg('--latency', '0'));
   console.log(`mock upstream on ${mock.url} (latency ${mock.latencyMs} ms)`);
 }

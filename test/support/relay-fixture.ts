@@ -1,31 +1,36 @@
 /** A gateway in front of the mock upstream, served over HTTP for the official openai SDK. */
 import OpenAI from 'openai';
 import { MockUpstream } from './mock-upstream';
+import { RemoteMock } from './mock-upstream-process';
 import { testGateway, type TestGateway } from './app';
 
-export interface RelayFixture {
-  mock: MockUpstream;
+export interface RelayFixture<M> {
+  mock: M;
   gw: TestGateway;
   url: string;
   client(opts?: { key?: string; maxRetries?: number; timeout?: number }): OpenAI;
   /** Forgets scripted behaviour, recorded requests and usage rows (call in beforeEach). */
-  reset(): void;
+  reset(): Promise<void>;
   close(): Promise<void>;
 }
 
-/** `routerYaml` may use `{{base:NAME}}` for the api_base of mock deployment NAME. */
-export function relayFixture(routerYaml: string): RelayFixture {
-  const mock = new MockUpstream().start();
+interface Options {
+  /** Idle timeout of the gateway's listener, seconds (Bun's default is 10). */
+  idleTimeoutSeconds?: number;
+}
+
+function fixture<M extends { base(name: string): string; reset(): unknown; stop(): Promise<void> }>(mock: M, routerYaml: string, opts: Options): RelayFixture<M> {
+  // `{{base:NAME}}` in the YAML is the api_base of mock deployment NAME.
   const yaml = routerYaml.replace(/\{\{base:([\w-]+)\}\}/g, (_, name: string) => mock.base(name));
   const gw = testGateway({ routerYaml: yaml, env: { UPSTREAM_KEY: 'sk-upstream-secret' } });
-  const url = gw.listen();
+  const url = gw.listen(opts);
   return {
     mock,
     gw,
     url,
     client: (o = {}) => new OpenAI({ apiKey: o.key ?? gw.adminKey, baseURL: `${url}/v1`, maxRetries: o.maxRetries ?? 0, timeout: o.timeout }),
-    reset() {
-      mock.reset();
+    async reset() {
+      await mock.reset();
       gw.usage.flush();
       gw.db.sqlite.run('DELETE FROM usage');
     },
@@ -34,6 +39,16 @@ export function relayFixture(routerYaml: string): RelayFixture {
       await mock.stop();
     },
   };
+}
+
+/** The mock runs in this process: its scripts and records are plain properties. */
+export function relayFixture(routerYaml: string, opts: Options = {}): RelayFixture<MockUpstream> {
+  return fixture(new MockUpstream().start(), routerYaml, opts);
+}
+
+/** The mock runs in its own process (needed where it cuts streams); steer it with async calls. */
+export async function remoteRelayFixture(routerYaml: string, opts: Options = {}): Promise<RelayFixture<RemoteMock>> {
+  return fixture(await RemoteMock.start(), routerYaml, opts);
 }
 
 /** The mock deployments every relay test can use. */
