@@ -33,6 +33,8 @@ export const inferenceRoutes = (deps: AppDeps) => {
       },
       {
         body: r.body,
+        // Documents the body as application/json; the global parser in http/body.ts still reads it first.
+        parse: 'json',
         detail: {
           ...secured(r.summary, [r.tag]),
           responses: {

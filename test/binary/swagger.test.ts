@@ -29,12 +29,24 @@ describe.skipIf(!chromium)('/swagger in a browser', () => {
   test('/swagger/json is OpenAPI 3.1 with every public route and the bearer scheme', async () => {
     const doc = (await (await fetch(`${gw.url}/swagger/json`)).json()) as {
       openapi: string;
-      paths: Record<string, Record<string, { security?: unknown[]; responses: Record<string, unknown> }>>;
+      paths: Record<string, Record<string, { security?: unknown[]; responses: Record<string, unknown>; requestBody?: { content: Record<string, { schema: { required?: string[] } }> } }>>;
       components: { securitySchemes: Record<string, { type: string; scheme: string }> };
     };
     expect(doc.openapi).toStartWith('3.1');
     expect(doc.components.securitySchemes.bearerAuth).toMatchObject({ type: 'http', scheme: 'bearer' });
-    expect(Object.keys(doc.paths).sort()).toEqual(['/health', '/v1/models', '/v1/models/{model}']);
+    expect(Object.keys(doc.paths).sort()).toEqual([
+      '/health',
+      '/v1/audio/speech',
+      '/v1/chat/completions',
+      '/v1/completions',
+      '/v1/embeddings',
+      '/v1/images/generations',
+      '/v1/models',
+      '/v1/models/{model}',
+    ]);
+    const chat = doc.paths['/v1/chat/completions']!.post!;
+    expect(chat.requestBody!.content['application/json']!.schema.required).toEqual(['model', 'messages']);
+    expect(Object.keys(chat.responses)).toEqual(expect.arrayContaining(['200', '400', '401', '404', '429', '502', '503', '504']));
     const list = doc.paths['/v1/models']!.get!;
     expect(list.security).toEqual([{ bearerAuth: [] }]);
     expect(Object.keys(list.responses)).toEqual(expect.arrayContaining(['200', '401']));
