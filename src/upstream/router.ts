@@ -63,7 +63,7 @@ export class UpstreamRouter {
     let failure: Failure | undefined;
     let previous: Deployment | undefined;
     for (let attempt = 0; attempt < attempts; attempt++) {
-      const deployment = this.pick(model, tried);
+      const deployment = this.choose(model, tried);
       if (previous !== undefined && failure !== undefined && deployment.id === previous.id) {
         const wait = this.backoff(attempt, failure);
         if (wait === undefined) break;
@@ -121,7 +121,7 @@ export class UpstreamRouter {
   }
 
   /** Picks a deployment: untried and not cooling down if possible, by the routing strategy. */
-  private pick(model: ModelEntry, tried: Set<string>): Deployment {
+  choose(model: ModelEntry, tried: ReadonlySet<string> = new Set()): Deployment {
     const all = model.deployments;
     const healthy = all.filter((d) => !this.health.coolingDown(d));
     const fresh = healthy.filter((d) => !tried.has(d.id));
