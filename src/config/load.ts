@@ -12,34 +12,30 @@ export interface LoadedConfig {
   problems: string[];
 }
 
-function readText(path: string, problems: string[]): string | undefined {
+/** Reads and parses one config file; a missing path means the file is not configured. */
+function loadFile<T>(
+  path: string | undefined,
+  parse: (text: string, env: EnvLookup, source: string) => { config: T; problems: string[] },
+  fallback: T,
+  env: EnvLookup,
+  problems: string[],
+): T {
+  if (path === undefined) return fallback;
+  let text: string;
   try {
-    return readFileSync(path, 'utf8');
+    text = readFileSync(path, 'utf8');
   } catch (err) {
     problems.push(`${path}: cannot read: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
-    return undefined;
+    return fallback;
   }
+  const r = parse(text, env, path);
+  problems.push(...r.problems);
+  return r.config;
 }
 
 export function loadConfig(flags: ReadonlyMap<string, string>, env: EnvLookup = process.env): LoadedConfig {
   const { settings, problems } = resolveSettings(flags, env);
-  let router = emptyRouterConfig();
-  let mcp: McpConfig = { servers: new Map() };
-  if (settings.routerConfig !== undefined) {
-    const text = readText(settings.routerConfig, problems);
-    if (text !== undefined) {
-      const r = parseRouterConfig(text, env, settings.routerConfig);
-      router = r.config;
-      problems.push(...r.problems);
-    }
-  }
-  if (settings.mcpConfig !== undefined) {
-    const text = readText(settings.mcpConfig, problems);
-    if (text !== undefined) {
-      const r = parseMcpConfig(text, env, settings.mcpConfig);
-      mcp = r.config;
-      problems.push(...r.problems);
-    }
-  }
+  const router = loadFile(settings.routerConfig, parseRouterConfig, emptyRouterConfig(), env, problems);
+  const mcp = loadFile(settings.mcpConfig, parseMcpConfig, { servers: new Map() }, env, problems);
   return { settings, router, mcp, problems };
 }
