@@ -15,9 +15,6 @@ export const openAICompatible: Provider = {
       headers,
       body: JSON.stringify(body),
       signal,
-      // Bun-specific: no decompression surprises on binary bodies, keep connections warm.
-      decompress: true,
-      keepalive: true,
-    } as RequestInit);
+    });
   },
 };
