@@ -7,7 +7,9 @@ import type { LoadedConfig } from './config/load';
 import { openDatabase } from './db/connection';
 import { migrate } from './db/migrate';
 import { bootstrapAdmin } from './domain/first-start';
+import { accessDefaults } from './domain/access-defaults';
 import { createKeyCache } from './domain/key-cache';
+import { InMemoryRateLimiter } from './domain/rate-limiter';
 import { TokenService } from './domain/tokens';
 import { UsageRecorder } from './domain/usage';
 import { Relay } from './upstream/relay';
@@ -31,9 +33,10 @@ export function startServer(config: LoadedConfig): RunningServer {
   const keyFile = bootstrapAdmin(new TokenService(h), settings.dataDir);
   if (keyFile) log.info(`first start: created user admin@localhost with an admin key; the key is in ${keyFile} (mode 0600)`);
 
-  const keys = createKeyCache(h.sqlite, settings.keyRefreshInterval);
+  const keys = createKeyCache(h.sqlite, settings.keyRefreshInterval, accessDefaults(settings, config.router));
   const usage = new UsageRecorder(h.sqlite, log);
-  const relay = new Relay(config.router, new UpstreamRouter(config.router), usage, log);
+  const limiter = new InMemoryRateLimiter();
+  const relay = new Relay(config.router, new UpstreamRouter(config.router), limiter, usage, log);
   const app = buildApp({ settings, router: config.router, mcp: config.mcp, keys, relay, log, startedAt });
   app.listen({
     hostname: settings.host,
@@ -54,6 +57,7 @@ export function startServer(config: LoadedConfig): RunningServer {
     async stop() {
       await app.stop();
       usage.close();
+      limiter.close();
       keys.close();
       h.close();
     },

@@ -1,17 +1,52 @@
 /**
- * The Drizzle schema. `bun run db:generate` (drizzle-kit) turns changes here into a new SQL migration in
+ * The Drizzle schema. `make migration NAME=…` (drizzle-kit) turns changes here into a new SQL migration in
  * drizzle/, which is embedded in the binary (src/db/migrations.gen.ts). Times are unix milliseconds.
  */
 import { sql } from 'drizzle-orm';
-import { index, integer, sqliteTable, text } from 'drizzle-orm/sqlite-core';
+import { index, integer, primaryKey, sqliteTable, text, uniqueIndex } from 'drizzle-orm/sqlite-core';
 
 const now = sql`(cast(unixepoch('subsecond') * 1000 as integer))`;
+
+/** Per-minute limits; null means "not set here" (the next less specific level applies). */
+const limits = () => ({
+  rpm: integer('rpm'),
+  itpm: integer('itpm'),
+  otpm: integer('otpm'),
+});
+
+/**
+ * Access policy of an org, team or user: exclusion lists, each with a flag saying whether the next level
+ * up (org, then the global default) is merged in, and the rate limits.
+ */
+const policy = () => ({
+  excludedModels: text('excluded_models', { mode: 'json' }).$type<string[]>().notNull().default(sql`'[]'`),
+  mergeModelExclusions: integer('merge_model_exclusions', { mode: 'boolean' }).notNull().default(true),
+  excludedMcpServers: text('excluded_mcp_servers', { mode: 'json' }).$type<string[]>().notNull().default(sql`'[]'`),
+  mergeMcpExclusions: integer('merge_mcp_exclusions', { mode: 'boolean' }).notNull().default(true),
+  ...limits(),
+});
 
 export const orgs = sqliteTable('orgs', {
   id: integer('id').primaryKey({ autoIncrement: true }),
   name: text('name').notNull().unique(),
   createdAt: integer('created_at').notNull().default(now),
+  ...policy(),
 });
+
+export const teams = sqliteTable(
+  'teams',
+  {
+    id: integer('id').primaryKey({ autoIncrement: true }),
+    orgId: integer('org_id')
+      .notNull()
+      .references(() => orgs.id, { onDelete: 'cascade' }),
+    name: text('name').notNull(),
+    description: text('description').notNull().default(''),
+    createdAt: integer('created_at').notNull().default(now),
+    ...policy(),
+  },
+  (t) => [uniqueIndex('teams_org_name_idx').on(t.orgId, t.name)],
+);
 
 export const users = sqliteTable(
   'users',
@@ -24,8 +59,38 @@ export const users = sqliteTable(
     /** `user` | `org-admin` | `admin` */
     role: text('role', { enum: ['user', 'org-admin', 'admin'] }).notNull().default('user'),
     createdAt: integer('created_at').notNull().default(now),
+    ...policy(),
   },
   (t) => [index('users_org_idx').on(t.orgId)],
+);
+
+export const teamMembers = sqliteTable(
+  'team_members',
+  {
+    teamId: integer('team_id')
+      .notNull()
+      .references(() => teams.id, { onDelete: 'cascade' }),
+    userId: integer('user_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    isAdmin: integer('is_admin', { mode: 'boolean' }).notNull().default(false),
+  },
+  (t) => [primaryKey({ columns: [t.teamId, t.userId] }), index('team_members_user_idx').on(t.userId)],
+);
+
+/** A team's non-personal identity; it has exactly one key (api_keys.service_account_id). */
+export const serviceAccounts = sqliteTable(
+  'service_accounts',
+  {
+    id: integer('id').primaryKey({ autoIncrement: true }),
+    teamId: integer('team_id')
+      .notNull()
+      .references(() => teams.id, { onDelete: 'cascade' }),
+    name: text('name').notNull(),
+    description: text('description').notNull().default(''),
+    createdAt: integer('created_at').notNull().default(now),
+  },
+  (t) => [uniqueIndex('service_accounts_team_name_idx').on(t.teamId, t.name)],
 );
 
 export const apiKeys = sqliteTable(
@@ -37,15 +102,19 @@ export const apiKeys = sqliteTable(
     /** `sk-...abcd`, safe to show and log. */
     preview: text('preview').notNull(),
     name: text('name').notNull().default(''),
+    /** The owner of a personal key; for a service-account key, the user who created it. */
     userId: integer('user_id')
       .notNull()
       .references(() => users.id, { onDelete: 'cascade' }),
+    /** Set for the one key of a service account. */
+    serviceAccountId: integer('service_account_id').references(() => serviceAccounts.id, { onDelete: 'cascade' }),
     createdAt: integer('created_at').notNull().default(now),
     expiresAt: integer('expires_at'),
     revokedAt: integer('revoked_at'),
     lastUsedAt: integer('last_used_at'),
+    ...limits(),
   },
-  (t) => [index('api_keys_user_idx').on(t.userId)],
+  (t) => [index('api_keys_user_idx').on(t.userId), uniqueIndex('api_keys_service_account_idx').on(t.serviceAccountId)],
 );
 
 /**
@@ -67,6 +136,8 @@ export const usage = sqliteTable(
     keyId: integer('key_id').notNull(),
     userId: integer('user_id').notNull(),
     orgId: integer('org_id').notNull(),
+    /** The team of a service-account key (personal keys count for their user, not a team). */
+    teamId: integer('team_id'),
     /** The resolved model_name (aliases resolved), or what the caller sent when it resolved to nothing. */
     model: text('model').notNull(),
     /** The deployment that answered (`<model_name>#<index>`), when one did. */

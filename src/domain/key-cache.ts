@@ -1,22 +1,38 @@
 /**
- * Every live key, in memory: authentication is a hash and a Map lookup, never a database query.
- * Writes made by this process call `reload()` directly; writes made by other processes (the CLI while the
- * server runs) are noticed by polling the `keys` revision counter, a single-row primary-key read.
+ * Every live key with its effective access, in memory: authentication is a hash and a Map lookup, and
+ * the key's exclusions and rate limits are already resolved — no database query on the request path.
+ * Writes made by this process call `reload()`; writes made by other processes (the CLI while the server
+ * runs) are noticed by polling the `access` revision counter, a single-row primary-key read.
  */
 import type { Database } from 'bun:sqlite';
 import { hashKey } from './api-key';
-import { KEYS_REVISION, readRevision } from './revisions';
+import { ACCESS_REVISION, readRevision } from './revisions';
+
+export type Role = 'user' | 'org-admin' | 'admin';
+
+export interface Limits {
+  rpm: number | null;
+  itpm: number | null;
+  otpm: number | null;
+}
 
 export interface Principal {
   keyId: number;
   keyName: string;
   keyPreview: string;
+  /** The key's owner (for a service-account key: the user who created it). */
   userId: number;
   email: string;
-  role: 'user' | 'org-admin' | 'admin';
+  role: Role;
   orgId: number;
+  /** Set for service-account keys: the team they belong to. */
+  teamId: number | null;
+  serviceAccountId: number | null;
   /** Unix ms, or null for keys that never expire. */
   expiresAt: number | null;
+  excludedModels: ReadonlySet<string>;
+  excludedMcpServers: ReadonlySet<string>;
+  limits: Limits;
 }
 
 export interface KeyCache {
@@ -24,6 +40,14 @@ export interface KeyCache {
   authenticate(key: string): Principal | undefined;
   reload(): void;
   close(): void;
+}
+
+export interface AccessDefaults {
+  /** Global exclusion lists (settings), merged where org and user/team both merge. */
+  excludedModels: readonly string[];
+  excludedMcpServers: readonly string[];
+  /** Maps an alias to its model name, so an excluded alias excludes its model. */
+  canonicalModel?: (name: string) => string;
 }
 
 interface Row {
@@ -34,42 +58,114 @@ interface Row {
   expires_at: number | null;
   user_id: number;
   email: string;
-  role: Principal['role'];
+  role: Role;
   org_id: number;
+  team_id: number | null;
+  sa_id: number | null;
+  // The level below the org: the user for personal keys, the team for service-account keys.
+  own_models: string;
+  own_merge_models: number;
+  own_mcp: string;
+  own_merge_mcp: number;
+  org_models: string;
+  org_merge_models: number;
+  org_mcp: string;
+  org_merge_mcp: number;
+  key_rpm: number | null;
+  key_itpm: number | null;
+  key_otpm: number | null;
+  own_rpm: number | null;
+  own_itpm: number | null;
+  own_otpm: number | null;
+  org_rpm: number | null;
+  org_itpm: number | null;
+  org_otpm: number | null;
 }
 
-export function createKeyCache(sqlite: Database, refreshIntervalMs = 1000, now: () => number = Date.now): KeyCache {
-  const load = sqlite.query<Row, []>(
-    `SELECT k.id AS key_id, k.key_hash, k.name AS key_name, k.preview, k.expires_at,
-            u.id AS user_id, u.email, u.role, u.org_id
-       FROM api_keys k JOIN users u ON u.id = k.user_id
-      WHERE k.revoked_at IS NULL`,
-  );
+const SELECT = `
+SELECT k.id AS key_id, k.key_hash, k.name AS key_name, k.preview, k.expires_at,
+       u.id AS user_id, u.email, u.role, u.org_id,
+       t.id AS team_id, sa.id AS sa_id,
+       coalesce(t.excluded_models, u.excluded_models) AS own_models,
+       coalesce(t.merge_model_exclusions, u.merge_model_exclusions) AS own_merge_models,
+       coalesce(t.excluded_mcp_servers, u.excluded_mcp_servers) AS own_mcp,
+       coalesce(t.merge_mcp_exclusions, u.merge_mcp_exclusions) AS own_merge_mcp,
+       o.excluded_models AS org_models, o.merge_model_exclusions AS org_merge_models,
+       o.excluded_mcp_servers AS org_mcp, o.merge_mcp_exclusions AS org_merge_mcp,
+       k.rpm AS key_rpm, k.itpm AS key_itpm, k.otpm AS key_otpm,
+       CASE WHEN t.id IS NULL THEN u.rpm ELSE t.rpm END AS own_rpm,
+       CASE WHEN t.id IS NULL THEN u.itpm ELSE t.itpm END AS own_itpm,
+       CASE WHEN t.id IS NULL THEN u.otpm ELSE t.otpm END AS own_otpm,
+       o.rpm AS org_rpm, o.itpm AS org_itpm, o.otpm AS org_otpm
+  FROM api_keys k
+  JOIN users u ON u.id = k.user_id
+  LEFT JOIN service_accounts sa ON sa.id = k.service_account_id
+  LEFT JOIN teams t ON t.id = sa.team_id
+  JOIN orgs o ON o.id = coalesce(t.org_id, u.org_id)
+ WHERE k.revoked_at IS NULL`;
+
+/**
+ * A personal key's exclusions: the user's list, plus the org's if the user merges, plus the global one
+ * if both merge. A service-account key uses its team in the user's place.
+ */
+export function effectiveExclusions(own: string[], ownMerges: boolean, org: string[], orgMerges: boolean, global: readonly string[]): string[] {
+  const out = [...own];
+  if (ownMerges) {
+    out.push(...org);
+    if (orgMerges) out.push(...global);
+  }
+  return out;
+}
+
+const parseList = (json: string): string[] => {
+  try {
+    const v = JSON.parse(json);
+    return Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : [];
+  } catch {
+    return [];
+  }
+};
+
+export function createKeyCache(sqlite: Database, refreshIntervalMs = 1000, defaults: AccessDefaults = { excludedModels: [], excludedMcpServers: [] }, now: () => number = Date.now): KeyCache {
+  const load = sqlite.query<Row, []>(SELECT);
+  const canonical = defaults.canonicalModel ?? ((n: string) => n);
   let byHash = new Map<string, Principal>();
   let revision = -1;
 
+  const toPrincipal = (r: Row): Principal => ({
+    keyId: r.key_id,
+    keyName: r.key_name,
+    keyPreview: r.preview,
+    userId: r.user_id,
+    email: r.email,
+    role: r.role,
+    orgId: r.org_id,
+    teamId: r.team_id,
+    serviceAccountId: r.sa_id,
+    expiresAt: r.expires_at,
+    excludedModels: new Set(
+      effectiveExclusions(parseList(r.own_models), !!r.own_merge_models, parseList(r.org_models), !!r.org_merge_models, defaults.excludedModels).map(canonical),
+    ),
+    excludedMcpServers: new Set(effectiveExclusions(parseList(r.own_mcp), !!r.own_merge_mcp, parseList(r.org_mcp), !!r.org_merge_mcp, defaults.excludedMcpServers)),
+    // The most specific setting wins: key, then user (or team), then org.
+    limits: {
+      rpm: r.key_rpm ?? r.own_rpm ?? r.org_rpm,
+      itpm: r.key_itpm ?? r.own_itpm ?? r.org_itpm,
+      otpm: r.key_otpm ?? r.own_otpm ?? r.org_otpm,
+    },
+  });
+
   const reload = () => {
-    revision = readRevision(sqlite, KEYS_REVISION);
+    revision = readRevision(sqlite, ACCESS_REVISION);
     const next = new Map<string, Principal>();
-    for (const r of load.all()) {
-      next.set(r.key_hash, {
-        keyId: r.key_id,
-        keyName: r.key_name,
-        keyPreview: r.preview,
-        userId: r.user_id,
-        email: r.email,
-        role: r.role,
-        orgId: r.org_id,
-        expiresAt: r.expires_at,
-      });
-    }
+    for (const r of load.all()) next.set(r.key_hash, toPrincipal(r));
     byHash = next;
   };
   reload();
 
   const timer = setInterval(() => {
     try {
-      if (readRevision(sqlite, KEYS_REVISION) !== revision) reload();
+      if (readRevision(sqlite, ACCESS_REVISION) !== revision) reload();
     } catch {
       // A busy or closing database: try again on the next tick.
     }

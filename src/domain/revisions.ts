@@ -1,7 +1,8 @@
 /** Change counters (table `revisions`) that tell in-memory caches in any process to reload. */
 import type { Database } from 'bun:sqlite';
 
-export const KEYS_REVISION = 'keys';
+/** Bumped by every change to keys, users, orgs, teams, memberships, service accounts, limits or exclusions. */
+export const ACCESS_REVISION = 'access';
 
 export function readRevision(sqlite: Database, name: string): number {
   const row = sqlite.query<{ value: number }, [string]>('SELECT value FROM revisions WHERE name = ?').get(name);

@@ -3,7 +3,7 @@ import { and, asc, eq, isNull } from 'drizzle-orm';
 import type { DbHandle } from '../db/connection';
 import { apiKeys, orgs, users } from '../db/schema';
 import { generateKey, hashKey, keyPreview } from './api-key';
-import { KEYS_REVISION, bumpRevision } from './revisions';
+import { ACCESS_REVISION, bumpRevision } from './revisions';
 
 export const DEFAULT_ORG = 'default';
 export type Role = 'user' | 'org-admin' | 'admin';
@@ -36,7 +36,7 @@ export class TokenService {
     return this.h.sqlite.transaction(() => {
       const orgId = this.ensureOrg();
       const id = this.h.db.insert(users).values({ email, orgId, role }).returning({ id: users.id }).get().id;
-      bumpRevision(this.h.sqlite, KEYS_REVISION);
+      bumpRevision(this.h.sqlite, ACCESS_REVISION);
       return { id, created: true };
     })();
   }
@@ -60,7 +60,7 @@ export class TokenService {
         .values({ keyHash: hashKey(key), preview, name, userId, expiresAt })
         .returning({ id: apiKeys.id })
         .get();
-      bumpRevision(this.h.sqlite, KEYS_REVISION);
+      bumpRevision(this.h.sqlite, ACCESS_REVISION);
       return row.id;
     })();
     return { key, id, preview };
@@ -92,7 +92,7 @@ export class TokenService {
         .where(and(eq(apiKeys.id, id), isNull(apiKeys.revokedAt)))
         .returning({ id: apiKeys.id })
         .all();
-      if (changed.length > 0) bumpRevision(this.h.sqlite, KEYS_REVISION);
+      if (changed.length > 0) bumpRevision(this.h.sqlite, ACCESS_REVISION);
       return changed.length > 0;
     })();
   }

@@ -11,6 +11,7 @@ export interface UsageRecord {
   keyId: number;
   userId: number;
   orgId: number;
+  teamId: number | null;
   model: string;
   deployment: string | null;
   endpoint: string;
@@ -29,7 +30,7 @@ export interface UsageSink {
 }
 
 const COLUMNS = [
-  'created_at', 'request_id', 'key_id', 'user_id', 'org_id', 'model', 'deployment', 'endpoint', 'status',
+  'created_at', 'request_id', 'key_id', 'user_id', 'org_id', 'team_id', 'model', 'deployment', 'endpoint', 'status',
   'latency_ms', 'ttft_ms', 'input_tokens', 'output_tokens', 'end_user_id', 'stream', 'error_code',
 ] as const;
 
@@ -67,7 +68,7 @@ export class UsageRecorder implements UsageSink {
       this.sqlite.transaction(() => {
         for (const r of batch) {
           this.insert.run(
-            r.createdAt, r.requestId, r.keyId, r.userId, r.orgId, r.model, r.deployment, r.endpoint, r.status,
+            r.createdAt, r.requestId, r.keyId, r.userId, r.orgId, r.teamId, r.model, r.deployment, r.endpoint, r.status,
             r.latencyMs, r.ttftMs, r.inputTokens, r.outputTokens, r.endUserId, r.stream ? 1 : 0, r.errorCode,
           );
         }

@@ -1,6 +1,7 @@
 /** GET /models and GET /models/{id}: the configured model names (aliases resolve but are not listed). */
 import { Elysia, t } from 'elysia';
-import { resolveModel } from '../config/router-config';
+import { visibleModel } from '../domain/admission';
+import type { Principal } from '../domain/key-cache';
 import { modelNotFound } from '../http/api-error';
 import { auth } from '../http/auth';
 import { authErrors, ErrorResponse, secured } from '../schemas/common';
@@ -19,24 +20,25 @@ function decodePathParam(raw: string): string {
 export const modelsRoutes = (deps: AppDeps) => {
   const created = Math.floor(deps.startedAt / 1000);
   const toModel = (id: string) => ({ id, object: 'model' as const, created, owned_by: 'aqueduct' });
-  const retrieve = (raw: string) => {
+  // An excluded model is indistinguishable from an unknown one: absent from the list, 404 by name or alias.
+  const retrieve = (principal: Principal, raw: string) => {
     const name = decodePathParam(raw);
-    const model = resolveModel(deps.router, name);
+    const model = visibleModel(deps.router, principal, name);
     if (!model) throw modelNotFound(name);
     return toModel(model.name);
   };
 
   return new Elysia()
     .use(auth(deps.keys))
-    .get('/models', () => ({ object: 'list' as const, data: [...deps.router.models.keys()].map(toModel) }), {
+    .get('/models', ({ principal }) => ({ object: 'list' as const, data: [...deps.router.models.keys()].filter((m) => !principal.excludedModels.has(m)).map(toModel) }), {
       response: { 200: ModelList, ...authErrors },
       detail: secured('List models', ['Models'], 'The models this key may use. Aliases are accepted everywhere but not listed.'),
     })
-    .get('/models/:model', ({ params }) => retrieve(params.model), {
+    .get('/models/:model', ({ params, principal }) => retrieve(principal, params.model), {
       params: t.Object({ model: t.String({ description: 'A model name or alias' }) }),
       response: { 200: Model, 404: ErrorResponse, ...authErrors },
       detail: secured('Retrieve a model', ['Models'], 'An alias resolves to its model.'),
     })
     // Model names may contain "/" (e.g. Qwen/Qwen2.5-7B-Instruct): the same lookup for the rest of the path.
-    .get('/models/*', ({ params }) => retrieve(params['*']), { detail: { hide: true } });
+    .get('/models/*', ({ params, principal }) => retrieve(principal, params['*']), { detail: { hide: true } });
 };

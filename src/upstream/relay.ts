@@ -3,12 +3,14 @@
  * the body with every field intact except `model` (and Aqueduct's `user_id`, which is recorded instead),
  * answers with the upstream's JSON, SSE stream or audio as it arrives, and records usage once per call.
  */
-import { resolveModel, type RouterConfig } from '../config/router-config';
+import type { RouterConfig } from '../config/router-config';
+import { admit, type Admitted } from '../domain/admission';
 import type { Principal } from '../domain/key-cache';
+import type { RateLimiter } from '../domain/rate-limiter';
 import type { UsageRecord, UsageSink } from '../domain/usage';
-import { ApiError, modelNotFound } from '../http/api-error';
+import { ApiError } from '../http/api-error';
 import type { Logger } from '../log';
-import { pathsForMode, type Endpoint } from './endpoints';
+import type { Endpoint } from './endpoints';
 import { ClientGone, UpstreamRouter, type Routed } from './router';
 import { relaySse } from './sse-relay';
 import { tokensOf } from './usage-tokens';
@@ -29,6 +31,7 @@ export class Relay {
   constructor(
     private readonly config: RouterConfig,
     readonly upstream: UpstreamRouter,
+    private readonly limiter: RateLimiter,
     private readonly usage: UsageSink,
     private readonly log: Logger,
   ) {}
@@ -39,13 +42,15 @@ export class Relay {
     const requested = String(body.model);
     const endUserId = takeUserId(body);
     const stream = endpoint.sseUsage && body.stream === true;
-    const record = (r: Partial<UsageRecord> & { status: number }) =>
+    const record = (r: Partial<UsageRecord> & { status: number }) => {
+      if (r.inputTokens || r.outputTokens) this.limiter.addTokens(call.principal.keyId, r.inputTokens ?? 0, r.outputTokens ?? 0);
       this.usage.record({
         createdAt: Date.now(),
         requestId: call.requestId,
         keyId: call.principal.keyId,
         userId: call.principal.userId,
         orgId: call.principal.orgId,
+        teamId: call.principal.teamId,
         model: requested,
         deployment: null,
         endpoint: endpoint.name,
@@ -58,22 +63,17 @@ export class Relay {
         errorCode: null,
         ...r,
       });
+    };
 
-    const model = resolveModel(this.config, requested);
-    if (!model) {
-      const err = modelNotFound(requested);
-      record({ status: 404, errorCode: err.code });
+    let admitted: Admitted;
+    try {
+      admitted = await admit(this.config, this.limiter, call.principal, endpoint, requested);
+    } catch (err) {
+      // Refusals by the rate limiter are not calls and cost nothing; unknown models and the like are recorded.
+      if (err instanceof ApiError && err.status !== 429) record({ status: err.status, errorCode: err.code });
       throw err;
     }
-    if (model.mode !== undefined && !endpoint.modes.includes(model.mode)) {
-      const err = new ApiError(400, `Model ${model.name} is a ${model.mode} model: it serves ${pathsForMode(model.mode).join(', ') || 'no endpoint of this gateway'}, not /v1${endpoint.path}.`, {
-        param: 'model',
-        code: 'model_not_supported',
-        headers: { 'x-should-retry': 'false' },
-      });
-      record({ model: model.name, status: 400, errorCode: err.code });
-      throw err;
-    }
+    const { model, rateHeaders } = admitted;
 
     const clientWantsUsage = stream && (body.stream_options as { include_usage?: unknown } | undefined)?.include_usage === true;
     // Always ask for usage on streams so the call can be metered; the extra chunk is dropped below if unasked.
@@ -84,11 +84,12 @@ export class Relay {
       routed = await this.upstream.send(model, endpoint, body, call.signal);
     } catch (err) {
       record({ model: model.name, status: err instanceof ApiError ? err.status : 500, errorCode: err instanceof ApiError ? err.code : 'internal_error' });
+      if (err instanceof ApiError) Object.assign(err.headers, rateHeaders);
       throw err;
     }
     // With a fallback, the model that answered is the one that was used (and billed).
     const base = { model: routed.model.name, deployment: routed.deployment.id };
-    const headers = responseHeaders(routed.response, call.requestId);
+    const headers = responseHeaders(routed.response, call.requestId, rateHeaders);
 
     if (stream) {
       headers.set('content-type', 'text/event-stream; charset=utf-8');
@@ -177,8 +178,8 @@ function parseUsage(bytes: ArrayBuffer): unknown {
   }
 }
 
-function responseHeaders(upstream: Response, requestId: string): Headers {
-  const h = new Headers();
+function responseHeaders(upstream: Response, requestId: string, extra: Record<string, string>): Headers {
+  const h = new Headers(extra);
   for (const name of PASSED_HEADERS) {
     const v = upstream.headers.get(name);
     if (v !== null) h.set(name, v);

@@ -4,7 +4,9 @@ import { emptyRouterConfig, parseRouterConfig, type RouterConfig } from '../../s
 import { resolveSettings, type Settings } from '../../src/config/settings';
 import { openMemoryDatabase, type DbHandle } from '../../src/db/connection';
 import { migrate } from '../../src/db/migrate';
+import { accessDefaults } from '../../src/domain/access-defaults';
 import { createKeyCache, type KeyCache } from '../../src/domain/key-cache';
+import { InMemoryRateLimiter } from '../../src/domain/rate-limiter';
 import { TokenService } from '../../src/domain/tokens';
 import { UsageRecorder } from '../../src/domain/usage';
 import { Relay } from '../../src/upstream/relay';
@@ -50,12 +52,13 @@ export function testGateway(opts: TestGatewayOptions = {}): TestGateway {
   const db = openMemoryDatabase();
   migrate(db.sqlite);
   const tokens = new TokenService(db);
-  const keys = createKeyCache(db.sqlite, 50);
+  const keys = createKeyCache(db.sqlite, 50, accessDefaults(settings, router));
   const log = opts.log ?? silentLogger;
   const usage = new UsageRecorder(db.sqlite, log, 20);
   const upstream = new UpstreamRouter(router);
   upstream.backoffBaseMs = 10; // keep retry tests fast
-  const relay = new Relay(router, upstream, usage, log);
+  const limiter = new InMemoryRateLimiter();
+  const relay = new Relay(router, upstream, limiter, usage, log);
   const deps: AppDeps = { settings, router, mcp: { servers: new Map() }, keys, relay, log, startedAt: Date.now() };
   const app = buildApp(deps);
 
@@ -100,6 +103,7 @@ export function testGateway(opts: TestGatewayOptions = {}): TestGateway {
     close() {
       void app.stop();
       usage.close();
+      limiter.close();
       keys.close();
       db.close();
     },

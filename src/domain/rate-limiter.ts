@@ -1,0 +1,160 @@
+/**
+ * Per-key rate limits over a sliding 60-second window, counted in memory: requests, input tokens and
+ * output tokens per minute. The window is 60 one-second slots, so "the last minute" is exact to a second.
+ *
+ * Semantics (Aqueduct's): a request is refused when the key has already used its whole budget in the
+ * window — with rpm = N, N requests pass and the next is refused; token limits refuse the request after
+ * the one that crossed the limit (tokens are known only when a call ends). A model's
+ * request_limit_multiplier m makes each of its requests cost 1/m. Refused requests cost nothing.
+ * Admission is synchronous, so N concurrent calls against a limit of N admit exactly N.
+ *
+ * `RateLimiter` is the seam for a shared (Redis/Valkey) limiter when one node is not enough.
+ */
+import type { Limits } from './key-cache';
+
+export interface RateDecision {
+  allowed: boolean;
+  /** Human-readable names of the exceeded limits, e.g. "Request limit (3/min)". */
+  exceeded: string[];
+  /** When the refused request could pass, ms. */
+  retryAfterMs: number;
+  /** x-ratelimit-* headers for the limits that are set. */
+  headers: Record<string, string>;
+}
+
+export interface RateLimiter {
+  /** Admits (and counts) one request costing `cost` requests, or refuses it. */
+  admit(keyId: number, limits: Limits, cost: number): RateDecision | Promise<RateDecision>;
+  /** Counts a call's tokens once they are known. */
+  addTokens(keyId: number, input: number, output: number): void;
+  close(): void;
+}
+
+const SLOTS = 60;
+/** Request costs are counted in millionths, so multipliers such as 3 or 0.7 add up exactly. */
+const UNIT = 1_000_000;
+const REQ = 0;
+const IN = 1;
+const OUT = 2;
+
+class Window {
+  readonly second = new Float64Array(SLOTS).fill(-1);
+  readonly used = [new Float64Array(SLOTS), new Float64Array(SLOTS), new Float64Array(SLOTS)] as const;
+  newest = -1;
+
+  private slot(sec: number): number {
+    const i = sec % SLOTS;
+    if (this.second[i] !== sec) {
+      this.second[i] = sec;
+      this.used[REQ][i] = 0;
+      this.used[IN][i] = 0;
+      this.used[OUT][i] = 0;
+    }
+    this.newest = Math.max(this.newest, sec);
+    return i;
+  }
+
+  add(sec: number, dim: number, amount: number): void {
+    this.used[dim]![this.slot(sec)]! += amount;
+  }
+
+  total(sec: number, dim: number): number {
+    let sum = 0;
+    const u = this.used[dim]!;
+    for (let i = 0; i < SLOTS; i++) if (this.second[i]! > sec - SLOTS) sum += u[i]!;
+    return sum;
+  }
+
+  /** ms until the total of `dim` drops below `limit` as old slots leave the window. */
+  msUntilBelow(nowMs: number, dim: number, limit: number): number {
+    const sec = Math.floor(nowMs / 1000);
+    const live = [...this.second.keys()].filter((i) => this.second[i]! > sec - SLOTS).sort((a, b) => this.second[a]! - this.second[b]!);
+    let total = this.total(sec, dim);
+    for (const i of live) {
+      total -= this.used[dim]![i]!;
+      if (total < limit) return Math.max(0, (this.second[i]! + SLOTS) * 1000 - nowMs);
+    }
+    return 0;
+  }
+
+  /** ms until nothing of `dim` is left in the window. */
+  msUntilEmpty(nowMs: number): number {
+    return this.newest < 0 ? 0 : Math.max(0, (this.newest + SLOTS) * 1000 - nowMs);
+  }
+}
+
+/** Go-style durations as OpenAI sends them: 250ms, 12s, 1m0s. */
+export function formatDuration(ms: number): string {
+  if (ms < 1000) return `${Math.ceil(ms)}ms`;
+  const s = Math.ceil(ms / 1000);
+  return s < 60 ? `${s}s` : `${Math.floor(s / 60)}m${s % 60}s`;
+}
+
+export class InMemoryRateLimiter implements RateLimiter {
+  private readonly windows = new Map<number, Window>();
+  private readonly sweeper: Timer;
+
+  constructor(private readonly now: () => number = Date.now) {
+    // Forget windows with nothing left in them, so idle keys cost no memory.
+    this.sweeper = setInterval(() => {
+      const sec = Math.floor(this.now() / 1000);
+      for (const [key, w] of this.windows) if (w.newest <= sec - SLOTS) this.windows.delete(key);
+    }, 30_000);
+    this.sweeper.unref();
+  }
+
+  admit(keyId: number, limits: Limits, cost: number): RateDecision {
+    const { rpm, itpm, otpm } = limits;
+    if (rpm === null && itpm === null && otpm === null) return { allowed: true, exceeded: [], retryAfterMs: 0, headers: {} };
+    const nowMs = this.now();
+    const sec = Math.floor(nowMs / 1000);
+    let w = this.windows.get(keyId);
+    if (!w) this.windows.set(keyId, (w = new Window()));
+    const costUnits = Math.max(1, Math.round(cost * UNIT));
+    const checks: [limit: number | null, dim: number, label: string][] = [
+      [rpm === null ? null : rpm * UNIT, REQ, 'Request limit'],
+      [itpm, IN, 'Input token limit'],
+      [otpm, OUT, 'Output token limit'],
+    ];
+    const exceeded: string[] = [];
+    let retryAfterMs = 0;
+    for (const [limit, dim, label] of checks) {
+      if (limit === null) continue;
+      if (w.total(sec, dim) >= limit) {
+        exceeded.push(`${label} (${dim === REQ ? rpm : limit}/min)`);
+        retryAfterMs = Math.max(retryAfterMs, w.msUntilBelow(nowMs, dim, limit));
+      }
+    }
+    const allowed = exceeded.length === 0;
+    if (allowed && rpm !== null) w.add(sec, REQ, costUnits);
+    return { allowed, exceeded, retryAfterMs, headers: this.headers(w, nowMs, limits) };
+  }
+
+  addTokens(keyId: number, input: number, output: number): void {
+    const w = this.windows.get(keyId);
+    if (!w || (input <= 0 && output <= 0)) return;
+    const sec = Math.floor(this.now() / 1000);
+    if (input > 0) w.add(sec, IN, input);
+    if (output > 0) w.add(sec, OUT, output);
+  }
+
+  private headers(w: Window, nowMs: number, limits: Limits): Record<string, string> {
+    const sec = Math.floor(nowMs / 1000);
+    const h: Record<string, string> = {};
+    const reset = formatDuration(w.msUntilEmpty(nowMs));
+    const put = (name: string, limit: number, used: number) => {
+      h[`x-ratelimit-limit-${name}`] = String(limit);
+      h[`x-ratelimit-remaining-${name}`] = String(Math.max(0, Math.floor(limit - used)));
+      h[`x-ratelimit-reset-${name}`] = reset;
+    };
+    if (limits.rpm !== null) put('requests', limits.rpm, w.total(sec, REQ) / UNIT);
+    // OpenAI clients know one token budget: "tokens" is the input budget; output has its own names.
+    if (limits.itpm !== null) put('tokens', limits.itpm, w.total(sec, IN));
+    if (limits.otpm !== null) put('output-tokens', limits.otpm, w.total(sec, OUT));
+    return h;
+  }
+
+  close(): void {
+    clearInterval(this.sweeper);
+  }
+}
