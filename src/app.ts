@@ -9,6 +9,8 @@ import { Elysia } from 'elysia';
 import type { McpConfig } from './config/mcp-config';
 import type { RouterConfig } from './config/router-config';
 import type { Settings } from './config/settings';
+import type { DbHandle } from './db/connection';
+import type { Directory } from './domain/directory';
 import type { KeyCache } from './domain/key-cache';
 import type { Relay } from './upstream/relay';
 import { jsonBodies } from './http/body';
@@ -17,6 +19,7 @@ import { errors, methodLookup, type MethodLookup } from './http/errors';
 import { docs } from './http/openapi';
 import { requestId } from './http/request-id';
 import type { Logger } from './log';
+import { adminRoutes } from './routes/admin';
 import { healthRoutes } from './routes/health';
 import { inferenceRoutes } from './routes/inference';
 import { modelsRoutes } from './routes/models';
@@ -26,6 +29,8 @@ export interface AppDeps {
   settings: Settings;
   router: RouterConfig;
   mcp: McpConfig;
+  db: DbHandle;
+  directory: Directory;
   keys: KeyCache;
   relay: Relay;
   log: Logger;
@@ -46,7 +51,8 @@ export function buildApp(deps: AppDeps) {
     .use(docs(VERSION))
     .use(healthRoutes())
     .use(apiRoutes(deps, ''))
-    .use(apiRoutes(deps, '/v1'));
+    .use(apiRoutes(deps, '/v1'))
+    .use(adminRoutes(deps));
   methodsFor = methodLookup(app.routes);
   return app;
 }

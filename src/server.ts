@@ -10,7 +10,7 @@ import { bootstrapAdmin } from './domain/first-start';
 import { accessDefaults } from './domain/access-defaults';
 import { createKeyCache } from './domain/key-cache';
 import { InMemoryRateLimiter } from './domain/rate-limiter';
-import { TokenService } from './domain/tokens';
+import { Directory } from './domain/directory';
 import { UsageRecorder } from './domain/usage';
 import { Relay } from './upstream/relay';
 import { UpstreamRouter } from './upstream/router';
@@ -30,14 +30,15 @@ export function startServer(config: LoadedConfig): RunningServer {
   const applied = migrate(h.sqlite);
   if (applied.length) log.info('database migrated', { path: h.path, applied: applied.join(',') });
 
-  const keyFile = bootstrapAdmin(new TokenService(h), settings.dataDir);
+  const directory = new Directory(h);
+  const keyFile = bootstrapAdmin(directory.tokens, settings.dataDir);
   if (keyFile) log.info(`first start: created user admin@localhost with an admin key; the key is in ${keyFile} (mode 0600)`);
 
   const keys = createKeyCache(h.sqlite, settings.keyRefreshInterval, accessDefaults(settings, config.router));
   const usage = new UsageRecorder(h.sqlite, log);
   const limiter = new InMemoryRateLimiter();
   const relay = new Relay(config.router, new UpstreamRouter(config.router), limiter, usage, log);
-  const app = buildApp({ settings, router: config.router, mcp: config.mcp, keys, relay, log, startedAt });
+  const app = buildApp({ settings, router: config.router, mcp: config.mcp, db: h, directory, keys, relay, log, startedAt });
   app.listen({
     hostname: settings.host,
     port: settings.port,

@@ -65,7 +65,7 @@ const list = defineCommand({
     { flag: '--json', description: 'Print JSON instead of a table' },
   ],
   run(args, io) {
-    const keys = withTokens(args.flags, io, (tokens) => tokens.listKeys(args.flags.get('--user')));
+    const keys = withTokens(args.flags, io, (tokens) => tokens.listKeys({ email: args.flags.get('--user') }));
     if (args.switches.has('--json')) {
       io.out(JSON.stringify(keys, null, 2));
       return 0;

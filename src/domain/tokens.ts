@@ -1,49 +1,79 @@
-/** Orgs, users and their keys: the operations shared by the CLI, first start and (later) the admin API. */
-import { and, asc, eq, isNull } from 'drizzle-orm';
+/** Keys: creation (the raw key is returned once), listing (previews only), limits and revocation. */
+import { and, asc, count, eq, isNull, type SQL } from 'drizzle-orm';
 import type { DbHandle } from '../db/connection';
 import { apiKeys, orgs, users } from '../db/schema';
 import { generateKey, hashKey, keyPreview } from './api-key';
+import type { Role } from './key-cache';
 import { ACCESS_REVISION, bumpRevision } from './revisions';
 
 export const DEFAULT_ORG = 'default';
-export type Role = 'user' | 'org-admin' | 'admin';
 
 export interface KeyInfo {
   id: number;
   name: string;
   preview: string;
+  userId: number;
   email: string;
+  orgId: number;
+  serviceAccountId: number | null;
   createdAt: number;
   expiresAt: number | null;
   revokedAt: number | null;
   lastUsedAt: number | null;
+  rpm: number | null;
+  itpm: number | null;
+  otpm: number | null;
 }
+
+const keyColumns = {
+  id: apiKeys.id,
+  name: apiKeys.name,
+  preview: apiKeys.preview,
+  userId: apiKeys.userId,
+  email: users.email,
+  orgId: users.orgId,
+  serviceAccountId: apiKeys.serviceAccountId,
+  createdAt: apiKeys.createdAt,
+  expiresAt: apiKeys.expiresAt,
+  revokedAt: apiKeys.revokedAt,
+  lastUsedAt: apiKeys.lastUsedAt,
+  rpm: apiKeys.rpm,
+  itpm: apiKeys.itpm,
+  otpm: apiKeys.otpm,
+};
 
 export class TokenService {
   constructor(private readonly h: DbHandle) {}
+
+  /** Runs `fn` in one transaction (nested calls become savepoints). */
+  transaction<T>(fn: () => T): T {
+    return this.h.sqlite.transaction(fn)();
+  }
+
+  private write<T>(fn: () => T): T {
+    return this.transaction(() => {
+      const out = fn();
+      bumpRevision(this.h.sqlite, ACCESS_REVISION);
+      return out;
+    });
+  }
 
   /** Returns the id of the org with this name, creating it when missing. */
   ensureOrg(name: string = DEFAULT_ORG): number {
     const found = this.h.db.select({ id: orgs.id }).from(orgs).where(eq(orgs.name, name)).get();
     if (found) return found.id;
-    return this.h.db.insert(orgs).values({ name }).returning({ id: orgs.id }).get().id;
+    return this.write(() => this.h.db.insert(orgs).values({ name }).returning({ id: orgs.id }).get().id);
   }
 
   /** Returns the user with this email, creating it (in the default org) when missing. */
   ensureUser(email: string, role: Role = 'user'): { id: number; created: boolean } {
     const found = this.h.db.select({ id: users.id }).from(users).where(eq(users.email, email)).get();
     if (found) return { id: found.id, created: false };
-    return this.h.sqlite.transaction(() => {
+    return this.write(() => {
       const orgId = this.ensureOrg();
       const id = this.h.db.insert(users).values({ email, orgId, role }).returning({ id: users.id }).get().id;
-      bumpRevision(this.h.sqlite, ACCESS_REVISION);
       return { id, created: true };
-    })();
-  }
-
-  /** Runs `fn` in one transaction (nested calls become savepoints). */
-  transaction<T>(fn: () => T): T {
-    return this.h.sqlite.transaction(fn)();
+    });
   }
 
   userCount(): number {
@@ -51,49 +81,58 @@ export class TokenService {
   }
 
   /** Creates a key; the raw key is returned once and never stored. */
-  createKey(userId: number, name = '', expiresAt: number | null = null): { key: string; id: number; preview: string } {
+  createKey(userId: number, name = '', expiresAt: number | null = null, serviceAccountId: number | null = null): { key: string; id: number; preview: string } {
     const key = generateKey();
     const preview = keyPreview(key);
-    const id = this.h.sqlite.transaction(() => {
-      const row = this.h.db
-        .insert(apiKeys)
-        .values({ keyHash: hashKey(key), preview, name, userId, expiresAt })
-        .returning({ id: apiKeys.id })
-        .get();
-      bumpRevision(this.h.sqlite, ACCESS_REVISION);
-      return row.id;
-    })();
+    const id = this.write(() => this.h.db.insert(apiKeys).values({ keyHash: hashKey(key), preview, name, userId, expiresAt, serviceAccountId }).returning({ id: apiKeys.id }).get().id);
     return { key, id, preview };
   }
 
-  listKeys(email?: string): KeyInfo[] {
-    const q = this.h.db
-      .select({
-        id: apiKeys.id,
-        name: apiKeys.name,
-        preview: apiKeys.preview,
-        email: users.email,
-        createdAt: apiKeys.createdAt,
-        expiresAt: apiKeys.expiresAt,
-        revokedAt: apiKeys.revokedAt,
-        lastUsedAt: apiKeys.lastUsedAt,
-      })
+  /** Live personal keys of a user (the per-user cap counts these). */
+  personalKeyCount(userId: number): number {
+    return this.h.db
+      .select({ n: count() })
       .from(apiKeys)
-      .innerJoin(users, eq(users.id, apiKeys.userId));
-    return (email === undefined ? q : q.where(eq(users.email, email))).orderBy(asc(apiKeys.id)).all();
+      .where(and(eq(apiKeys.userId, userId), isNull(apiKeys.serviceAccountId), isNull(apiKeys.revokedAt)))
+      .get()!.n;
+  }
+
+  listKeys(filter: { email?: string; userId?: number; orgId?: number; includeServiceAccounts?: boolean; includeRevoked?: boolean } = {}): KeyInfo[] {
+    const conds: (SQL | undefined)[] = [
+      filter.email !== undefined ? eq(users.email, filter.email) : undefined,
+      filter.userId !== undefined ? eq(apiKeys.userId, filter.userId) : undefined,
+      filter.orgId !== undefined ? eq(users.orgId, filter.orgId) : undefined,
+      filter.includeServiceAccounts === false ? isNull(apiKeys.serviceAccountId) : undefined,
+      filter.includeRevoked === false ? isNull(apiKeys.revokedAt) : undefined,
+    ];
+    return this.h.db
+      .select(keyColumns)
+      .from(apiKeys)
+      .innerJoin(users, eq(users.id, apiKeys.userId))
+      .where(and(...conds.filter((c) => c !== undefined)))
+      .orderBy(asc(apiKeys.id))
+      .all();
+  }
+
+  key(id: number): KeyInfo | undefined {
+    return this.h.db.select(keyColumns).from(apiKeys).innerJoin(users, eq(users.id, apiKeys.userId)).where(eq(apiKeys.id, id)).get();
+  }
+
+  updateKey(id: number, patch: { name?: string; rpm?: number | null; itpm?: number | null; otpm?: number | null }): boolean {
+    if (Object.keys(patch).length === 0) return this.key(id) !== undefined;
+    return this.write(() => this.h.db.update(apiKeys).set(patch).where(eq(apiKeys.id, id)).returning({ id: apiKeys.id }).all().length > 0);
   }
 
   /** Revokes a key by id; false when there is no such live key. */
   revokeKey(id: number): boolean {
-    return this.h.sqlite.transaction(() => {
-      const changed = this.h.db
-        .update(apiKeys)
-        .set({ revokedAt: Date.now() })
-        .where(and(eq(apiKeys.id, id), isNull(apiKeys.revokedAt)))
-        .returning({ id: apiKeys.id })
-        .all();
-      if (changed.length > 0) bumpRevision(this.h.sqlite, ACCESS_REVISION);
-      return changed.length > 0;
-    })();
+    return this.write(
+      () =>
+        this.h.db
+          .update(apiKeys)
+          .set({ revokedAt: Date.now() })
+          .where(and(eq(apiKeys.id, id), isNull(apiKeys.revokedAt)))
+          .returning({ id: apiKeys.id })
+          .all().length > 0,
+    );
   }
 }

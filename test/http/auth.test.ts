@@ -15,7 +15,7 @@ describe('authentication', () => {
     const gw = testGateway();
     const expired = gw.newKey('late@example.com', { expiresAt: Date.now() - 1 });
     const revokedKey = gw.newKey('gone@example.com');
-    const revokedId = gw.tokens.listKeys('gone@example.com')[0]!.id;
+    const revokedId = gw.tokens.listKeys({ email: 'gone@example.com' })[0]!.id;
     expect(gw.tokens.revokeKey(revokedId)).toBe(true);
     gw.keys.reload();
 

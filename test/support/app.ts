@@ -7,7 +7,8 @@ import { migrate } from '../../src/db/migrate';
 import { accessDefaults } from '../../src/domain/access-defaults';
 import { createKeyCache, type KeyCache } from '../../src/domain/key-cache';
 import { InMemoryRateLimiter } from '../../src/domain/rate-limiter';
-import { TokenService } from '../../src/domain/tokens';
+import { Directory } from '../../src/domain/directory';
+import type { TokenService } from '../../src/domain/tokens';
 import { UsageRecorder } from '../../src/domain/usage';
 import { Relay } from '../../src/upstream/relay';
 import { UpstreamRouter } from '../../src/upstream/router';
@@ -16,6 +17,7 @@ import { silentLogger, type Logger } from '../../src/log';
 export interface TestGateway {
   app: ReturnType<typeof buildApp>;
   db: DbHandle;
+  directory: Directory;
   tokens: TokenService;
   keys: KeyCache;
   usage: UsageRecorder;
@@ -51,7 +53,8 @@ export function testGateway(opts: TestGatewayOptions = {}): TestGateway {
   const settings: Settings = { ...resolveSettings(new Map(), {}).settings, ...opts.settings };
   const db = openMemoryDatabase();
   migrate(db.sqlite);
-  const tokens = new TokenService(db);
+  const directory = new Directory(db);
+  const tokens = directory.tokens;
   const keys = createKeyCache(db.sqlite, 50, accessDefaults(settings, router));
   const log = opts.log ?? silentLogger;
   const usage = new UsageRecorder(db.sqlite, log, 20);
@@ -59,7 +62,7 @@ export function testGateway(opts: TestGatewayOptions = {}): TestGateway {
   upstream.backoffBaseMs = 10; // keep retry tests fast
   const limiter = new InMemoryRateLimiter();
   const relay = new Relay(router, upstream, limiter, usage, log);
-  const deps: AppDeps = { settings, router, mcp: { servers: new Map() }, keys, relay, log, startedAt: Date.now() };
+  const deps: AppDeps = { settings, router, mcp: { servers: new Map() }, db, directory, keys, relay, log, startedAt: Date.now() };
   const app = buildApp(deps);
 
   const newKey = (email = `user${Math.random().toString(36).slice(2, 8)}@example.com`, o: { expiresAt?: number | null } = {}) => {
@@ -75,6 +78,7 @@ export function testGateway(opts: TestGatewayOptions = {}): TestGateway {
   return {
     app,
     db,
+    directory,
     tokens,
     keys,
     usage,

@@ -1,0 +1,98 @@
+/**
+ * Who may see and manage what in the management API. Anything outside a caller's reach is answered
+ * with 404, exactly as if it did not exist.
+ *
+ * - admin: everything;
+ * - org-admin: their org, its teams, users (not admins), keys, limits and exclusions;
+ * - team admin (a member with the admin flag): that team's members and service accounts;
+ * - user: their own profile and personal keys, and a read of the teams they belong to;
+ * - a service-account key manages nothing.
+ */
+import { ApiError } from '../http/api-error';
+import type { Directory, Team, User } from './directory';
+import type { Principal } from './key-cache';
+import type { KeyInfo } from './tokens';
+
+export const notFound = (what: string) => new ApiError(404, `No such ${what}.`, { code: 'not_found' });
+export const forbidden = (message: string) => new ApiError(403, message, { code: 'permission_denied', headers: { 'x-should-retry': 'false' } });
+
+export class Reach {
+  constructor(
+    private readonly dir: Directory,
+    readonly p: Principal,
+  ) {}
+
+  get isServiceAccount(): boolean {
+    return this.p.serviceAccountId !== null;
+  }
+
+  get isAdmin(): boolean {
+    return !this.isServiceAccount && this.p.role === 'admin';
+  }
+
+  manageOrg(orgId: number): boolean {
+    return this.isAdmin || (!this.isServiceAccount && this.p.role === 'org-admin' && this.p.orgId === orgId);
+  }
+
+  seeOrg(orgId: number): boolean {
+    return this.manageOrg(orgId) || (!this.isServiceAccount && this.p.orgId === orgId);
+  }
+
+  manageTeam(team: Team): boolean {
+    return this.manageOrg(team.orgId) || (!this.isServiceAccount && this.dir.membership(team.id, this.p.userId)?.isAdmin === true);
+  }
+
+  seeTeam(team: Team): boolean {
+    return this.manageTeam(team) || (!this.isServiceAccount && this.dir.membership(team.id, this.p.userId) !== undefined);
+  }
+
+  /** Managing a user: their role, limits and exclusions. Only admins manage admins. */
+  manageUser(user: User): boolean {
+    return this.isAdmin || (this.manageOrg(user.orgId) && user.role !== 'admin');
+  }
+
+  seeUser(user: User): boolean {
+    return this.manageUser(user) || (!this.isServiceAccount && user.id === this.p.userId);
+  }
+
+  /** A personal key: its owner and whoever manages the owner. A service-account key: whoever manages the team. */
+  manageKey(key: KeyInfo): boolean {
+    if (key.serviceAccountId !== null) {
+      const sa = this.dir.serviceAccount(key.serviceAccountId);
+      const team = sa && this.dir.team(sa.teamId);
+      return team !== undefined && this.manageTeam(team);
+    }
+    if (!this.isServiceAccount && key.userId === this.p.userId) return true;
+    const owner = this.dir.user(key.userId);
+    return owner !== undefined && this.manageUser(owner);
+  }
+
+  /** Limits and exclusions are set by org-admins and admins (not by team admins or users themselves). */
+  setPolicyOf(orgId: number): boolean {
+    return this.manageOrg(orgId);
+  }
+
+  // Lookups that fail with 404 when the object is missing or out of reach.
+
+  team(id: number, need: 'see' | 'manage' = 'see'): Team {
+    const team = this.dir.team(id);
+    if (!team || !(need === 'see' ? this.seeTeam(team) : this.manageTeam(team))) throw notFound('team');
+    return team;
+  }
+
+  user(id: number, need: 'see' | 'manage' = 'see'): User {
+    const user = this.dir.user(id);
+    if (!user || !(need === 'see' ? this.seeUser(user) : this.manageUser(user))) throw notFound('user');
+    return user;
+  }
+
+  org(id: number, need: 'see' | 'manage' = 'see'): void {
+    if (!this.dir.org(id) || !(need === 'see' ? this.seeOrg(id) : this.manageOrg(id))) throw notFound('org');
+  }
+
+  key(id: number): KeyInfo {
+    const key = this.dir.tokens.key(id);
+    if (!key || !this.manageKey(key)) throw notFound('key');
+    return key;
+  }
+}

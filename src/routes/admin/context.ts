@@ -1,0 +1,26 @@
+/** What every management route gets: the caller's reach, and `changed()` to apply an access change now. */
+import { Elysia } from 'elysia';
+import type { AppDeps } from '../../app';
+import { Reach } from '../../domain/reach';
+import { authenticate } from '../../http/auth';
+
+export const adminContext = (deps: AppDeps) =>
+  new Elysia().resolve({ as: 'scoped' }, ({ request }) => {
+    const principal = authenticate(deps.keys, request);
+    return {
+      principal,
+      reach: new Reach(deps.directory, principal),
+      // Writes bump the revision for other processes; this process reloads right away so that the change
+      // takes effect on the very next request.
+      changed: () => deps.keys.reload(),
+    };
+  });
+
+export const adminDetail = (summary: string, tag: string, description?: string) => ({
+  summary,
+  description,
+  tags: [`Admin: ${tag}`],
+  security: [{ bearerAuth: [] }],
+});
+
+export const idParam = (name = 'id') => ({ [name]: 'numeric' as const });

@@ -1,0 +1,81 @@
+/** /admin/me and /admin/keys: a caller's own identity and keys; managers act on the keys of those they manage. */
+import { Elysia, t } from 'elysia';
+import type { AppDeps } from '../../app';
+import { forbidden } from '../../domain/reach';
+import { keyJson, LimitsBody, list, teamJson, userJson } from '../../schemas/admin';
+import { adminContext, adminDetail } from './context';
+
+export const adminKeys = (deps: AppDeps) =>
+  new Elysia()
+    .use(adminContext(deps))
+    .get(
+      '/admin/me',
+      ({ principal: p }) => ({
+        object: 'me',
+        user: userJson(deps.directory.user(p.userId)!),
+        key: { id: p.keyId, name: p.keyName, preview: p.keyPreview, service_account_id: p.serviceAccountId, team_id: p.teamId },
+        teams: p.serviceAccountId !== null ? [] : deps.directory.teamsOf(p.userId).map((m) => ({ ...teamJson(deps.directory.team(m.teamId)!), is_admin: m.isAdmin })),
+        effective: { limits: p.limits, excluded_models: [...p.excludedModels], excluded_mcp_servers: [...p.excludedMcpServers] },
+      }),
+      { detail: adminDetail('Who am I', 'Keys', 'The calling key, its user, teams, and effective limits and exclusions.') },
+    )
+    .get(
+      '/admin/keys',
+      ({ reach, principal: p, query }) => {
+        const userId = query.user_id ?? p.userId;
+        if (userId !== p.userId || reach.isServiceAccount) reach.user(userId, 'manage');
+        return list(deps.directory.tokens.listKeys({ userId, includeServiceAccounts: false }).map(keyJson));
+      },
+      {
+        query: t.Object({ user_id: t.Optional(t.Numeric()) }),
+        detail: adminDetail('List personal keys', 'Keys', "Your keys, or (for managers) another user's."),
+      },
+    )
+    .post(
+      '/admin/keys',
+      ({ reach, principal: p, body, changed }) => {
+        const userId = body.user_id ?? p.userId;
+        if (userId !== p.userId || reach.isServiceAccount) reach.user(userId, 'manage');
+        if (deps.directory.tokens.personalKeyCount(userId) >= deps.settings.maxKeysPerUser) {
+          throw forbidden(`Key limit reached: a user may hold ${deps.settings.maxKeysPerUser} personal keys. Revoke one first.`);
+        }
+        const expiresAt = body.expires_in !== undefined ? Date.now() + body.expires_in * 1000 : null;
+        const created = deps.directory.tokens.createKey(userId, body.name ?? '', expiresAt);
+        changed();
+        return { ...keyJson(deps.directory.tokens.key(created.id)!), key: created.key };
+      },
+      {
+        body: t.Object({
+          name: t.Optional(t.String({ maxLength: 200 })),
+          expires_in: t.Optional(t.Integer({ minimum: 1, description: 'Lifetime in seconds' })),
+          user_id: t.Optional(t.Integer({ description: 'Create the key for another user (managers only)' })),
+        }),
+        detail: adminDetail('Create a personal key', 'Keys', 'The key is in the answer once; only its hash is stored.'),
+      },
+    )
+    .patch(
+      '/admin/keys/:id',
+      ({ reach, params, body, changed }) => {
+        const key = reach.key(params.id);
+        const { name, ...limits } = body;
+        if (Object.keys(limits).length > 0 && !reach.setPolicyOf(key.orgId)) throw forbidden('Only org admins set key limits.');
+        deps.directory.tokens.updateKey(key.id, { ...(name !== undefined ? { name } : {}), ...limits });
+        changed();
+        return keyJson(deps.directory.tokens.key(key.id)!);
+      },
+      {
+        params: t.Object({ id: t.Numeric() }),
+        body: t.Object({ name: t.Optional(t.String({ maxLength: 200 })), ...LimitsBody }),
+        detail: adminDetail('Rename a key or set its own limits', 'Keys'),
+      },
+    )
+    .delete(
+      '/admin/keys/:id',
+      ({ reach, params, changed }) => {
+        const key = reach.key(params.id);
+        deps.directory.tokens.revokeKey(key.id);
+        changed();
+        return { id: key.id, object: 'key', deleted: true };
+      },
+      { params: t.Object({ id: t.Numeric() }), detail: adminDetail('Revoke a key', 'Keys') },
+    );

@@ -1,0 +1,55 @@
+/** GET /admin/usage: the usage report, limited to what the caller's role covers. */
+import { Elysia, t } from 'elysia';
+import type { AppDeps } from '../../app';
+import { parseDurationMs } from '../../config/units';
+import { ApiError } from '../../http/api-error';
+import { usageReport, type UsageScope } from '../../domain/usage-report';
+import type { Reach } from '../../domain/reach';
+import { adminContext, adminDetail } from './context';
+
+/** "1h" (that long ago), unix seconds, or an ISO date → unix ms. */
+export function parseTime(raw: string, param: string, now = Date.now()): number {
+  if (/^\d+(\.\d+)?(ms|s|m|h|d|w)$/.test(raw)) return now - parseDurationMs(raw);
+  if (/^\d{9,11}$/.test(raw)) return Number(raw) * 1000;
+  const t = Date.parse(raw);
+  if (Number.isNaN(t)) throw new ApiError(400, `Invalid value for '${param}': use a duration such as 1h or 7d, unix seconds, or an ISO date.`, { param, code: 'invalid_value' });
+  return t;
+}
+
+function scopeOf(reach: Reach, deps: AppDeps, orgId: number | undefined): UsageScope {
+  const p = reach.p;
+  if (reach.isServiceAccount) return { kind: 'key', keyId: p.keyId };
+  if (reach.isAdmin) return { kind: 'all', orgId };
+  if (reach.manageOrg(p.orgId)) return { kind: 'org', orgId: p.orgId };
+  return { kind: 'user', userId: p.userId, teamIds: deps.directory.teamsOf(p.userId).map((m) => m.teamId), email: p.email };
+}
+
+const groupBy = t.Union([t.Literal('model'), t.Literal('key'), t.Literal('user'), t.Literal('team'), t.Literal('org'), t.Literal('user_id')]);
+const bucket = t.Union([t.Literal('minute'), t.Literal('hour'), t.Literal('day')]);
+
+export const adminUsage = (deps: AppDeps) =>
+  new Elysia().use(adminContext(deps)).get(
+    '/admin/usage',
+    ({ reach, query }) => {
+      const now = Date.now();
+      const since = parseTime(query.since ?? '24h', 'since', now);
+      const until = query.until !== undefined ? parseTime(query.until, 'until', now) : now + 1;
+      const group = query.group_by ?? 'model';
+      const data = usageReport(deps.db.sqlite, { since, until, groupBy: group, bucket: query.bucket, scope: scopeOf(reach, deps, query.org_id) });
+      return { object: 'usage.report', since: Math.floor(since / 1000), until: Math.floor(until / 1000), group_by: group, bucket: query.bucket ?? null, data };
+    },
+    {
+      query: t.Object({
+        since: t.Optional(t.String({ description: 'Start: a duration back from now (1h, 7d), unix seconds or an ISO date; default 24h' })),
+        until: t.Optional(t.String({ description: 'End (exclusive); default now' })),
+        group_by: t.Optional(groupBy),
+        bucket: t.Optional(bucket),
+        org_id: t.Optional(t.Numeric({ description: 'Admins: one org only' })),
+      }),
+      detail: adminDetail(
+        'Usage report',
+        'Usage',
+        'Requests, failures, input/output tokens, average and p95 latency per group, optionally per time bucket. Admins see everything, org admins their org, users their own keys, their teams and calls made for them (user_id = their email); a service-account key its own calls.',
+      ),
+    },
+  );

@@ -1,0 +1,78 @@
+/** Request bodies and JSON views of the management API (/admin/...). */
+import { t } from 'elysia';
+import type { Org, PolicyPatch, ServiceAccount, Team, User } from '../domain/directory';
+import type { KeyInfo } from '../domain/tokens';
+
+const limit = t.Optional(t.Union([t.Integer({ minimum: 1 }), t.Null()], { description: 'Per minute; null unsets it' }));
+const names = t.Optional(t.Array(t.String({ minLength: 1 }), { maxItems: 1000 }));
+
+export const PolicyBody = {
+  excluded_models: names,
+  merge_model_exclusions: t.Optional(t.Boolean()),
+  excluded_mcp_servers: names,
+  merge_mcp_exclusions: t.Optional(t.Boolean()),
+  rpm: limit,
+  itpm: limit,
+  otpm: limit,
+};
+
+export const LimitsBody = { rpm: limit, itpm: limit, otpm: limit };
+
+type PolicyInput = { [K in keyof typeof PolicyBody]?: unknown };
+
+/** snake_case body → PolicyPatch, keeping only the fields that were sent. */
+export function policyPatch(body: PolicyInput): PolicyPatch {
+  const out: PolicyPatch = {};
+  if (body.excluded_models !== undefined) out.excludedModels = body.excluded_models as string[];
+  if (body.merge_model_exclusions !== undefined) out.mergeModelExclusions = body.merge_model_exclusions as boolean;
+  if (body.excluded_mcp_servers !== undefined) out.excludedMcpServers = body.excluded_mcp_servers as string[];
+  if (body.merge_mcp_exclusions !== undefined) out.mergeMcpExclusions = body.merge_mcp_exclusions as boolean;
+  for (const k of ['rpm', 'itpm', 'otpm'] as const) if (body[k] !== undefined) out[k] = body[k] as number | null;
+  return out;
+}
+
+export const hasPolicy = (patch: PolicyPatch) => Object.keys(patch).length > 0;
+
+const policyJson = (x: Org | Team | User) => ({
+  excluded_models: x.excludedModels,
+  merge_model_exclusions: x.mergeModelExclusions,
+  excluded_mcp_servers: x.excludedMcpServers,
+  merge_mcp_exclusions: x.mergeMcpExclusions,
+  rpm: x.rpm,
+  itpm: x.itpm,
+  otpm: x.otpm,
+});
+
+const seconds = (ms: number | null) => (ms === null ? null : Math.floor(ms / 1000));
+
+export const orgJson = (o: Org) => ({ id: o.id, object: 'organization', name: o.name, created_at: seconds(o.createdAt), ...policyJson(o) });
+export const teamJson = (x: Team) => ({ id: x.id, object: 'team', org_id: x.orgId, name: x.name, description: x.description, created_at: seconds(x.createdAt), ...policyJson(x) });
+export const userJson = (u: User) => ({ id: u.id, object: 'user', email: u.email, org_id: u.orgId, role: u.role, created_at: seconds(u.createdAt), ...policyJson(u) });
+export const keyJson = (k: KeyInfo) => ({
+  id: k.id,
+  object: 'key',
+  name: k.name,
+  preview: k.preview,
+  user_id: k.userId,
+  email: k.email,
+  service_account_id: k.serviceAccountId,
+  created_at: seconds(k.createdAt),
+  expires_at: seconds(k.expiresAt),
+  revoked_at: seconds(k.revokedAt),
+  last_used_at: seconds(k.lastUsedAt),
+  rpm: k.rpm,
+  itpm: k.itpm,
+  otpm: k.otpm,
+});
+export const serviceAccountJson = (s: ServiceAccount & { keyPreview?: string | null; keyId?: number | null }) => ({
+  id: s.id,
+  object: 'service_account',
+  team_id: s.teamId,
+  name: s.name,
+  description: s.description,
+  created_at: seconds(s.createdAt),
+  key_id: s.keyId ?? null,
+  key_preview: s.keyPreview ?? null,
+});
+
+export const list = <T>(data: T[]) => ({ object: 'list' as const, data });
