@@ -105,7 +105,7 @@ export function testGateway(opts: TestGatewayOptions = {}): TestGateway {
       return `http://127.0.0.1:${app.server!.port}`;
     },
     close() {
-      void app.stop();
+      if (app.server) void app.stop();
       usage.close();
       limiter.close();
       keys.close();
