@@ -6,5 +6,5 @@ import m2 from '../../drizzle/0002_access.sql' with { type: 'text' };
 export const MIGRATIONS: { tag: string; when: number; sql: string }[] = [
   { tag: '0000_init', when: 1795647289371, sql: m0 },
   { tag: '0001_usage', when: 1795647928497, sql: m1 },
-  { tag: '0002_access', when: 1795649109806, sql: m2 },
+  { tag: '0002_access', when: 1795649522615, sql: m2 },
 ];

@@ -107,7 +107,8 @@ export const apiKeys = sqliteTable(
       .notNull()
       .references(() => users.id, { onDelete: 'cascade' }),
     /** Set for the one key of a service account. */
-    serviceAccountId: integer('service_account_id').references(() => serviceAccounts.id, { onDelete: 'cascade' }),
+    // No ON DELETE action: SQLite cannot add one to an existing table; Directory deletes the key explicitly.
+    serviceAccountId: integer('service_account_id').references(() => serviceAccounts.id),
     createdAt: integer('created_at').notNull().default(now),
     expiresAt: integer('expires_at'),
     revokedAt: integer('revoked_at'),

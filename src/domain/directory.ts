@@ -109,8 +109,12 @@ export class Directory {
     return uniquely(`A team named "${patch.name}" in this org`, () => this.write(() => this.h.db.update(teams).set(patch).where(eq(teams.id, id)).returning().get()));
   }
 
+  /** Deletes the team with its service accounts and their keys. */
   deleteTeam(id: number): boolean {
-    return this.write(() => this.h.db.delete(teams).where(eq(teams.id, id)).returning({ id: teams.id }).all().length > 0);
+    return this.write(() => {
+      for (const sa of this.h.db.select({ id: serviceAccounts.id }).from(serviceAccounts).where(eq(serviceAccounts.teamId, id)).all()) this.deleteServiceAccount(sa.id);
+      return this.h.db.delete(teams).where(eq(teams.id, id)).returning({ id: teams.id }).all().length > 0;
+    });
   }
 
   members(teamId: number): Member[] {
@@ -200,7 +204,10 @@ export class Directory {
 
   /** Deletes the service account and, with it, its key. */
   deleteServiceAccount(id: number): boolean {
-    return this.write(() => this.h.db.delete(serviceAccounts).where(eq(serviceAccounts.id, id)).returning().all().length > 0);
+    return this.write(() => {
+      this.h.db.delete(apiKeys).where(eq(apiKeys.serviceAccountId, id)).run();
+      return this.h.db.delete(serviceAccounts).where(eq(serviceAccounts.id, id)).returning().all().length > 0;
+    });
   }
 
   defaultOrgId(): number {
