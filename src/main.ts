@@ -2,15 +2,17 @@
 /** The aqueduct command line: serve (default) | migrate | check-config | token create|list|revoke. */
 import { checkConfigCommand } from './cli/check-config';
 import { processIO, type Command, type CommandIO } from './cli/context';
+import { directoryCommands } from './cli/directory-commands';
 import { migrateCommand } from './cli/migrate';
+import { policyCommands } from './cli/policy-commands';
 import { serveCommand } from './cli/serve';
 import { tokenCommands } from './cli/token';
 import { VERSION } from './version';
 
-const COMMANDS: Command[] = [serveCommand, migrateCommand, checkConfigCommand, ...tokenCommands];
+const COMMANDS: Command[] = [serveCommand, migrateCommand, checkConfigCommand, ...tokenCommands, ...directoryCommands, ...policyCommands];
 
 function topHelp(): string {
-  const rows = COMMANDS.map((c) => `  ${c.name.padEnd(16)} ${c.summary}`);
+  const rows = COMMANDS.map((c) => `  ${c.name.padEnd(24)} ${c.summary}`);
   return [
     `aqueduct ${VERSION}: an OpenAI-compatible AI gateway`,
     '',
@@ -49,7 +51,7 @@ export async function main(argv: string[], io: CommandIO = processIO): Promise<n
   if (group.length > 0) {
     const wanted = second === undefined || second === '--help' || second === '-h';
     (wanted ? io.out : io.err)(
-      [`Usage: aqueduct ${first} <${group.map((c) => c.name.split(' ')[1]).join('|')}>`, '', ...group.map((c) => `  ${c.name.padEnd(16)} ${c.summary}`), ''].join('\n'),
+      [`Usage: aqueduct ${first} <${group.map((c) => c.name.split(' ')[1]).join('|')}>`, '', ...group.map((c) => `  ${c.name.padEnd(24)} ${c.summary}`), ''].join('\n'),
     );
     return wanted && second !== undefined ? 0 : 2;
   }

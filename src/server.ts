@@ -10,6 +10,7 @@ import { bootstrapAdmin } from './domain/first-start';
 import { accessDefaults } from './domain/access-defaults';
 import { createKeyCache } from './domain/key-cache';
 import { InMemoryRateLimiter } from './domain/rate-limiter';
+import { startRetention } from './domain/retention';
 import { Directory } from './domain/directory';
 import { UsageRecorder } from './domain/usage';
 import { Relay } from './upstream/relay';
@@ -37,6 +38,7 @@ export function startServer(config: LoadedConfig): RunningServer {
   const keys = createKeyCache(h.sqlite, settings.keyRefreshInterval, accessDefaults(settings, config.router));
   const usage = new UsageRecorder(h.sqlite, log);
   const limiter = new InMemoryRateLimiter();
+  const stopRetention = startRetention(h.sqlite, settings.usageRetention, log);
   const relay = new Relay(config.router, new UpstreamRouter(config.router), limiter, usage, log);
   const app = buildApp({ settings, router: config.router, mcp: config.mcp, db: h, directory, keys, relay, log, startedAt });
   app.listen({
@@ -57,6 +59,7 @@ export function startServer(config: LoadedConfig): RunningServer {
     url,
     async stop() {
       await app.stop();
+      stopRetention();
       usage.close();
       limiter.close();
       keys.close();

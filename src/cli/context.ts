@@ -1,4 +1,5 @@
 /** What every command gets: its parsed arguments and where to write. Commands return an exit code. */
+import { ApiError } from '../http/api-error';
 import { commandHelp, parseArgs, UsageError, type OptionSpec, type Parsed } from './args';
 
 export interface CommandIO {
@@ -50,6 +51,11 @@ export function defineCommand(spec: {
       try {
         return await spec.run(args, io);
       } catch (err) {
+        if (err instanceof ApiError && err.status < 500) {
+          // A refusal from the domain (e.g. "already exists"): the operator's input, not a crash.
+          io.err(`aqueduct ${spec.name}: ${err.message}`);
+          return 1;
+        }
         if (!(err instanceof UsageError)) throw err;
         io.err(`aqueduct ${spec.name}: ${err.message}\n\nRun "aqueduct ${spec.name} --help" for usage.`);
         return 2;

@@ -1,24 +1,9 @@
 /** token create | list | revoke: key management straight on the database (the server notices within a second). */
 import { UsageError } from './args';
-import { resolveSettings } from '../config/settings';
 import { parseDurationMs } from '../config/units';
-import { openDatabase } from '../db/connection';
-import { migrate } from '../db/migrate';
-import { TokenService } from '../domain/tokens';
-import { defineCommand, type CommandIO } from './context';
-
-function withTokens<T>(flags: ReadonlyMap<string, string>, io: CommandIO, fn: (tokens: TokenService) => T): T {
-  const { settings } = resolveSettings(flags, io.env);
-  const h = openDatabase(settings.dataDir);
-  try {
-    migrate(h.sqlite);
-    return fn(new TokenService(h));
-  } finally {
-    h.close();
-  }
-}
-
-const iso = (ms: number | null) => (ms === null ? '-' : new Date(ms).toISOString().replace(/\.\d+Z$/, 'Z'));
+import { defineCommand } from './context';
+import { table } from './targets';
+import { iso, withDirectory } from './with-directory';
 
 const create = defineCommand({
   name: 'token create',
@@ -44,7 +29,7 @@ const create = defineCommand({
         throw new UsageError(`--expires-in: ${(err as Error).message}`);
       }
     }
-    const { key, preview } = withTokens(args.flags, io, (tokens) => {
+    const { key, preview } = withDirectory(args.flags, io, ({ tokens }) => {
       const { id, created } = tokens.ensureUser(email);
       if (created) io.err(`created user ${email}`);
       return tokens.createKey(id, args.flags.get('--name') ?? '', expiresAt);
@@ -65,7 +50,7 @@ const list = defineCommand({
     { flag: '--json', description: 'Print JSON instead of a table' },
   ],
   run(args, io) {
-    const keys = withTokens(args.flags, io, (tokens) => tokens.listKeys({ email: args.flags.get('--user') }));
+    const keys = withDirectory(args.flags, io, ({ tokens }) => tokens.listKeys({ email: args.flags.get('--user') }));
     if (args.switches.has('--json')) {
       io.out(JSON.stringify(keys, null, 2));
       return 0;
@@ -80,9 +65,7 @@ const list = defineCommand({
       iso(k.expiresAt),
       k.revokedAt !== null ? 'revoked' : k.expiresAt !== null && k.expiresAt <= now ? 'expired' : 'active',
     ]);
-    const header = ['ID', 'KEY', 'USER', 'NAME', 'CREATED', 'EXPIRES', 'STATUS'];
-    const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
-    for (const r of [header, ...rows]) io.out(r.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd());
+    table(io.out, ['ID', 'KEY', 'USER', 'NAME', 'CREATED', 'EXPIRES', 'STATUS'], rows);
     return 0;
   },
 });
@@ -95,7 +78,7 @@ const revoke = defineCommand({
   run(args, io) {
     const id = Number(args.positional[0]);
     if (args.positional.length !== 1 || !Number.isInteger(id) || id <= 0) throw new UsageError('expected one key ID (see "aqueduct token list")');
-    const ok = withTokens(args.flags, io, (tokens) => tokens.revokeKey(id));
+    const ok = withDirectory(args.flags, io, ({ tokens }) => tokens.revokeKey(id));
     if (!ok) {
       io.err(`no active key with id ${id}`);
       return 1;

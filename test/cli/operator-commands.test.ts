@@ -1,0 +1,100 @@
+/** Operator commands (org, team, user, service-account, limits, exclude, usage), run in-process on a data dir. */
+import { describe, expect, test } from 'bun:test';
+import { main } from '../../src/main';
+import { openDatabase } from '../../src/db/connection';
+import { createKeyCache } from '../../src/domain/key-cache';
+import { tempDir } from '../support/binary';
+
+const dataDir = tempDir('aq-cli-');
+
+async function run(...argv: string[]) {
+  let out = '';
+  let err = '';
+  const code = await main([...argv, '--data-dir', dataDir], { out: (t) => (out += `${t}\n`), err: (t) => (err += `${t}\n`), env: {} });
+  return { code, out, err };
+}
+
+/** The effective access of a key, as the gateway's key cache resolves it. */
+function principal(key: string) {
+  const h = openDatabase(dataDir);
+  const cache = createKeyCache(h.sqlite, 60_000, { excludedModels: [], excludedMcpServers: [] });
+  const p = cache.authenticate(key);
+  cache.close();
+  h.close();
+  return p!;
+}
+
+describe('operator commands', () => {
+  test('orgs, users, teams, members, service accounts', async () => {
+    expect((await run('org', 'create', 'physics')).code).toBe(0);
+    expect((await run('org', 'create', 'physics')).code).toBe(1); // duplicate
+    expect((await run('org', 'list')).out).toContain('physics');
+    expect((await run('user', 'create', 'emmy@physics.example', '--org', 'physics', '--role', 'org-admin')).code).toBe(0);
+    expect((await run('user', 'create', 'lise@physics.example', '--org', 'physics')).code).toBe(0);
+    expect((await run('user', 'create', 'bad-role@x.example', '--role', 'king')).code).toBe(2);
+    expect((await run('user', 'set-role', 'lise@physics.example', 'org-admin')).code).toBe(0);
+    expect((await run('user', 'list', '--org', 'physics')).out).toMatch(/lise@physics\.example\s+physics\s+org-admin/);
+    expect((await run('team', 'create', 'optics', '--org', 'physics', '--description', 'light')).code).toBe(0);
+    expect((await run('team', 'add-member', '--team', 'optics', '--org', 'physics', '--user', 'emmy@physics.example', '--admin')).code).toBe(0);
+    expect((await run('team', 'list', '--org', 'physics')).out).toMatch(/optics\s+1/);
+    // a user of another org cannot join
+    await run('user', 'create', 'outsider@x.example');
+    expect((await run('team', 'add-member', '--team', 'optics', '--org', 'physics', '--user', 'outsider@x.example')).code).toBe(2);
+    const sa = await run('service-account', 'create', 'ci-bot', '--team', 'optics', '--org', 'physics');
+    expect(sa.code).toBe(0);
+    const saKey = sa.out.trim();
+    expect(saKey).toMatch(/^sk-[A-Za-z0-9_-]{43}$/);
+    expect(principal(saKey)).toMatchObject({ teamId: expect.any(Number), serviceAccountId: expect.any(Number) });
+    expect((await run('team', 'remove-member', '--team', 'optics', '--org', 'physics', '--user', 'emmy@physics.example')).code).toBe(0);
+    expect((await run('team', 'remove-member', '--team', 'optics', '--org', 'physics', '--user', 'emmy@physics.example')).code).toBe(1);
+  });
+
+  test('limits: set on org, team, user and key; --clear; the most specific wins', async () => {
+    await run('org', 'create', 'limited');
+    await run('user', 'create', 'ada@limited.example', '--org', 'limited');
+    const key = (await run('token', 'create', '--user', 'ada@limited.example')).out.trim();
+    expect((await run('limits', 'set', '--org', 'limited', '--rpm', '10', '--itpm', '1000')).code).toBe(0);
+    expect(principal(key).limits).toEqual({ rpm: 10, itpm: 1000, otpm: null });
+    await run('limits', 'set', '--user', 'ada@limited.example', '--rpm', '5');
+    expect(principal(key).limits).toEqual({ rpm: 5, itpm: 1000, otpm: null });
+    const id = JSON.parse((await run('token', 'list', '--user', 'ada@limited.example', '--json')).out)[0].id;
+    await run('limits', 'set', '--token', String(id), '--otpm', '7');
+    expect(principal(key).limits).toEqual({ rpm: 5, itpm: 1000, otpm: 7 });
+    await run('limits', 'set', '--user', 'ada@limited.example', '--clear');
+    expect(principal(key).limits).toEqual({ rpm: 10, itpm: 1000, otpm: 7 });
+    expect((await run('limits', 'set', '--user', 'ada@limited.example')).code).toBe(2);
+    expect((await run('limits', 'set', '--org', 'limited', '--user', 'ada@limited.example', '--rpm', '1')).code).toBe(2);
+    expect((await run('limits', 'set', '--org', 'limited', '--rpm', '-3')).code).toBe(2);
+  });
+
+  test('exclusions: add, remove, merge on/off', async () => {
+    await run('org', 'create', 'excl');
+    await run('user', 'create', 'max@excl.example', '--org', 'excl');
+    const key = (await run('token', 'create', '--user', 'max@excl.example')).out.trim();
+    await run('exclude', 'add', '--org', 'excl', '--model', 'gpt-big');
+    await run('exclude', 'add', '--user', 'max@excl.example', '--model', 'gpt-mid');
+    await run('exclude', 'add', '--user', 'max@excl.example', '--mcp-server', 'files');
+    expect([...principal(key).excludedModels].sort()).toEqual(['gpt-big', 'gpt-mid']);
+    expect([...principal(key).excludedMcpServers]).toEqual(['files']);
+    await run('exclude', 'merge', '--user', 'max@excl.example', 'off');
+    expect([...principal(key).excludedModels]).toEqual(['gpt-mid']);
+    await run('exclude', 'remove', '--user', 'max@excl.example', '--model', 'gpt-mid');
+    expect([...principal(key).excludedModels]).toEqual([]);
+    expect((await run('exclude', 'add', '--user', 'max@excl.example')).code).toBe(2);
+  });
+
+  test('usage report on an empty and a filled table', async () => {
+    const empty = await run('usage', '--since', '1h');
+    expect(empty.code).toBe(0);
+    expect(empty.out).toContain('REQUESTS');
+    const h = openDatabase(dataDir);
+    h.sqlite.run(
+      "INSERT INTO usage (created_at, request_id, key_id, user_id, org_id, model, endpoint, status, latency_ms, input_tokens, output_tokens) VALUES (?, 'r1', 1, 1, 1, 'm', 'chat', 200, 12, 5, 3), (?, 'r2', 1, 1, 1, 'm', 'chat', 502, 30, 0, 0)",
+      [Date.now(), Date.now()],
+    );
+    h.close();
+    const rows = JSON.parse((await run('usage', '--by', 'model', '--json')).out);
+    expect(rows).toEqual([expect.objectContaining({ group: 'm', requests: 2, failures: 1, input_tokens: 5, output_tokens: 3, p95_latency_ms: 30 })]);
+    expect((await run('usage', '--by', 'galaxy')).code).toBe(2);
+  });
+});
