@@ -43,7 +43,24 @@ describe.skipIf(!chromium)('/swagger in a browser', () => {
       '/v1/images/generations',
       '/v1/models',
       '/v1/models/{model}',
-    ]);
+      ...[
+        '/admin/keys',
+        '/admin/keys/{id}',
+        '/admin/me',
+        '/admin/orgs',
+        '/admin/orgs/{id}',
+        '/admin/service-accounts/{id}',
+        '/admin/teams',
+        '/admin/teams/{id}',
+        '/admin/teams/{id}/members',
+        '/admin/teams/{id}/members/{userId}',
+        '/admin/teams/{id}/service-accounts',
+        '/admin/usage',
+        '/admin/users',
+        '/admin/users/{id}',
+      ],
+    ].sort());
+    expect(doc.paths['/admin/teams/{id}']!.patch!.security).toEqual([{ bearerAuth: [] }]);
     const chat = doc.paths['/v1/chat/completions']!.post!;
     expect(chat.requestBody!.content['application/json']!.schema.required).toEqual(['model', 'messages']);
     expect(Object.keys(chat.responses)).toEqual(expect.arrayContaining(['200', '400', '401', '404', '429', '502', '503', '504']));
