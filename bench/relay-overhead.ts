@@ -2,13 +2,15 @@
  * The gateway's added latency at one connection: the same requests sent to the mock upstream directly
  * and through dist/aqueduct, interleaved, reporting p50/p99 of each and the difference.
  * Non-stream chat, and time to first byte of a streamed chat.
- * Usage: bun bench/relay-overhead.ts [requests=2000]
+ * Usage: bun bench/relay-overhead.ts [requests=2000] [--limits]
+ * --limits sets (never reached) rpm/itpm/otpm limits on the default org, so the limiter is on the path.
  */
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-const N = Number(process.argv[2] ?? 2000);
+const N = Number(process.argv.find((a) => /^\d+$/.test(a)) ?? 2000);
+const withLimits = process.argv.includes('--limits');
 const root = join(import.meta.dir, '..');
 const dir = mkdtempSync(join(tmpdir(), 'aq-overhead-'));
 
@@ -30,6 +32,13 @@ async function waitForLine(stream: ReadableStream<Uint8Array>, re: RegExp): Prom
 const mock = Bun.spawn(['taskset', '-c', '1', process.execPath, join(root, 'test/support/mock-upstream.ts'), '--port', '0'], { stdout: 'pipe', stderr: 'inherit' });
 const mockUrl = (await waitForLine(mock.stdout, /on (http:\/\/\S+)/))[1]!;
 writeFileSync(join(dir, 'router_config.yaml'), `model_list:\n  - model_name: m\n    litellm_params: { model: openai/up, api_base: "${mockUrl}/m/v1", api_key: sk-x }\n`);
+if (withLimits) {
+  // The first start creates the default org; set limits on it, then start for real.
+  const init = Bun.spawn([join(root, 'dist/aqueduct'), 'migrate'], { cwd: dir });
+  await init.exited;
+  await Bun.spawn([join(root, 'dist/aqueduct'), 'org', 'create', 'default'], { cwd: dir, stdout: 'ignore', stderr: 'ignore' }).exited;
+  await Bun.spawn([join(root, 'dist/aqueduct'), 'limits', 'set', '--org', 'default', '--rpm', '1000000', '--itpm', '1000000000', '--otpm', '1000000000'], { cwd: dir, stdout: 'ignore' }).exited;
+}
 const gw = Bun.spawn(['taskset', '-c', '0', join(root, 'dist/aqueduct'), '--host', '127.0.0.1', '--port', '0'], { cwd: dir, stdout: 'ignore', stderr: 'pipe' });
 const gwUrl = (await waitForLine(gw.stderr, /listening on (http:\/\/\S+)/))[1]!;
 const key = readFileSync(join(dir, 'data/initial-admin-key'), 'utf8').trim();
@@ -78,7 +87,7 @@ async function measure(name: string, b: string, firstByte: boolean) {
 }
 
 const results = [await measure('chat non-stream, 1 connection', body, false), await measure('chat stream time-to-first-byte, 1 connection', streamBody, true)];
-console.log(JSON.stringify({ requests: N, results }, null, 2));
+console.log(JSON.stringify({ requests: N, limits: withLimits, results }, null, 2));
 gw.kill();
 mock.kill();
 await Promise.all([gw.exited, mock.exited]);
