@@ -131,6 +131,18 @@ export function createKeyCache(sqlite: Database, refreshIntervalMs = 1000, defau
   const canonical = defaults.canonicalModel ?? ((n: string) => n);
   let byHash = new Map<string, Principal>();
   let revision = -1;
+  // Last-used times are collected in memory and written with the next refresh tick, never per request.
+  // They are not an access change, so they do not bump the revision.
+  let lastUsed = new Map<number, number>();
+  const touch = sqlite.prepare('UPDATE api_keys SET last_used_at = ? WHERE id = ? AND (last_used_at IS NULL OR last_used_at < ?)');
+  const flushLastUsed = () => {
+    if (lastUsed.size === 0) return;
+    const batch = lastUsed;
+    lastUsed = new Map();
+    sqlite.transaction(() => {
+      for (const [id, at] of batch) touch.run(at, id, at);
+    })();
+  };
 
   const toPrincipal = (r: Row): Principal => ({
     keyId: r.key_id,
@@ -165,6 +177,7 @@ export function createKeyCache(sqlite: Database, refreshIntervalMs = 1000, defau
 
   const timer = setInterval(() => {
     try {
+      flushLastUsed();
       if (readRevision(sqlite, ACCESS_REVISION) !== revision) reload();
     } catch {
       // A busy or closing database: try again on the next tick.
@@ -176,10 +189,19 @@ export function createKeyCache(sqlite: Database, refreshIntervalMs = 1000, defau
     authenticate(key) {
       const principal = byHash.get(hashKey(key));
       if (principal === undefined) return undefined;
-      if (principal.expiresAt !== null && principal.expiresAt <= now()) return undefined;
+      const t = now();
+      if (principal.expiresAt !== null && principal.expiresAt <= t) return undefined;
+      lastUsed.set(principal.keyId, t);
       return principal;
     },
     reload,
-    close: () => clearInterval(timer),
+    close: () => {
+      clearInterval(timer);
+      try {
+        flushLastUsed();
+      } catch {
+        // The database is already closed: the times of the last second are lost, nothing else.
+      }
+    },
   };
 }

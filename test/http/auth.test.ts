@@ -81,3 +81,18 @@ describe('authentication', () => {
     expect(new Database(join(dir, 'aqueduct.db')).query('PRAGMA journal_mode').get()).toEqual({ journal_mode: 'wal' });
   });
 });
+
+describe('last used', () => {
+  test("a key's last-used time is recorded off the request path", async () => {
+    const gw = testGateway();
+    const key = gw.newKey('used@example.com');
+    const [before] = gw.tokens.listKeys({ email: 'used@example.com' });
+    expect(before!.lastUsedAt).toBeNull();
+    const t0 = Date.now();
+    expect((await gw.request('GET', '/v1/models', { key })).status).toBe(200);
+    await Bun.sleep(120); // the test cache refreshes every 50 ms
+    const [after] = gw.tokens.listKeys({ email: 'used@example.com' });
+    expect(after!.lastUsedAt).toBeGreaterThanOrEqual(t0);
+    gw.close();
+  });
+});
