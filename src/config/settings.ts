@@ -96,6 +96,14 @@ export const SETTINGS = {
     def: () => 32 * 1024 * 1024,
     parse: parseBytes,
   } satisfies Spec<number>,
+  maxUpstreamRequests: {
+    flag: '--max-upstream-requests',
+    env: 'AQUEDUCT_MAX_UPSTREAM_REQUESTS',
+    description: 'Upstream calls in flight at once (Bun fetch allows 256 unless told otherwise)',
+    defaultText: '8192',
+    def: () => 8192,
+    parse: int(16, 1_000_000),
+  } satisfies Spec<number>,
   logLevel: {
     flag: '--log-level',
     env: 'AQUEDUCT_LOG_LEVEL',

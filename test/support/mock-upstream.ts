@@ -73,6 +73,9 @@ export class MockUpstream {
   private readonly scripts = new Map<string, Step[]>();
   private server?: ReturnType<typeof Bun.serve>;
   latencyMs = 0;
+  /** Requests being answered right now, and the most there ever were at once. */
+  inFlight = 0;
+  maxInFlight = 0;
   /** Words in every chat answer beyond the echo (for longer streams). */
   extraWords = 0;
 
@@ -108,6 +111,7 @@ export class MockUpstream {
     this.received.length = 0;
     this.latencyMs = 0;
     this.extraWords = 0;
+    this.maxInFlight = 0;
   }
 
   requestsTo(deployment: string): Received[] {
@@ -132,7 +136,12 @@ export class MockUpstream {
 
     const step = this.scripts.get(deployment)?.shift() ?? {};
     const wait = (step.stallMs ?? 0) + this.latencyMs;
-    if (wait > 0) await Bun.sleep(wait);
+    this.maxInFlight = Math.max(this.maxInFlight, ++this.inFlight);
+    try {
+      if (wait > 0) await Bun.sleep(wait);
+    } finally {
+      this.inFlight--;
+    }
     if (req.signal.aborted) return new Response(null, { status: 499 });
     if (step.status) return errorResponse(step.status, step.headers);
 
