@@ -10,6 +10,7 @@ endif
 export PATH := $(dir $(BUN)):$(PATH)
 
 # Extra entrypoints (Bun Workers) must be named at compile time or they fail at run time.
+# --bytecode: precompiled JavaScript starts about 4x faster (it needs CommonJS: no top-level await).
 WORKERS :=
 SOURCES := $(shell find src drizzle -type f 2>/dev/null) package.json bun.lock
 
@@ -31,7 +32,7 @@ build: dist/aqueduct
 
 dist/aqueduct: node_modules/.installed $(SOURCES)
 	@mkdir -p dist
-	$(BUN) build --compile --minify-syntax --minify-whitespace src/main.ts $(WORKERS) --outfile dist/aqueduct
+	$(BUN) build --compile --bytecode --minify-syntax --minify-whitespace src/main.ts $(WORKERS) --outfile dist/aqueduct
 
 run: build
 	@echo

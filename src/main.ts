@@ -1,70 +1,29 @@
 #!/usr/bin/env bun
-/** The aqueduct command line: serve (default) | migrate | check-config | token create|list|revoke. */
-import { checkConfigCommand } from './cli/check-config';
-import { processIO, type Command, type CommandIO } from './cli/context';
-import { directoryCommands } from './cli/directory-commands';
-import { migrateCommand } from './cli/migrate';
-import { policyCommands } from './cli/policy-commands';
-import { serveCommand } from './cli/serve';
-import { tokenCommands } from './cli/token';
-import { VERSION } from './version';
+/**
+ * The binary's entry point. Kept tiny on purpose: `serve` may re-execute the process once to raise Bun's
+ * fetch limit (see raise-fetch-limit.ts), and doing that before the rest of the program is loaded keeps
+ * start-up fast. Everything else lives in cli/main.ts.
+ */
+import { raiseFetchLimit } from './raise-fetch-limit';
 
-const COMMANDS: Command[] = [serveCommand, migrateCommand, checkConfigCommand, ...tokenCommands, ...directoryCommands, ...policyCommands];
-
-function topHelp(): string {
-  const rows = COMMANDS.map((c) => `  ${c.name.padEnd(24)} ${c.summary}`);
-  return [
-    `aqueduct ${VERSION}: an OpenAI-compatible AI gateway`,
-    '',
-    'Usage: aqueduct [command] [options]',
-    '',
-    'Commands:',
-    ...rows,
-    '',
-    'Run "aqueduct <command> --help" for the options of a command (settings are listed there too).',
-    '',
-  ].join('\n');
+const args = process.argv.slice(2);
+const serving = args[0] === undefined || args[0] === 'serve' || (args[0].startsWith('-') && !['--help', '-h', '--version'].includes(args[0]));
+if (serving) {
+  // The setting is read here by hand (flag, then environment, then default) because the settings module
+  // is not loaded yet; an invalid value is left for the real settings parser to report.
+  const i = args.findIndex((a) => a === '--max-upstream-requests' || a.startsWith('--max-upstream-requests='));
+  const raw = i < 0 ? process.env.AQUEDUCT_MAX_UPSTREAM_REQUESTS : args[i]!.includes('=') ? args[i]!.split('=')[1] : args[i + 1];
+  const limit = Number(raw ?? 8192);
+  if (Number.isInteger(limit) && limit >= 16) raiseFetchLimit(limit, (msg) => process.stderr.write(`aqueduct: ${msg}\n`));
 }
 
-export async function main(argv: string[], io: CommandIO = processIO): Promise<number> {
-  const [first, second] = argv;
-  if (first === '--version' || first === 'version') {
-    io.out(VERSION);
-    return 0;
-  }
-  if (first === undefined || first.startsWith('-')) {
-    if (first === '--help' || first === '-h' || first === 'help') {
-      io.out(topHelp());
-      return 0;
-    }
-    return serveCommand.run(argv, io);
-  }
-  if (first === 'help') {
-    io.out(topHelp());
-    return 0;
-  }
-  const two = COMMANDS.find((c) => c.name === `${first} ${second}`);
-  if (two) return two.run(argv.slice(2), io);
-  const one = COMMANDS.find((c) => c.name === first);
-  if (one) return one.run(argv.slice(1), io);
-  const group = COMMANDS.filter((c) => c.name.startsWith(`${first} `));
-  if (group.length > 0) {
-    const wanted = second === undefined || second === '--help' || second === '-h';
-    (wanted ? io.out : io.err)(
-      [`Usage: aqueduct ${first} <${group.map((c) => c.name.split(' ')[1]).join('|')}>`, '', ...group.map((c) => `  ${c.name.padEnd(24)} ${c.summary}`), ''].join('\n'),
-    );
-    return wanted && second !== undefined ? 0 : 2;
-  }
-  io.err(`aqueduct: unknown command "${first}"\n\n${topHelp()}`);
-  return 2;
-}
-
-if (import.meta.main) {
-  main(process.argv.slice(2)).then(
-    (code) => process.exit(code),
-    (err) => {
-      process.stderr.write(`aqueduct: ${(err as Error).message}\n`);
-      process.exit(1);
-    },
-  );
-}
+// No top-level await: the binary is compiled to bytecode, which needs CommonJS.
+import('./cli/main')
+  .then(({ main }) => main(args))
+  .then(
+  (code) => process.exit(code),
+  (err) => {
+    process.stderr.write(`aqueduct: ${(err as Error).message}\n`);
+    process.exit(1);
+  },
+);

@@ -1,5 +1,4 @@
 import { loadConfig } from '../config/load';
-import { raiseFetchLimit } from '../raise-fetch-limit';
 import { startServer } from '../server';
 import { defineCommand } from './context';
 
@@ -18,7 +17,6 @@ export const serveCommand = defineCommand({
       for (const p of config.problems) io.err(`  - ${p}`);
       return 1;
     }
-    raiseFetchLimit(config.settings.maxUpstreamRequests, (msg) => io.err(`aqueduct: ${msg}`));
     const server = startServer(config);
     let stopping = false;
     const stop = (signal: string) => {

@@ -1,6 +1,6 @@
 /** Operator commands (org, team, user, service-account, limits, exclude, usage), run in-process on a data dir. */
 import { describe, expect, test } from 'bun:test';
-import { main } from '../../src/main';
+import { main } from '../../src/cli/main';
 import { openDatabase } from '../../src/db/connection';
 import { createKeyCache } from '../../src/domain/key-cache';
 import { tempDir } from '../support/binary';
