@@ -14,7 +14,7 @@ export PATH := $(dir $(BUN)):$(PATH)
 WORKERS :=
 SOURCES := $(shell find src drizzle -type f 2>/dev/null) package.json bun.lock
 
-.PHONY: setup build run test check clean migration browser
+.PHONY: setup build run test check clean migration browser bench bench-tools
 
 setup: node_modules/.installed
 
@@ -53,6 +53,15 @@ browser:
 
 check: node_modules/.installed
 	$(BUN) x tsc --noEmit -p tsconfig.json
+
+# Benchmarks (never part of `make test`): BENCH="--only latency,streaming --systems aqueduct,bare" narrows them.
+bench: build bench-tools
+	$(BUN) bench/run.ts $(BENCH)
+
+# wrk (Debian) is the load generator; Portkey's gateway is installed into bench/node_modules only.
+bench-tools:
+	@command -v wrk >/dev/null 2>&1 || { [ "$$(id -u)" = 0 ] && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null 2>&1; } || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk; }
+	@[ -d bench/node_modules/@portkey-ai/gateway ] || npm install --prefix bench --no-audit --no-fund --loglevel=error || echo "Portkey could not be installed; the bench runs without it"
 
 # make migration NAME=add_usage: generate SQL from src/db/schema.ts and embed it in the binary.
 migration: node_modules/.installed

@@ -68,8 +68,16 @@ function errorResponse(status: number, headers: Record<string, string> = {}) {
   );
 }
 
+/** Fixed behaviour of one deployment for benchmarks: latency before answering, stream pacing, length. */
+export interface Profile {
+  latencyMs: number;
+  chunkDelayMs: number;
+  extraWords: number;
+}
+
 export class MockUpstream {
   readonly received: Received[] = [];
+  readonly profiles = new Map<string, Profile>();
   private readonly scripts = new Map<string, Step[]>();
   private server?: ReturnType<typeof Bun.serve>;
   latencyMs = 0;
@@ -78,6 +86,8 @@ export class MockUpstream {
   maxInFlight = 0;
   /** Words in every chat answer beyond the echo (for longer streams). */
   extraWords = 0;
+  /** Delay between streamed chunks for every stream (benchmarks); a step's chunkDelayMs wins. */
+  chunkDelayMs = 0;
 
   constructor(private readonly record = true) {}
 
@@ -111,6 +121,7 @@ export class MockUpstream {
     this.received.length = 0;
     this.latencyMs = 0;
     this.extraWords = 0;
+    this.chunkDelayMs = 0;
     this.maxInFlight = 0;
   }
 
@@ -134,8 +145,9 @@ export class MockUpstream {
     if (this.record) this.received.push(entry);
     req.signal.addEventListener('abort', () => (entry.abortedAt ??= Date.now()));
 
-    const step = this.scripts.get(deployment)?.shift() ?? {};
-    const wait = (step.stallMs ?? 0) + this.latencyMs;
+    const profile = this.profiles.get(deployment);
+    const step: Step = { chunkDelayMs: profile?.chunkDelayMs, ...this.scripts.get(deployment)?.shift() };
+    const wait = (step.stallMs ?? 0) + (profile?.latencyMs ?? this.latencyMs);
     this.maxInFlight = Math.max(this.maxInFlight, ++this.inFlight);
     try {
       if (wait > 0) await Bun.sleep(wait);
@@ -147,7 +159,7 @@ export class MockUpstream {
 
     switch (path) {
       case '/chat/completions':
-        return this.chat(body, step, req.signal, entry);
+        return this.chat(body, step, req.signal, entry, profile?.extraWords ?? this.extraWords);
       case '/completions':
         return this.completions(body, step, req.signal, entry);
       case '/embeddings':
@@ -183,10 +195,10 @@ export class MockUpstream {
     return Response.json({ ok: true });
   }
 
-  private chat(body: any, step: Step, signal: AbortSignal, entry: Received): Response {
+  private chat(body: any, step: Step, signal: AbortSignal, entry: Received, extraWords: number): Response {
     const messages: any[] = Array.isArray(body?.messages) ? body.messages : [];
     const last = textOf(messages.at(-1)?.content);
-    const answer = `echo: ${last}${' more'.repeat(this.extraWords)}`;
+    const answer = `echo: ${last}${' more'.repeat(extraWords)}`;
     const promptTokens = messages.reduce((n, msg) => n + words(textOf(msg?.content)), 0) + 3 * messages.length;
     const tool = Array.isArray(body?.tools) && body.tools.length > 0 ? body.tools[0] : undefined;
     const id = `chatcmpl-mock${Date.now()}`;
@@ -249,7 +261,7 @@ export class MockUpstream {
 
   /** Streams events as SSE, ending with [DONE] unless the step cuts the stream. */
   private sse(events: object[], step: Step, signal: AbortSignal, entry: Received): Response {
-    const delay = step.chunkDelayMs ?? 0;
+    const delay = step.chunkDelayMs ?? this.chunkDelayMs;
     let i = 0;
     const stream = new ReadableStream<Uint8Array>({
       pull: async (controller) => {
@@ -323,5 +335,14 @@ if (import.meta.main) {
   };
   const mock = new MockUpstream(process.argv.includes('--record')).start(Number(arg('--port', '9100')));
   mock.latencyMs = Number(arg('--latency', '0'));
+  mock.extraWords = Number(arg('--extra-words', '0'));
+  mock.chunkDelayMs = Number(arg('--chunk-delay', '0'));
+  // --profile NAME=LATENCY,CHUNK_DELAY,EXTRA_WORDS (repeatable): fixed behaviour of deployment NAME.
+  process.argv.forEach((a, i) => {
+    if (a !== '--profile') return;
+    const [name, spec] = process.argv[i + 1]!.split('=') as [string, string];
+    const [latencyMs, chunkDelayMs, extraWords] = spec.split(',').map(Number) as [number, number, number];
+    mock.profiles.set(name, { latencyMs, chunkDelayMs, extraWords });
+  });
   console.log(`mock upstream on ${mock.url} (latency ${mock.latencyMs} ms)`);
 }

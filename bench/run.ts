@@ -1,0 +1,223 @@
+/**
+ * `make bench`: the same load against the mock upstream directly, through aqueduct (the compiled binary,
+ * realistic setup), through a bare Bun pass-through proxy, and through Portkey's gateway on Bun — in one
+ * run on one machine. Writes bench/results/<timestamp>.json and appends a table to bench/RESULTS.md.
+ *
+ * Usage: bun bench/run.ts [--only latency,throughput,streaming,embeddings] [--systems direct,aqueduct,bare,portkey] [--quick]
+ * CPU 0 runs the system under test; CPU 1 runs the mock upstream and the load generator (wrk).
+ */
+import { appendFileSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { cpus, tmpdir, totalmem } from 'node:os';
+import { join } from 'node:path';
+import { rssMb, spawnPinned, type Proc } from './lib/processes';
+import { concurrentStreams, timeToFirstByte } from './lib/streams';
+import { wrk, type WrkResult } from './lib/wrk';
+import { raiseFetchLimit } from '../src/raise-fetch-limit';
+import { setupAqueduct } from './setup-aqueduct';
+
+const root = join(import.meta.dir, '..');
+const argv = process.argv.slice(2);
+const opt = (name: string) => {
+  const i = argv.indexOf(name);
+  return i >= 0 ? argv[i + 1]!.split(',') : undefined;
+};
+const quick = argv.includes('--quick');
+const scenarios = new Set(opt('--only') ?? ['latency', 'throughput', 'streaming', 'embeddings']);
+const wanted = new Set(opt('--systems') ?? ['direct', 'aqueduct', 'bare', 'portkey']);
+const D = quick ? { lat: 1, tput: 1, emb: 1, ttft: 20, streams: 50, warm: 1 } : { lat: 5, tput: 8, emb: 5, ttft: 300, streams: 500, warm: 2 };
+const SUT_CPU = 0;
+const LOAD_CPU = 1;
+
+const chatBody = (model: string, stream = false) => JSON.stringify({ model, messages: [{ role: 'user', content: 'Summarise the plot of Hamlet in one line.' }], stream });
+const embedBody = (model: string) => JSON.stringify({ model, input: ['the quick brown fox', 'jumps over the lazy dog'], encoding_format: 'float' });
+
+interface System {
+  name: string;
+  proc?: Proc;
+  /** Base URL that OpenAI paths are appended to, and the model names to use. */
+  base: (deployment: 'bench' | 'slow') => string;
+  model: (kind: 'chat' | 'embed', deployment: 'bench' | 'slow') => string;
+  /** Extra request headers (Portkey is told where the upstream is per request). */
+  headers: (deployment: 'bench' | 'slow') => Record<string, string>;
+  keys: string[];
+}
+
+interface SystemResult {
+  latency?: WrkResult;
+  throughput32?: WrkResult;
+  throughput128?: WrkResult;
+  embeddings32?: WrkResult;
+  ttft?: { p50_ms: number; p99_ms: number };
+  streams?: { streams: number; ok: number; errors: number; seconds: number };
+  memory?: { idle_mb: number; peak_mb: number; after_mb: number };
+  note?: string;
+}
+
+async function startSystems(mockUrl: string): Promise<System[]> {
+  const systems: System[] = [];
+  const upstreamKey = ['sk-upstream-bench'];
+  if (wanted.has('direct')) {
+    systems.push({ name: 'direct', base: (d) => `${mockUrl}/${d}/v1`, model: (k) => k, headers: () => ({}), keys: upstreamKey });
+  }
+  if (wanted.has('aqueduct')) {
+    const dir = join(tmpdir(), `aq-bench-${Date.now()}`);
+    mkdirSync(dir, { recursive: true });
+    const keys = setupAqueduct(join(dir, 'data'));
+    writeFileSync(
+      join(dir, 'router_config.yaml'),
+      [
+        'model_list:',
+        ...(['bench', 'slow'] as const).flatMap((d) => [
+          `  - model_name: chat-${d}`,
+          `    litellm_params: { model: openai/chat-${d}, api_base: "${mockUrl}/${d}/v1", api_key: sk-upstream-bench }`,
+          '    model_info: { mode: chat }',
+          `  - model_name: embed-${d}`,
+          `    litellm_params: { model: openai/embed-${d}, api_base: "${mockUrl}/${d}/v1", api_key: sk-upstream-bench }`,
+          '    model_info: { mode: embedding }',
+        ]),
+      ].join('\n'),
+    );
+    const proc = await spawnPinned(SUT_CPU, [join(root, 'dist/aqueduct'), '--host', '127.0.0.1', '--port', '0', '--log-level', 'info'], /listening on (http:\/\/\S+)/, { cwd: dir });
+    systems.push({ name: 'aqueduct', proc, base: () => `${proc.url}/v1`, model: (k, d) => `${k}-${d}`, headers: () => ({}), keys });
+  }
+  if (wanted.has('bare')) {
+    const proc = await spawnPinned(SUT_CPU, [process.execPath, join(root, 'bench/bare-proxy.ts'), '--port', '0', '--upstream', mockUrl], /bare proxy on (http:\/\/\S+)/);
+    systems.push({ name: 'bare-proxy', proc, base: (d) => `${proc.url}/${d}/v1`, model: (k) => k, headers: () => ({}), keys: upstreamKey });
+  }
+  if (wanted.has('portkey')) {
+    const entry = join(root, 'bench/node_modules/@portkey-ai/gateway/build/start-server.js');
+    if (!existsSync(entry)) {
+      console.warn('Portkey is not installed in bench/node_modules (make bench installs it); skipping it');
+    } else {
+      const port = 18000 + Math.floor(Math.random() * 1000);
+      const proc = await spawnPinned(SUT_CPU, [process.execPath, entry, `--port=${port}`, '--headless'], /running at:\s*(http:\/\/\S+)/, { env: { NODE_ENV: 'production' } });
+      systems.push({
+        name: 'portkey',
+        proc,
+        base: () => `http://127.0.0.1:${port}/v1`,
+        model: (k) => k,
+        headers: (d) => ({ 'x-portkey-provider': 'openai', 'x-portkey-custom-host': `${mockUrl}/${d}/v1` }),
+        keys: upstreamKey,
+      });
+    }
+  }
+  return systems;
+}
+
+async function measure(s: System): Promise<SystemResult> {
+  const r: SystemResult = {};
+  const chatUrl = (d: 'bench' | 'slow') => `${s.base(d)}/chat/completions`;
+  const post = (url: string, body: string, connections: number, seconds: number) =>
+    wrk({ url, body, headers: { 'Content-Type': 'application/json', ...s.headers('bench') }, keys: s.keys, connections, seconds, cpu: LOAD_CPU });
+  const idle = s.proc ? rssMb(s.proc.pid) : undefined;
+  // Warm up (JIT, connection pools, caches).
+  await post(chatUrl('bench'), chatBody(s.model('chat', 'bench')), 8, D.warm);
+  if (scenarios.has('latency')) r.latency = await post(chatUrl('bench'), chatBody(s.model('chat', 'bench')), 1, D.lat);
+  let peak = idle ?? 0;
+  if (scenarios.has('throughput')) {
+    r.throughput32 = await post(chatUrl('bench'), chatBody(s.model('chat', 'bench')), 32, D.tput);
+    const sampler = s.proc ? setInterval(() => (peak = Math.max(peak, rssMb(s.proc!.pid))), 100) : undefined;
+    r.throughput128 = await post(chatUrl('bench'), chatBody(s.model('chat', 'bench')), 128, D.tput);
+    if (sampler) clearInterval(sampler);
+  }
+  if (scenarios.has('embeddings')) r.embeddings32 = await post(`${s.base('bench')}/embeddings`, embedBody(s.model('embed', 'bench')), 32, D.emb);
+  if (scenarios.has('streaming')) {
+    const target = (d: 'bench' | 'slow') => {
+      const url = chatUrl(d);
+      const headers = { 'content-type': 'application/json', ...s.headers(d) };
+      return { url, headers: (i: number) => ({ ...headers, authorization: `Bearer ${s.keys[i % s.keys.length]}` }) };
+    };
+    r.ttft = await timeToFirstByte(target('bench'), chatBody(s.model('chat', 'bench'), true), D.ttft);
+    const sampler = s.proc ? setInterval(() => (peak = Math.max(peak, rssMb(s.proc!.pid))), 100) : undefined;
+    r.streams = await concurrentStreams(target('slow'), chatBody(s.model('chat', 'slow'), true), D.streams);
+    if (sampler) clearInterval(sampler);
+  }
+  if (s.proc && idle !== undefined) {
+    await Bun.sleep(quick ? 500 : 3000);
+    r.memory = { idle_mb: idle, peak_mb: peak, after_mb: rssMb(s.proc.pid) };
+  }
+  return r;
+}
+
+const ratio = (a?: number, b?: number) => (a !== undefined && b ? +(a / b).toFixed(2) : null);
+const fmt = (x: unknown) => (x === undefined || x === null || Number.isNaN(x) ? '–' : String(x));
+
+function markdown(when: string, machine: string, results: Record<string, SystemResult>): string {
+  const names = Object.keys(results);
+  const d = results.direct;
+  const rows: [string, (r: SystemResult) => unknown][] = [
+    ['p50 latency, 1 conn (ms)', (r) => r.latency?.p50_ms],
+    ['p99 latency, 1 conn (ms)', (r) => r.latency?.p99_ms],
+    ['added p50 over direct (ms)', (r) => (r.latency && d?.latency ? +(r.latency.p50_ms - d.latency.p50_ms).toFixed(3) : undefined)],
+    ['added p99 over direct (ms)', (r) => (r.latency && d?.latency ? +(r.latency.p99_ms - d.latency.p99_ms).toFixed(3) : undefined)],
+    ['req/s, 32 conns', (r) => r.throughput32?.rps],
+    ['p99, 32 conns (ms)', (r) => r.throughput32?.p99_ms],
+    ['req/s, 128 conns', (r) => r.throughput128?.rps],
+    ['p99, 128 conns (ms)', (r) => r.throughput128?.p99_ms],
+    ['errors (all wrk runs)', (r) => [r.throughput32, r.throughput128, r.embeddings32, r.latency].reduce((n, x) => n + (x?.errors ?? 0), 0)],
+    ['embeddings req/s, 32 conns', (r) => r.embeddings32?.rps],
+    ['stream TTFB p50 (ms)', (r) => r.ttft?.p50_ms],
+    ['added TTFB p50 over direct (ms)', (r) => (r.ttft && d?.ttft ? +(r.ttft.p50_ms - d.ttft.p50_ms).toFixed(3) : undefined)],
+    [`concurrent streams ok / errors`, (r) => (r.streams ? `${r.streams.ok} / ${r.streams.errors}` : undefined)],
+    ['RSS idle / peak / after (MB)', (r) => (r.memory ? `${r.memory.idle_mb} / ${r.memory.peak_mb} / ${r.memory.after_mb}` : undefined)],
+  ];
+  const a = results.aqueduct;
+  const ratios = [
+    `aqueduct/direct req/s at 32: ${fmt(ratio(a?.throughput32?.rps, d?.throughput32?.rps))}`,
+    `aqueduct/bare-proxy req/s at 32: ${fmt(ratio(a?.throughput32?.rps, results['bare-proxy']?.throughput32?.rps))}`,
+    `aqueduct/portkey req/s at 32: ${fmt(ratio(a?.throughput32?.rps, results.portkey?.throughput32?.rps))}`,
+    `aqueduct/bare-proxy req/s at 128: ${fmt(ratio(a?.throughput128?.rps, results['bare-proxy']?.throughput128?.rps))}`,
+    `aqueduct/portkey req/s at 128: ${fmt(ratio(a?.throughput128?.rps, results.portkey?.throughput128?.rps))}`,
+  ];
+  return [
+    `\n## ${when}${quick ? ' (quick smoke run, not a measurement)' : ''}\n`,
+    `Machine: ${machine}. System under test on CPU ${SUT_CPU}; mock upstream and wrk on CPU ${LOAD_CPU}.`,
+    '',
+    `| figure | ${names.join(' | ')} |`,
+    `|---|${names.map(() => '---').join('|')}|`,
+    ...rows.map(([label, get]) => `| ${label} | ${names.map((n) => fmt(get(results[n]!))).join(' | ')} |`),
+    '',
+    `Ratios: ${ratios.join('; ')}.`,
+    '',
+  ].join('\n');
+}
+
+async function main() {
+  const mock = await spawnPinned(
+    LOAD_CPU,
+    [process.execPath, join(root, 'test/support/mock-upstream.ts'), '--port', '0', '--profile', 'slow=20,10,30'],
+    /on (http:\/\/\S+)/,
+  );
+  const systems = await startSystems(mock.url);
+  const results: Record<string, SystemResult> = {};
+  try {
+    for (const s of systems) {
+      console.log(`measuring ${s.name} …`);
+      results[s.name] = await measure(s);
+      await s.proc?.stop();
+    }
+  } finally {
+    for (const s of systems) await s.proc?.stop().catch(() => {});
+    await mock.stop();
+  }
+  const when = new Date().toISOString().replace(/\.\d+Z$/, 'Z');
+  const bunVersion = Bun.version;
+  const machine = `${cpus()[0]?.model ?? 'cpu'} × ${cpus().length}, ${Math.round(totalmem() / 2 ** 30)} GiB, bun ${bunVersion}`;
+  const out = { when, machine, quick, scenarios: [...scenarios], results };
+  if (!quick) {
+    mkdirSync(join(root, 'bench/results'), { recursive: true });
+    writeFileSync(join(root, `bench/results/${when.replace(/:/g, '-')}.json`), `${JSON.stringify(out, null, 2)}\n`);
+  }
+  const md = markdown(when, machine, results);
+  if (!quick) {
+    const file = join(root, 'bench/RESULTS.md');
+    if (!existsSync(file)) writeFileSync(file, '# Benchmark results\n\nAppended by `make bench` (bench/run.ts); newest last.\n');
+    appendFileSync(file, md);
+  }
+  console.log(md);
+  console.log(JSON.stringify(out.results));
+}
+
+// This process is a client of 500 concurrent streams: lift Bun's fetch limit of 256 first.
+raiseFetchLimit(4096, (msg) => console.warn(msg));
+await main();

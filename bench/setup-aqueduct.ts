@@ -1,0 +1,37 @@
+/**
+ * A realistic gateway for the benchmark: 4 orgs × 5 teams, 100 keys (80 personal keys, 20 service
+ * accounts), rate limits set everywhere (high enough never to trigger), exclusions present.
+ * Usage: bun bench/setup-aqueduct.ts DATA_DIR  → prints the keys as JSON
+ */
+import { openDatabase } from '../src/db/connection';
+import { migrate } from '../src/db/migrate';
+import { Directory } from '../src/domain/directory';
+
+export function setupAqueduct(dataDir: string): string[] {
+  const h = openDatabase(dataDir);
+  migrate(h.sqlite);
+  const dir = new Directory(h);
+  const keys: string[] = [];
+  const limits = { rpm: 10_000_000, itpm: 1_000_000_000, otpm: 1_000_000_000 };
+  for (let o = 0; o < 4; o++) {
+    const org = dir.createOrg(`bench-org-${o}`);
+    dir.updateOrg(org.id, { ...limits, excludedModels: ['not-a-bench-model'] });
+    for (let t = 0; t < 5; t++) {
+      const team = dir.createTeam(org.id, `team-${t}`);
+      dir.updateTeam(team.id, limits);
+      for (let u = 0; u < 5; u++) {
+        const user = dir.createUser(`u${o}-${t}-${u}@bench.example`, org.id);
+        dir.setMember(team.id, user.id, u === 0);
+        if (u < 4) keys.push(dir.tokens.createKey(user.id, 'bench').key);
+        else keys.push(dir.createServiceAccount(team.id, `bot-${u}`, '', user.id).key);
+        if (u === 1) dir.updateUser(user.id, { rpm: 5_000_000 });
+      }
+    }
+  }
+  h.close();
+  return keys; // 4 orgs × 5 teams × (4 personal keys + 1 service account) = 100
+}
+
+if (import.meta.main) {
+  console.log(JSON.stringify(setupAqueduct(process.argv[2]!)));
+}
