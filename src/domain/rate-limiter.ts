@@ -37,49 +37,61 @@ const REQ = 0;
 const IN = 1;
 const OUT = 2;
 
+/**
+ * One key's last minute: 60 one-second slots per dimension and running totals, so a check costs O(1).
+ * Moving to a new second clears the slots that fell out of the window and subtracts them from the totals.
+ */
 class Window {
-  readonly second = new Float64Array(SLOTS).fill(-1);
-  readonly used = [new Float64Array(SLOTS), new Float64Array(SLOTS), new Float64Array(SLOTS)] as const;
+  private readonly slots = new Float64Array(SLOTS * 3);
+  private readonly totals = [0, 0, 0];
+  /** The newest second the window has advanced to, and the newest second anything was counted in. */
   newest = -1;
+  lastAdded = -1;
 
-  private slot(sec: number): number {
-    const i = sec % SLOTS;
-    if (this.second[i] !== sec) {
-      this.second[i] = sec;
-      this.used[REQ][i] = 0;
-      this.used[IN][i] = 0;
-      this.used[OUT][i] = 0;
+  private advance(sec: number): void {
+    if (this.newest < 0 || sec - this.newest >= SLOTS) {
+      if (this.newest >= 0) {
+        this.slots.fill(0);
+        this.totals.fill(0);
+      }
+    } else {
+      for (let s = this.newest + 1; s <= sec; s++) {
+        const base = (s % SLOTS) * 3;
+        for (let d = 0; d < 3; d++) {
+          this.totals[d]! -= this.slots[base + d]!;
+          this.slots[base + d] = 0;
+        }
+      }
     }
-    this.newest = Math.max(this.newest, sec);
-    return i;
+    if (sec > this.newest) this.newest = sec;
   }
 
   add(sec: number, dim: number, amount: number): void {
-    this.used[dim]![this.slot(sec)]! += amount;
+    this.advance(sec);
+    this.slots[(sec % SLOTS) * 3 + dim]! += amount;
+    this.totals[dim]! += amount;
+    this.lastAdded = sec;
   }
 
   total(sec: number, dim: number): number {
-    let sum = 0;
-    const u = this.used[dim]!;
-    for (let i = 0; i < SLOTS; i++) if (this.second[i]! > sec - SLOTS) sum += u[i]!;
-    return sum;
+    this.advance(sec);
+    return this.totals[dim]!;
   }
 
   /** ms until the total of `dim` drops below `limit` as old slots leave the window. */
   msUntilBelow(nowMs: number, dim: number, limit: number): number {
     const sec = Math.floor(nowMs / 1000);
-    const live = [...this.second.keys()].filter((i) => this.second[i]! > sec - SLOTS).sort((a, b) => this.second[a]! - this.second[b]!);
     let total = this.total(sec, dim);
-    for (const i of live) {
-      total -= this.used[dim]![i]!;
-      if (total < limit) return Math.max(0, (this.second[i]! + SLOTS) * 1000 - nowMs);
+    for (let s = sec - SLOTS + 1; s <= sec; s++) {
+      total -= this.slots[(((s % SLOTS) + SLOTS) % SLOTS) * 3 + dim]!;
+      if (total < limit) return Math.max(0, (s + SLOTS) * 1000 - nowMs);
     }
     return 0;
   }
 
-  /** ms until nothing of `dim` is left in the window. */
+  /** ms until nothing is left in the window. */
   msUntilEmpty(nowMs: number): number {
-    return this.newest < 0 ? 0 : Math.max(0, (this.newest + SLOTS) * 1000 - nowMs);
+    return this.lastAdded < 0 ? 0 : Math.max(0, (this.lastAdded + SLOTS) * 1000 - nowMs);
   }
 }
 
@@ -98,7 +110,7 @@ export class InMemoryRateLimiter implements RateLimiter {
     // Forget windows with nothing left in them, so idle keys cost no memory.
     this.sweeper = setInterval(() => {
       const sec = Math.floor(this.now() / 1000);
-      for (const [key, w] of this.windows) if (w.newest <= sec - SLOTS) this.windows.delete(key);
+      for (const [key, w] of this.windows) if (w.lastAdded <= sec - SLOTS) this.windows.delete(key);
     }, 30_000);
     this.sweeper.unref();
   }

@@ -12,6 +12,7 @@ import { ApiError } from '../http/api-error';
 import type { Logger } from '../log';
 import type { Endpoint } from './endpoints';
 import { ClientGone, UpstreamRouter, type Routed } from './router';
+import { failureToApiError } from './upstream-error';
 import { relaySse } from './sse-relay';
 import { tokensOf } from './usage-tokens';
 
@@ -81,7 +82,7 @@ export class Relay {
 
     let routed: Routed;
     try {
-      routed = await this.upstream.send(model, endpoint, body, call.signal);
+      routed = await this.upstream.send(model, endpoint, body, call.signal, stream || endpoint.name === 'speech');
     } catch (err) {
       record({ model: model.name, status: err instanceof ApiError ? err.status : 500, errorCode: err instanceof ApiError ? err.code : 'internal_error' });
       if (err instanceof ApiError) Object.assign(err.headers, rateHeaders);
@@ -92,9 +93,9 @@ export class Relay {
     const headers = responseHeaders(routed.response, call.requestId, rateHeaders);
 
     if (stream) {
-      headers.set('content-type', 'text/event-stream; charset=utf-8');
-      headers.set('cache-control', 'no-cache');
-      headers.set('x-accel-buffering', 'no');
+      headers['content-type'] = 'text/event-stream; charset=utf-8';
+      headers['cache-control'] = 'no-cache';
+      headers['x-accel-buffering'] = 'no';
       const sse = relaySse({
         body: routed.response.body!,
         forwardUsageChunk: clientWantsUsage,
@@ -111,8 +112,7 @@ export class Relay {
 
     if (endpoint.name === 'speech') return this.passBytes(routed, headers, (status, errorCode) => record({ ...base, status, errorCode }));
 
-    // JSON: read it whole (bounded by the timeout), meter it, pass the bytes on unchanged.
-    const timer = setTimeout(() => routed.abort(new Error('timeout')), routed.timeoutMs);
+    // JSON: read it whole (still within the call's timeout), meter it, pass the bytes on unchanged.
     try {
       const bytes = await routed.response.arrayBuffer();
       const tokens = tokensOf(parseUsage(bytes));
@@ -120,18 +120,19 @@ export class Relay {
       return new Response(bytes, { status: 200, headers });
     } catch (err) {
       const gone = call.signal.aborted;
-      record({ ...base, status: gone ? 499 : 502, errorCode: gone ? 'client_closed' : 'upstream_body_failed' });
+      const timedOut = routed.timedOut();
+      record({ ...base, status: gone ? 499 : timedOut ? 504 : 502, errorCode: gone ? 'client_closed' : timedOut ? 'upstream_timeout' : 'upstream_body_failed' });
       if (gone) throw new ClientGone();
+      if (timedOut) throw failureToApiError({ kind: 'timeout', timeoutMs: routed.timeoutMs }, model.name);
       this.log.warn('upstream body failed', { request_id: call.requestId, deployment: routed.deployment.id, error: (err as Error).message });
       throw new ApiError(502, `The upstream for model ${model.name} failed while sending its answer.`, { type: 'upstream_error', code: 'upstream_error' });
     } finally {
-      clearTimeout(timer);
       routed.release();
     }
   }
 
   /** Binary answers (speech) stream through as they arrive, with the upstream's content type. */
-  private passBytes(routed: Routed, headers: Headers, done: (status: number, errorCode: string | null) => void): Response {
+  private passBytes(routed: Routed, headers: Record<string, string>, done: (status: number, errorCode: string | null) => void): Response {
     const reader = routed.response.body!.getReader();
     let finished = false;
     const finish = (status: number, code: string | null) => {
@@ -178,15 +179,14 @@ function parseUsage(bytes: ArrayBuffer): unknown {
   }
 }
 
-function responseHeaders(upstream: Response, requestId: string, extra: Record<string, string>): Headers {
-  const h = new Headers(extra);
+function responseHeaders(upstream: Response, requestId: string, extra: Record<string, string>): Record<string, string> {
+  const h: Record<string, string> = { ...extra, 'x-request-id': requestId };
   for (const name of PASSED_HEADERS) {
     const v = upstream.headers.get(name);
-    if (v !== null) h.set(name, v);
+    if (v !== null) h[name] = v;
   }
   const upstreamId = upstream.headers.get('x-request-id');
-  if (upstreamId !== null) h.set('x-upstream-request-id', upstreamId);
-  h.set('x-request-id', requestId);
+  if (upstreamId !== null) h['x-upstream-request-id'] = upstreamId;
   return h;
 }
 

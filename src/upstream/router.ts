@@ -18,6 +18,8 @@ export interface Routed {
   deployment: Deployment;
   /** Aborts the upstream call (client gone, or the body stalled). */
   abort(reason?: unknown): void;
+  /** Whether the call's timeout fired (for a non-stream answer it also covers reading the body). */
+  timedOut(): boolean;
   /** Call once the body is consumed or abandoned. */
   release(): void;
   /** The timeout that applies to this deployment, ms (also used for gaps in the body). */
@@ -45,11 +47,11 @@ export class UpstreamRouter {
   }
 
   /** Tries the model, then its fallbacks. Resolves with a 2xx response, or throws an ApiError / ClientGone. */
-  async send(model: ModelEntry, endpoint: Endpoint, body: Record<string, unknown>, clientSignal: AbortSignal): Promise<Routed> {
+  async send(model: ModelEntry, endpoint: Endpoint, body: Record<string, unknown>, clientSignal: AbortSignal, stream = false): Promise<Routed> {
     const chain = [model, ...(this.config.settings.fallbacks.get(model.name) ?? []).map((n) => this.config.models.get(n)).filter((m): m is ModelEntry => m !== undefined)];
     let last: { failure: Failure; model: ModelEntry } | undefined;
     for (const candidate of chain) {
-      const result = await this.tryModel(candidate, endpoint, body, clientSignal);
+      const result = await this.tryModel(candidate, endpoint, body, clientSignal, stream);
       if ('response' in result) return result;
       last = { failure: result.failure, model: candidate };
       if (!isRetryable(result.failure)) break; // an upstream 4xx: another model would not fix the request
@@ -57,7 +59,7 @@ export class UpstreamRouter {
     throw failureToApiError(last!.failure, last!.model.name);
   }
 
-  private async tryModel(model: ModelEntry, endpoint: Endpoint, body: Record<string, unknown>, clientSignal: AbortSignal): Promise<Routed | { failure: Failure }> {
+  private async tryModel(model: ModelEntry, endpoint: Endpoint, body: Record<string, unknown>, clientSignal: AbortSignal, stream: boolean): Promise<Routed | { failure: Failure }> {
     const attempts = this.config.settings.numRetries + 1;
     const tried = new Set<string>();
     let failure: Failure | undefined;
@@ -72,7 +74,7 @@ export class UpstreamRouter {
       if (clientSignal.aborted) throw new ClientGone();
       tried.add(deployment.id);
       previous = deployment;
-      const outcome = await this.attempt(model, deployment, endpoint, body, clientSignal);
+      const outcome = await this.attempt(model, deployment, endpoint, body, clientSignal, stream);
       if ('response' in outcome) return outcome;
       failure = outcome.failure;
       if (!isRetryable(failure)) break;
@@ -80,8 +82,11 @@ export class UpstreamRouter {
     return { failure: failure! };
   }
 
-  /** One call to one deployment, with the connect-and-first-byte timeout. */
-  private async attempt(model: ModelEntry, deployment: Deployment, endpoint: Endpoint, body: Record<string, unknown>, clientSignal: AbortSignal): Promise<Routed | { failure: Failure }> {
+  /**
+   * One call to one deployment, with the timeout: connect and first byte for streams (their body has its
+   * own idle timeout), the whole answer otherwise — one timer either way.
+   */
+  private async attempt(model: ModelEntry, deployment: Deployment, endpoint: Endpoint, body: Record<string, unknown>, clientSignal: AbortSignal, stream: boolean): Promise<Routed | { failure: Failure }> {
     const timeoutMs = deployment.timeoutMs ?? this.config.settings.timeoutMs;
     const controller = new AbortController();
     const onClientAbort = () => controller.abort(new ClientGone());
@@ -102,11 +107,12 @@ export class UpstreamRouter {
     };
     try {
       const response = await providerFor(deployment).send({ endpoint, deployment, body: { ...body, model: deployment.upstreamModel }, signal: controller.signal });
-      clearTimeout(timer);
       if (response.ok) {
+        if (stream) clearTimeout(timer);
         this.health.succeeded(deployment);
-        return { response, model, deployment, timeoutMs, release, abort: (reason) => controller.abort(reason) };
+        return { response, model, deployment, timeoutMs, release, abort: (reason) => controller.abort(reason), timedOut: () => timedOut };
       }
+      clearTimeout(timer);
       const failure: Failure = { kind: 'status', status: response.status, body: await response.text().catch(() => ''), headers: response.headers };
       if (isRetryable(failure)) this.health.failed(deployment);
       release();
