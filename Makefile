@@ -11,7 +11,7 @@ export PATH := $(dir $(BUN)):$(PATH)
 
 # Extra entrypoints (Bun Workers) must be named at compile time or they fail at run time.
 # --bytecode: precompiled JavaScript starts about 4x faster (it needs CommonJS: no top-level await).
-WORKERS :=
+WORKERS := src/workers/usage-writer.ts
 SOURCES := $(shell find src drizzle -type f 2>/dev/null) package.json bun.lock
 
 .PHONY: setup build run test check clean migration browser bench bench-tools

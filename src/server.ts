@@ -12,7 +12,7 @@ import { createKeyCache } from './domain/key-cache';
 import { InMemoryRateLimiter } from './domain/rate-limiter';
 import { startRetention } from './domain/retention';
 import { Directory } from './domain/directory';
-import { UsageRecorder } from './domain/usage';
+import { WorkerUsageRecorder } from './domain/usage';
 import { Relay } from './upstream/relay';
 import { UpstreamRouter } from './upstream/router';
 import { createLogger } from './log';
@@ -36,7 +36,7 @@ export function startServer(config: LoadedConfig): RunningServer {
   if (keyFile) log.info(`first start: created user admin@localhost with an admin key; the key is in ${keyFile} (mode 0600)`);
 
   const keys = createKeyCache(h.sqlite, settings.keyRefreshInterval, accessDefaults(settings, config.router));
-  const usage = new UsageRecorder(h.sqlite, log);
+  const usage = new WorkerUsageRecorder(h.path, log);
   const limiter = new InMemoryRateLimiter();
   const stopRetention = startRetention(h.sqlite, settings.usageRetention, log);
   const relay = new Relay(config.router, new UpstreamRouter(config.router), limiter, usage, log);
@@ -60,7 +60,7 @@ export function startServer(config: LoadedConfig): RunningServer {
     async stop() {
       await app.stop();
       stopRetention();
-      usage.close();
+      await usage.close();
       limiter.close();
       keys.close();
       h.close();

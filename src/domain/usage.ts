@@ -1,51 +1,27 @@
 /**
- * Usage records: one per billable call, queued in memory and written in batches by a timer, so no call
- * ever waits on the database. `close()` flushes what is left (shutdown).
+ * Usage records: one per billable call, queued in memory and written in batches off the request path, so
+ * no call ever waits on the database. The server writes from a worker thread (src/workers/usage-writer.ts);
+ * tests on an in-memory database write inline. `close()` writes what is left (shutdown).
  */
 import type { Database } from 'bun:sqlite';
 import type { Logger } from '../log';
+import { insertUsageRows, type UsageRecord } from './usage-rows';
 
-export interface UsageRecord {
-  createdAt: number;
-  requestId: string;
-  keyId: number;
-  userId: number;
-  orgId: number;
-  teamId: number | null;
-  model: string;
-  deployment: string | null;
-  endpoint: string;
-  status: number;
-  latencyMs: number;
-  ttftMs: number | null;
-  inputTokens: number;
-  outputTokens: number;
-  endUserId: string;
-  stream: boolean;
-  errorCode: string | null;
-}
+export type { UsageRecord };
 
 export interface UsageSink {
   record(row: UsageRecord): void;
 }
 
-const COLUMNS = [
-  'created_at', 'request_id', 'key_id', 'user_id', 'org_id', 'team_id', 'model', 'deployment', 'endpoint', 'status',
-  'latency_ms', 'ttft_ms', 'input_tokens', 'output_tokens', 'end_user_id', 'stream', 'error_code',
-] as const;
-
-export class UsageRecorder implements UsageSink {
-  private queue: UsageRecord[] = [];
+abstract class BatchingRecorder implements UsageSink {
+  protected queue: UsageRecord[] = [];
   private readonly timer: Timer;
-  private readonly insert;
 
   constructor(
-    private readonly sqlite: Database,
-    private readonly log: Logger,
-    flushIntervalMs = 500,
-    private readonly maxBatch = 1000,
+    protected readonly log: Logger,
+    flushIntervalMs: number,
+    private readonly maxBatch = 2000,
   ) {
-    this.insert = sqlite.prepare(`INSERT INTO usage (${COLUMNS.join(', ')}) VALUES (${COLUMNS.map(() => '?').join(', ')})`);
     this.timer = setInterval(() => this.flush(), flushIntervalMs);
     this.timer.unref();
   }
@@ -59,20 +35,34 @@ export class UsageRecorder implements UsageSink {
     return this.queue.length;
   }
 
-  /** Writes everything queued, in one transaction. Failed batches stay queued for the next flush. */
+  /** Hands everything queued to the writer. */
   flush(): void {
     if (this.queue.length === 0) return;
     const batch = this.queue;
     this.queue = [];
+    this.write(batch);
+  }
+
+  protected abstract write(batch: UsageRecord[]): void;
+
+  protected stopTimer(): void {
+    clearInterval(this.timer);
+  }
+}
+
+/** Writes on the calling thread: for tests and one-off tools. */
+export class UsageRecorder extends BatchingRecorder {
+  constructor(
+    private readonly sqlite: Database,
+    log: Logger,
+    flushIntervalMs = 500,
+  ) {
+    super(log, flushIntervalMs);
+  }
+
+  protected write(batch: UsageRecord[]): void {
     try {
-      this.sqlite.transaction(() => {
-        for (const r of batch) {
-          this.insert.run(
-            r.createdAt, r.requestId, r.keyId, r.userId, r.orgId, r.teamId, r.model, r.deployment, r.endpoint, r.status,
-            r.latencyMs, r.ttftMs, r.inputTokens, r.outputTokens, r.endUserId, r.stream ? 1 : 0, r.errorCode,
-          );
-        }
-      })();
+      insertUsageRows(this.sqlite, batch);
     } catch (err) {
       this.queue = batch.concat(this.queue);
       this.log.error('could not write usage records; will retry', { pending: this.queue.length, error: err as Error });
@@ -80,7 +70,72 @@ export class UsageRecorder implements UsageSink {
   }
 
   close(): void {
-    clearInterval(this.timer);
+    this.stopTimer();
     this.flush();
+  }
+}
+
+/**
+ * Writes from a worker thread with its own connection to the database file. The worker starts with the
+ * first batch, so an idle gateway does not carry it.
+ */
+export class WorkerUsageRecorder extends BatchingRecorder {
+  private worker?: Worker;
+  private nextId = 0;
+  private readonly waiting = new Map<number, () => void>();
+
+  constructor(
+    private readonly dbPath: string,
+    log: Logger,
+    flushIntervalMs = 100,
+  ) {
+    super(log, flushIntervalMs);
+  }
+
+  private start(): Worker {
+    if (this.worker) return this.worker;
+    const worker = new Worker(new URL('../workers/usage-writer.ts', import.meta.url));
+    worker.onmessage = (event: MessageEvent<{ done?: number; failed?: UsageRecord[]; error?: string }>) => {
+      const m = event.data;
+      if (m.failed) {
+        // Keep them for the next batch rather than lose them.
+        this.queue = m.failed.concat(this.queue);
+        this.log.error('could not write usage records; will retry', { pending: this.queue.length, error: m.error });
+      }
+      if (m.done !== undefined) {
+        this.waiting.get(m.done)?.();
+        this.waiting.delete(m.done);
+      }
+    };
+    worker.postMessage({ open: this.dbPath });
+    this.worker = worker;
+    return worker;
+  }
+
+  protected write(batch: UsageRecord[]): void {
+    this.start().postMessage({ rows: batch });
+  }
+
+  private ask(kind: 'flush' | 'close'): Promise<void> {
+    if (!this.worker) return Promise.resolve();
+    const worker = this.worker;
+    const id = ++this.nextId;
+    return new Promise((resolve) => {
+      this.waiting.set(id, resolve);
+      worker.postMessage({ [kind]: id });
+    });
+  }
+
+  /** Resolves once everything recorded so far is on disk. */
+  async drain(): Promise<void> {
+    this.flush();
+    await this.ask('flush');
+  }
+
+  async close(): Promise<void> {
+    this.stopTimer();
+    this.flush();
+    await this.ask('close');
+    this.worker?.terminate();
   }
 }

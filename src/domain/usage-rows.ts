@@ -1,0 +1,47 @@
+/** The usage row and its insertion, shared by the inline writer and the writer worker. */
+import type { Database, Statement } from 'bun:sqlite';
+
+export interface UsageRecord {
+  createdAt: number;
+  requestId: string;
+  keyId: number;
+  userId: number;
+  orgId: number;
+  teamId: number | null;
+  model: string;
+  deployment: string | null;
+  endpoint: string;
+  status: number;
+  latencyMs: number;
+  ttftMs: number | null;
+  inputTokens: number;
+  outputTokens: number;
+  endUserId: string;
+  stream: boolean;
+  errorCode: string | null;
+}
+
+const COLUMNS = [
+  'created_at', 'request_id', 'key_id', 'user_id', 'org_id', 'team_id', 'model', 'deployment', 'endpoint', 'status',
+  'latency_ms', 'ttft_ms', 'input_tokens', 'output_tokens', 'end_user_id', 'stream', 'error_code',
+] as const;
+
+const statements = new WeakMap<Database, Statement>();
+
+/** Inserts rows in one transaction. */
+export function insertUsageRows(db: Database, rows: UsageRecord[]): void {
+  let insert = statements.get(db);
+  if (!insert) {
+    insert = db.prepare(`INSERT INTO usage (${COLUMNS.join(', ')}) VALUES (${COLUMNS.map(() => '?').join(', ')})`);
+    statements.set(db, insert);
+  }
+  const stmt = insert;
+  db.transaction(() => {
+    for (const r of rows) {
+      stmt.run(
+        r.createdAt, r.requestId, r.keyId, r.userId, r.orgId, r.teamId, r.model, r.deployment, r.endpoint, r.status,
+        r.latencyMs, r.ttftMs, r.inputTokens, r.outputTokens, r.endUserId, r.stream ? 1 : 0, r.errorCode,
+      );
+    }
+  })();
+}

@@ -1,0 +1,33 @@
+/**
+ * Worker thread that writes usage records into SQLite, so that inserting thousands of rows never stalls
+ * the event loop that serves requests. Messages: {rows} to insert (one transaction per message), and
+ * {flush: id} / {close: id}, answered with {done: id} once everything before it is on disk.
+ */
+import { Database } from 'bun:sqlite';
+import { insertUsageRows, type UsageRecord } from '../domain/usage-rows';
+
+declare const self: Worker;
+
+let db: Database | undefined;
+
+self.onmessage = (event: MessageEvent<{ open?: string; rows?: UsageRecord[]; flush?: number; close?: number }>) => {
+  const m = event.data;
+  if (m.open !== undefined) {
+    db = new Database(m.open, { strict: true });
+    db.run('PRAGMA busy_timeout = 5000');
+    db.run('PRAGMA synchronous = NORMAL');
+  }
+  if (m.rows && db) {
+    try {
+      insertUsageRows(db, m.rows);
+    } catch (err) {
+      self.postMessage({ failed: m.rows, error: String(err) });
+    }
+  }
+  if (m.flush !== undefined) self.postMessage({ done: m.flush });
+  if (m.close !== undefined) {
+    db?.close();
+    db = undefined;
+    self.postMessage({ done: m.close });
+  }
+};
