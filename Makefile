@@ -14,7 +14,7 @@ export PATH := $(dir $(BUN)):$(PATH)
 WORKERS := src/workers/usage-writer.ts
 SOURCES := $(shell find src drizzle -type f 2>/dev/null) package.json bun.lock
 
-.PHONY: setup build run test check clean migration browser bench bench-tools
+.PHONY: setup build run test test-tools check clean migration bench bench-tools
 
 setup: node_modules/.installed
 
@@ -44,12 +44,14 @@ run: build
 	./dist/aqueduct serve $(ARGS)
 
 # The whole suite (TEST=path narrows it). Unit tests run in-process; smoke tests run dist/aqueduct.
-test: build browser
+test: build test-tools
 	$(BUN) test $(TEST)
 
-# Debian's chromium, for the /swagger browser test (best effort: the test is skipped without it).
-browser:
-	@scripts/ensure-chromium.sh
+# Debian's chromium (the /swagger browser test) and wrk (the bench harness smoke test); best effort:
+# without them those tests report themselves skipped.
+test-tools:
+	@scripts/ensure-debian-package.sh chromium chromium chromium-browser google-chrome
+	@scripts/ensure-debian-package.sh wrk wrk
 
 check: node_modules/.installed
 	$(BUN) x tsc --noEmit -p tsconfig.json
@@ -60,7 +62,7 @@ bench: build bench-tools
 
 # wrk (Debian) is the load generator; Portkey's gateway is installed into bench/node_modules only.
 bench-tools:
-	@command -v wrk >/dev/null 2>&1 || { [ "$$(id -u)" = 0 ] && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null 2>&1; } || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk; }
+	@scripts/ensure-debian-package.sh wrk wrk
 	@[ -d bench/node_modules/@portkey-ai/gateway ] || npm install --prefix bench --no-audit --no-fund --loglevel=error || echo "Portkey could not be installed; the bench runs without it"
 
 # make migration NAME=add_usage: generate SQL from src/db/schema.ts and embed it in the binary.
