@@ -43,8 +43,8 @@ run: build
 	@echo
 	./dist/aqueduct serve $(ARGS)
 
-# The whole suite (TEST=path narrows it). Unit tests run in-process; smoke tests run dist/aqueduct.
-test: build test-tools
+# The whole suite (TEST=path narrows it), after the typecheck. Unit tests run in-process; smoke tests run dist/aqueduct.
+test: build check test-tools
 	$(BUN) test $(TEST)
 
 # Debian's chromium (the /swagger browser test) and wrk (the bench harness smoke test); best effort:

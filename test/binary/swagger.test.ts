@@ -5,7 +5,7 @@ import { findChromium, renderedDom } from '../support/chromium';
 import { startBinary, type RunningBinary } from '../support/binary';
 
 const chromium = findChromium();
-if (!chromium) console.warn('chromium not found: skipping the /swagger browser test (make test installs Debian's chromium where it can)');
+if (!chromium) console.warn("chromium not found: skipping the /swagger browser test (make test installs Debian's chromium where it can)");
 
 describe.skipIf(!chromium)('/swagger in a browser', () => {
   let gw: RunningBinary;
