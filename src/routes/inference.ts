@@ -26,10 +26,15 @@ export const inferenceRoutes = (deps: AppDeps) => {
     const endpoint = ENDPOINTS[r.name];
     app = app.post(
       endpoint.path,
-      ({ body, principal, request, server, set }) => {
+      async ({ body, principal, request, server, set }) => {
         // Long first tokens and long streams must not be cut by the idle timeout.
         server?.timeout(request, 0);
-        return deps.relay.handle({ endpoint, body: body as Record<string, unknown>, principal, requestId: String(set.headers[REQUEST_ID]), signal: request.signal });
+        const headers = set.headers as Record<string, string>;
+        const response = await deps.relay.handle({ endpoint, body: body as Record<string, unknown>, principal, requestId: headers[REQUEST_ID]!, signal: request.signal, headers });
+        // The request id and CORS headers are in the Response now. An empty `set.headers` keeps Elysia from
+        // re-wrapping the answer (it would copy the headers and turn the body into a stream).
+        set.headers = {};
+        return response;
       },
       {
         body: r.body,

@@ -23,6 +23,8 @@ export interface RelayCall {
   requestId: string;
   /** Aborts when the client disconnects. */
   signal: AbortSignal;
+  /** Headers the answer must carry (request id, CORS). */
+  headers?: Record<string, string>;
 }
 
 /** Response headers of the upstream that are worth passing on. */
@@ -90,7 +92,7 @@ export class Relay {
     }
     // With a fallback, the model that answered is the one that was used (and billed).
     const base = { model: routed.model.name, deployment: routed.deployment.id };
-    const headers = responseHeaders(routed.response, call.requestId, rateHeaders);
+    const headers = responseHeaders(routed.response, call.requestId, { ...call.headers, ...rateHeaders });
 
     if (stream) {
       headers['content-type'] = 'text/event-stream; charset=utf-8';
