@@ -92,7 +92,7 @@ export class Relay {
     }
     // With a fallback, the model that answered is the one that was used (and billed).
     const base = { model: routed.model.name, deployment: routed.deployment.id };
-    const headers = responseHeaders(routed.response, call.requestId, { ...call.headers, ...rateHeaders });
+    const headers = responseHeaders(routed.response, call.requestId, call.headers, rateHeaders);
 
     if (stream) {
       headers['content-type'] = 'text/event-stream; charset=utf-8';
@@ -181,8 +181,11 @@ function parseUsage(bytes: ArrayBuffer): unknown {
   }
 }
 
-function responseHeaders(upstream: Response, requestId: string, extra: Record<string, string>): Record<string, string> {
-  const h: Record<string, string> = { ...extra, 'x-request-id': requestId };
+function responseHeaders(upstream: Response, requestId: string, base: Record<string, string> | undefined, rate: Record<string, string>): Record<string, string> {
+  const h: Record<string, string> = {};
+  for (const k in base) h[k] = base[k]!;
+  for (const k in rate) h[k] = rate[k]!;
+  h['x-request-id'] = requestId;
   for (const name of PASSED_HEADERS) {
     const v = upstream.headers.get(name);
     if (v !== null) h[name] = v;

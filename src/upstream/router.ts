@@ -106,7 +106,9 @@ export class UpstreamRouter {
       this.health.finish(deployment);
     };
     try {
-      const response = await providerFor(deployment).send({ endpoint, deployment, body: { ...body, model: deployment.upstreamModel }, signal: controller.signal });
+      // The body is the relay's own copy: set the upstream model in place rather than copying it per attempt.
+      body.model = deployment.upstreamModel;
+      const response = await providerFor(deployment).send({ endpoint, deployment, body, signal: controller.signal });
       if (response.ok) {
         if (stream) clearTimeout(timer);
         this.health.succeeded(deployment);
