@@ -11,6 +11,7 @@ import type { RouterConfig } from './config/router-config';
 import type { Settings } from './config/settings';
 import type { DbHandle } from './db/connection';
 import type { Directory } from './domain/directory';
+import type { FileStore } from './domain/files/file-store';
 import type { KeyCache } from './domain/key-cache';
 import type { Relay } from './upstream/relay';
 import { jsonBodies } from './http/body';
@@ -20,6 +21,7 @@ import { docs } from './http/openapi';
 import { requestId } from './http/request-id';
 import type { Logger } from './log';
 import { adminRoutes } from './routes/admin';
+import { filesRoutes } from './routes/files';
 import { healthRoutes } from './routes/health';
 import { inferenceRoutes } from './routes/inference';
 import { modelsRoutes } from './routes/models';
@@ -31,6 +33,7 @@ export interface AppDeps {
   mcp: McpConfig;
   db: DbHandle;
   directory: Directory;
+  files: FileStore;
   keys: KeyCache;
   relay: Relay;
   log: Logger;
@@ -39,7 +42,7 @@ export interface AppDeps {
 }
 
 /** The API routes, mounted once bare and once under /v1. */
-const apiRoutes = (deps: AppDeps, prefix: '' | '/v1') => new Elysia({ prefix }).use(modelsRoutes(deps)).use(inferenceRoutes(deps));
+const apiRoutes = (deps: AppDeps, prefix: '' | '/v1') => new Elysia({ prefix }).use(modelsRoutes(deps)).use(inferenceRoutes(deps)).use(filesRoutes(deps));
 
 export function buildApp(deps: AppDeps) {
   let methodsFor: MethodLookup = () => [];
@@ -47,7 +50,7 @@ export function buildApp(deps: AppDeps) {
     .use(requestId())
     .use(cors(deps.settings.corsOrigins))
     .use(errors(deps.log, (path) => methodsFor(path)))
-    .use(jsonBodies(deps.settings.maxBodySize))
+    .use(jsonBodies(deps.settings.maxBodySize, deps.settings.maxFileSize))
     .use(docs(VERSION))
     .use(healthRoutes())
     .use(apiRoutes(deps, ''))

@@ -12,6 +12,7 @@ import { createKeyCache } from './domain/key-cache';
 import { InMemoryRateLimiter } from './domain/rate-limiter';
 import { startRetention } from './domain/retention';
 import { Directory } from './domain/directory';
+import { FileStore } from './domain/files/file-store';
 import { WorkerUsageRecorder } from './domain/usage';
 import { Relay } from './upstream/relay';
 import { UpstreamRouter } from './upstream/router';
@@ -32,6 +33,10 @@ export function startServer(config: LoadedConfig): RunningServer {
   if (applied.length) log.info('database migrated', { path: h.path, applied: applied.join(',') });
 
   const directory = new Directory(h);
+  const files = new FileStore(h.sqlite, settings.dataDir);
+  files.cleanIncoming();
+  const fileSweeper = setInterval(() => files.sweepExpired(), 3_600_000);
+  fileSweeper.unref();
   const keyFile = bootstrapAdmin(directory.tokens, settings.dataDir);
   if (keyFile) log.info(`first start: created user admin@localhost with an admin key; the key is in ${keyFile} (mode 0600)`);
 
@@ -40,12 +45,12 @@ export function startServer(config: LoadedConfig): RunningServer {
   const limiter = new InMemoryRateLimiter();
   const stopRetention = startRetention(h.sqlite, settings.usageRetention, log);
   const relay = new Relay(config.router, new UpstreamRouter(config.router), limiter, usage, log);
-  const app = buildApp({ settings, router: config.router, mcp: config.mcp, db: h, directory, keys, relay, log, startedAt });
+  const app = buildApp({ settings, router: config.router, mcp: config.mcp, db: h, directory, files, keys, relay, log, startedAt });
   app.listen({
     hostname: settings.host,
     port: settings.port,
-    // Leave room above our own limit so oversized chunked bodies get our 413, not Bun's.
-    maxRequestBodySize: settings.maxBodySize * 2 + 1024 * 1024,
+    // Leave room above our own limits so oversized bodies get our 413, not Bun's.
+    maxRequestBodySize: Math.max(settings.maxBodySize * 2, settings.maxFileSize + 16 * 1024 * 1024),
   });
   const server = app.server!;
   const url = `http://${settings.host.includes(':') ? `[${settings.host}]` : settings.host}:${server.port}`;
@@ -60,6 +65,7 @@ export function startServer(config: LoadedConfig): RunningServer {
     async stop() {
       await app.stop();
       stopRetention();
+      clearInterval(fileSweeper);
       await usage.close();
       limiter.close();
       keys.close();

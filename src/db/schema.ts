@@ -158,3 +158,28 @@ export const usage = sqliteTable(
   },
   (t) => [index('usage_created_idx').on(t.createdAt), index('usage_key_created_idx').on(t.keyId, t.createdAt), index('usage_model_created_idx').on(t.model, t.createdAt)],
 );
+
+/**
+ * Stored files. The bytes live at <data-dir>/files/<id>; the path comes from this row only. A file belongs
+ * to a user (uploaded with a personal key) or to a team (uploaded with a service-account key).
+ */
+export const files = sqliteTable(
+  'files',
+  {
+    /** `file-` + 24 random base62 characters. */
+    id: text('id').primaryKey(),
+    ownerUserId: integer('owner_user_id'),
+    ownerTeamId: integer('owner_team_id'),
+    keyId: integer('key_id').notNull(),
+    filename: text('filename').notNull(),
+    purpose: text('purpose').notNull(),
+    bytes: integer('bytes').notNull(),
+    createdAt: integer('created_at').notNull(),
+    expiresAt: integer('expires_at'),
+    /** For purpose `batch`: the number of requests, their endpoint and model (validated at upload). */
+    lineCount: integer('line_count'),
+    batchEndpoint: text('batch_endpoint'),
+    batchModel: text('batch_model'),
+  },
+  (t) => [index('files_user_idx').on(t.ownerUserId, t.createdAt), index('files_team_idx').on(t.ownerTeamId, t.createdAt), index('files_expires_idx').on(t.expiresAt)],
+);

@@ -47,17 +47,24 @@ export const isJson = (contentType: string) => {
   return mime === 'application/json' || mime.endsWith('+json');
 };
 
-export const jsonBodies = (maxBytes: number) =>
+/** File uploads (POST /files, bare or /v1) stream their multipart body themselves, up to the file limit. */
+const UPLOAD_PATH = /^\/(v1\/)?files\/?(\?|$)/;
+const pathOf = (url: string) => url.slice(url.indexOf('/', url.indexOf('//') + 2));
+
+export const jsonBodies = (maxBytes: number, maxUploadBytes: number) =>
   new Elysia()
     .onRequest(({ request, set }) => {
       if (!METHODS_WITH_BODY.has(request.method)) return;
       const length = request.headers.get('content-length');
-      if (length !== null && Number(length) > maxBytes) {
-        return errorResponse(tooLarge(maxBytes), { [REQUEST_ID]: String(set.headers[REQUEST_ID]) });
-      }
+      if (length === null) return;
+      // Multipart framing adds a little to the file itself.
+      const limit = UPLOAD_PATH.test(pathOf(request.url)) ? maxUploadBytes + 1024 * 1024 : maxBytes;
+      if (Number(length) > limit) return errorResponse(tooLarge(limit), { [REQUEST_ID]: String(set.headers[REQUEST_ID]) });
     })
     .onParse({ as: 'global' }, ({ request, contentType }) => {
       if (isJson(contentType)) return readJsonBody(request, maxBytes);
+      // The upload route reads the stream itself; nothing is parsed (or buffered) here.
+      if (contentType.startsWith('multipart/form-data') && UPLOAD_PATH.test(pathOf(request.url))) return {};
       // A POST with no body at all (e.g. a cancel) needs no parser.
       if (!contentType && request.headers.get('content-length') === '0') return {};
       if (!contentType && !request.headers.has('content-length') && !request.headers.has('transfer-encoding')) return {};

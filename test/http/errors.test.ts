@@ -13,7 +13,7 @@ function probeApp(log: Logger = { debug() {}, info() {}, warn() {}, error() {} }
   const app = new Elysia()
     .use(requestId())
     .use(errors(log, (p) => lookup(p)))
-    .use(jsonBodies(1024))
+    .use(jsonBodies(1024, 4096))
     .post('/echo', ({ body }) => body, {
       body: t.Object(
         { model: t.String(), n: t.Optional(t.Integer({ minimum: 1 })), messages: t.Array(t.Object({ role: t.Union([t.Literal('user'), t.Literal('system')]) })) },

@@ -7,7 +7,11 @@ import { migrate } from '../../src/db/migrate';
 import { accessDefaults } from '../../src/domain/access-defaults';
 import { createKeyCache, type KeyCache } from '../../src/domain/key-cache';
 import { InMemoryRateLimiter } from '../../src/domain/rate-limiter';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Directory } from '../../src/domain/directory';
+import { FileStore } from '../../src/domain/files/file-store';
 import type { TokenService } from '../../src/domain/tokens';
 import { UsageRecorder } from '../../src/domain/usage';
 import { Relay } from '../../src/upstream/relay';
@@ -18,6 +22,7 @@ export interface TestGateway {
   app: ReturnType<typeof buildApp>;
   db: DbHandle;
   directory: Directory;
+  files: FileStore;
   tokens: TokenService;
   keys: KeyCache;
   usage: UsageRecorder;
@@ -62,7 +67,8 @@ export function testGateway(opts: TestGatewayOptions = {}): TestGateway {
   upstream.backoffBaseMs = 10; // keep retry tests fast
   const limiter = new InMemoryRateLimiter();
   const relay = new Relay(router, upstream, limiter, usage, log);
-  const deps: AppDeps = { settings, router, mcp: { servers: new Map() }, db, directory, keys, relay, log, startedAt: Date.now() };
+  const files = new FileStore(db.sqlite, mkdtempSync(join(tmpdir(), 'aq-files-')));
+  const deps: AppDeps = { settings, router, mcp: { servers: new Map() }, db, directory, files, keys, relay, log, startedAt: Date.now() };
   const app = buildApp(deps);
 
   const newKey = (email = `user${Math.random().toString(36).slice(2, 8)}@example.com`, o: { expiresAt?: number | null } = {}) => {
@@ -79,6 +85,7 @@ export function testGateway(opts: TestGatewayOptions = {}): TestGateway {
     app,
     db,
     directory,
+    files,
     tokens,
     keys,
     usage,

@@ -1,0 +1,108 @@
+/**
+ * A streaming multipart/form-data reader: file parts go to a sink chunk by chunk (never held whole in
+ * memory), small text fields are collected. The sink is awaited for every chunk, so a slow disk slows
+ * the upload instead of filling memory.
+ */
+import { ApiError } from './api-error';
+
+export interface PartSink {
+  write(chunk: Uint8Array): Promise<void>;
+}
+
+export interface MultipartHandler {
+  field(name: string, value: string): void;
+  /** Returns where the bytes of a file part go. */
+  file(name: string, filename: string, contentType: string): PartSink;
+}
+
+const CRLF = Buffer.from('\r\n');
+const HEADER_END = Buffer.from('\r\n\r\n');
+
+export function boundaryOf(contentType: string): string | undefined {
+  const m = /boundary=(?:"([^"]+)"|([^;\s]+))/i.exec(contentType);
+  return m?.[1] ?? m?.[2];
+}
+
+const bad = (message: string) => new ApiError(400, `Malformed multipart body: ${message}`, { code: 'invalid_multipart' });
+
+function parseDisposition(headers: string): { name?: string; filename?: string; contentType: string } {
+  const disposition = /content-disposition:([^\r\n]*)/i.exec(headers)?.[1] ?? '';
+  const param = (key: string) => {
+    const m = new RegExp(`;\\s*${key}="((?:[^"\\\\]|\\\\.)*)"|;\\s*${key}=([^;\\s]*)`, 'i').exec(disposition);
+    return m ? (m[1] ?? m[2] ?? '').replace(/\\(.)/g, '$1') : undefined;
+  };
+  return { name: param('name'), filename: param('filename'), contentType: /content-type:\s*([^\r\n]*)/i.exec(headers)?.[1]?.trim() ?? 'application/octet-stream' };
+}
+
+export async function readMultipart(body: ReadableStream<Uint8Array>, boundary: string, handler: MultipartHandler, maxFieldBytes = 64 * 1024): Promise<void> {
+  const delimiter = Buffer.from(`\r\n--${boundary}`);
+  const reader = body.getReader();
+  // Prefixing CRLF lets the first delimiter be found like every other one.
+  let buf: Buffer = Buffer.from(CRLF);
+  let done = false;
+  const more = async (): Promise<boolean> => {
+    if (done) return false;
+    const r = await reader.read();
+    if (r.done) {
+      done = true;
+      return false;
+    }
+    buf = buf.length === 0 ? Buffer.from(r.value) : Buffer.concat([buf, r.value]);
+    return true;
+  };
+
+  // Preamble: everything up to the first delimiter.
+  for (;;) {
+    const i = buf.indexOf(delimiter);
+    if (i >= 0) {
+      buf = buf.subarray(i + delimiter.length);
+      break;
+    }
+    if (buf.length > delimiter.length) buf = buf.subarray(buf.length - delimiter.length);
+    if (!(await more())) throw bad('no boundary found');
+  }
+
+  for (;;) {
+    // After a delimiter: "--" ends the body, CRLF starts a part.
+    while (buf.length < 2) if (!(await more())) throw bad('unexpected end');
+    if (buf[0] === 0x2d && buf[1] === 0x2d) return;
+    if (buf[0] !== 0x0d || buf[1] !== 0x0a) throw bad('bad delimiter');
+    buf = buf.subarray(2);
+
+    let headerEnd: number;
+    while ((headerEnd = buf.indexOf(HEADER_END)) < 0) {
+      if (buf.length > 16 * 1024) throw bad('part headers too long');
+      if (!(await more())) throw bad('unexpected end in part headers');
+    }
+    const part = parseDisposition(buf.subarray(0, headerEnd).toString('utf8'));
+    buf = buf.subarray(headerEnd + HEADER_END.length);
+    if (!part.name) throw bad('a part has no name');
+
+    const sink = part.filename !== undefined ? handler.file(part.name, part.filename, part.contentType) : undefined;
+    const fieldChunks: Buffer[] = [];
+    let fieldBytes = 0;
+    const emit = async (chunk: Buffer) => {
+      if (chunk.length === 0) return;
+      if (sink) return sink.write(chunk);
+      fieldBytes += chunk.length;
+      if (fieldBytes > maxFieldBytes) throw new ApiError(413, `Form field '${part.name}' is too large.`, { param: part.name, code: 'field_too_large' });
+      fieldChunks.push(chunk);
+    };
+    for (;;) {
+      const i = buf.indexOf(delimiter);
+      if (i >= 0) {
+        await emit(buf.subarray(0, i));
+        buf = buf.subarray(i + delimiter.length);
+        break;
+      }
+      // Keep a tail that could be the start of the delimiter.
+      const keep = delimiter.length - 1;
+      if (buf.length > keep) {
+        await emit(buf.subarray(0, buf.length - keep));
+        buf = buf.subarray(buf.length - keep);
+      }
+      if (!(await more())) throw bad('unexpected end in a part');
+    }
+    if (!sink) handler.field(part.name, Buffer.concat(fieldChunks).toString('utf8'));
+  }
+}

@@ -1,0 +1,112 @@
+/** /files: upload (streamed to disk), list with cursor pagination, retrieve, download, delete — owner-scoped. */
+import { Elysia, t } from 'elysia';
+import type { AppDeps } from '../app';
+import { visibleModel } from '../domain/admission';
+import { isWellFormedId } from '../domain/files/ids';
+import { ownerOf } from '../domain/files/owner';
+import { receiveUpload } from '../domain/files/upload';
+import type { Principal } from '../domain/key-cache';
+import { ApiError } from '../http/api-error';
+import { auth } from '../http/auth';
+import { authErrors, ErrorResponse, secured } from '../schemas/common';
+import { FileList, FileObject, fileJson } from '../schemas/files';
+import { ENDPOINTS } from '../upstream/endpoints';
+
+const noSuchFile = (id: string) => new ApiError(404, `No such File object: ${id.slice(0, 80)}`, { param: 'id', code: 'file_not_found' });
+const BATCH_ENDPOINT = { '/v1/chat/completions': ENDPOINTS.chat, '/v1/completions': ENDPOINTS.completions, '/v1/embeddings': ENDPOINTS.embeddings } as const;
+
+export const filesRoutes = (deps: AppDeps) => {
+  const store = deps.files;
+  const find = (p: Principal, id: string) => {
+    const file = isWellFormedId(id, 'file-') ? store.get(ownerOf(p), id) : undefined;
+    if (!file) throw noSuchFile(id);
+    return file;
+  };
+  const limits = {
+    maxFileSize: deps.settings.maxFileSize,
+    maxBatchFileSize: deps.settings.maxBatchFileSize,
+    maxBatchLines: deps.settings.maxBatchLines,
+    storagePerOwner: deps.settings.storagePerOwner,
+    purposes: deps.settings.filePurposes,
+    batchFileExpiryMs: deps.settings.batchFileExpiry,
+  };
+  const idParams = t.Object({ id: t.String({ description: 'A file id (file-…)' }) });
+
+  return new Elysia()
+    .use(auth(deps.keys))
+    .post(
+      '/files',
+      async ({ request, principal, server }) => {
+        server?.timeout(request, 0); // large uploads over slow links
+        const file = await receiveUpload(request, store, principal, limits, (name, url) => {
+          const model = visibleModel(deps.router, principal, name);
+          return model && { name: model.name, serves: model.mode === undefined || BATCH_ENDPOINT[url].modes.includes(model.mode) };
+        });
+        return fileJson(file);
+      },
+      {
+        response: { 200: FileObject, 400: ErrorResponse, 413: ErrorResponse, 415: ErrorResponse, ...authErrors },
+        detail: {
+          ...secured('Upload a file', ['Files'], 'multipart/form-data with `file` and `purpose` (batch, user_data, assistants, vision); optional `expires_after[anchor]=created_at`, `expires_after[seconds]`. Batch files are validated line by line.'),
+          requestBody: {
+            required: true,
+            content: {
+              'multipart/form-data': {
+                schema: {
+                  type: 'object',
+                  required: ['file', 'purpose'],
+                  properties: { file: { type: 'string', format: 'binary' }, purpose: { type: 'string' }, 'expires_after[anchor]': { type: 'string' }, 'expires_after[seconds]': { type: 'integer' } },
+                },
+              },
+            },
+          },
+        },
+      },
+    )
+    .get(
+      '/files',
+      ({ principal, query }) => {
+        const page = store.list(ownerOf(principal), { purpose: query.purpose, limit: query.limit ?? 10_000, order: query.order ?? 'desc', after: query.after });
+        if (!page) throw new ApiError(400, `Invalid value for 'after': no such file.`, { param: 'after', code: 'invalid_value' });
+        const data = page.data.map(fileJson);
+        return { object: 'list' as const, data, first_id: data[0]?.id ?? null, last_id: data.at(-1)?.id ?? null, has_more: page.hasMore };
+      },
+      {
+        query: t.Object({
+          purpose: t.Optional(t.String()),
+          limit: t.Optional(t.Numeric({ minimum: 1, maximum: 10_000 })),
+          order: t.Optional(t.Union([t.Literal('asc'), t.Literal('desc')])),
+          after: t.Optional(t.String({ description: 'The id the previous page ended with' })),
+        }),
+        response: { 200: FileList, 400: ErrorResponse, ...authErrors },
+        detail: secured('List files', ['Files'], "The caller's files (a service-account key: its team's), newest first."),
+      },
+    )
+    .get('/files/:id', ({ principal, params }) => fileJson(find(principal, params.id)), {
+      params: idParams,
+      response: { 200: FileObject, 404: ErrorResponse, ...authErrors },
+      detail: secured('Retrieve a file', ['Files']),
+    })
+    .get(
+      '/files/:id/content',
+      ({ principal, params }) => {
+        const file = find(principal, params.id);
+        return new Response(Bun.file(store.pathOf(file)), {
+          headers: {
+            'content-type': 'application/octet-stream',
+            'content-disposition': `attachment; filename="${file.filename.replace(/["\\]/g, '_')}"`,
+          },
+        });
+      },
+      { params: idParams, detail: secured('Download a file', ['Files'], 'The bytes as stored (streamed).') },
+    )
+    .delete(
+      '/files/:id',
+      ({ principal, params }) => {
+        const file = find(principal, params.id);
+        store.delete(ownerOf(principal), file.id);
+        return { id: file.id, object: 'file' as const, deleted: true };
+      },
+      { params: idParams, detail: secured('Delete a file', ['Files']) },
+    );
+};
