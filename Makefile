@@ -11,7 +11,7 @@ export PATH := $(dir $(BUN)):$(PATH)
 
 # Extra entrypoints (Bun Workers) must be named at compile time or they fail at run time.
 # --bytecode: precompiled JavaScript starts about 4x faster (it needs CommonJS: no top-level await).
-WORKERS := src/workers/usage-writer.ts
+WORKERS := src/workers/usage-writer.ts src/workers/batch-worker.ts
 SOURCES := $(shell find src drizzle -type f 2>/dev/null) package.json bun.lock
 
 .PHONY: setup build run test test-tools check clean migration bench bench-tools

@@ -11,6 +11,8 @@ import type { RouterConfig } from './config/router-config';
 import type { Settings } from './config/settings';
 import type { DbHandle } from './db/connection';
 import type { Directory } from './domain/directory';
+import type { BatchStore } from './domain/batches/batch-store';
+import type { BatchRunner } from './domain/batches/runner';
 import type { FileStore } from './domain/files/file-store';
 import type { KeyCache } from './domain/key-cache';
 import type { Relay } from './upstream/relay';
@@ -21,6 +23,7 @@ import { docs } from './http/openapi';
 import { requestId } from './http/request-id';
 import type { Logger } from './log';
 import { adminRoutes } from './routes/admin';
+import { batchesRoutes } from './routes/batches';
 import { filesRoutes } from './routes/files';
 import { healthRoutes } from './routes/health';
 import { inferenceRoutes } from './routes/inference';
@@ -34,6 +37,8 @@ export interface AppDeps {
   db: DbHandle;
   directory: Directory;
   files: FileStore;
+  batches: BatchStore;
+  runner: BatchRunner;
   keys: KeyCache;
   relay: Relay;
   log: Logger;
@@ -42,7 +47,7 @@ export interface AppDeps {
 }
 
 /** The API routes, mounted once bare and once under /v1. */
-const apiRoutes = (deps: AppDeps, prefix: '' | '/v1') => new Elysia({ prefix }).use(modelsRoutes(deps)).use(inferenceRoutes(deps)).use(filesRoutes(deps));
+const apiRoutes = (deps: AppDeps, prefix: '' | '/v1') => new Elysia({ prefix }).use(modelsRoutes(deps)).use(inferenceRoutes(deps)).use(filesRoutes(deps)).use(batchesRoutes(deps));
 
 export function buildApp(deps: AppDeps) {
   let methodsFor: MethodLookup = () => [];

@@ -12,6 +12,8 @@ import { createKeyCache } from './domain/key-cache';
 import { InMemoryRateLimiter } from './domain/rate-limiter';
 import { startRetention } from './domain/retention';
 import { Directory } from './domain/directory';
+import { BatchStore } from './domain/batches/batch-store';
+import { BatchRunner } from './domain/batches/runner';
 import { FileStore } from './domain/files/file-store';
 import { WorkerUsageRecorder } from './domain/usage';
 import { Relay } from './upstream/relay';
@@ -45,7 +47,17 @@ export function startServer(config: LoadedConfig): RunningServer {
   const limiter = new InMemoryRateLimiter();
   const stopRetention = startRetention(h.sqlite, settings.usageRetention, log);
   const relay = new Relay(config.router, new UpstreamRouter(config.router), limiter, usage, log);
-  const app = buildApp({ settings, router: config.router, mcp: config.mcp, db: h, directory, files, keys, relay, log, startedAt });
+  const batches = new BatchStore(h.sqlite);
+  const runner = new BatchRunner(batches, files, {
+    workers: settings.batchWorkers,
+    concurrency: settings.batchConcurrency,
+    perBatchConcurrency: settings.batchConcurrencyPerBatch,
+    routerYaml: config.routerText,
+    env: process.env,
+    outputExpiryMs: settings.batchFileExpiry,
+  }, log);
+  runner.start();
+  const app = buildApp({ settings, router: config.router, mcp: config.mcp, db: h, directory, files, batches, runner, keys, relay, log, startedAt });
   app.listen({
     hostname: settings.host,
     port: settings.port,
@@ -64,6 +76,7 @@ export function startServer(config: LoadedConfig): RunningServer {
     url,
     async stop() {
       await app.stop();
+      await runner.stop();
       stopRetention();
       clearInterval(fileSweeper);
       await usage.close();

@@ -8,6 +8,8 @@ import { resolveSettings, type Settings } from './settings';
 export interface LoadedConfig {
   settings: Settings;
   router: RouterConfig;
+  /** The router config's text, for worker threads that build their own router from it. */
+  routerText: string;
   mcp: McpConfig;
   problems: string[];
 }
@@ -19,23 +21,23 @@ function loadFile<T>(
   fallback: T,
   env: EnvLookup,
   problems: string[],
-): T {
-  if (path === undefined) return fallback;
+): { config: T; text: string } {
+  if (path === undefined) return { config: fallback, text: '' };
   let text: string;
   try {
     text = readFileSync(path, 'utf8');
   } catch (err) {
     problems.push(`${path}: cannot read: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
-    return fallback;
+    return { config: fallback, text: '' };
   }
   const r = parse(text, env, path);
   problems.push(...r.problems);
-  return r.config;
+  return { config: r.config, text };
 }
 
 export function loadConfig(flags: ReadonlyMap<string, string>, env: EnvLookup = process.env): LoadedConfig {
   const { settings, problems } = resolveSettings(flags, env);
   const router = loadFile(settings.routerConfig, parseRouterConfig, emptyRouterConfig(), env, problems);
-  const mcp = loadFile(settings.mcpConfig, parseMcpConfig, { servers: new Map() }, env, problems);
-  return { settings, router, mcp, problems };
+  const mcp = loadFile(settings.mcpConfig, parseMcpConfig, { servers: new Map() }, env, problems).config;
+  return { settings, router: router.config, routerText: router.text, mcp, problems };
 }

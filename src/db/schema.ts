@@ -155,6 +155,8 @@ export const usage = sqliteTable(
     endUserId: text('end_user_id').notNull().default(''),
     stream: integer('stream', { mode: 'boolean' }).notNull().default(false),
     errorCode: text('error_code'),
+    /** Set for calls made by a batch (one row per line, exactly once). */
+    batchId: text('batch_id'),
   },
   (t) => [index('usage_created_idx').on(t.createdAt), index('usage_key_created_idx').on(t.keyId, t.createdAt), index('usage_model_created_idx').on(t.model, t.createdAt)],
 );
@@ -182,4 +184,64 @@ export const files = sqliteTable(
     batchModel: text('batch_model'),
   },
   (t) => [index('files_user_idx').on(t.ownerUserId, t.createdAt), index('files_team_idx').on(t.ownerTeamId, t.createdAt), index('files_expires_idx').on(t.expiresAt)],
+);
+
+/** Batches run by the gateway itself (src/domain/batches/). Times are unix ms. */
+export const batches = sqliteTable(
+  'batches',
+  {
+    /** `batch_` + 24 random base62 characters. */
+    id: text('id').primaryKey(),
+    ownerUserId: integer('owner_user_id'),
+    ownerTeamId: integer('owner_team_id'),
+    keyId: integer('key_id').notNull(),
+    userId: integer('user_id').notNull(),
+    orgId: integer('org_id').notNull(),
+    inputFileId: text('input_file_id').notNull(),
+    endpoint: text('endpoint').notNull(),
+    model: text('model').notNull(),
+    completionWindow: text('completion_window').notNull(),
+    /** validating | in_progress | finalizing | completed | failed | cancelling | cancelled | expired */
+    status: text('status').notNull(),
+    metadata: text('metadata', { mode: 'json' }).$type<Record<string, string> | null>(),
+    errors: text('errors', { mode: 'json' }).$type<{ code: string; message: string; param: string | null; line: number | null }[] | null>(),
+    outputFileId: text('output_file_id'),
+    errorFileId: text('error_file_id'),
+    total: integer('total').notNull().default(0),
+    completed: integer('completed').notNull().default(0),
+    failed: integer('failed').notNull().default(0),
+    inputTokens: integer('input_tokens').notNull().default(0),
+    outputTokens: integer('output_tokens').notNull().default(0),
+    createdAt: integer('created_at').notNull(),
+    inProgressAt: integer('in_progress_at'),
+    expiresAt: integer('expires_at').notNull(),
+    finalizingAt: integer('finalizing_at'),
+    completedAt: integer('completed_at'),
+    failedAt: integer('failed_at'),
+    expiredAt: integer('expired_at'),
+    cancellingAt: integer('cancelling_at'),
+    cancelledAt: integer('cancelled_at'),
+  },
+  (t) => [index('batches_user_idx').on(t.ownerUserId, t.createdAt), index('batches_team_idx').on(t.ownerTeamId, t.createdAt), index('batches_status_idx').on(t.status)],
+);
+
+/** One row per request of a batch: its state survives crashes, so every custom_id ends up exactly once. */
+export const batchLines = sqliteTable(
+  'batch_lines',
+  {
+    batchId: text('batch_id')
+      .notNull()
+      .references(() => batches.id, { onDelete: 'cascade' }),
+    lineNo: integer('line_no').notNull(),
+    customId: text('custom_id').notNull(),
+    /** The request body, as sent in the input file. */
+    body: text('body').notNull(),
+    /** pending | running | done | failed */
+    state: text('state').notNull(),
+    statusCode: integer('status_code'),
+    requestId: text('request_id'),
+    /** The upstream answer (JSON text) for done lines, or the error object for failed ones. */
+    result: text('result'),
+  },
+  (t) => [primaryKey({ columns: [t.batchId, t.lineNo] }), index('batch_lines_state_idx').on(t.batchId, t.state)],
 );

@@ -19,16 +19,18 @@ export interface UsageRecord {
   endUserId: string;
   stream: boolean;
   errorCode: string | null;
+  /** Set for calls made by a batch. */
+  batchId?: string | null;
 }
 
 const COLUMNS = [
   'created_at', 'request_id', 'key_id', 'user_id', 'org_id', 'team_id', 'model', 'deployment', 'endpoint', 'status',
-  'latency_ms', 'ttft_ms', 'input_tokens', 'output_tokens', 'end_user_id', 'stream', 'error_code',
+  'latency_ms', 'ttft_ms', 'input_tokens', 'output_tokens', 'end_user_id', 'stream', 'error_code', 'batch_id',
 ] as const;
 
 const statements = new WeakMap<Database, Statement>();
 
-/** Inserts rows in one transaction. */
+/** Inserts rows in one transaction (or in the caller's, when there is one). */
 export function insertUsageRows(db: Database, rows: UsageRecord[]): void {
   let insert = statements.get(db);
   if (!insert) {
@@ -40,7 +42,7 @@ export function insertUsageRows(db: Database, rows: UsageRecord[]): void {
     for (const r of rows) {
       stmt.run(
         r.createdAt, r.requestId, r.keyId, r.userId, r.orgId, r.teamId, r.model, r.deployment, r.endpoint, r.status,
-        r.latencyMs, r.ttftMs, r.inputTokens, r.outputTokens, r.endUserId, r.stream ? 1 : 0, r.errorCode,
+        r.latencyMs, r.ttftMs, r.inputTokens, r.outputTokens, r.endUserId, r.stream ? 1 : 0, r.errorCode, r.batchId ?? null,
       );
     }
   })();

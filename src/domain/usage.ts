@@ -5,6 +5,7 @@
  */
 import type { Database } from 'bun:sqlite';
 import type { Logger } from '../log';
+import { workerUrl } from '../workers/worker-url';
 import { insertUsageRows, type UsageRecord } from './usage-rows';
 
 export type { UsageRecord };
@@ -94,7 +95,7 @@ export class WorkerUsageRecorder extends BatchingRecorder {
 
   private start(): Worker {
     if (this.worker) return this.worker;
-    const worker = new Worker(new URL('../workers/usage-writer.ts', import.meta.url));
+    const worker = new Worker(workerUrl('usage-writer'));
     worker.onmessage = (event: MessageEvent<{ done?: number; failed?: UsageRecord[]; error?: string }>) => {
       const m = event.data;
       if (m.failed) {
@@ -107,6 +108,7 @@ export class WorkerUsageRecorder extends BatchingRecorder {
         this.waiting.delete(m.done);
       }
     };
+    worker.onerror = (e) => this.log.error('usage writer failed', { error: e.message });
     worker.postMessage({ open: this.dbPath });
     this.worker = worker;
     return worker;

@@ -37,6 +37,9 @@ describe.skipIf(!chromium)('/swagger in a browser', () => {
     expect(Object.keys(doc.paths).sort()).toEqual([
       '/health',
       '/v1/audio/speech',
+      '/v1/batches',
+      '/v1/batches/{id}',
+      '/v1/batches/{id}/cancel',
       '/v1/chat/completions',
       '/v1/completions',
       '/v1/embeddings',

@@ -11,6 +11,8 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Directory } from '../../src/domain/directory';
+import { BatchStore } from '../../src/domain/batches/batch-store';
+import { BatchRunner } from '../../src/domain/batches/runner';
 import { FileStore } from '../../src/domain/files/file-store';
 import type { TokenService } from '../../src/domain/tokens';
 import { UsageRecorder } from '../../src/domain/usage';
@@ -23,6 +25,8 @@ export interface TestGateway {
   db: DbHandle;
   directory: Directory;
   files: FileStore;
+  batches: BatchStore;
+  runner: BatchRunner;
   tokens: TokenService;
   keys: KeyCache;
   usage: UsageRecorder;
@@ -68,7 +72,19 @@ export function testGateway(opts: TestGatewayOptions = {}): TestGateway {
   const limiter = new InMemoryRateLimiter();
   const relay = new Relay(router, upstream, limiter, usage, log);
   const files = new FileStore(db.sqlite, mkdtempSync(join(tmpdir(), 'aq-files-')));
-  const deps: AppDeps = { settings, router, mcp: { servers: new Map() }, db, directory, files, keys, relay, log, startedAt: Date.now() };
+  const batches = new BatchStore(db.sqlite);
+  const runner = new BatchRunner(batches, files, {
+    workers: settings.batchWorkers,
+    concurrency: settings.batchConcurrency,
+    perBatchConcurrency: settings.batchConcurrencyPerBatch,
+    routerYaml: opts.routerYaml ?? '',
+    env,
+    tickMs: 25,
+    outputExpiryMs: settings.batchFileExpiry,
+    backoffBaseMs: 10,
+  }, log);
+  runner.start();
+  const deps: AppDeps = { settings, router, mcp: { servers: new Map() }, db, directory, files, batches, runner, keys, relay, log, startedAt: Date.now() };
   const app = buildApp(deps);
 
   const newKey = (email = `user${Math.random().toString(36).slice(2, 8)}@example.com`, o: { expiresAt?: number | null } = {}) => {
@@ -86,6 +102,8 @@ export function testGateway(opts: TestGatewayOptions = {}): TestGateway {
     db,
     directory,
     files,
+    batches,
+    runner,
     tokens,
     keys,
     usage,
@@ -113,6 +131,7 @@ export function testGateway(opts: TestGatewayOptions = {}): TestGateway {
     },
     close() {
       if (app.server) void app.stop();
+      void runner.stop();
       usage.close();
       limiter.close();
       keys.close();

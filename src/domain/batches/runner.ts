@@ -1,0 +1,237 @@
+/**
+ * The batch runner (main thread): hands pending lines to a pool of worker threads within a global and a
+ * per-batch concurrency cap (live traffic keeps headroom, batches share capacity), records each outcome
+ * durably, and moves batches through in_progress → finalizing → completed (or cancelling → cancelled,
+ * or expired), writing the output and error files. On start it re-queues lines a crash left running.
+ */
+import { open, rm } from 'node:fs/promises';
+import type { Logger } from '../../log';
+import { workerUrl } from '../../workers/worker-url';
+import type { FileStore } from '../files/file-store';
+import { randomId } from '../files/ids';
+import type { Owner } from '../files/owner';
+import type { BatchRow, BatchStore } from './batch-store';
+import { ENDPOINT_OF_URL, type BatchJob, type JobResult } from './jobs';
+
+export interface RunnerOptions {
+  workers: number;
+  concurrency: number;
+  perBatchConcurrency: number;
+  routerYaml: string;
+  env: Record<string, string | undefined>;
+  tickMs?: number;
+  /** Output and error files are kept this long. */
+  outputExpiryMs: number;
+  backoffBaseMs?: number;
+}
+
+interface InFlight {
+  batchId: string;
+  lineNo: number;
+  customId: string;
+  worker: Worker;
+}
+
+const ownerOfBatch = (b: BatchRow): Owner => (b.ownerTeamId !== null ? { kind: 'team', id: b.ownerTeamId } : { kind: 'user', id: b.ownerUserId! });
+
+export class BatchRunner {
+  private workers: Worker[] = [];
+  private next = 0;
+  private readonly inFlight = new Map<string, InFlight>();
+  private readonly perBatch = new Map<string, number>();
+  private timer?: Timer;
+  private ticking = false;
+  private stopped = false;
+
+  constructor(
+    private readonly store: BatchStore,
+    private readonly files: FileStore,
+    private readonly opts: RunnerOptions,
+    private readonly log: Logger,
+  ) {}
+
+  start(): void {
+    const requeued = this.store.requeueRunning();
+    if (requeued > 0) this.log.info('resuming batches after a restart', { requeued_lines: requeued });
+    this.timer = setInterval(() => void this.tick(), this.opts.tickMs ?? 200);
+    this.timer.unref();
+    void this.tick();
+  }
+
+  private pool(): Worker[] {
+    if (this.workers.length === 0) {
+      for (let i = 0; i < this.opts.workers; i++) {
+        const w = new Worker(workerUrl('batch-worker'));
+        w.onmessage = (e: MessageEvent<JobResult>) => this.onResult(e.data);
+        w.onerror = (e) => this.log.error('batch worker failed', { error: e.message });
+        w.postMessage({ init: { routerYaml: this.opts.routerYaml, env: this.opts.env, backoffBaseMs: this.opts.backoffBaseMs } });
+        this.workers.push(w);
+      }
+    }
+    return this.workers;
+  }
+
+  /** Nudges the runner (a batch was created or cancelled). */
+  poke(): void {
+    void this.tick();
+  }
+
+  private async tick(): Promise<void> {
+    if (this.ticking || this.stopped) return;
+    this.ticking = true;
+    try {
+      const now = Date.now();
+      for (const batch of this.store.active()) {
+        const running = this.perBatch.get(batch.id) ?? 0;
+        if (batch.status === 'in_progress' && now >= batch.expiresAt) {
+          this.store.failPending(batch.id, { code: 'batch_expired', message: 'This request could not be executed before the completion window expired.' });
+          this.abortBatch(batch.id);
+        }
+        if (batch.status === 'cancelling') {
+          this.store.failPending(batch.id, { code: 'batch_cancelled', message: 'This request was not executed because the batch was cancelled.' });
+          if (running === 0) await this.finalize(batch, 'cancelled');
+          continue;
+        }
+        if (batch.status === 'finalizing') {
+          await this.finalize(batch, batch.expiresAt <= now ? 'expired' : 'completed');
+          continue;
+        }
+        if (batch.status !== 'in_progress') continue;
+        const room = Math.min(this.opts.perBatchConcurrency - running, this.opts.concurrency - this.inFlight.size);
+        const lines = this.store.claim(batch.id, room);
+        if (lines.length === 0 && running === 0 && this.store.counts(batch.id).pending === 0) {
+          this.store.setStatus(batch.id, 'finalizing', 'finalizing_at');
+          await this.finalize({ ...batch, status: 'finalizing' }, now >= batch.expiresAt ? 'expired' : 'completed');
+          continue;
+        }
+        const workers = this.pool();
+        for (const line of lines) {
+          const worker = workers[this.next++ % workers.length]!;
+          const job: BatchJob = { id: `${batch.id}:${line.lineNo}`, endpoint: ENDPOINT_OF_URL[batch.endpoint as keyof typeof ENDPOINT_OF_URL], model: batch.model, body: line.body };
+          this.inFlight.set(job.id, { batchId: batch.id, lineNo: line.lineNo, customId: line.customId, worker });
+          this.perBatch.set(batch.id, (this.perBatch.get(batch.id) ?? 0) + 1);
+          worker.postMessage({ job });
+        }
+      }
+    } catch (err) {
+      this.log.error('batch runner tick failed', { error: err as Error });
+    } finally {
+      this.ticking = false;
+    }
+  }
+
+  private onResult(r: JobResult): void {
+    const f = this.inFlight.get(r.id);
+    if (!f) return;
+    this.inFlight.delete(r.id);
+    this.perBatch.set(f.batchId, Math.max(0, (this.perBatch.get(f.batchId) ?? 1) - 1));
+    const batch = this.store.byId(f.batchId);
+    if (!batch) return;
+    const requestId = randomId('req_');
+    // A line aborted by us (cancel, expiry) never got an answer: it carries the batch's reason instead.
+    const stoppedByUs = !r.ok && r.status === 499;
+    const reason =
+      batch.status === 'cancelling'
+        ? { code: 'batch_cancelled', message: 'This request was not completed because the batch was cancelled.' }
+        : { code: 'batch_expired', message: 'This request could not be executed before the completion window expired.' };
+    this.store.finish(f.batchId, f.lineNo, {
+      state: r.ok ? 'done' : 'failed',
+      statusCode: stoppedByUs ? null : r.status,
+      requestId,
+      result: stoppedByUs ? JSON.stringify(reason) : r.text,
+      inputTokens: r.inputTokens,
+      outputTokens: r.outputTokens,
+      usage: {
+        createdAt: Date.now(),
+        requestId,
+        keyId: batch.keyId,
+        userId: batch.userId,
+        orgId: batch.orgId,
+        teamId: batch.ownerTeamId,
+        model: r.model,
+        deployment: r.deployment,
+        endpoint: ENDPOINT_OF_URL[batch.endpoint as keyof typeof ENDPOINT_OF_URL],
+        status: r.status,
+        latencyMs: r.latencyMs,
+        ttftMs: null,
+        inputTokens: r.inputTokens,
+        outputTokens: r.outputTokens,
+        endUserId: '',
+        stream: false,
+        errorCode: r.ok ? null : (r.errorCode ?? null),
+      },
+    });
+    void this.tick();
+  }
+
+  private abortBatch(batchId: string): void {
+    for (const [id, f] of this.inFlight) if (f.batchId === batchId) f.worker.postMessage({ abort: id });
+  }
+
+  /** Cancelling: no new lines start, in-flight ones are aborted, and the batch finishes as cancelled. */
+  cancel(batchId: string): void {
+    this.abortBatch(batchId);
+    void this.tick();
+  }
+
+  /** Writes the output and error files (every custom_id exactly once across both) and ends the batch. */
+  private async finalize(batch: BatchRow, end: 'completed' | 'expired' | 'cancelled'): Promise<void> {
+    if (batch.outputFileId === null && batch.errorFileId === null) {
+      const owner = ownerOfBatch(batch);
+      const output = await this.writeFile(batch, owner, 'output', this.store.finishedLines(batch.id, 'done').map((l) =>
+        `{"id":${JSON.stringify(`batch_${l.requestId ?? ''}`)},"custom_id":${JSON.stringify(l.customId)},"response":{"status_code":${l.statusCode ?? 200},"request_id":${JSON.stringify(l.requestId)},"body":${l.result ?? 'null'}},"error":null}`,
+      ));
+      const errors = await this.writeFile(batch, owner, 'error', this.store.finishedLines(batch.id, 'failed').map((l) => {
+        const id = JSON.stringify(`batch_${l.requestId ?? randomId('req_')}`);
+        // A line that got an HTTP answer carries it; one that never ran (expired, cancelled) carries an error.
+        return l.statusCode !== null
+          ? `{"id":${id},"custom_id":${JSON.stringify(l.customId)},"response":{"status_code":${l.statusCode},"request_id":${JSON.stringify(l.requestId)},"body":${l.result ?? 'null'}},"error":null}`
+          : `{"id":${id},"custom_id":${JSON.stringify(l.customId)},"response":null,"error":${l.result ?? '{"code":"unknown","message":"unknown"}'}}`;
+      }));
+      this.store.setFiles(batch.id, output, errors);
+    }
+    const at = { completed: 'completed_at', expired: 'expired_at', cancelled: 'cancelled_at' }[end];
+    this.store.setStatus(batch.id, end, at);
+    this.perBatch.delete(batch.id);
+    this.log.info('batch finished', { batch: batch.id, status: end });
+  }
+
+  private async writeFile(batch: BatchRow, owner: Owner, kind: 'output' | 'error', lines: string[]): Promise<string | null> {
+    if (lines.length === 0) return null;
+    const temp = this.files.tempPath();
+    const handle = await open(temp, 'wx', 0o600);
+    try {
+      let bytes = 0;
+      for (let i = 0; i < lines.length; i += 500) {
+        const chunk = Buffer.from(`${lines.slice(i, i + 500).join('\n')}\n`);
+        bytes += chunk.length;
+        await handle.write(chunk);
+      }
+      await handle.sync();
+      await handle.close();
+      const now = Date.now();
+      return this.files.add(owner, temp, {
+        keyId: batch.keyId,
+        filename: `${batch.id}_${kind}.jsonl`,
+        purpose: 'batch_output',
+        bytes,
+        createdAt: now,
+        expiresAt: now + this.opts.outputExpiryMs,
+        lineCount: lines.length,
+        batchEndpoint: null,
+        batchModel: null,
+      }).id;
+    } catch (err) {
+      await handle.close().catch(() => {});
+      await rm(temp, { force: true });
+      throw err;
+    }
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.timer) clearInterval(this.timer);
+    for (const w of this.workers) w.terminate();
+    this.workers = [];
+  }
+}

@@ -1,0 +1,90 @@
+/** /batches: create from an uploaded batch file, list, retrieve, cancel — owner-scoped; run by BatchRunner. */
+import { Elysia, t } from 'elysia';
+import type { AppDeps } from '../app';
+import { normaliseEndpoint } from '../domain/files/batch-file';
+import { isWellFormedId } from '../domain/files/ids';
+import { ownerOf } from '../domain/files/owner';
+import type { Principal } from '../domain/key-cache';
+import { ApiError } from '../http/api-error';
+import { auth } from '../http/auth';
+import { BatchObject, batchJson } from '../schemas/batches';
+import { authErrors, ErrorResponse, secured } from '../schemas/common';
+
+const noSuchBatch = (id: string) => new ApiError(404, `No such Batch object: ${id.slice(0, 80)}`, { param: 'id', code: 'batch_not_found' });
+const endpointSchema = t.Union([t.Literal('/v1/chat/completions'), t.Literal('/v1/completions'), t.Literal('/v1/embeddings')]);
+
+export const batchesRoutes = (deps: AppDeps) => {
+  const { batches, files, runner } = deps;
+  const find = (p: Principal, id: string) => {
+    const batch = isWellFormedId(id, 'batch_') ? batches.get(ownerOf(p), id) : undefined;
+    if (!batch) throw noSuchBatch(id);
+    return batch;
+  };
+  const idParams = t.Object({ id: t.String({ description: 'A batch id (batch_…)' }) });
+  return new Elysia()
+    .use(auth(deps.keys))
+    .post(
+      '/batches',
+      async ({ principal, body }) => {
+        const owner = ownerOf(principal);
+        const cap = owner.kind === 'team' ? deps.settings.maxActiveBatchesPerTeam : deps.settings.maxActiveBatchesPerUser;
+        if (batches.activeCount(owner) >= cap) {
+          throw new ApiError(403, `Batch limit reached: at most ${cap} active batches per ${owner.kind}. Wait for one to finish or cancel one.`, { code: 'batch_limit_reached', headers: { 'x-should-retry': 'false' } });
+        }
+        const file = isWellFormedId(body.input_file_id, 'file-') ? files.get(owner, body.input_file_id) : undefined;
+        if (!file) throw new ApiError(404, `No such File object: ${body.input_file_id.slice(0, 80)}`, { param: 'input_file_id', code: 'file_not_found' });
+        if (file.purpose !== 'batch' || file.batchEndpoint === null || file.batchModel === null) {
+          throw new ApiError(400, `File ${file.id} was not uploaded with purpose "batch".`, { param: 'input_file_id', code: 'invalid_input_file' });
+        }
+        if (normaliseEndpoint(body.endpoint) !== file.batchEndpoint) {
+          throw new ApiError(400, `The input file's requests are for ${file.batchEndpoint}, not ${body.endpoint}.`, { param: 'endpoint', code: 'invalid_value' });
+        }
+        const batch = await batches.create(owner, principal, { id: file.id, path: files.pathOf(file), endpoint: file.batchEndpoint, model: file.batchModel }, body.metadata ?? null, deps.settings.batchCompletionWindow);
+        runner.poke();
+        return batchJson(batch);
+      },
+      {
+        body: t.Object({
+          input_file_id: t.String(),
+          endpoint: endpointSchema,
+          completion_window: t.Literal('24h'),
+          metadata: t.Optional(t.Union([t.Record(t.String({ maxLength: 64 }), t.String({ maxLength: 512 }), { maxProperties: 16 }), t.Null()])),
+        }, { additionalProperties: true }),
+        response: { 200: BatchObject, 400: ErrorResponse, 403: ErrorResponse, 404: ErrorResponse, ...authErrors },
+        detail: secured('Create a batch', ['Batches'], 'Runs every line of an uploaded batch file through the gateway (within 24 h); results go to an output file and an error file.'),
+      },
+    )
+    .get(
+      '/batches',
+      ({ principal, query }) => {
+        const page = batches.list(ownerOf(principal), query.limit ?? 20, query.after);
+        if (!page) throw new ApiError(400, "Invalid value for 'after': no such batch.", { param: 'after', code: 'invalid_value' });
+        const data = page.data.map(batchJson);
+        return { object: 'list' as const, data, first_id: data[0]?.id ?? null, last_id: data.at(-1)?.id ?? null, has_more: page.hasMore };
+      },
+      {
+        query: t.Object({ limit: t.Optional(t.Numeric({ minimum: 1, maximum: 100 })), after: t.Optional(t.String()) }),
+        detail: secured('List batches', ['Batches'], 'Newest first, with cursor pagination.'),
+      },
+    )
+    .get('/batches/:id', ({ principal, params }) => batchJson(find(principal, params.id)), {
+      params: idParams,
+      response: { 200: BatchObject, 404: ErrorResponse, ...authErrors },
+      detail: secured('Retrieve a batch', ['Batches']),
+    })
+    .post(
+      '/batches/:id/cancel',
+      ({ principal, params }) => {
+        const batch = find(principal, params.id);
+        if (['completed', 'failed', 'expired'].includes(batch.status)) {
+          throw new ApiError(409, `Batch ${batch.id} is already ${batch.status}.`, { code: 'batch_not_cancellable', headers: { 'x-should-retry': 'false' } });
+        }
+        if (batch.status !== 'cancelling' && batch.status !== 'cancelled') {
+          batches.setStatus(batch.id, 'cancelling', 'cancelling_at');
+          runner.cancel(batch.id);
+        }
+        return batchJson(batches.byId(batch.id)!);
+      },
+      { params: idParams, response: { 200: BatchObject, 404: ErrorResponse, 409: ErrorResponse, ...authErrors }, detail: secured('Cancel a batch', ['Batches']) },
+    );
+};
