@@ -9,6 +9,7 @@
 import { appendFileSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
+import { batchScenario, type BatchResult } from './lib/batch';
 import { rssMb, spawnPinned, type Proc } from './lib/processes';
 import { concurrentStreams, timeToFirstByte } from './lib/streams';
 import { wrk, type WrkResult } from './lib/wrk';
@@ -22,7 +23,7 @@ const opt = (name: string) => {
   return i >= 0 ? argv[i + 1]!.split(',') : undefined;
 };
 const quick = argv.includes('--quick');
-const scenarios = new Set(opt('--only') ?? ['latency', 'throughput', 'streaming', 'embeddings']);
+const scenarios = new Set(opt('--only') ?? ['latency', 'throughput', 'streaming', 'embeddings', 'batch']);
 const wanted = new Set(opt('--systems') ?? ['direct', 'aqueduct', 'bare', 'portkey']);
 const D = quick ? { lat: 1, tput: 1, reps: 1, emb: 1, ttft: 20, streams: 50, warm: 1 } : { lat: 5, tput: 4, reps: 3, emb: 4, ttft: 300, streams: 500, warm: 2 };
 const SUT_CPU = 0;
@@ -40,6 +41,8 @@ interface System {
   /** Extra request headers (Portkey is told where the upstream is per request). */
   headers: (deployment: 'bench' | 'slow') => Record<string, string>;
   keys: string[];
+  /** Aqueduct only: the gateway's own URL and an admin key, for the batch scenario. */
+  gateway?: { url: string; adminKey: string };
 }
 
 /** Repeated throughput runs: the median run, and the spread of req/s across runs. */
@@ -53,6 +56,7 @@ interface SystemResult {
   ttft?: { p50_ms: number; p99_ms: number };
   streams?: { streams: number; ok: number; errors: number; seconds: number };
   memory?: { idle_mb: number; peak_mb: number; after_mb: number };
+  batch?: BatchResult;
   note?: string;
 }
 
@@ -65,11 +69,13 @@ async function startSystems(mockUrl: string): Promise<System[]> {
   if (wanted.has('aqueduct')) {
     const dir = join(tmpdir(), `aq-bench-${Date.now()}`);
     mkdirSync(dir, { recursive: true });
-    const keys = setupAqueduct(join(dir, 'data'));
+    const { keys, adminKey } = setupAqueduct(join(dir, 'data'));
     writeFileSync(
       join(dir, 'router_config.yaml'),
       [
         'model_list:',
+        '  - model_name: chat-batch20',
+        `    litellm_params: { model: openai/chat-batch20, api_base: "${mockUrl}/batch20/v1", api_key: sk-upstream-bench }`,
         ...(['bench', 'slow'] as const).flatMap((d) => [
           `  - model_name: chat-${d}`,
           `    litellm_params: { model: openai/chat-${d}, api_base: "${mockUrl}/${d}/v1", api_key: sk-upstream-bench }`,
@@ -81,7 +87,7 @@ async function startSystems(mockUrl: string): Promise<System[]> {
       ].join('\n'),
     );
     const proc = await spawnPinned(SUT_CPU, [join(root, 'dist/aqueduct'), '--host', '127.0.0.1', '--port', '0', '--log-level', 'info'], /listening on (http:\/\/\S+)/, { cwd: dir });
-    systems.push({ name: 'aqueduct', proc, base: () => `${proc.url}/v1`, model: (k, d) => `${k}-${d}`, headers: () => ({}), keys });
+    systems.push({ name: 'aqueduct', proc, base: () => `${proc.url}/v1`, model: (k, d) => `${k}-${d}`, headers: () => ({}), keys, gateway: { url: proc.url, adminKey } });
   }
   if (wanted.has('bare')) {
     const proc = await spawnPinned(SUT_CPU, [process.execPath, join(root, 'bench/bare-proxy.ts'), '--port', '0', '--upstream', mockUrl], /bare proxy on (http:\/\/\S+)/);
@@ -146,6 +152,9 @@ async function measure(s: System): Promise<SystemResult> {
     await Bun.sleep(quick ? 500 : 3000);
     r.memory = { idle_mb: idle, peak_mb: peak, after_mb: rssMb(s.proc.pid) };
   }
+  if (scenarios.has('batch') && s.gateway && s.proc) {
+    r.batch = await batchScenario({ url: s.gateway.url, key: s.gateway.adminKey, pid: s.proc.pid, model: 'chat-batch20', lines: quick ? 500 : 10_000, concurrency: 64, latencyMs: 20 });
+  }
   return r;
 }
 
@@ -172,6 +181,8 @@ function markdown(when: string, machine: string, results: Record<string, SystemR
     ['added TTFB p50 over direct (ms)', (r) => (r.ttft && d?.ttft ? +(r.ttft.p50_ms - d.ttft.p50_ms).toFixed(3) : undefined)],
     [`concurrent streams ok / errors`, (r) => (r.streams ? `${r.streams.ok} / ${r.streams.errors}` : undefined)],
     ['RSS idle / peak / after (MB)', (r) => (r.memory ? `${r.memory.idle_mb} / ${r.memory.peak_mb} / ${r.memory.after_mb}` : undefined)],
+    ['batch: lines in s (ideal s, ratio)', (r) => (r.batch ? `${r.batch.lines} in ${r.batch.seconds} (${r.batch.ideal_seconds}, ${r.batch.ratio_to_ideal}×)` : undefined)],
+    ['batch: completed / failed, peak RSS MB', (r) => (r.batch ? `${r.batch.completed} / ${r.batch.failed}, ${r.batch.peak_rss_mb}` : undefined)],
   ];
   const a = results.aqueduct;
   const ratios = [
@@ -197,7 +208,7 @@ function markdown(when: string, machine: string, results: Record<string, SystemR
 async function main() {
   const mock = await spawnPinned(
     LOAD_CPU,
-    [process.execPath, join(root, 'test/support/mock-upstream.ts'), '--port', '0', '--profile', 'slow=20,10,30'],
+    [process.execPath, join(root, 'test/support/mock-upstream.ts'), '--port', '0', '--profile', 'slow=20,10,30', '--profile', 'batch20=20,0,0'],
     /on (http:\/\/\S+)/,
   );
   const systems = await startSystems(mock.url);

@@ -7,7 +7,7 @@ import { openDatabase } from '../src/db/connection';
 import { migrate } from '../src/db/migrate';
 import { Directory } from '../src/domain/directory';
 
-export function setupAqueduct(dataDir: string): string[] {
+export function setupAqueduct(dataDir: string): { keys: string[]; adminKey: string } {
   const h = openDatabase(dataDir);
   migrate(h.sqlite);
   const dir = new Directory(h);
@@ -28,10 +28,12 @@ export function setupAqueduct(dataDir: string): string[] {
       }
     }
   }
+  const admin = dir.createUser('admin@bench.example', dir.listOrgs()[0]!.id, 'admin');
+  const adminKey = dir.tokens.createKey(admin.id, 'bench admin').key;
   h.close();
-  return keys; // 4 orgs × 5 teams × (4 personal keys + 1 service account) = 100
+  return { keys, adminKey }; // keys: 4 orgs × 5 teams × (4 personal keys + 1 service account) = 100
 }
 
 if (import.meta.main) {
-  console.log(JSON.stringify(setupAqueduct(process.argv[2]!)));
+  console.log(JSON.stringify(setupAqueduct(process.argv[2]!).keys));
 }

@@ -11,7 +11,7 @@ CREATE TABLE `batch_lines` (
 	FOREIGN KEY (`batch_id`) REFERENCES `batches`(`id`) ON UPDATE no action ON DELETE cascade
 );
 --> statement-breakpoint
-CREATE INDEX `batch_lines_state_idx` ON `batch_lines` (`batch_id`,`state`);--> statement-breakpoint
+CREATE INDEX `batch_lines_state_idx` ON `batch_lines` (`batch_id`,`state`,`line_no`);--> statement-breakpoint
 CREATE TABLE `batches` (
 	`id` text PRIMARY KEY NOT NULL,
 	`owner_user_id` integer,

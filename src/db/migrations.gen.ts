@@ -10,5 +10,5 @@ export const MIGRATIONS: { tag: string; when: number; sql: string }[] = [
   { tag: '0001_usage', when: 1795647928497, sql: m1 },
   { tag: '0002_access', when: 1795649522615, sql: m2 },
   { tag: '0003_files', when: 1795651964435, sql: m3 },
-  { tag: '0004_batches', when: 1795652137425, sql: m4 },
+  { tag: '0004_batches', when: 1795652595293, sql: m4 },
 ];

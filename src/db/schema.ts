@@ -243,5 +243,6 @@ export const batchLines = sqliteTable(
     /** The upstream answer (JSON text) for done lines, or the error object for failed ones. */
     result: text('result'),
   },
-  (t) => [primaryKey({ columns: [t.batchId, t.lineNo] }), index('batch_lines_state_idx').on(t.batchId, t.state)],
+  // (batch_id, state, line_no): claiming the next pending lines in order is an index range scan, not a sort.
+  (t) => [primaryKey({ columns: [t.batchId, t.lineNo] }), index('batch_lines_state_idx').on(t.batchId, t.state, t.lineNo)],
 );

@@ -42,6 +42,9 @@ export class BatchRunner {
   private timer?: Timer;
   private ticking = false;
   private stopped = false;
+  /** Results that arrived since the last drain: recorded together, in one transaction. */
+  private results: JobResult[] = [];
+  private draining = false;
 
   constructor(
     private readonly store: BatchStore,
@@ -121,6 +124,23 @@ export class BatchRunner {
   }
 
   private onResult(r: JobResult): void {
+    this.results.push(r);
+    if (this.draining) return;
+    this.draining = true;
+    // Results arrive in bursts: record every one that arrived in this turn of the event loop at once,
+    // then refill the freed slots with one tick.
+    setImmediate(() => {
+      this.draining = false;
+      const batch = this.results;
+      this.results = [];
+      this.store.sqlite.transaction(() => {
+        for (const x of batch) this.record(x);
+      })();
+      void this.tick();
+    });
+  }
+
+  private record(r: JobResult): void {
     const f = this.inFlight.get(r.id);
     if (!f) return;
     this.inFlight.delete(r.id);
@@ -161,7 +181,6 @@ export class BatchRunner {
         errorCode: r.ok ? null : (r.errorCode ?? null),
       },
     });
-    void this.tick();
   }
 
   private abortBatch(batchId: string): void {
