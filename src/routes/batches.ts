@@ -1,6 +1,7 @@
 /** /batches: create from an uploaded batch file, list, retrieve, cancel — owner-scoped; run by BatchRunner. */
 import { Elysia, t } from 'elysia';
 import type { AppDeps } from '../app';
+import { visibleModel } from '../domain/admission';
 import { normaliseEndpoint } from '../domain/files/batch-file';
 import { isWellFormedId } from '../domain/files/ids';
 import { ownerOf } from '../domain/files/owner';
@@ -25,7 +26,7 @@ export const batchesRoutes = (deps: AppDeps) => {
     .use(auth(deps.keys))
     .post(
       '/batches',
-      async ({ principal, body }) => {
+      ({ principal, body }) => {
         const owner = ownerOf(principal);
         const cap = owner.kind === 'team' ? deps.settings.maxActiveBatchesPerTeam : deps.settings.maxActiveBatchesPerUser;
         if (batches.activeCount(owner) >= cap) {
@@ -39,8 +40,11 @@ export const batchesRoutes = (deps: AppDeps) => {
         if (normaliseEndpoint(body.endpoint) !== file.batchEndpoint) {
           throw new ApiError(400, `The input file's requests are for ${file.batchEndpoint}, not ${body.endpoint}.`, { param: 'endpoint', code: 'invalid_value' });
         }
-        const batch = await batches.create(owner, principal, { id: file.id, path: files.pathOf(file), endpoint: file.batchEndpoint, model: file.batchModel }, body.metadata ?? null, deps.settings.batchCompletionWindow);
-        runner.poke();
+        // The file was checked at upload; the model must still be one this key may use.
+        const model = visibleModel(deps.router, principal, file.batchModel);
+        if (!model) throw new ApiError(404, `The model \`${file.batchModel}\` does not exist or you do not have access to it.`, { param: 'input_file_id', code: 'model_not_found' });
+        const batch = batches.create(owner, principal, { id: file.id, endpoint: file.batchEndpoint, model: model.name }, body.metadata ?? null, deps.settings.batchCompletionWindow);
+        void runner.begin(batch);
         return batchJson(batch);
       },
       {

@@ -144,6 +144,18 @@ describe('batches', () => {
     await waitFor(client, mine.id, ['completed']);
   });
 
+  test('a model excluded after the upload cannot be batched: 404, no batch', async () => {
+    const key = f.gw.newKey(`later-${Math.random()}@example.com`);
+    const client = f.client({ key });
+    const input = await upload(client, [{ custom_id: 'a', method: 'POST', url: '/v1/chat/completions', body: { model: 'chat', messages: [{ role: 'user', content: 'x' }] } }]);
+    const user = f.gw.directory.userByEmail(((await (await f.gw.request('GET', '/admin/me', { key })).json()) as { user: { email: string } }).user.email)!;
+    f.gw.directory.updateUser(user.id, { excludedModels: ['chat'] });
+    f.gw.keys.reload();
+    const err = await client.batches.create({ input_file_id: input.id, endpoint: '/v1/chat/completions', completion_window: '24h' }).catch((e) => e);
+    expect(err).toBeInstanceOf(OpenAI.NotFoundError);
+    expect((await client.batches.list()).data).toEqual([]);
+  });
+
   test('active batches are capped per user → 403 naming the limit', async () => {
     f.gw.directory.updateUser(f.gw.directory.userByEmail('admin@example.com')!.id, {});
     const key = f.gw.newKey(`cap-${Math.random()}@example.com`);

@@ -73,34 +73,64 @@ const SELECT = `SELECT ${COLUMNS} FROM batches`;
 export class BatchStore {
   constructor(readonly sqlite: Database) {}
 
-  /** Creates the batch and one pending line per request of the (already validated) input file. */
-  async create(
+  /**
+   * Creates the batch in status `validating`; its lines are imported by `importLines` (streamed from the
+   * input file, never held in memory), after which it runs.
+   */
+  create(
     owner: Owner,
     who: { keyId: number; userId: number; orgId: number },
-    input: { id: string; path: string; endpoint: string; model: string },
+    input: { id: string; endpoint: string; model: string },
     metadata: Record<string, string> | null,
     windowMs: number,
     now = Date.now(),
-  ): Promise<BatchRow> {
+  ): BatchRow {
     const id = randomId('batch_');
-    const lines: ClaimedLine[] = [];
-    await forEachLine(Bun.file(input.path).stream(), (text, n) => {
+    this.sqlite.run(
+      `INSERT INTO batches (id, owner_user_id, owner_team_id, key_id, user_id, org_id, input_file_id, endpoint, model, completion_window,
+         status, metadata, created_at, expires_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, '24h', 'validating', ?, ?, ?)`,
+      [id, owner.kind === 'user' ? owner.id : null, owner.kind === 'team' ? owner.id : null, who.keyId, who.userId, who.orgId, input.id, input.endpoint, input.model,
+        metadata === null ? null : JSON.stringify(metadata), now, now + windowMs],
+    );
+    return this.byId(id)!;
+  }
+
+  /**
+   * Reads the input file line by line into pending lines, a thousand per transaction, then starts the
+   * batch. Safe to run again after a crash: lines already imported are kept (INSERT OR IGNORE).
+   */
+  async importLines(batchId: string, inputPath: string): Promise<void> {
+    const insert = this.sqlite.prepare("INSERT OR IGNORE INTO batch_lines (batch_id, line_no, custom_id, body, state) VALUES (?, ?, ?, ?, 'pending')");
+    let chunk: ClaimedLine[] = [];
+    const flush = () => {
+      const rows = chunk;
+      chunk = [];
+      this.sqlite.transaction(() => {
+        for (const l of rows) insert.run(batchId, l.lineNo, l.customId, l.body);
+      })();
+    };
+    await forEachLine(Bun.file(inputPath).stream(), (text, n) => {
       if (text.trim() === '') return;
       const l = JSON.parse(text) as { custom_id: string | number; body: unknown };
-      lines.push({ lineNo: n, customId: String(l.custom_id), body: JSON.stringify(l.body) });
+      chunk.push({ lineNo: n, customId: String(l.custom_id), body: JSON.stringify(l.body) });
+      if (chunk.length >= 1000) flush();
     });
-    const insertLine = this.sqlite.prepare("INSERT INTO batch_lines (batch_id, line_no, custom_id, body, state) VALUES (?, ?, ?, ?, 'pending')");
-    this.sqlite.transaction(() => {
-      this.sqlite.run(
-        `INSERT INTO batches (id, owner_user_id, owner_team_id, key_id, user_id, org_id, input_file_id, endpoint, model, completion_window,
-           status, metadata, total, created_at, in_progress_at, expires_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, '24h', 'in_progress', ?, ?, ?, ?, ?)`,
-        [id, owner.kind === 'user' ? owner.id : null, owner.kind === 'team' ? owner.id : null, who.keyId, who.userId, who.orgId, input.id, input.endpoint, input.model,
-          metadata === null ? null : JSON.stringify(metadata), lines.length, now, now, now + windowMs],
-      );
-      for (const l of lines) insertLine.run(id, l.lineNo, l.customId, l.body);
-    })();
-    return this.byId(id)!;
+    flush();
+    const now = Date.now();
+    this.sqlite.run(
+      "UPDATE batches SET status = 'in_progress', in_progress_at = ?, total = (SELECT count(*) FROM batch_lines WHERE batch_id = ?) WHERE id = ? AND status = 'validating'",
+      [now, batchId, batchId],
+    );
+  }
+
+  /** A batch that cannot start (its input file is gone, its model no longer usable). */
+  fail(batchId: string, error: { code: string; message: string; param?: string | null }): void {
+    this.sqlite.run("UPDATE batches SET status = 'failed', failed_at = ?, errors = ? WHERE id = ?", [
+      Date.now(),
+      JSON.stringify([{ code: error.code, message: error.message, param: error.param ?? null, line: null }]),
+      batchId,
+    ]);
   }
 
   byId(id: string): BatchRow | undefined {

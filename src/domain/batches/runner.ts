@@ -56,6 +56,7 @@ export class BatchRunner {
   start(): void {
     const requeued = this.store.requeueRunning();
     if (requeued > 0) this.log.info('resuming batches after a restart', { requeued_lines: requeued });
+    for (const b of this.store.active()) if (b.status === 'validating') void this.begin(b);
     this.timer = setInterval(() => void this.tick(), this.opts.tickMs ?? 200);
     this.timer.unref();
     void this.tick();
@@ -74,8 +75,19 @@ export class BatchRunner {
     return this.workers;
   }
 
-  /** Nudges the runner (a batch was created or cancelled). */
-  poke(): void {
+  /** Imports a new (or interrupted) batch's lines, then lets the runner pick it up. */
+  async begin(batch: BatchRow): Promise<void> {
+    const input = this.files.byId(batch.inputFileId);
+    if (!input) {
+      this.store.fail(batch.id, { code: 'input_file_missing', message: `The input file ${batch.inputFileId} no longer exists.`, param: 'input_file_id' });
+      return;
+    }
+    try {
+      await this.store.importLines(batch.id, this.files.pathOf(input));
+    } catch (err) {
+      this.log.error('could not import batch lines', { batch: batch.id, error: err as Error });
+      this.store.fail(batch.id, { code: 'input_file_unreadable', message: 'The input file could not be read.', param: 'input_file_id' });
+    }
     void this.tick();
   }
 
