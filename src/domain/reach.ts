@@ -86,6 +86,14 @@ export class Reach {
     return user;
   }
 
+  /** The org to create something in (default: the caller's): 404 if out of sight, 403 if only visible. */
+  orgToCreateIn(id: number | undefined, what: string): number {
+    const orgId = id ?? this.p.orgId;
+    if (!this.seeOrg(orgId) || !this.dir.org(orgId)) throw notFound('org');
+    if (!this.manageOrg(orgId)) throw forbidden(`Only org admins create ${what}.`);
+    return orgId;
+  }
+
   org(id: number, need: 'see' | 'manage' = 'see'): void {
     if (!this.dir.org(id) || !(need === 'see' ? this.seeOrg(id) : this.manageOrg(id))) throw notFound('org');
   }

@@ -9,7 +9,7 @@ import type { Principal } from '../domain/key-cache';
 import { ApiError } from '../http/api-error';
 import { auth } from '../http/auth';
 import { BatchObject, batchJson } from '../schemas/batches';
-import { authErrors, ErrorResponse, secured } from '../schemas/common';
+import { authErrors, cursorPage, ErrorResponse, secured } from '../schemas/common';
 
 const noSuchBatch = (id: string) => new ApiError(404, `No such Batch object: ${id.slice(0, 80)}`, { param: 'id', code: 'batch_not_found' });
 const endpointSchema = t.Union([t.Literal('/v1/chat/completions'), t.Literal('/v1/completions'), t.Literal('/v1/embeddings')]);
@@ -63,8 +63,7 @@ export const batchesRoutes = (deps: AppDeps) => {
       ({ principal, query }) => {
         const page = batches.list(ownerOf(principal), query.limit ?? 20, query.after);
         if (!page) throw new ApiError(400, "Invalid value for 'after': no such batch.", { param: 'after', code: 'invalid_value' });
-        const data = page.data.map(batchJson);
-        return { object: 'list' as const, data, first_id: data[0]?.id ?? null, last_id: data.at(-1)?.id ?? null, has_more: page.hasMore };
+        return cursorPage(page.data.map(batchJson), page.hasMore);
       },
       {
         query: t.Object({ limit: t.Optional(t.Numeric({ minimum: 1, maximum: 100 })), after: t.Optional(t.String()) }),

@@ -8,7 +8,7 @@ import { receiveUpload } from '../domain/files/upload';
 import type { Principal } from '../domain/key-cache';
 import { ApiError } from '../http/api-error';
 import { auth } from '../http/auth';
-import { authErrors, ErrorResponse, secured } from '../schemas/common';
+import { authErrors, cursorPage, ErrorResponse, secured } from '../schemas/common';
 import { FileList, FileObject, fileJson } from '../schemas/files';
 import { ENDPOINTS } from '../upstream/endpoints';
 
@@ -68,8 +68,7 @@ export const filesRoutes = (deps: AppDeps) => {
       ({ principal, query }) => {
         const page = store.list(ownerOf(principal), { purpose: query.purpose, limit: query.limit ?? 10_000, order: query.order ?? 'desc', after: query.after });
         if (!page) throw new ApiError(400, `Invalid value for 'after': no such file.`, { param: 'after', code: 'invalid_value' });
-        const data = page.data.map(fileJson);
-        return { object: 'list' as const, data, first_id: data[0]?.id ?? null, last_id: data.at(-1)?.id ?? null, has_more: page.hasMore };
+        return cursorPage(page.data.map(fileJson), page.hasMore);
       },
       {
         query: t.Object({

@@ -26,3 +26,8 @@ export const secured = (summary: string, tags: string[], description?: string) =
   tags,
   security: [{ bearerAuth: [] }],
 });
+
+/** A cursor-paginated list as the OpenAI SDK walks it: it asks for `after=<last_id>` until `has_more` is false. */
+export function cursorPage<T extends { id: string }>(data: T[], hasMore: boolean) {
+  return { object: 'list' as const, data, first_id: data[0]?.id ?? null, last_id: data.at(-1)?.id ?? null, has_more: hasMore };
+}

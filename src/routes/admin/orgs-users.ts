@@ -1,7 +1,7 @@
 /** /admin/orgs and /admin/users: admins manage orgs; org-admins manage their org's users, limits and exclusions. */
 import { Elysia, t } from 'elysia';
 import type { AppDeps } from '../../app';
-import { forbidden, notFound } from '../../domain/reach';
+import { forbidden } from '../../domain/reach';
 import { hasPolicy, list, orgJson, PolicyBody, policyPatch, userJson } from '../../schemas/admin';
 import { adminContext, adminDetail } from './context';
 
@@ -64,10 +64,8 @@ export const adminOrgsUsers = (deps: AppDeps) => {
     )
     .post(
       '/admin/users',
-      ({ reach, principal: p, body, changed }) => {
-        const orgId = body.org_id ?? p.orgId;
-        if (!reach.seeOrg(orgId) || !dir.org(orgId)) throw notFound('org');
-        if (!reach.manageOrg(orgId)) throw forbidden('Only org admins create users.');
+      ({ reach, body, changed }) => {
+        const orgId = reach.orgToCreateIn(body.org_id, 'users');
         if (body.role === 'admin' && !reach.isAdmin) throw forbidden('Only admins make admins.');
         const user = dir.createUser(body.email, orgId, body.role ?? 'user');
         changed();

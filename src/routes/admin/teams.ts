@@ -24,10 +24,8 @@ export const adminTeams = (deps: AppDeps) => {
     )
     .post(
       '/admin/teams',
-      ({ reach, principal: p, body, changed }) => {
-        const orgId = body.org_id ?? p.orgId;
-        if (!reach.seeOrg(orgId) || !dir.org(orgId)) throw notFound('org');
-        if (!reach.manageOrg(orgId)) throw forbidden('Only org admins create teams.');
+      ({ reach, body, changed }) => {
+        const orgId = reach.orgToCreateIn(body.org_id, 'teams');
         const { name, description, org_id: _org, ...policy } = body;
         const team = dir.createTeam(orgId, name, description ?? '');
         const patch = policyPatch(policy);
