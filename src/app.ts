@@ -15,6 +15,8 @@ import type { BatchStore } from './domain/batches/batch-store';
 import type { BatchRunner } from './domain/batches/runner';
 import type { FileStore } from './domain/files/file-store';
 import type { KeyCache } from './domain/key-cache';
+import type { McpSessions } from './domain/mcp/sessions';
+import type { UsageSink } from './domain/usage';
 import type { Relay } from './upstream/relay';
 import { jsonBodies } from './http/body';
 import { cors } from './http/cors';
@@ -26,6 +28,7 @@ import { adminRoutes } from './routes/admin';
 import { batchesRoutes } from './routes/batches';
 import { filesRoutes } from './routes/files';
 import { healthRoutes } from './routes/health';
+import { mcpRoutes } from './routes/mcp';
 import { inferenceRoutes } from './routes/inference';
 import { modelsRoutes } from './routes/models';
 import { VERSION } from './version';
@@ -41,6 +44,8 @@ export interface AppDeps {
   runner: BatchRunner;
   keys: KeyCache;
   relay: Relay;
+  usage: UsageSink;
+  mcpSessions: McpSessions;
   log: Logger;
   /** Unix ms; the `created` time of listed models. */
   startedAt: number;
@@ -60,7 +65,8 @@ export function buildApp(deps: AppDeps) {
     .use(healthRoutes())
     .use(apiRoutes(deps, ''))
     .use(apiRoutes(deps, '/v1'))
-    .use(adminRoutes(deps));
+    .use(adminRoutes(deps))
+    .use(mcpRoutes(deps));
   methodsFor = methodLookup(app.routes);
   return app;
 }

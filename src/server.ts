@@ -15,6 +15,7 @@ import { Directory } from './domain/directory';
 import { BatchStore } from './domain/batches/batch-store';
 import { BatchRunner } from './domain/batches/runner';
 import { FileStore } from './domain/files/file-store';
+import { McpSessions } from './domain/mcp/sessions';
 import { WorkerUsageRecorder } from './domain/usage';
 import { Relay } from './upstream/relay';
 import { UpstreamRouter } from './upstream/router';
@@ -57,7 +58,8 @@ export function startServer(config: LoadedConfig): RunningServer {
     outputExpiryMs: settings.batchFileExpiry,
   }, log);
   runner.start();
-  const app = buildApp({ settings, router: config.router, mcp: config.mcp, db: h, directory, files, batches, runner, keys, relay, log, startedAt });
+  const mcpSessions = new McpSessions(settings.mcpSessionTimeout);
+  const app = buildApp({ settings, router: config.router, mcp: config.mcp, db: h, directory, files, batches, runner, keys, relay, usage, mcpSessions, log, startedAt });
   app.listen({
     hostname: settings.host,
     port: settings.port,
@@ -77,6 +79,7 @@ export function startServer(config: LoadedConfig): RunningServer {
     async stop() {
       await app.stop();
       await runner.stop();
+      mcpSessions.close();
       stopRetention();
       clearInterval(fileSweeper);
       await usage.close();

@@ -157,6 +157,9 @@ export const usage = sqliteTable(
     errorCode: text('error_code'),
     /** Set for calls made by a batch (one row per line, exactly once). */
     batchId: text('batch_id'),
+    /** MCP: the server, and the tool of a tools/call. */
+    mcpServer: text('mcp_server'),
+    mcpTool: text('mcp_tool'),
   },
   (t) => [index('usage_created_idx').on(t.createdAt), index('usage_key_created_idx').on(t.keyId, t.createdAt), index('usage_model_created_idx').on(t.model, t.createdAt)],
 );

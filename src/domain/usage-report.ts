@@ -5,7 +5,7 @@
  */
 import type { Database } from 'bun:sqlite';
 
-export const GROUPS = ['model', 'key', 'user', 'team', 'org', 'user_id'] as const;
+export const GROUPS = ['model', 'key', 'user', 'team', 'org', 'user_id', 'mcp_server'] as const;
 export type GroupBy = (typeof GROUPS)[number];
 export const BUCKETS = ['minute', 'hour', 'day'] as const;
 export type Bucket = (typeof BUCKETS)[number];
@@ -45,6 +45,7 @@ const GROUP_COLUMN: Record<GroupBy, string> = {
   team: 'team_id',
   org: 'org_id',
   user_id: 'end_user_id',
+  mcp_server: 'mcp_server',
 };
 const BUCKET_MS: Record<Bucket, number> = { minute: 60_000, hour: 3_600_000, day: 86_400_000 };
 const LABEL_SQL: Partial<Record<GroupBy, string>> = {

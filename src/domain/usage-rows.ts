@@ -21,11 +21,15 @@ export interface UsageRecord {
   errorCode: string | null;
   /** Set for calls made by a batch. */
   batchId?: string | null;
+  /** MCP: the server, and the tool of a tools/call. */
+  mcpServer?: string | null;
+  mcpTool?: string | null;
 }
 
 const COLUMNS = [
   'created_at', 'request_id', 'key_id', 'user_id', 'org_id', 'team_id', 'model', 'deployment', 'endpoint', 'status',
   'latency_ms', 'ttft_ms', 'input_tokens', 'output_tokens', 'end_user_id', 'stream', 'error_code', 'batch_id',
+  'mcp_server', 'mcp_tool',
 ] as const;
 
 const statements = new WeakMap<Database, Statement>();
@@ -43,6 +47,7 @@ export function insertUsageRows(db: Database, rows: UsageRecord[]): void {
       stmt.run(
         r.createdAt, r.requestId, r.keyId, r.userId, r.orgId, r.teamId, r.model, r.deployment, r.endpoint, r.status,
         r.latencyMs, r.ttftMs, r.inputTokens, r.outputTokens, r.endUserId, r.stream ? 1 : 0, r.errorCode, r.batchId ?? null,
+        r.mcpServer ?? null, r.mcpTool ?? null,
       );
     }
   })();

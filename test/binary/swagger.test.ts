@@ -36,6 +36,8 @@ describe.skipIf(!chromium)('/swagger in a browser', () => {
     expect(doc.components.securitySchemes.bearerAuth).toMatchObject({ type: 'http', scheme: 'bearer' });
     expect(Object.keys(doc.paths).sort()).toEqual([
       '/health',
+      '/mcp-servers',
+      '/mcp-servers/{name}/mcp',
       '/v1/audio/speech',
       '/v1/batches',
       '/v1/batches/{id}',

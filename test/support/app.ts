@@ -14,6 +14,8 @@ import { Directory } from '../../src/domain/directory';
 import { BatchStore } from '../../src/domain/batches/batch-store';
 import { BatchRunner } from '../../src/domain/batches/runner';
 import { FileStore } from '../../src/domain/files/file-store';
+import { McpSessions } from '../../src/domain/mcp/sessions';
+import type { McpConfig } from '../../src/config/mcp-config';
 import type { TokenService } from '../../src/domain/tokens';
 import { UsageRecorder } from '../../src/domain/usage';
 import { Relay } from '../../src/upstream/relay';
@@ -48,6 +50,7 @@ export interface TestGatewayOptions {
   router?: RouterConfig;
   settings?: Partial<Settings>;
   env?: Record<string, string>;
+  mcp?: McpConfig;
   log?: Logger;
 }
 
@@ -84,7 +87,8 @@ export function testGateway(opts: TestGatewayOptions = {}): TestGateway {
     backoffBaseMs: 10,
   }, log);
   runner.start();
-  const deps: AppDeps = { settings, router, mcp: { servers: new Map() }, db, directory, files, batches, runner, keys, relay, log, startedAt: Date.now() };
+  const mcpSessions = new McpSessions(settings.mcpSessionTimeout);
+  const deps: AppDeps = { settings, router, mcp: opts.mcp ?? { servers: new Map() }, db, directory, files, batches, runner, keys, relay, usage, mcpSessions, log, startedAt: Date.now() };
   const app = buildApp(deps);
 
   const newKey = (email = `user${Math.random().toString(36).slice(2, 8)}@example.com`, o: { expiresAt?: number | null } = {}) => {
@@ -132,6 +136,7 @@ export function testGateway(opts: TestGatewayOptions = {}): TestGateway {
     close() {
       if (app.server) void app.stop();
       void runner.stop();
+      mcpSessions.close();
       usage.close();
       limiter.close();
       keys.close();

@@ -24,7 +24,7 @@ function scopeOf(reach: Reach, deps: AppDeps, orgId: number | undefined): UsageS
   return { kind: 'user', userId: p.userId, teamIds: deps.directory.teamsOf(p.userId).map((m) => m.teamId), email: p.email };
 }
 
-const groupBy = t.Union([t.Literal('model'), t.Literal('key'), t.Literal('user'), t.Literal('team'), t.Literal('org'), t.Literal('user_id')]);
+const groupBy = t.Union([t.Literal('model'), t.Literal('key'), t.Literal('user'), t.Literal('team'), t.Literal('org'), t.Literal('user_id'), t.Literal('mcp_server')]);
 const bucket = t.Union([t.Literal('minute'), t.Literal('hour'), t.Literal('day')]);
 
 export const adminUsage = (deps: AppDeps) =>

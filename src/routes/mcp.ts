@@ -1,0 +1,160 @@
+/**
+ * /mcp-servers: the MCP servers a key may use, and a transparent Streamable-HTTP proxy to each at
+ * /mcp-servers/{name}/mcp (POST, GET, DELETE). Answers are relayed as the upstream gives them (JSON or an
+ * SSE stream, chunk by chunk); statuses and MCP headers are kept; hop-by-hop headers and the caller's
+ * credentials never go upstream. Sessions get the gateway's own ids, bound to the key and server.
+ */
+import { Elysia, t } from 'elysia';
+import type { AppDeps } from '../app';
+import type { McpServer } from '../config/mcp-config';
+import type { Principal } from '../domain/key-cache';
+import { hostAllowed, originAllowed } from '../domain/mcp/origin-check';
+import { ApiError } from '../http/api-error';
+import { authenticate } from '../http/auth';
+import { REQUEST_ID } from '../http/request-id';
+import { authErrors, ErrorResponse, secured } from '../schemas/common';
+
+const FORWARDED_REQUEST = ['accept', 'content-type', 'mcp-protocol-version', 'last-event-id', 'mcp-method', 'mcp-name'];
+const RELAYED_RESPONSE = ['content-type', 'mcp-protocol-version', 'cache-control', 'allow', 'www-authenticate', 'x-accel-buffering'];
+
+const serverNotFound = (name: string) => new ApiError(404, `MCP server not found: ${name.slice(0, 100)}`, { param: 'name', code: 'mcp_server_not_found' });
+const sessionNotFound = () => new ApiError(404, 'Session not found: initialize a new one.', { code: 'mcp_session_not_found' });
+
+export const mcpRoutes = (deps: AppDeps) => {
+  const { mcpSessions: sessions } = deps;
+  const visible = (p: Principal, name: string): McpServer | undefined => (p.excludedMcpServers.has(name) ? undefined : deps.mcp.servers.get(name));
+
+  /** Host (421) and Origin (403) checks against DNS rebinding, before anything else. */
+  const guard = (request: Request) => {
+    if (!hostAllowed(request.headers.get('host'), deps.settings.mcpAllowedHosts)) throw new ApiError(421, 'Invalid Host header.', { code: 'invalid_host' });
+    if (!originAllowed(request.headers.get('origin'), deps.settings.mcpAllowedOrigins)) throw new ApiError(403, 'Invalid Origin header.', { code: 'invalid_origin' });
+  };
+
+  const proxy = async (method: 'GET' | 'POST' | 'DELETE', ctx: { request: Request; params: { name: string }; body: unknown; set: { headers: Record<string, unknown> }; server: { timeout(r: Request, s: number): void } | null }) => {
+    const { request, params, body, set } = ctx;
+    guard(request);
+    const principal = authenticate(deps.keys, request);
+    const srv = visible(principal, params.name);
+    if (!srv) throw serverNotFound(params.name);
+    ctx.server?.timeout(request, 0); // GET streams and slow tools stay open as long as they need
+    const started = performance.now();
+
+    const presented = request.headers.get('mcp-session-id');
+    let session = presented === null ? undefined : sessions.get(presented, srv.name, principal.keyId);
+    if (presented !== null && !session) throw sessionNotFound();
+
+    const headers: Record<string, string> = { ...srv.headers };
+    for (const name of FORWARDED_REQUEST) {
+      const v = request.headers.get(name);
+      if (v !== null) headers[name] = v;
+    }
+    request.headers.forEach((v, k) => {
+      if (k.startsWith('mcp-param-')) headers[k] = v;
+    });
+    if (session) headers['mcp-session-id'] = session.upstreamId;
+
+    let upstream: Response;
+    try {
+      upstream = await fetch(srv.url, { method, headers, body: method === 'POST' ? JSON.stringify(body) : undefined, signal: request.signal, redirect: 'manual' });
+    } catch (err) {
+      if (request.signal.aborted) throw new ApiError(499, 'The client closed the request.', { code: 'client_closed' });
+      throw new ApiError(502, `MCP server ${srv.name} is unreachable: ${(err as Error).message}`, { type: 'upstream_error', code: 'mcp_server_unreachable' });
+    }
+
+    const out: Record<string, string> = {};
+    for (const [k, v] of Object.entries(set.headers)) out[k] = String(v);
+    for (const name of RELAYED_RESPONSE) {
+      const v = upstream.headers.get(name);
+      if (v !== null) out[name] = v;
+    }
+    const upstreamSession = upstream.headers.get('mcp-session-id');
+    const message = body as { method?: unknown; params?: { name?: unknown } } | undefined;
+    const rpcMethod = method === 'POST' && message && typeof message === 'object' && !Array.isArray(message) ? message.method : undefined;
+    if (upstreamSession !== null && !session) {
+      session = sessions.create(srv.name, principal.keyId, upstreamSession);
+    }
+    if (session) out['mcp-session-id'] = session.id;
+    if (method === 'DELETE' && session && (upstream.ok || upstream.status === 404 || upstream.status === 405)) sessions.delete(session.id);
+    set.headers = {}; // everything is in `out`: keeps Elysia from re-wrapping the (streamed) body
+
+    const recordAs = rpcMethod === 'initialize' ? 'mcp.initialize' : rpcMethod === 'tools/call' ? 'mcp.tools/call' : undefined;
+    if (!recordAs) return new Response(upstream.body, { status: upstream.status, headers: out });
+    const record = () =>
+      deps.usage.record({
+        createdAt: Date.now(),
+        requestId: out[REQUEST_ID] ?? '',
+        keyId: principal.keyId,
+        userId: principal.userId,
+        orgId: principal.orgId,
+        teamId: principal.teamId,
+        model: '',
+        deployment: null,
+        endpoint: recordAs,
+        status: upstream.status,
+        latencyMs: Math.round(performance.now() - started),
+        ttftMs: null,
+        inputTokens: 0,
+        outputTokens: 0,
+        endUserId: '',
+        stream: (out['content-type'] ?? '').startsWith('text/event-stream'),
+        errorCode: null,
+        mcpServer: srv.name,
+        mcpTool: recordAs === 'mcp.tools/call' && typeof message?.params?.name === 'string' ? message.params.name.slice(0, 200) : null,
+      });
+    if (!upstream.body) {
+      record();
+      return new Response(null, { status: upstream.status, headers: out });
+    }
+    // Recorded when the answer has been relayed (a tool's result may arrive late on an SSE stream).
+    let recorded = false;
+    const once = () => {
+      if (!recorded) {
+        recorded = true;
+        record();
+      }
+    };
+    return new Response(withEnd(upstream.body, once), { status: upstream.status, headers: out });
+  };
+
+  const name = t.Object({ name: t.String({ description: 'The server name from mcp.json' }) });
+  const detail = (summary: string) => secured(summary, ['MCP'], 'Streamable HTTP, relayed transparently. Session ids are the gateway’s own, bound to your key.');
+  return new Elysia()
+    .get(
+      '/mcp-servers',
+      ({ request }) => {
+        const principal = authenticate(deps.keys, request);
+        const base = new URL(request.url).origin;
+        const data = [...deps.mcp.servers.values()]
+          .filter((s) => !principal.excludedMcpServers.has(s.name))
+          .map((s) => ({ object: 'mcp_server', name: s.name, description: s.description ?? null, tags: s.tags, url: `${base}/mcp-servers/${encodeURIComponent(s.name)}/mcp` }));
+        return { object: 'list', data };
+      },
+      { response: { 401: ErrorResponse }, detail: secured('List MCP servers', ['MCP'], 'The servers this key may use, with the URL to give an MCP client.') },
+    )
+    .post('/mcp-servers/:name/mcp', (ctx) => proxy('POST', ctx as never), { params: name, parse: 'json', detail: detail('MCP: send a message'), response: { ...authErrors } })
+    .get('/mcp-servers/:name/mcp', (ctx) => proxy('GET', ctx as never), { params: name, detail: detail('MCP: open the server-to-client stream') })
+    .delete('/mcp-servers/:name/mcp', (ctx) => proxy('DELETE', ctx as never), { params: name, detail: detail('MCP: end the session') });
+};
+
+/** The same stream, calling `onEnd` once when it is fully read, fails or is cancelled. */
+function withEnd(body: ReadableStream<Uint8Array>, onEnd: () => void): ReadableStream<Uint8Array> {
+  const reader = body.getReader();
+  return new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      try {
+        const { done, value } = await reader.read();
+        if (done) {
+          onEnd();
+          controller.close();
+        } else controller.enqueue(value);
+      } catch (err) {
+        onEnd();
+        controller.error(err);
+      }
+    },
+    cancel(reason) {
+      onEnd();
+      return reader.cancel(reason);
+    },
+  });
+}
