@@ -76,8 +76,18 @@ export function startServer(config: LoadedConfig): RunningServer {
 
   return {
     url,
+    /**
+     * Stops accepting connections, lets calls and streams in flight finish within the grace period (then
+     * cuts what is left), stops the batch runner, flushes usage and checkpoints the database.
+     */
     async stop() {
-      await app.stop();
+      const listener = app.server!;
+      const drained = listener.stop(false).then(() => true);
+      const inTime = await Promise.race([drained, Bun.sleep(settings.shutdownGrace).then(() => false)]);
+      if (!inTime) {
+        log.warn('grace period over: closing the connections still open', { pending: listener.pendingRequests });
+        await listener.stop(true);
+      }
       await runner.stop();
       mcpSessions.close();
       stopRetention();
@@ -85,6 +95,7 @@ export function startServer(config: LoadedConfig): RunningServer {
       await usage.close();
       limiter.close();
       keys.close();
+      h.sqlite.run('PRAGMA wal_checkpoint(TRUNCATE)');
       h.close();
     },
   };

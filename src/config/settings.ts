@@ -104,6 +104,14 @@ export const SETTINGS = {
     def: () => 8192,
     parse: int(16, 1_000_000),
   } satisfies Spec<number>,
+  shutdownGrace: {
+    flag: '--shutdown-grace',
+    env: 'AQUEDUCT_SHUTDOWN_GRACE',
+    description: 'On SIGTERM/SIGINT, how long calls and streams in flight may take to finish before they are cut',
+    defaultText: '30s',
+    def: () => 30_000,
+    parse: parseDurationMs,
+  } satisfies Spec<number>,
   logLevel: {
     flag: '--log-level',
     env: 'AQUEDUCT_LOG_LEVEL',
