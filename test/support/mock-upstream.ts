@@ -157,6 +157,16 @@ export class MockUpstream {
     if (req.signal.aborted) return new Response(null, { status: 499 });
     if (step.status) return errorResponse(step.status, step.headers);
 
+    try {
+      return this.answer(path, body, step, req.signal, entry, profile);
+    } catch {
+      // Like a real API, a request it cannot make sense of is the caller's error.
+      return errorResponse(400);
+    }
+  }
+
+  private answer(path: string, body: any, step: Step, signal: AbortSignal, entry: Received, profile: Profile | undefined): Response {
+    const req = { signal };
     switch (path) {
       case '/chat/completions':
         return this.chat(body, step, req.signal, entry, profile?.extraWords ?? this.extraWords);
@@ -165,7 +175,7 @@ export class MockUpstream {
       case '/embeddings':
         return this.embeddings(body);
       case '/audio/speech':
-        return this.speech(body, req.signal, entry);
+        return this.speech(body, req.signal, entry, profile?.chunkDelayMs ?? 20);
       case '/images/generations':
         return this.images(body);
       default:
@@ -290,7 +300,8 @@ export class MockUpstream {
 
   private embeddings(body: any): Response {
     const inputs: string[] = Array.isArray(body?.input) ? body.input.map(String) : [String(body?.input ?? '')];
-    const dims = Number.isInteger(body?.dimensions) ? body.dimensions : 8;
+    const dims = body?.dimensions === undefined ? 8 : body.dimensions;
+    if (!Number.isInteger(dims) || dims < 1 || dims > 4096) return errorResponse(400);
     const base64 = body?.encoding_format === 'base64';
     const data = inputs.map((input, index) => {
       const vec = mockEmbedding(input, dims);
@@ -301,14 +312,14 @@ export class MockUpstream {
     return Response.json({ object: 'list', data, model: body?.model, usage: { prompt_tokens: tokens, total_tokens: tokens } });
   }
 
-  /** Speech: `input` bytes repeated into 8 chunks, streamed 20 ms apart, with the format's content type. */
-  private speech(body: any, signal: AbortSignal, entry: Received): Response {
+  /** Speech: `input` bytes repeated into 8 chunks, streamed 20 ms apart (or the profile's delay), with the format's content type. */
+  private speech(body: any, signal: AbortSignal, entry: Received, delayMs: number): Response {
     const format = typeof body?.response_format === 'string' ? body.response_format : 'mp3';
     const piece = encoder.encode(`AUDIO[${String(body?.input ?? '')}]`);
     let sent = 0;
     const stream = new ReadableStream<Uint8Array>({
       pull: async (controller) => {
-        if (sent > 0) await Bun.sleep(20);
+        if (sent > 0 && delayMs > 0) await Bun.sleep(delayMs);
         if (signal.aborted) {
           entry.abortedAt ??= Date.now();
           return controller.close();
@@ -321,7 +332,8 @@ export class MockUpstream {
   }
 
   private images(body: any): Response {
-    const n = Number.isInteger(body?.n) ? body.n : 1;
+    const n = body?.n === undefined ? 1 : body.n;
+    if (!Number.isInteger(n) || n < 1 || n > 10) return errorResponse(400);
     const asUrl = body?.response_format === 'url';
     const data = Array.from({ length: n }, () => (asUrl ? { url: `${this.url}/images/mock.png` } : { b64_json: PNG_1x1 }));
     return Response.json({ created: Math.floor(Date.now() / 1000), data, usage: { input_tokens: words(String(body?.prompt ?? '')), output_tokens: 50, total_tokens: words(String(body?.prompt ?? '')) + 50 } });
