@@ -34,6 +34,8 @@ export interface Received {
   body: any;
   /** Set when the gateway closed the request before the answer was complete. */
   abortedAt?: number;
+  /** Stream chunks produced so far (the gateway pulls them as its client reads). */
+  chunksSent?: number;
   startedAt: number;
 }
 
@@ -208,14 +210,14 @@ export class MockUpstream {
   private chat(body: any, step: Step, signal: AbortSignal, entry: Received, extraWords: number): Response {
     const messages: any[] = Array.isArray(body?.messages) ? body.messages : [];
     const last = textOf(messages.at(-1)?.content);
-    const answer = `echo: ${last}${' more'.repeat(extraWords)}`;
+    const head = `echo: ${last}`;
     const promptTokens = messages.reduce((n, msg) => n + words(textOf(msg?.content)), 0) + 3 * messages.length;
     const tool = Array.isArray(body?.tools) && body.tools.length > 0 ? body.tools[0] : undefined;
     const id = `chatcmpl-mock${Date.now()}`;
     const created = Math.floor(Date.now() / 1000);
     const model = body?.model;
     const toolCalls = tool ? [{ id: 'call_mock1', type: 'function', function: { name: tool.function?.name ?? 'tool', arguments: '{"city":"Vienna"}' } }] : undefined;
-    const completionTokens = tool ? 7 : words(answer);
+    const completionTokens = tool ? 7 : words(head) + extraWords;
     const usage = { prompt_tokens: promptTokens, completion_tokens: completionTokens, total_tokens: promptTokens + completionTokens };
 
     if (!body?.stream) {
@@ -227,7 +229,7 @@ export class MockUpstream {
         choices: [
           {
             index: 0,
-            message: { role: 'assistant', content: tool ? null : answer, refusal: null, ...(toolCalls ? { tool_calls: toolCalls } : {}) },
+            message: { role: 'assistant', content: tool ? null : head + ' more'.repeat(extraWords), refusal: null, ...(toolCalls ? { tool_calls: toolCalls } : {}) },
             logprobs: null,
             finish_reason: tool ? 'tool_calls' : 'stop',
           },
@@ -245,12 +247,18 @@ export class MockUpstream {
       choices: [{ index: 0, delta, logprobs: null, finish_reason: finish }],
       ...(withUsage ? { usage: null } : {}),
     });
-    const events: object[] = [chunk({ role: 'assistant', content: '' }, null)];
-    if (toolCalls) events.push(chunk({ tool_calls: [{ index: 0, ...toolCalls[0] }] }, null));
-    else answer.split(/(?<= )/).forEach((w) => events.push(chunk({ content: w }, null)));
-    events.push(chunk({}, tool ? 'tool_calls' : 'stop'));
-    if (withUsage) events.push({ id, object: 'chat.completion.chunk', created, model, choices: [], usage });
-    return this.sse(events, step, signal, entry);
+    // Generated as they are sent, so a very long answer costs no memory up front.
+    function* events() {
+      yield chunk({ role: 'assistant', content: '' }, null);
+      if (toolCalls) yield chunk({ tool_calls: [{ index: 0, ...toolCalls[0] }] }, null);
+      else {
+        for (const w of head.split(/(?<= )/)) yield chunk({ content: w }, null);
+        for (let i = 0; i < extraWords; i++) yield chunk({ content: ' more' }, null);
+      }
+      yield chunk({}, tool ? 'tool_calls' : 'stop');
+      if (withUsage) yield { id, object: 'chat.completion.chunk', created, model, choices: [], usage };
+    }
+    return this.sse(events(), step, signal, entry);
   }
 
   private completions(body: any, step: Step, signal: AbortSignal, entry: Received): Response {
@@ -266,11 +274,11 @@ export class MockUpstream {
       .split(/(?<= )/)
       .map((w, i, all) => ({ ...base, choices: [{ text: w, index: 0, logprobs: null, finish_reason: i === all.length - 1 ? 'stop' : null }], ...(withUsage ? { usage: null } : {}) }));
     if (withUsage) events.push({ ...base, choices: [], usage });
-    return this.sse(events, step, signal, entry);
+    return this.sse(events.values(), step, signal, entry);
   }
 
   /** Streams events as SSE, ending with [DONE] unless the step cuts the stream. */
-  private sse(events: object[], step: Step, signal: AbortSignal, entry: Received): Response {
+  private sse(events: Iterator<object>, step: Step, signal: AbortSignal, entry: Received): Response {
     const delay = step.chunkDelayMs ?? this.chunkDelayMs;
     let i = 0;
     const stream = new ReadableStream<Uint8Array>({
@@ -285,8 +293,12 @@ export class MockUpstream {
           await Bun.sleep(30);
           return controller.error(new Error('mock upstream cut the stream'));
         }
-        if (i < events.length) controller.enqueue(encoder.encode(`data: ${JSON.stringify(events[i++])}\n\n`));
-        else {
+        const next = events.next();
+        if (!next.done) {
+          i++;
+          entry.chunksSent = i;
+          controller.enqueue(encoder.encode(`data: ${JSON.stringify(next.value)}\n\n`));
+        } else {
           controller.enqueue(encoder.encode('data: [DONE]\n\n'));
           controller.close();
         }

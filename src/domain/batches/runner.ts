@@ -8,6 +8,7 @@ import { open, rm } from 'node:fs/promises';
 import type { Logger } from '../../log';
 import { workerUrl } from '../../workers/worker-url';
 import type { FileStore } from '../files/file-store';
+import { writeAll } from '../files/write-all';
 import { randomId } from '../files/ids';
 import type { Owner } from '../files/owner';
 import type { BatchRow, BatchStore } from './batch-store';
@@ -236,7 +237,7 @@ export class BatchRunner {
       for (let i = 0; i < lines.length; i += 500) {
         const chunk = Buffer.from(`${lines.slice(i, i + 500).join('\n')}\n`);
         bytes += chunk.length;
-        await handle.write(chunk);
+        await writeAll(handle, chunk);
       }
       await handle.sync();
       await handle.close();

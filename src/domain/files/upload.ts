@@ -10,6 +10,7 @@ import type { Principal } from '../key-cache';
 import { validateBatchFile, type BatchModelLookup } from './batch-file';
 import type { FileStore, StoredFile } from './file-store';
 import { ownerOf } from './owner';
+import { writeAll } from './write-all';
 
 export interface UploadLimits {
   maxFileSize: number;
@@ -53,7 +54,7 @@ export async function receiveUpload(request: Request, store: FileStore, principa
           async write(chunk) {
             bytes += chunk.byteLength;
             if (bytes > limits.maxFileSize) throw tooLarge(`File too large: the limit is ${mb(limits.maxFileSize)}.`);
-            await handle.write(chunk);
+            await writeAll(handle, chunk);
           },
         };
       },
