@@ -28,9 +28,10 @@ export function openMemoryDatabase(): DbHandle {
 }
 
 function wrap(sqlite: Database, path: string): DbHandle {
+  // busy_timeout first: switching to WAL needs a lock another process (the CLI, the server) may hold.
+  sqlite.run('PRAGMA busy_timeout = 5000');
   sqlite.run('PRAGMA journal_mode = WAL');
   sqlite.run('PRAGMA synchronous = NORMAL');
-  sqlite.run('PRAGMA busy_timeout = 5000');
   sqlite.run('PRAGMA foreign_keys = ON');
   const db = drizzle({ client: sqlite, schema });
   return { sqlite, db, path, close: () => sqlite.close() };

@@ -44,7 +44,7 @@ export function migrate(sqlite: Database, migrations: Migration[] = MIGRATIONS):
         if (statement.trim() !== '') sqlite.run(statement);
       }
       sqlite.run('INSERT INTO schema_migrations (tag, hash, applied_at) VALUES (?, ?, ?)', [m.tag, hash, Date.now()]);
-    })();
+    }).immediate();
     done.push(m.tag);
   }
   return done;

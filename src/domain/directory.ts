@@ -58,7 +58,7 @@ export class Directory {
       const out = fn();
       bumpRevision(this.h.sqlite, ACCESS_REVISION);
       return out;
-    })();
+    }).immediate();
   }
 
   // --- orgs ---

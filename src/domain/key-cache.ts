@@ -141,7 +141,7 @@ export function createKeyCache(sqlite: Database, refreshIntervalMs = 1000, defau
     lastUsed = new Map();
     sqlite.transaction(() => {
       for (const [id, at] of batch) touch.run(at, id, at);
-    })();
+    }).immediate();
   };
 
   const toPrincipal = (r: Row): Principal => ({

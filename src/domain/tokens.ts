@@ -45,9 +45,12 @@ const keyColumns = {
 export class TokenService {
   constructor(private readonly h: DbHandle) {}
 
-  /** Runs `fn` in one transaction (nested calls become savepoints). */
+  /**
+   * Runs `fn` in one write transaction (nested calls become savepoints). IMMEDIATE takes the write lock at
+   * the start, so another process holding it makes us wait (busy_timeout) instead of failing at once.
+   */
   transaction<T>(fn: () => T): T {
-    return this.h.sqlite.transaction(fn)();
+    return this.h.sqlite.transaction(fn).immediate();
   }
 
   private write<T>(fn: () => T): T {

@@ -50,5 +50,5 @@ export function insertUsageRows(db: Database, rows: UsageRecord[]): void {
         r.mcpServer ?? null, r.mcpTool ?? null,
       );
     }
-  })();
+  }).immediate();
 }

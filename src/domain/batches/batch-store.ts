@@ -108,7 +108,7 @@ export class BatchStore {
       chunk = [];
       this.sqlite.transaction(() => {
         for (const l of rows) insert.run(batchId, l.lineNo, l.customId, l.body);
-      })();
+      }).immediate();
     };
     await forEachLine(Bun.file(inputPath).stream(), (text, n) => {
       if (text.trim() === '') return;
@@ -179,7 +179,7 @@ export class BatchStore {
         .all(batchId, n);
       if (rows.length > 0) this.sqlite.run(`UPDATE batch_lines SET state = 'running' WHERE batch_id = ? AND line_no IN (${rows.map((r) => r.lineNo).join(',')})`, [batchId]);
       return rows;
-    })();
+    }).immediate();
   }
 
   /** Records a line's outcome, its usage and the batch's counters in one transaction; only a running line finishes. */
@@ -195,7 +195,7 @@ export class BatchStore {
       );
       if (o.usage) insertUsageRows(this.sqlite, [{ ...o.usage, batchId }]);
       return true;
-    })();
+    }).immediate();
   }
 
   /** Fails every pending line with the same error (expiry). */
@@ -204,7 +204,7 @@ export class BatchStore {
       const n = this.sqlite.run("UPDATE batch_lines SET state = 'failed', result = ? WHERE batch_id = ? AND state = 'pending'", [JSON.stringify(error), batchId]).changes;
       this.sqlite.run('UPDATE batches SET failed = failed + ? WHERE id = ?', [n, batchId]);
       return n;
-    })();
+    }).immediate();
   }
 
   counts(batchId: string): { pending: number; running: number } {

@@ -148,7 +148,7 @@ export class BatchRunner {
       this.results = [];
       this.store.sqlite.transaction(() => {
         for (const x of batch) this.record(x);
-      })();
+      }).immediate();
       void this.tick();
     });
   }
