@@ -14,7 +14,7 @@ export PATH := $(dir $(BUN)):$(PATH)
 WORKERS := src/workers/usage-writer.ts src/workers/batch-worker.ts
 SOURCES := $(shell find src drizzle -type f 2>/dev/null) package.json bun.lock
 
-.PHONY: setup build run test test-tools check clean migration bench bench-tools
+.PHONY: setup build run test test-tools check clean migration bench bench-tools soak
 
 setup: node_modules/.installed
 
@@ -59,6 +59,10 @@ check: node_modules/.installed
 # Benchmarks (never part of `make test`): BENCH="--only latency,streaming --systems aqueduct,bare" narrows them.
 bench: build bench-tools
 	$(BUN) bench/run.ts $(BENCH)
+
+# Ten minutes of mixed load; memory must stay flat after the warm-up (SOAK="--minutes 2" for a shorter run).
+soak: build
+	$(BUN) bench/soak.ts $(SOAK)
 
 # wrk (Debian) is the load generator; Portkey's gateway is installed into bench/node_modules only.
 bench-tools:
