@@ -20,6 +20,7 @@ import { WorkerUsageRecorder } from './domain/usage';
 import { Relay } from './upstream/relay';
 import { UpstreamRouter } from './upstream/router';
 import { createLogger } from './log';
+import { writePidFile } from './pid-file';
 import { VERSION } from './version';
 
 export interface RunningServer {
@@ -32,6 +33,7 @@ export function startServer(config: LoadedConfig): RunningServer {
   const log = createLogger(settings.logLevel);
   const startedAt = Date.now();
   const h = openDatabase(settings.dataDir);
+  const removePidFile = writePidFile(settings.dataDir);
   const applied = migrate(h.sqlite);
   if (applied.length) log.info('database migrated', { path: h.path, applied: applied.join(',') });
 
@@ -97,6 +99,7 @@ export function startServer(config: LoadedConfig): RunningServer {
       keys.close();
       h.sqlite.run('PRAGMA wal_checkpoint(TRUNCATE)');
       h.close();
+      removePidFile();
     },
   };
 }

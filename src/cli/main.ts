@@ -1,4 +1,5 @@
 /** The aqueduct command line: serve (default), migrate, check-config and the operator commands. */
+import { backupCommand, restoreCommand } from './backup';
 import { checkConfigCommand } from './check-config';
 import { processIO, type Command, type CommandIO } from './context';
 import { directoryCommands } from './directory-commands';
@@ -8,7 +9,7 @@ import { serveCommand } from './serve';
 import { tokenCommands } from './token';
 import { VERSION } from '../version';
 
-const COMMANDS: Command[] = [serveCommand, migrateCommand, checkConfigCommand, ...tokenCommands, ...directoryCommands, ...policyCommands];
+const COMMANDS: Command[] = [serveCommand, migrateCommand, checkConfigCommand, backupCommand, restoreCommand, ...tokenCommands, ...directoryCommands, ...policyCommands];
 
 function topHelp(): string {
   const rows = COMMANDS.map((c) => `  ${c.name.padEnd(24)} ${c.summary}`);
