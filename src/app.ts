@@ -62,7 +62,7 @@ export function buildApp(deps: AppDeps) {
     .use(errors(deps.log, (path) => methodsFor(path)))
     .use(jsonBodies(deps.settings.maxBodySize, deps.settings.maxFileSize))
     .use(docs(VERSION))
-    .use(healthRoutes())
+    .use(healthRoutes(deps))
     .use(apiRoutes(deps, ''))
     .use(apiRoutes(deps, '/v1'))
     .use(adminRoutes(deps))

@@ -132,11 +132,13 @@ describe('the gateway app', () => {
     gw.close();
   });
 
-  test('/health needs no key', async () => {
+  test('/health and /ready need no key; /ready says 503 once the database is gone', async () => {
     const gw = testGateway();
     const res = await gw.request('GET', '/health', { key: null });
     expect(res.status).toBe(200);
     expect(await res.text()).toBe('ok');
-    gw.close();
+    expect((await gw.request('GET', '/ready', { key: null })).status).toBe(200);
+    gw.db.sqlite.close();
+    expect((await gw.request('GET', '/ready', { key: null })).status).toBe(503);
   });
 });
