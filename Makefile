@@ -11,10 +11,11 @@ export PATH := $(dir $(BUN)):$(PATH)
 
 # Extra entrypoints (Bun Workers) must be named at compile time or they fail at run time.
 # --bytecode: precompiled JavaScript starts about 4x faster (it needs CommonJS: no top-level await).
+# The binary never reads a .env or bunfig.toml from the directory it happens to run in.
 WORKERS := src/workers/usage-writer.ts src/workers/batch-worker.ts
-SOURCES := $(shell find src drizzle -type f 2>/dev/null) package.json bun.lock
+SOURCES := $(shell find src drizzle -type f 2>/dev/null) package.json bun.lock Makefile
 
-.PHONY: setup build run test test-tools check clean migration bench bench-tools soak
+.PHONY: setup build run test test-tools check clean migration bench bench-tools soak release
 
 setup: node_modules/.installed
 
@@ -32,7 +33,11 @@ build: dist/aqueduct
 
 dist/aqueduct: node_modules/.installed $(SOURCES)
 	@mkdir -p dist
-	$(BUN) build --compile --bytecode --minify-syntax --minify-whitespace src/main.ts $(WORKERS) --outfile dist/aqueduct
+	$(BUN) build --compile --bytecode --minify-syntax --minify-whitespace --no-compile-autoload-dotenv --no-compile-autoload-bunfig src/main.ts $(WORKERS) --outfile dist/aqueduct
+
+# Binaries for linux x64, x64-baseline (older CPUs) and arm64, glibc and musl, with SHA256SUMS, in dist/.
+release: node_modules/.installed
+	$(BUN) scripts/release.ts $(WORKERS)
 
 run: build
 	@echo
