@@ -18,6 +18,7 @@ import type { KeyCache } from './domain/key-cache';
 import type { McpSessions } from './domain/mcp/sessions';
 import type { UsageSink } from './domain/usage';
 import type { Relay } from './upstream/relay';
+import { accessLog, type AccessLog } from './http/access-log';
 import { jsonBodies } from './http/body';
 import { cors } from './http/cors';
 import { errors, methodLookup, type MethodLookup } from './http/errors';
@@ -46,6 +47,7 @@ export interface AppDeps {
   relay: Relay;
   usage: UsageSink;
   mcpSessions: McpSessions;
+  access: AccessLog;
   log: Logger;
   /** Unix ms; the `created` time of listed models. */
   startedAt: number;
@@ -58,6 +60,7 @@ export function buildApp(deps: AppDeps) {
   let methodsFor: MethodLookup = () => [];
   const app = new Elysia()
     .use(requestId())
+    .use(accessLog(deps.access))
     .use(cors(deps.settings.corsOrigins))
     .use(errors(deps.log, (path) => methodsFor(path)))
     .use(jsonBodies(deps.settings.maxBodySize, deps.settings.maxFileSize))

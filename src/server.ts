@@ -19,6 +19,7 @@ import { McpSessions } from './domain/mcp/sessions';
 import { WorkerUsageRecorder } from './domain/usage';
 import { Relay } from './upstream/relay';
 import { UpstreamRouter } from './upstream/router';
+import { accessLogTo, noAccessLog } from './http/access-log';
 import { createLogger } from './log';
 import { writePidFile } from './pid-file';
 import { VERSION } from './version';
@@ -49,7 +50,8 @@ export function startServer(config: LoadedConfig): RunningServer {
   const usage = new WorkerUsageRecorder(h.path, log);
   const limiter = new InMemoryRateLimiter();
   const stopRetention = startRetention(h.sqlite, settings.usageRetention, log);
-  const relay = new Relay(config.router, new UpstreamRouter(config.router), limiter, usage, log);
+  const access = settings.accessLog ? accessLogTo((line) => process.stdout.write(line)) : noAccessLog;
+  const relay = new Relay(config.router, new UpstreamRouter(config.router), limiter, usage, log, access);
   const batches = new BatchStore(h.sqlite);
   const runner = new BatchRunner(batches, files, {
     workers: settings.batchWorkers,
@@ -61,7 +63,7 @@ export function startServer(config: LoadedConfig): RunningServer {
   }, log);
   runner.start();
   const mcpSessions = new McpSessions(settings.mcpSessionTimeout);
-  const app = buildApp({ settings, router: config.router, mcp: config.mcp, db: h, directory, files, batches, runner, keys, relay, usage, mcpSessions, log, startedAt });
+  const app = buildApp({ settings, router: config.router, mcp: config.mcp, db: h, directory, files, batches, runner, keys, relay, usage, mcpSessions, access, log, startedAt });
   app.listen({
     hostname: settings.host,
     port: settings.port,

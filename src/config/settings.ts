@@ -112,6 +112,17 @@ export const SETTINGS = {
     def: () => 30_000,
     parse: parseDurationMs,
   } satisfies Spec<number>,
+  accessLog: {
+    flag: '--access-log',
+    env: 'AQUEDUCT_ACCESS_LOG',
+    description: 'One JSON line per request on stdout (on or off)',
+    defaultText: 'on',
+    def: () => true,
+    parse: (raw: string) => {
+      if (!['on', 'off', 'true', 'false', '1', '0'].includes(raw)) throw new Error('expected on or off');
+      return ['on', 'true', '1'].includes(raw);
+    },
+  } satisfies Spec<boolean>,
   logLevel: {
     flag: '--log-level',
     env: 'AQUEDUCT_LOG_LEVEL',

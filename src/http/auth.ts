@@ -2,6 +2,7 @@
 import { Elysia } from 'elysia';
 import { bearerKey } from '../domain/api-key';
 import type { KeyCache, Principal } from '../domain/key-cache';
+import { principalOf } from './access-log';
 import { unauthorized } from './api-error';
 
 /** The principal of the request's bearer key; throws 401 when there is none. */
@@ -9,6 +10,7 @@ export function authenticate(keys: KeyCache, request: Request): Principal {
   const key = bearerKey(request.headers.get('authorization'));
   const principal = key === undefined ? undefined : keys.authenticate(key);
   if (principal === undefined) throw unauthorized();
+  principalOf.set(request, principal);
   return principal;
 }
 

@@ -4,6 +4,7 @@
  */
 import { Elysia, t, type TSchema } from 'elysia';
 import { auth } from '../http/auth';
+import { loggedByRelay } from '../http/access-log';
 import { REQUEST_ID } from '../http/request-id';
 import { ENDPOINTS, type EndpointName } from '../upstream/endpoints';
 import { authErrors, ErrorResponse, secured } from '../schemas/common';
@@ -29,6 +30,7 @@ export const inferenceRoutes = (deps: AppDeps) => {
       async ({ body, principal, request, server, set }) => {
         // Long first tokens and long streams must not be cut by the idle timeout.
         server?.timeout(request, 0);
+        loggedByRelay.add(request); // the relay writes this call's access line when it ends
         const headers = set.headers as Record<string, string>;
         const response = await deps.relay.handle({ endpoint, body: body as Record<string, unknown>, principal, requestId: headers[REQUEST_ID]!, signal: request.signal, headers });
         // The request id and CORS headers are in the Response now. An empty `set.headers` keeps Elysia from

@@ -9,6 +9,7 @@ import type { Principal } from '../domain/key-cache';
 import type { RateLimiter } from '../domain/rate-limiter';
 import type { UsageRecord, UsageSink } from '../domain/usage';
 import { ApiError } from '../http/api-error';
+import { noAccessLog, type AccessLog } from '../http/access-log';
 import type { Logger } from '../log';
 import type { Endpoint } from './endpoints';
 import { ClientGone, UpstreamRouter, type Routed } from './router';
@@ -37,6 +38,7 @@ export class Relay {
     private readonly limiter: RateLimiter,
     private readonly usage: UsageSink,
     private readonly log: Logger,
+    private readonly access: AccessLog = noAccessLog,
   ) {}
 
   async handle(call: RelayCall): Promise<Response> {
@@ -47,6 +49,19 @@ export class Relay {
     const stream = endpoint.sseUsage && body.stream === true;
     const record = (r: Partial<UsageRecord> & { status: number }) => {
       if (r.inputTokens || r.outputTokens) this.limiter.addTokens(call.principal.keyId, r.inputTokens ?? 0, r.outputTokens ?? 0);
+      const latencyMs = Math.round(performance.now() - startedAt);
+      this.access({
+        request_id: call.requestId,
+        method: 'POST',
+        path: `/v1${endpoint.path}`,
+        status: r.status,
+        latency_ms: latencyMs,
+        key: call.principal.keyPreview,
+        model: r.model ?? requested,
+        input_tokens: r.inputTokens ?? 0,
+        output_tokens: r.outputTokens ?? 0,
+        stream,
+      });
       this.usage.record({
         createdAt: Date.now(),
         requestId: call.requestId,
@@ -57,7 +72,7 @@ export class Relay {
         model: requested,
         deployment: null,
         endpoint: endpoint.name,
-        latencyMs: Math.round(performance.now() - startedAt),
+        latencyMs,
         ttftMs: null,
         inputTokens: 0,
         outputTokens: 0,
@@ -74,6 +89,7 @@ export class Relay {
     } catch (err) {
       // Refusals by the rate limiter are not calls and cost nothing; unknown models and the like are recorded.
       if (err instanceof ApiError && err.status !== 429) record({ status: err.status, errorCode: err.code });
+      else if (err instanceof ApiError) this.access({ request_id: call.requestId, method: 'POST', path: `/v1${endpoint.path}`, status: 429, latency_ms: 0, key: call.principal.keyPreview, model: requested });
       throw err;
     }
     const { model, rateHeaders } = admitted;

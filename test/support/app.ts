@@ -15,6 +15,7 @@ import { BatchStore } from '../../src/domain/batches/batch-store';
 import { BatchRunner } from '../../src/domain/batches/runner';
 import { FileStore } from '../../src/domain/files/file-store';
 import { McpSessions } from '../../src/domain/mcp/sessions';
+import { noAccessLog } from '../../src/http/access-log';
 import type { McpConfig } from '../../src/config/mcp-config';
 import type { TokenService } from '../../src/domain/tokens';
 import { UsageRecorder } from '../../src/domain/usage';
@@ -88,7 +89,7 @@ export function testGateway(opts: TestGatewayOptions = {}): TestGateway {
   }, log);
   runner.start();
   const mcpSessions = new McpSessions(settings.mcpSessionTimeout);
-  const deps: AppDeps = { settings, router, mcp: opts.mcp ?? { servers: new Map() }, db, directory, files, batches, runner, keys, relay, usage, mcpSessions, log, startedAt: Date.now() };
+  const deps: AppDeps = { settings, router, mcp: opts.mcp ?? { servers: new Map() }, db, directory, files, batches, runner, keys, relay, usage, mcpSessions, access: noAccessLog, log, startedAt: Date.now() };
   const app = buildApp(deps);
 
   const newKey = (email = `user${Math.random().toString(36).slice(2, 8)}@example.com`, o: { expiresAt?: number | null } = {}) => {

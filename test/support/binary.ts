@@ -19,6 +19,8 @@ export interface RunningBinary {
   proc: Bun.Subprocess<'ignore', 'pipe', 'pipe'>;
   /** Everything written to stderr so far. */
   log(): string;
+  /** Everything written to stdout so far (the access log). */
+  stdout(): string;
   stop(signal?: NodeJS.Signals): Promise<number>;
 }
 
@@ -34,7 +36,13 @@ export async function startBinary(opts: { cwd?: string; args?: string[]; env?: R
     stderr: 'pipe',
   });
   let stderr = '';
+  let stdout = '';
   const decoder = new TextDecoder();
+  // Always drain stdout, or a busy gateway would block on a full pipe.
+  void (async () => {
+    const out = new TextDecoder();
+    for await (const chunk of proc.stdout) stdout += out.decode(chunk, { stream: true });
+  })();
   const reader = proc.stderr.getReader();
   const url = await new Promise<string>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`binary did not start within 10 s:\n${stderr}`)), 10_000);
@@ -58,6 +66,7 @@ export async function startBinary(opts: { cwd?: string; args?: string[]; env?: R
     cwd,
     proc,
     log: () => stderr,
+    stdout: () => stdout,
     async stop(signal = 'SIGTERM') {
       proc.kill(signal);
       return proc.exited;

@@ -1,0 +1,54 @@
+/**
+ * One JSON line per request on stdout: request id, method, path, status, latency, the key's preview (never
+ * the key), and for model calls the model and tokens (written by the relay when the call ends, streams
+ * included). Settings: AQUEDUCT_ACCESS_LOG (on/off).
+ */
+import { Elysia } from 'elysia';
+import type { Principal } from '../domain/key-cache';
+import { REQUEST_ID } from './request-id';
+
+export interface AccessLine {
+  request_id: string;
+  method: string;
+  path: string;
+  status: number;
+  latency_ms: number;
+  key?: string;
+  model?: string;
+  input_tokens?: number;
+  output_tokens?: number;
+  stream?: boolean;
+}
+
+export type AccessLog = (line: AccessLine) => void;
+
+export const accessLogTo =
+  (write: (text: string) => void): AccessLog =>
+  (line) =>
+    write(`${JSON.stringify({ ts: new Date().toISOString(), type: 'access', ...line })}\n`);
+
+export const noAccessLog: AccessLog = () => {};
+
+/** Who made a request (set by authentication), and requests whose line the relay writes itself. */
+export const principalOf = new WeakMap<Request, Principal>();
+export const loggedByRelay = new WeakSet<Request>();
+const startedAt = new WeakMap<Request, number>();
+
+export const accessLog = (log: AccessLog) =>
+  new Elysia()
+    .onRequest(({ request }) => {
+      startedAt.set(request, performance.now());
+    })
+    .onAfterResponse({ as: 'global' }, ({ request, set, responseValue, path }) => {
+      if (loggedByRelay.has(request)) return;
+      const status = responseValue instanceof Response ? responseValue.status : typeof set.status === 'number' ? set.status : 200;
+      const started = startedAt.get(request);
+      log({
+        request_id: String(set.headers[REQUEST_ID] ?? (responseValue instanceof Response ? responseValue.headers.get(REQUEST_ID) : '') ?? ''),
+        method: request.method,
+        path,
+        status,
+        latency_ms: started === undefined ? 0 : Math.round((performance.now() - started) * 10) / 10,
+        key: principalOf.get(request)?.keyPreview,
+      });
+    });
