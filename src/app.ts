@@ -16,6 +16,7 @@ import type { BatchRunner } from './domain/batches/runner';
 import type { FileStore } from './domain/files/file-store';
 import type { KeyCache } from './domain/key-cache';
 import type { McpSessions } from './domain/mcp/sessions';
+import type { Metrics } from './domain/metrics';
 import type { UsageSink } from './domain/usage';
 import type { Relay } from './upstream/relay';
 import { accessLog, type AccessLog } from './http/access-log';
@@ -30,6 +31,7 @@ import { batchesRoutes } from './routes/batches';
 import { filesRoutes } from './routes/files';
 import { healthRoutes } from './routes/health';
 import { mcpRoutes } from './routes/mcp';
+import { metricsRoutes } from './routes/metrics';
 import { inferenceRoutes } from './routes/inference';
 import { modelsRoutes } from './routes/models';
 import { VERSION } from './version';
@@ -48,6 +50,7 @@ export interface AppDeps {
   usage: UsageSink;
   mcpSessions: McpSessions;
   access: AccessLog;
+  metrics: Metrics;
   log: Logger;
   /** Unix ms; the `created` time of listed models. */
   startedAt: number;
@@ -66,6 +69,7 @@ export function buildApp(deps: AppDeps) {
     .use(jsonBodies(deps.settings.maxBodySize, deps.settings.maxFileSize))
     .use(docs(VERSION))
     .use(healthRoutes(deps))
+    .use(metricsRoutes(deps))
     .use(apiRoutes(deps, ''))
     .use(apiRoutes(deps, '/v1'))
     .use(adminRoutes(deps))

@@ -19,7 +19,8 @@ import { McpSessions } from './domain/mcp/sessions';
 import { WorkerUsageRecorder } from './domain/usage';
 import { Relay } from './upstream/relay';
 import { UpstreamRouter } from './upstream/router';
-import { accessLogTo, noAccessLog } from './http/access-log';
+import { Metrics } from './domain/metrics';
+import { accessLogTo, noAccessLog, type AccessLog } from './http/access-log';
 import { createLogger } from './log';
 import { writePidFile } from './pid-file';
 import { VERSION } from './version';
@@ -50,8 +51,16 @@ export function startServer(config: LoadedConfig): RunningServer {
   const usage = new WorkerUsageRecorder(h.path, log);
   const limiter = new InMemoryRateLimiter();
   const stopRetention = startRetention(h.sqlite, settings.usageRetention, log);
-  const access = settings.accessLog ? accessLogTo((line) => process.stdout.write(line)) : noAccessLog;
-  const relay = new Relay(config.router, new UpstreamRouter(config.router), limiter, usage, log, access);
+  const metrics = new Metrics();
+  const writeLine = settings.accessLog ? accessLogTo((line) => process.stdout.write(line)) : noAccessLog;
+  // One event per request feeds both the access log and the metrics.
+  const access: AccessLog = (line) => {
+    metrics.observe(line);
+    writeLine(line);
+  };
+  const upstream = new UpstreamRouter(config.router);
+  upstream.onEvent = metrics.routerEvent;
+  const relay = new Relay(config.router, upstream, limiter, usage, log, access);
   const batches = new BatchStore(h.sqlite);
   const runner = new BatchRunner(batches, files, {
     workers: settings.batchWorkers,
@@ -63,7 +72,17 @@ export function startServer(config: LoadedConfig): RunningServer {
   }, log);
   runner.start();
   const mcpSessions = new McpSessions(settings.mcpSessionTimeout);
-  const app = buildApp({ settings, router: config.router, mcp: config.mcp, db: h, directory, files, batches, runner, keys, relay, usage, mcpSessions, access, log, startedAt });
+  metrics.gauge('aqueduct_mcp_sessions', 'Open MCP sessions', () => [[{}, mcpSessions.size]]);
+  metrics.gauge('aqueduct_usage_write_queue', 'Usage records waiting to be written', () => [[{}, usage.pending]]);
+  metrics.gauge('aqueduct_batch_lines', 'Lines of unfinished batches by state', () =>
+    h.sqlite
+      .query<{ state: string; n: number }, []>(
+        "SELECT l.state, count(*) AS n FROM batch_lines l JOIN batches b ON b.id = l.batch_id WHERE b.status IN ('validating', 'in_progress', 'finalizing', 'cancelling') GROUP BY l.state",
+      )
+      .all()
+      .map((r) => [{ state: r.state === 'pending' ? 'queued' : r.state }, r.n]),
+  );
+  const app = buildApp({ settings, router: config.router, mcp: config.mcp, db: h, directory, files, batches, runner, keys, relay, usage, mcpSessions, access, metrics, log, startedAt });
   app.listen({
     hostname: settings.host,
     port: settings.port,

@@ -18,6 +18,9 @@ export interface AccessLine {
   input_tokens?: number;
   output_tokens?: number;
   stream?: boolean;
+  ttft_ms?: number | null;
+  /** Set when the gateway itself refused the call. */
+  refused?: 'rate_limit';
 }
 
 export type AccessLog = (line: AccessLine) => void;

@@ -61,6 +61,7 @@ export class Relay {
         input_tokens: r.inputTokens ?? 0,
         output_tokens: r.outputTokens ?? 0,
         stream,
+        ttft_ms: r.ttftMs ?? null,
       });
       this.usage.record({
         createdAt: Date.now(),
@@ -89,7 +90,7 @@ export class Relay {
     } catch (err) {
       // Refusals by the rate limiter are not calls and cost nothing; unknown models and the like are recorded.
       if (err instanceof ApiError && err.status !== 429) record({ status: err.status, errorCode: err.code });
-      else if (err instanceof ApiError) this.access({ request_id: call.requestId, method: 'POST', path: `/v1${endpoint.path}`, status: 429, latency_ms: 0, key: call.principal.keyPreview, model: requested });
+      else if (err instanceof ApiError) this.access({ request_id: call.requestId, method: 'POST', path: `/v1${endpoint.path}`, status: 429, latency_ms: 0, key: call.principal.keyPreview, model: requested, refused: 'rate_limit' });
       throw err;
     }
     const { model, rateHeaders } = admitted;

@@ -37,10 +37,14 @@ const MAX_BACKOFF_MS = 8_000;
 /** A Retry-After longer than this is not waited for: the failure is passed to the caller instead. */
 const MAX_RETRY_AFTER_MS = 30_000;
 
+export type RouterEvent = { type: 'failure'; deployment: string; kind: string } | { type: 'retry'; model: string };
+
 export class UpstreamRouter {
   readonly health: DeploymentHealth;
   /** Base of the exponential backoff between attempts on the same deployment. */
   backoffBaseMs = 250;
+  /** Told about failed attempts and retries (metrics). */
+  onEvent: (e: RouterEvent) => void = () => {};
 
   constructor(private readonly config: RouterConfig) {
     this.health = new DeploymentHealth(config.settings.allowedFails, config.settings.cooldownMs);
@@ -72,11 +76,13 @@ export class UpstreamRouter {
         await sleep(wait, clientSignal);
       }
       if (clientSignal.aborted) throw new ClientGone();
+      if (attempt > 0) this.onEvent({ type: 'retry', model: model.name });
       tried.add(deployment.id);
       previous = deployment;
       const outcome = await this.attempt(model, deployment, endpoint, body, clientSignal, stream);
       if ('response' in outcome) return outcome;
       failure = outcome.failure;
+      this.onEvent({ type: 'failure', deployment: deployment.id, kind: failure.kind === 'status' ? String(failure.status) : failure.kind });
       if (!isRetryable(failure)) break;
     }
     return { failure: failure! };

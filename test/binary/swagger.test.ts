@@ -37,6 +37,7 @@ describe.skipIf(!chromium)('/swagger in a browser', () => {
     expect(Object.keys(doc.paths).sort()).toEqual([
       '/health',
       '/mcp-servers',
+      '/metrics',
       '/ready',
       '/mcp-servers/{name}/mcp',
       '/v1/audio/speech',

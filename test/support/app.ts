@@ -15,7 +15,7 @@ import { BatchStore } from '../../src/domain/batches/batch-store';
 import { BatchRunner } from '../../src/domain/batches/runner';
 import { FileStore } from '../../src/domain/files/file-store';
 import { McpSessions } from '../../src/domain/mcp/sessions';
-import { noAccessLog } from '../../src/http/access-log';
+import { Metrics } from '../../src/domain/metrics';
 import type { McpConfig } from '../../src/config/mcp-config';
 import type { TokenService } from '../../src/domain/tokens';
 import { UsageRecorder } from '../../src/domain/usage';
@@ -74,7 +74,9 @@ export function testGateway(opts: TestGatewayOptions = {}): TestGateway {
   const upstream = new UpstreamRouter(router);
   upstream.backoffBaseMs = 10; // keep retry tests fast
   const limiter = new InMemoryRateLimiter();
-  const relay = new Relay(router, upstream, limiter, usage, log);
+  const metrics = new Metrics();
+  upstream.onEvent = metrics.routerEvent;
+  const relay = new Relay(router, upstream, limiter, usage, log, (line) => metrics.observe(line));
   const files = new FileStore(db.sqlite, mkdtempSync(join(tmpdir(), 'aq-files-')));
   const batches = new BatchStore(db.sqlite);
   const runner = new BatchRunner(batches, files, {
@@ -89,7 +91,7 @@ export function testGateway(opts: TestGatewayOptions = {}): TestGateway {
   }, log);
   runner.start();
   const mcpSessions = new McpSessions(settings.mcpSessionTimeout);
-  const deps: AppDeps = { settings, router, mcp: opts.mcp ?? { servers: new Map() }, db, directory, files, batches, runner, keys, relay, usage, mcpSessions, access: noAccessLog, log, startedAt: Date.now() };
+  const deps: AppDeps = { settings, router, mcp: opts.mcp ?? { servers: new Map() }, db, directory, files, batches, runner, keys, relay, usage, mcpSessions, access: (line) => metrics.observe(line), metrics, log, startedAt: Date.now() };
   const app = buildApp(deps);
 
   const newKey = (email = `user${Math.random().toString(36).slice(2, 8)}@example.com`, o: { expiresAt?: number | null } = {}) => {

@@ -1,0 +1,16 @@
+/** GET /metrics: Prometheus text format, for admin keys only. */
+import { Elysia } from 'elysia';
+import type { AppDeps } from '../app';
+import { ApiError } from '../http/api-error';
+import { authenticate } from '../http/auth';
+
+export const metricsRoutes = (deps: AppDeps) =>
+  new Elysia().get(
+    '/metrics',
+    ({ request }) => {
+      const p = authenticate(deps.keys, request);
+      if (p.role !== 'admin' || p.serviceAccountId !== null) throw new ApiError(404, `Invalid URL (GET /metrics)`, { code: 'unknown_url' });
+      return new Response(deps.metrics.render(), { headers: { 'content-type': 'text/plain; version=0.0.4; charset=utf-8' } });
+    },
+    { detail: { summary: 'Prometheus metrics (admin keys)', tags: ['Operations'], security: [{ bearerAuth: [] }] } },
+  );
