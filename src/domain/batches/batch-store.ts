@@ -147,12 +147,13 @@ export class BatchStore {
     const params: (string | number)[] = [w.param];
     let cond = w.sql;
     if (after !== undefined) {
-      const cursor = this.get(owner, after);
+      // Insertion order (rowid) is creation order, exact even within one millisecond.
+      const cursor = this.get(owner, after) && this.sqlite.query<{ r: number }, [string]>('SELECT rowid AS r FROM batches WHERE id = ?').get(after);
       if (!cursor) return undefined;
-      cond += ' AND (created_at < ? OR (created_at = ? AND id < ?))';
-      params.push(cursor.createdAt, cursor.createdAt, cursor.id);
+      cond += ' AND rowid < ?';
+      params.push(cursor.r);
     }
-    const rows = this.sqlite.query<BatchRow, (string | number)[]>(`${SELECT} WHERE ${cond} ORDER BY created_at DESC, id DESC LIMIT ?`).all(...params, limit + 1);
+    const rows = this.sqlite.query<BatchRow, (string | number)[]>(`${SELECT} WHERE ${cond} ORDER BY rowid DESC LIMIT ?`).all(...params, limit + 1);
     return { data: rows.slice(0, limit), hasMore: rows.length > limit };
   }
 

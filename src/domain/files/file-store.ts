@@ -101,13 +101,14 @@ export class FileStore {
       params.push(q.purpose);
     }
     if (q.after !== undefined) {
-      const cursor = this.get(owner, q.after, now);
+      // Insertion order (rowid) is creation order, exact even for files created within one millisecond.
+      const cursor = this.get(owner, q.after, now) && this.sqlite.query<{ r: number }, [string]>('SELECT rowid AS r FROM files WHERE id = ?').get(q.after);
       if (!cursor) return undefined;
-      conds.push(q.order === 'desc' ? '(created_at < ? OR (created_at = ? AND id < ?))' : '(created_at > ? OR (created_at = ? AND id > ?))');
-      params.push(cursor.createdAt, cursor.createdAt, cursor.id);
+      conds.push(q.order === 'desc' ? 'rowid < ?' : 'rowid > ?');
+      params.push(cursor.r);
     }
     const dir = q.order === 'desc' ? 'DESC' : 'ASC';
-    const rows = this.sqlite.query<StoredFile, (string | number)[]>(`${SELECT} WHERE ${conds.join(' AND ')} ORDER BY created_at ${dir}, id ${dir} LIMIT ?`).all(...params, q.limit + 1);
+    const rows = this.sqlite.query<StoredFile, (string | number)[]>(`${SELECT} WHERE ${conds.join(' AND ')} ORDER BY rowid ${dir} LIMIT ?`).all(...params, q.limit + 1);
     return { data: rows.slice(0, q.limit), hasMore: rows.length > q.limit };
   }
 
