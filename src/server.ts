@@ -2,7 +2,7 @@
  * Starting and stopping the gateway: config, database, first start, key cache, HTTP listener.
  * The only place (with main.ts) that touches process state.
  */
-import { buildApp } from './app';
+import { buildApp, type AppDeps } from './app';
 import type { LoadedConfig } from './config/load';
 import { openDatabase } from './db/connection';
 import { migrate } from './db/migrate';
@@ -27,6 +27,8 @@ import { VERSION } from './version';
 
 export interface RunningServer {
   url: string;
+  /** Re-reads router_config.yaml and mcp.json (SIGHUP); a config with problems is refused and logged. */
+  reload(next: LoadedConfig): boolean;
   stop(): Promise<void>;
 }
 
@@ -47,7 +49,8 @@ export function startServer(config: LoadedConfig): RunningServer {
   const keyFile = bootstrapAdmin(directory.tokens, settings.dataDir);
   if (keyFile) log.info(`first start: created user admin@localhost with an admin key; the key is in ${keyFile} (mode 0600)`);
 
-  const keys = createKeyCache(h.sqlite, settings.keyRefreshInterval, accessDefaults(settings, config.router));
+  let deps: AppDeps | undefined;
+  const keys = createKeyCache(h.sqlite, settings.keyRefreshInterval, accessDefaults(settings, () => deps?.router ?? config.router));
   const usage = new WorkerUsageRecorder(h.path, log);
   const limiter = new InMemoryRateLimiter();
   const stopRetention = startRetention(h.sqlite, settings.usageRetention, log);
@@ -82,7 +85,8 @@ export function startServer(config: LoadedConfig): RunningServer {
       .all()
       .map((r) => [{ state: r.state === 'pending' ? 'queued' : r.state }, r.n]),
   );
-  const app = buildApp({ settings, router: config.router, mcp: config.mcp, db: h, directory, files, batches, runner, keys, relay, usage, mcpSessions, access, metrics, log, startedAt });
+  deps = { settings, router: config.router, mcp: config.mcp, db: h, directory, files, batches, runner, keys, relay, usage, mcpSessions, access, metrics, log, startedAt };
+  const app = buildApp(deps);
   app.listen({
     hostname: settings.host,
     port: settings.port,
@@ -99,6 +103,22 @@ export function startServer(config: LoadedConfig): RunningServer {
 
   return {
     url,
+    reload(next) {
+      if (next.problems.length > 0) {
+        log.error(`configuration not reloaded: ${next.problems.length} problem${next.problems.length === 1 ? '' : 's'}; keeping the running one`);
+        for (const p of next.problems) log.error(`  ${p}`);
+        return false;
+      }
+      // Routes read deps.router and deps.mcp per request, so swapping them applies to the next request;
+      // connections and calls in flight are not touched.
+      deps!.router = next.router;
+      deps!.mcp = next.mcp;
+      relay.reconfigure(next.router);
+      runner.reconfigure(next.routerText);
+      keys.reload(); // aliases of excluded models may have changed
+      log.info('configuration reloaded', { models: next.router.models.size, mcp_servers: next.mcp.servers.size });
+      return true;
+    },
     /**
      * Stops accepting connections, lets calls and streams in flight finish within the grace period (then
      * cuts what is left), stops the batch runner, flushes usage and checkpoints the database.

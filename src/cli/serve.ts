@@ -9,7 +9,9 @@ export const serveCommand = defineCommand({
   description:
     'Starts the gateway. The database is created and migrated in the data directory; on first start an\n' +
     'admin user and key are created and the key is written to <data-dir>/initial-admin-key.\n' +
-    'Refuses to start when the configuration has problems (the same ones "check-config" prints).',
+    'Refuses to start when the configuration has problems (the same ones "check-config" prints).\n' +
+    'SIGHUP re-reads router_config.yaml and mcp.json without dropping connections (a file with problems is\n' +
+    'refused and the running configuration kept); SIGTERM/SIGINT shut down gracefully.',
   run(args, io) {
     const config = loadConfig(args.flags, io.env);
     if (config.problems.length > 0) {
@@ -28,6 +30,7 @@ export const serveCommand = defineCommand({
         () => process.exit(1),
       );
     };
+    process.on('SIGHUP', () => server.reload(loadConfig(args.flags, io.env)));
     process.on('SIGTERM', () => stop('SIGTERM'));
     process.on('SIGINT', () => stop('SIGINT'));
     // Keep running: the listener holds the event loop open.

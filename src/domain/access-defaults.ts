@@ -3,10 +3,12 @@ import type { RouterConfig } from '../config/router-config';
 import type { Settings } from '../config/settings';
 import type { AccessDefaults } from './key-cache';
 
-export function accessDefaults(settings: Pick<Settings, 'excludedModels' | 'excludedMcpServers'>, router: RouterConfig): AccessDefaults {
+/** `router` may be a getter, so that a reloaded config's aliases apply after the next key-cache reload. */
+export function accessDefaults(settings: Pick<Settings, 'excludedModels' | 'excludedMcpServers'>, router: RouterConfig | (() => RouterConfig)): AccessDefaults {
+  const current = typeof router === 'function' ? router : () => router;
   return {
     excludedModels: settings.excludedModels,
     excludedMcpServers: settings.excludedMcpServers,
-    canonicalModel: (name) => router.aliases.get(name) ?? name,
+    canonicalModel: (name) => current().aliases.get(name) ?? name,
   };
 }

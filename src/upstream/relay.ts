@@ -33,13 +33,25 @@ const PASSED_HEADERS = ['content-type', 'openai-processing-ms'];
 
 export class Relay {
   constructor(
-    private readonly config: RouterConfig,
-    readonly upstream: UpstreamRouter,
+    private config: RouterConfig,
+    public upstream: UpstreamRouter,
     private readonly limiter: RateLimiter,
     private readonly usage: UsageSink,
     private readonly log: Logger,
     private readonly access: AccessLog = noAccessLog,
   ) {}
+
+  /**
+   * Switches to a new router config (SIGHUP). Calls in flight finish on the router they started with;
+   * the new one starts with fresh deployment health.
+   */
+  reconfigure(config: RouterConfig): void {
+    const next = new UpstreamRouter(config);
+    next.onEvent = this.upstream.onEvent;
+    next.backoffBaseMs = this.upstream.backoffBaseMs;
+    this.config = config;
+    this.upstream = next;
+  }
 
   async handle(call: RelayCall): Promise<Response> {
     const startedAt = performance.now();

@@ -76,6 +76,12 @@ export class BatchRunner {
     return this.workers;
   }
 
+  /** New router config text (SIGHUP): every worker rebuilds its router; lines in flight finish on the old one. */
+  reconfigure(routerYaml: string): void {
+    this.opts.routerYaml = routerYaml;
+    for (const w of this.workers) w.postMessage({ init: { routerYaml, env: this.opts.env, backoffBaseMs: this.opts.backoffBaseMs } });
+  }
+
   /** Imports a new (or interrupted) batch's lines, then lets the runner pick it up. */
   async begin(batch: BatchRow): Promise<void> {
     const input = this.files.byId(batch.inputFileId);
