@@ -9,7 +9,7 @@ import type { Principal } from '../domain/key-cache';
 import type { RateLimiter } from '../domain/rate-limiter';
 import type { UsageRecord, UsageSink } from '../domain/usage';
 import { ApiError } from '../http/api-error';
-import { noAccessLog, type AccessLog } from '../http/access-log';
+import { noAccessLog, type AccessLine, type AccessLog } from '../http/access-log';
 import type { Logger } from '../log';
 import type { Endpoint } from './endpoints';
 import { ClientGone, UpstreamRouter, type Routed } from './router';
@@ -59,16 +59,14 @@ export class Relay {
     const requested = String(body.model);
     const endUserId = takeUserId(body);
     const stream = endpoint.sseUsage && body.stream === true;
+    const logAccess = (line: Omit<AccessLine, 'request_id' | 'method' | 'path' | 'key'>) =>
+      this.access({ request_id: call.requestId, method: 'POST', path: `/v1${endpoint.path}`, key: call.principal.keyPreview, ...line });
     const record = (r: Partial<UsageRecord> & { status: number }) => {
       if (r.inputTokens || r.outputTokens) this.limiter.addTokens(call.principal.keyId, r.inputTokens ?? 0, r.outputTokens ?? 0);
       const latencyMs = Math.round(performance.now() - startedAt);
-      this.access({
-        request_id: call.requestId,
-        method: 'POST',
-        path: `/v1${endpoint.path}`,
+      logAccess({
         status: r.status,
         latency_ms: latencyMs,
-        key: call.principal.keyPreview,
         model: r.model ?? requested,
         input_tokens: r.inputTokens ?? 0,
         output_tokens: r.outputTokens ?? 0,
@@ -102,7 +100,7 @@ export class Relay {
     } catch (err) {
       // Refusals by the rate limiter are not calls and cost nothing; unknown models and the like are recorded.
       if (err instanceof ApiError && err.status !== 429) record({ status: err.status, errorCode: err.code });
-      else if (err instanceof ApiError) this.access({ request_id: call.requestId, method: 'POST', path: `/v1${endpoint.path}`, status: 429, latency_ms: 0, key: call.principal.keyPreview, model: requested, refused: 'rate_limit' });
+      else if (err instanceof ApiError) logAccess({ status: 429, latency_ms: 0, model: requested, refused: 'rate_limit' });
       throw err;
     }
     const { model, rateHeaders } = admitted;
@@ -202,9 +200,11 @@ function takeUserId(body: Record<string, unknown>): string {
   return v === null || v === undefined ? '' : (typeof v === 'string' ? v : JSON.stringify(v)).slice(0, 256);
 }
 
+const utf8 = new TextDecoder();
+
 function parseUsage(bytes: ArrayBuffer): unknown {
   try {
-    return (JSON.parse(new TextDecoder().decode(bytes)) as { usage?: unknown }).usage;
+    return (JSON.parse(utf8.decode(bytes)) as { usage?: unknown }).usage;
   } catch {
     return undefined;
   }
