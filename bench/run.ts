@@ -3,7 +3,8 @@
  * realistic setup), through a bare Bun pass-through proxy, and through Portkey's gateway on Bun — in one
  * run on one machine. Writes bench/results/<timestamp>.json and appends a table to bench/RESULTS.md.
  *
- * Usage: bun bench/run.ts [--only latency,throughput,streaming,embeddings] [--systems direct,aqueduct,bare,portkey] [--quick]
+ * Usage: bun bench/run.ts [--only latency,throughput,streaming,embeddings,batch] [--systems direct,aqueduct,bare,portkey] [--quick] [--no-save]
+ * (--quick: a smoke run with tiny durations; --no-save: full durations, but nothing written to bench/).
  * CPU 0 runs the system under test; CPU 1 runs the mock upstream and the load generator (wrk).
  */
 import { appendFileSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
@@ -23,6 +24,7 @@ const opt = (name: string) => {
   return i >= 0 ? argv[i + 1]!.split(',') : undefined;
 };
 const quick = argv.includes('--quick');
+const save = !quick && !argv.includes('--no-save');
 const scenarios = new Set(opt('--only') ?? ['latency', 'throughput', 'streaming', 'embeddings', 'batch']);
 const wanted = new Set(opt('--systems') ?? ['direct', 'aqueduct', 'bare', 'portkey']);
 const D = quick ? { lat: 1, tput: 1, reps: 1, emb: 1, ttft: 20, streams: 50, warm: 1 } : { lat: 5, tput: 4, reps: 3, emb: 4, ttft: 300, streams: 500, warm: 2 };
@@ -227,12 +229,12 @@ async function main() {
   const bunVersion = Bun.version;
   const machine = `${cpus()[0]?.model ?? 'cpu'} × ${cpus().length}, ${Math.round(totalmem() / 2 ** 30)} GiB, bun ${bunVersion}`;
   const out = { when, machine, quick, scenarios: [...scenarios], results };
-  if (!quick) {
+  if (save) {
     mkdirSync(join(root, 'bench/results'), { recursive: true });
     writeFileSync(join(root, `bench/results/${when.replace(/:/g, '-')}.json`), `${JSON.stringify(out, null, 2)}\n`);
   }
   const md = markdown(when, machine, results);
-  if (!quick) {
+  if (save) {
     const file = join(root, 'bench/RESULTS.md');
     if (!existsSync(file)) writeFileSync(file, '# Benchmark results\n\nAppended by `make bench` (bench/run.ts); newest last.\n');
     appendFileSync(file, md);

@@ -55,7 +55,8 @@ export function startServer(config: LoadedConfig): RunningServer {
   const limiter = new InMemoryRateLimiter();
   const stopRetention = startRetention(h.sqlite, settings.usageRetention, log);
   const metrics = new Metrics();
-  const writeLine = settings.accessLog ? accessLogTo((line) => process.stdout.write(line)) : noAccessLog;
+  const accessLines = settings.accessLog ? accessLogTo((text) => process.stdout.write(text)) : { log: noAccessLog, flush() {} };
+  const writeLine = accessLines.log;
   // One event per request feeds both the access log and the metrics.
   const access: AccessLog = (line) => {
     metrics.observe(line);
@@ -141,6 +142,7 @@ export function startServer(config: LoadedConfig): RunningServer {
       h.sqlite.run('PRAGMA wal_checkpoint(TRUNCATE)');
       h.close();
       removePidFile();
+      accessLines.flush();
     },
   };
 }

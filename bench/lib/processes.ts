@@ -11,15 +11,20 @@ export interface Proc {
 export async function spawnPinned(cpu: number, cmd: string[], ready: RegExp, opts: { cwd?: string; env?: Record<string, string> } = {}): Promise<Proc> {
   const proc = Bun.spawn(['taskset', '-c', String(cpu), ...cmd], { cwd: opts.cwd, env: { ...process.env, ...opts.env }, stdout: 'pipe', stderr: 'pipe' });
   let text = '';
+  let started = false;
   const decoder = new TextDecoder();
   const found = await new Promise<RegExpExecArray>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`${cmd.join(' ')} did not start: ${text}`)), 20_000);
     for (const stream of [proc.stdout, proc.stderr]) {
       (async () => {
         for await (const chunk of stream) {
+          // Once started, the output (an access line per request) is drained unread: matching it would
+          // cost the bench process CPU that the systems under test compete for.
+          if (started) continue;
           text += decoder.decode(chunk);
           const m = ready.exec(text.replace(/\x1b\[[0-9;]*m/g, ''));
           if (m) {
+            started = true;
             clearTimeout(timer);
             resolve(m);
           }

@@ -5,36 +5,62 @@
 import type { AccessLine } from '../http/access-log';
 
 type Labels = Record<string, string>;
-const key = (labels: Labels) => Object.entries(labels).sort(([a], [b]) => (a < b ? -1 : 1)).map(([k, v]) => `${k}="${v.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n')}"`).join(',');
+const escape = (v: string) => v.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n');
+const key = (labels: Labels) => Object.entries(labels).sort(([a], [b]) => (a < b ? -1 : 1)).map(([k, v]) => `${k}="${escape(v)}"`).join(',');
+
+/**
+ * The series of one metric, keyed by its label values in a fixed order. Observing is on every request's
+ * path, so it only joins the values; the Prometheus label text is built at scrape time.
+ */
+class Series<T> {
+  private readonly map = new Map<string, { values: string[]; data: T }>();
+  /** Label names, sorted (the exposition order); values are passed in this order. */
+  constructor(readonly labelNames: string[]) {}
+  get(values: string[], create: () => T): T {
+    const k = values.length === 1 ? values[0]! : values.join('\u0001');
+    let s = this.map.get(k);
+    if (!s) this.map.set(k, (s = { values, data: create() }));
+    return s.data;
+  }
+  *entries(): Generator<[string, T]> {
+    for (const { values, data } of this.map.values()) yield [this.labelNames.map((n, i) => `${n}="${escape(values[i]!)}"`).join(','), data];
+  }
+}
 
 class Counter {
-  readonly values = new Map<string, number>();
-  constructor(readonly name: string, readonly help: string) {}
-  inc(labels: Labels, by = 1): void {
-    const k = key(labels);
-    this.values.set(k, (this.values.get(k) ?? 0) + by);
+  private readonly series: Series<{ v: number }>;
+  constructor(readonly name: string, readonly help: string, labelNames: string[]) {
+    this.series = new Series(labelNames);
+  }
+  /** `values` in the order of the (sorted) label names. */
+  inc(values: string[], by = 1): void {
+    this.series.get(values, () => ({ v: 0 })).v += by;
   }
   render(): string[] {
-    return [`# HELP ${this.name} ${this.help}`, `# TYPE ${this.name} counter`, ...[...this.values].map(([k, v]) => `${this.name}${k ? `{${k}}` : ''} ${v}`)];
+    return [`# HELP ${this.name} ${this.help}`, `# TYPE ${this.name} counter`, ...[...this.series.entries()].map(([k, s]) => `${this.name}${k ? `{${k}}` : ''} ${s.v}`)];
   }
 }
 
 class Histogram {
-  private readonly series = new Map<string, { counts: number[]; sum: number; count: number }>();
-  constructor(readonly name: string, readonly help: string, readonly buckets: number[]) {}
-  observe(labels: Labels, value: number): void {
-    const k = key(labels);
-    let s = this.series.get(k);
-    if (!s) this.series.set(k, (s = { counts: this.buckets.map(() => 0), sum: 0, count: 0 }));
-    for (let i = 0; i < this.buckets.length; i++) if (value <= this.buckets[i]!) s.counts[i]!++;
+  private readonly series: Series<{ counts: number[]; sum: number; count: number }>;
+  constructor(readonly name: string, readonly help: string, labelNames: string[], readonly buckets: number[]) {
+    this.series = new Series(labelNames);
+  }
+  observe(values: string[], value: number): void {
+    const s = this.series.get(values, () => ({ counts: this.buckets.map(() => 0), sum: 0, count: 0 }));
+    // Only the first bucket that holds the value is counted; render() makes the counts cumulative.
+    let i = 0;
+    while (i < this.buckets.length && value > this.buckets[i]!) i++;
+    if (i < this.buckets.length) s.counts[i]!++;
     s.sum += value;
     s.count++;
   }
   render(): string[] {
     const out = [`# HELP ${this.name} ${this.help}`, `# TYPE ${this.name} histogram`];
-    for (const [k, s] of this.series) {
+    for (const [k, s] of this.series.entries()) {
       const sep = k ? `${k},` : '';
-      this.buckets.forEach((b, i) => out.push(`${this.name}_bucket{${sep}le="${b}"} ${s.counts[i]}`));
+      let cumulative = 0;
+      this.buckets.forEach((b, i) => out.push(`${this.name}_bucket{${sep}le="${b}"} ${(cumulative += s.counts[i]!)}`));
       out.push(`${this.name}_bucket{${sep}le="+Inf"} ${s.count}`, `${this.name}_sum${k ? `{${k}}` : ''} ${s.sum}`, `${this.name}_count${k ? `{${k}}` : ''} ${s.count}`);
     }
     return out;
@@ -45,6 +71,17 @@ const LATENCY = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60
 
 /** Ids in paths become placeholders, so a label set stays small. */
 export function routeOf(path: string): string {
+  let route = routes.get(path);
+  if (route === undefined) {
+    route = routeFor(path);
+    // Paths with ids are many; the cache only needs the few hot ones, so it is simply bounded.
+    if (routes.size < 1024) routes.set(path, route);
+  }
+  return route;
+}
+const routes = new Map<string, string>();
+
+function routeFor(path: string): string {
   return path
     .replace(/^\/(v1\/)?models\/.+$/, (_m, v) => `/${v ?? ''}models/{model}`)
     .replace(/\/mcp-servers\/[^/]+\/mcp$/, '/mcp-servers/{name}/mcp')
@@ -53,31 +90,35 @@ export function routeOf(path: string): string {
     .join('/');
 }
 
+const STATUS_TEXT = Array.from({ length: 600 }, (_, i) => String(i));
+const statusText = (status: number) => STATUS_TEXT[status] ?? String(status);
+
 export class Metrics {
-  readonly requests = new Counter('aqueduct_requests_total', 'Requests by route, model and status');
-  readonly duration = new Histogram('aqueduct_request_duration_seconds', 'Request latency (for streams: until the stream ended)', LATENCY);
-  readonly ttft = new Histogram('aqueduct_time_to_first_token_seconds', 'Time to the first streamed chunk', LATENCY);
-  readonly tokens = new Counter('aqueduct_tokens_total', 'Tokens by model and direction');
-  readonly rateLimited = new Counter('aqueduct_rate_limited_total', 'Requests refused by the rate limiter');
-  readonly upstreamFailures = new Counter('aqueduct_upstream_failures_total', 'Failed upstream attempts by deployment and kind');
-  readonly retries = new Counter('aqueduct_upstream_retries_total', 'Upstream attempts beyond the first, by model');
+  readonly requests = new Counter('aqueduct_requests_total', 'Requests by route, model and status', ['model', 'route', 'status']);
+  readonly duration = new Histogram('aqueduct_request_duration_seconds', 'Request latency (for streams: until the stream ended)', ['route'], LATENCY);
+  readonly ttft = new Histogram('aqueduct_time_to_first_token_seconds', 'Time to the first streamed chunk', ['model'], LATENCY);
+  readonly tokens = new Counter('aqueduct_tokens_total', 'Tokens by model and direction', ['direction', 'model']);
+  readonly rateLimited = new Counter('aqueduct_rate_limited_total', 'Requests refused by the rate limiter', ['model']);
+  readonly upstreamFailures = new Counter('aqueduct_upstream_failures_total', 'Failed upstream attempts by deployment and kind', ['deployment', 'kind']);
+  readonly retries = new Counter('aqueduct_upstream_retries_total', 'Upstream attempts beyond the first, by model', ['model']);
   private readonly gauges: { name: string; help: string; read: () => [Labels, number][] }[] = [];
 
   /** Feeds one access-log line. */
   observe(line: AccessLine): void {
     const route = routeOf(line.path);
-    this.requests.inc({ route, model: line.model ?? '', status: String(line.status) });
-    this.duration.observe({ route }, line.latency_ms / 1000);
-    if (line.ttft_ms !== undefined && line.ttft_ms !== null) this.ttft.observe({ model: line.model ?? '' }, line.ttft_ms / 1000);
-    if (line.input_tokens) this.tokens.inc({ model: line.model ?? '', direction: 'input' }, line.input_tokens);
-    if (line.output_tokens) this.tokens.inc({ model: line.model ?? '', direction: 'output' }, line.output_tokens);
-    if (line.refused === 'rate_limit') this.rateLimited.inc({ model: line.model ?? '' });
+    const model = line.model ?? '';
+    this.requests.inc([model, route, statusText(line.status)]);
+    this.duration.observe([route], line.latency_ms / 1000);
+    if (line.ttft_ms !== undefined && line.ttft_ms !== null) this.ttft.observe([model], line.ttft_ms / 1000);
+    if (line.input_tokens) this.tokens.inc(['input', model], line.input_tokens);
+    if (line.output_tokens) this.tokens.inc(['output', model], line.output_tokens);
+    if (line.refused === 'rate_limit') this.rateLimited.inc([model]);
   }
 
   /** For UpstreamRouter.onEvent: failed attempts and retries. */
   readonly routerEvent = (e: { type: 'failure'; deployment: string; kind: string } | { type: 'retry'; model: string }): void => {
-    if (e.type === 'failure') this.upstreamFailures.inc({ deployment: e.deployment, kind: e.kind });
-    else this.retries.inc({ model: e.model });
+    if (e.type === 'failure') this.upstreamFailures.inc([e.deployment, e.kind]);
+    else this.retries.inc([e.model]);
   };
 
   gauge(name: string, help: string, read: () => [Labels, number][]): void {

@@ -1,6 +1,6 @@
 /** /metrics: Prometheus text for admin keys, fed by every request (the same events as the access log). */
 import { afterAll, describe, expect, test } from 'bun:test';
-import { routeOf } from '../../src/domain/metrics';
+import { Metrics, routeOf } from '../../src/domain/metrics';
 import { relayFixture } from '../support/relay-fixture';
 
 const f = relayFixture(`
@@ -46,5 +46,17 @@ describe('metrics', () => {
     expect(routeOf('/v1/models/Qwen/Qwen2.5')).toBe('/v1/models/{model}');
     expect(routeOf('/admin/users/17')).toBe('/admin/users/{id}');
     expect(routeOf('/mcp-servers/everything/mcp')).toBe('/mcp-servers/{name}/mcp');
+  });
+
+  test('histogram buckets are cumulative and label values are escaped', () => {
+    const m = new Metrics();
+    for (const ms of [3, 40, 40, 700, 200_000]) m.observe({ request_id: 'r', method: 'GET', path: '/v1/models', status: 200, latency_ms: ms, model: 'a"b\\c' });
+    const text = m.render();
+    expect(text).toContain('aqueduct_request_duration_seconds_bucket{route="/v1/models",le="0.005"} 1');
+    expect(text).toContain('aqueduct_request_duration_seconds_bucket{route="/v1/models",le="0.05"} 3');
+    expect(text).toContain('aqueduct_request_duration_seconds_bucket{route="/v1/models",le="1"} 4');
+    expect(text).toContain('aqueduct_request_duration_seconds_bucket{route="/v1/models",le="120"} 4');
+    expect(text).toContain('aqueduct_request_duration_seconds_bucket{route="/v1/models",le="+Inf"} 5');
+    expect(text).toContain('aqueduct_requests_total{model="a\\"b\\\\c",route="/v1/models",status="200"} 5');
   });
 });
