@@ -2,8 +2,9 @@
  * buildApp(deps): the whole HTTP surface, mounted in one visible order. Tests call it in-process with
  * `app.handle(request)`; `aqueduct serve` calls it and listens.
  *
- * Order matters: request id first (every response carries it), then CORS (answers preflights before
- * routing), error mapping, body parsing, docs, and the routes (each API route bare and under /v1).
+ * Order matters: the model endpoints' own lane first (it does every step below itself, faster), then
+ * request id (every response carries it), CORS (answers preflights before routing), error mapping, body
+ * parsing, docs, and the routes (each API route bare and under /v1).
  */
 import { Elysia } from 'elysia';
 import type { McpConfig } from './config/mcp-config';
@@ -32,7 +33,8 @@ import { filesRoutes } from './routes/files';
 import { healthRoutes } from './routes/health';
 import { mcpRoutes } from './routes/mcp';
 import { metricsRoutes } from './routes/metrics';
-import { inferenceRoutes } from './routes/inference';
+import { INFERENCE_SCHEMAS, inferenceRoutes } from './routes/inference';
+import { inferenceIntercept, inferenceLane, type InferenceLane } from './routes/inference-lane';
 import { modelsRoutes } from './routes/models';
 import { VERSION } from './version';
 
@@ -57,11 +59,15 @@ export interface AppDeps {
 }
 
 /** The API routes, mounted once bare and once under /v1. */
-const apiRoutes = (deps: AppDeps, prefix: '' | '/v1') => new Elysia({ prefix }).use(modelsRoutes(deps)).use(inferenceRoutes(deps)).use(filesRoutes(deps)).use(batchesRoutes(deps));
+const apiRoutes = (deps: AppDeps, lane: InferenceLane, prefix: '' | '/v1') =>
+  new Elysia({ prefix }).use(modelsRoutes(deps)).use(inferenceRoutes(lane)).use(filesRoutes(deps)).use(batchesRoutes(deps));
 
 export function buildApp(deps: AppDeps) {
   let methodsFor: MethodLookup = () => [];
-  const app = new Elysia()
+  const lane = inferenceLane(deps, INFERENCE_SCHEMAS);
+  // The listener gives the model endpoints straight to the lane (Bun's router); see routes/inference-lane.ts.
+  const app = new Elysia({ serve: { routes: lane.routes } as object })
+    .use(inferenceIntercept(lane))
     .use(requestId())
     .use(accessLog(deps.access))
     .use(cors(deps.settings.corsOrigins))
@@ -70,8 +76,8 @@ export function buildApp(deps: AppDeps) {
     .use(docs(VERSION))
     .use(healthRoutes(deps))
     .use(metricsRoutes(deps))
-    .use(apiRoutes(deps, ''))
-    .use(apiRoutes(deps, '/v1'))
+    .use(apiRoutes(deps, lane, ''))
+    .use(apiRoutes(deps, lane, '/v1'))
     .use(adminRoutes(deps))
     .use(mcpRoutes(deps));
   methodsFor = methodLookup(app.routes);

@@ -13,17 +13,30 @@ const key = (labels: Labels) => Object.entries(labels).sort(([a], [b]) => (a < b
  * path, so it only joins the values; the Prometheus label text is built at scrape time.
  */
 class Series<T> {
-  private readonly map = new Map<string, { values: string[]; data: T }>();
+  /** A tree of maps, one level per label: a lookup allocates nothing. */
+  private readonly root = new Map<string, unknown>();
+  private readonly all: { values: string[]; data: T }[] = [];
   /** Label names, sorted (the exposition order); values are passed in this order. */
   constructor(readonly labelNames: string[]) {}
   get(values: string[], create: () => T): T {
-    const k = values.length === 1 ? values[0]! : values.join('\u0001');
-    let s = this.map.get(k);
-    if (!s) this.map.set(k, (s = { values, data: create() }));
-    return s.data;
+    if (values.length === 0) values = [''];
+    let level = this.root;
+    const last = values.length - 1;
+    for (let i = 0; i < last; i++) {
+      let next = level.get(values[i]!) as Map<string, unknown> | undefined;
+      if (next === undefined) level.set(values[i]!, (next = new Map()));
+      level = next;
+    }
+    let data = level.get(values[last]!) as T | undefined;
+    if (data === undefined) {
+      data = create();
+      level.set(values[last]!, data);
+      this.all.push({ values, data });
+    }
+    return data;
   }
   *entries(): Generator<[string, T]> {
-    for (const { values, data } of this.map.values()) yield [this.labelNames.map((n, i) => `${n}="${escape(values[i]!)}"`).join(','), data];
+    for (const { values, data } of this.all) yield [this.labelNames.map((n, i) => `${n}="${escape(values[i]!)}"`).join(','), data];
   }
 }
 

@@ -102,6 +102,9 @@ export function formatDuration(ms: number): string {
   return s < 60 ? `${s}s` : `${Math.floor(s / 60)}m${s % 60}s`;
 }
 
+const headerNames = (name: string) => [`x-ratelimit-limit-${name}`, `x-ratelimit-remaining-${name}`, `x-ratelimit-reset-${name}`] as const;
+const HEADER_NAMES = { requests: headerNames('requests'), tokens: headerNames('tokens'), 'output-tokens': headerNames('output-tokens') };
+
 export class InMemoryRateLimiter implements RateLimiter {
   private readonly windows = new Map<number, Window>();
   private readonly sweeper: Timer;
@@ -154,15 +157,15 @@ export class InMemoryRateLimiter implements RateLimiter {
     const sec = Math.floor(nowMs / 1000);
     const h: Record<string, string> = {};
     const reset = formatDuration(w.msUntilEmpty(nowMs));
-    const put = (name: string, limit: number, used: number) => {
-      h[`x-ratelimit-limit-${name}`] = String(limit);
-      h[`x-ratelimit-remaining-${name}`] = String(Math.max(0, Math.floor(limit - used)));
-      h[`x-ratelimit-reset-${name}`] = reset;
+    const put = (names: readonly [string, string, string], limit: number, used: number) => {
+      h[names[0]] = String(limit);
+      h[names[1]] = String(Math.max(0, Math.floor(limit - used)));
+      h[names[2]] = reset;
     };
-    if (limits.rpm !== null) put('requests', limits.rpm, w.total(sec, REQ) / UNIT);
+    if (limits.rpm !== null) put(HEADER_NAMES.requests, limits.rpm, w.total(sec, REQ) / UNIT);
     // OpenAI clients know one token budget: "tokens" is the input budget; output has its own names.
-    if (limits.itpm !== null) put('tokens', limits.itpm, w.total(sec, IN));
-    if (limits.otpm !== null) put('output-tokens', limits.otpm, w.total(sec, OUT));
+    if (limits.itpm !== null) put(HEADER_NAMES.tokens, limits.itpm, w.total(sec, IN));
+    if (limits.otpm !== null) put(HEADER_NAMES['output-tokens'], limits.otpm, w.total(sec, OUT));
     return h;
   }
 

@@ -115,7 +115,7 @@ export class WorkerUsageRecorder extends BatchingRecorder {
   }
 
   protected write(batch: UsageRecord[]): void {
-    this.start().postMessage({ rows: batch });
+    this.start().postMessage({ rows: JSON.stringify(batch) });
   }
 
   private ask(kind: 'flush' | 'close'): Promise<void> {

@@ -7,10 +7,16 @@ import { unauthorized } from './api-error';
 
 /** The principal of the request's bearer key; throws 401 when there is none. */
 export function authenticate(keys: KeyCache, request: Request): Principal {
-  const key = bearerKey(request.headers.get('authorization'));
+  const principal = principalFor(keys, request.headers.get('authorization'));
+  principalOf.set(request, principal); // for the access log
+  return principal;
+}
+
+/** The principal of an Authorization header's bearer key; throws 401 when there is none. */
+export function principalFor(keys: KeyCache, authorization: string | null): Principal {
+  const key = bearerKey(authorization);
   const principal = key === undefined ? undefined : keys.authenticate(key);
   if (principal === undefined) throw unauthorized();
-  principalOf.set(request, principal);
   return principal;
 }
 

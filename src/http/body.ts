@@ -6,7 +6,7 @@ import { Elysia } from 'elysia';
 import { ApiError, errorResponse } from './api-error';
 import { REQUEST_ID } from './request-id';
 
-const tooLarge = (maxBytes: number) =>
+export const tooLarge = (maxBytes: number) =>
   new ApiError(413, `Request body too large: the limit is ${maxBytes} bytes.`, { code: 'request_too_large' });
 
 const METHODS_WITH_BODY = new Set(['POST', 'PUT', 'PATCH']);
@@ -47,6 +47,19 @@ export const isJson = (contentType: string) => {
   return mime === 'application/json' || mime.endsWith('+json');
 };
 
+/**
+ * The body of a request that takes JSON: parsed JSON, `{}` for a request with no body at all (e.g. a
+ * cancel), or 415 for anything else.
+ */
+export function jsonOrNothing(request: Request, contentType: string, maxBytes: number): Promise<unknown> | Record<string, never> {
+  if (isJson(contentType)) return readJsonBody(request, maxBytes);
+  if (!contentType && request.headers.get('content-length') === '0') return {};
+  if (!contentType && !request.headers.has('content-length') && !request.headers.has('transfer-encoding')) return {};
+  throw new ApiError(415, `Unsupported Content-Type: ${contentType || '(none)'}. Send application/json.`, {
+    code: 'unsupported_media_type',
+  });
+}
+
 /** File uploads (POST /files, bare or /v1) stream their multipart body themselves, up to the file limit. */
 const UPLOAD_PATH = /^\/(v1\/)?files\/?(\?|$)/;
 const pathOf = (url: string) => url.slice(url.indexOf('/', url.indexOf('//') + 2));
@@ -62,13 +75,7 @@ export const jsonBodies = (maxBytes: number, maxUploadBytes: number) =>
       if (Number(length) > limit) return errorResponse(tooLarge(limit), { [REQUEST_ID]: String(set.headers[REQUEST_ID]) });
     })
     .onParse({ as: 'global' }, ({ request, contentType }) => {
-      if (isJson(contentType)) return readJsonBody(request, maxBytes);
       // The upload route reads the stream itself; nothing is parsed (or buffered) here.
       if (contentType.startsWith('multipart/form-data') && UPLOAD_PATH.test(pathOf(request.url))) return {};
-      // A POST with no body at all (e.g. a cancel) needs no parser.
-      if (!contentType && request.headers.get('content-length') === '0') return {};
-      if (!contentType && !request.headers.has('content-length') && !request.headers.has('transfer-encoding')) return {};
-      throw new ApiError(415, `Unsupported Content-Type: ${contentType || '(none)'}. Send application/json.`, {
-        code: 'unsupported_media_type',
-      });
+      return jsonOrNothing(request, contentType, maxBytes);
     });

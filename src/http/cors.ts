@@ -25,23 +25,31 @@ export function isApiPath(path: string): boolean {
   return API_PATH.test(path);
 }
 
-export const cors = (origins: string[]) => {
+/** The CORS headers for an (already allowed) origin's actual request; undefined when the origin is not allowed. */
+export function corsHeaders(origins: string[]): (origin: string | null) => Record<string, string> | undefined {
   const any = origins.includes('*');
   const allowed = new Set(origins);
-  const allowOrigin = (origin: string | null) => (origin === null ? undefined : any ? '*' : allowed.has(origin) ? origin : undefined);
+  return (origin) => {
+    if (origin === null) return undefined;
+    const acao = any ? '*' : allowed.has(origin) ? origin : undefined;
+    return acao === undefined ? undefined : { 'access-control-allow-origin': acao, vary: 'Origin', 'access-control-expose-headers': EXPOSED };
+  };
+}
 
+export const cors = (origins: string[]) => {
+  const headersFor = corsHeaders(origins);
   return new Elysia().onRequest(({ request, set }) => {
     const origin = request.headers.get('origin');
     if (origin === null) return;
     if (!isApiPath(new URL(request.url).pathname)) return;
-    const acao = allowOrigin(origin);
-    if (acao === undefined) return;
-    const headers: Record<string, string> = { 'access-control-allow-origin': acao, vary: 'Origin' };
+    const headers = headersFor(origin);
+    if (headers === undefined) return;
     if (request.method === 'OPTIONS' && request.headers.has('access-control-request-method')) {
       return new Response(null, {
         status: 204,
         headers: {
-          ...headers,
+          'access-control-allow-origin': headers['access-control-allow-origin']!,
+          vary: 'Origin',
           'access-control-allow-methods': 'GET, POST, DELETE, OPTIONS',
           'access-control-allow-headers': request.headers.get('access-control-request-headers') ?? 'authorization, content-type',
           'access-control-max-age': '600',
@@ -49,6 +57,6 @@ export const cors = (origins: string[]) => {
         },
       });
     }
-    Object.assign(set.headers, headers, { 'access-control-expose-headers': EXPOSED });
+    Object.assign(set.headers, headers);
   });
 };

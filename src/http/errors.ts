@@ -11,7 +11,7 @@ import { REQUEST_ID } from './request-id';
 /** The methods routed for a path, for 405 answers; provided by the app once every route is mounted. */
 export type MethodLookup = (path: string) => string[];
 
-interface ValueErrorLike {
+export interface ValueErrorLike {
   path: string;
   message: string;
   summary?: string;
@@ -26,7 +26,8 @@ export function paramName(pointer: string): string {
     .join('');
 }
 
-function validationError(error: { all?: ValueErrorLike[]; valueError?: ValueErrorLike }): ApiError {
+/** A failed body validation as the 400 OpenAI gives: naming the first offending parameter. */
+export function validationError(error: { all?: ValueErrorLike[]; valueError?: ValueErrorLike }): ApiError {
   const first = error.valueError ?? error.all?.[0];
   const param = first ? paramName(first.path) : '';
   if (!first || param === '') return new ApiError(400, 'The request body must be a JSON object.', { code: 'invalid_request_body' });

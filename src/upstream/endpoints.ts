@@ -7,6 +7,8 @@ export interface Endpoint {
   name: EndpointName;
   /** Path below the provider's base URL, and below /v1 on the gateway. */
   path: string;
+  /** The gateway path under /v1 (how the access log and metrics name the route). */
+  v1Path: string;
   /** Modes whose models serve this endpoint (a model without a mode serves every endpoint). */
   modes: readonly ModelMode[];
   /** Chat and completions stream SSE and carry token usage in their chunks. */
@@ -14,11 +16,11 @@ export interface Endpoint {
 }
 
 export const ENDPOINTS: Record<EndpointName, Endpoint> = {
-  chat: { name: 'chat', path: '/chat/completions', modes: ['chat', 'completion'], sseUsage: true },
-  completions: { name: 'completions', path: '/completions', modes: ['chat', 'completion'], sseUsage: true },
-  embeddings: { name: 'embeddings', path: '/embeddings', modes: ['embedding'], sseUsage: false },
-  speech: { name: 'speech', path: '/audio/speech', modes: ['audio_speech'], sseUsage: false },
-  images: { name: 'images', path: '/images/generations', modes: ['image_generations'], sseUsage: false },
+  chat: { name: 'chat', path: '/chat/completions', v1Path: '/v1/chat/completions', modes: ['chat', 'completion'], sseUsage: true },
+  completions: { name: 'completions', path: '/completions', v1Path: '/v1/completions', modes: ['chat', 'completion'], sseUsage: true },
+  embeddings: { name: 'embeddings', path: '/embeddings', v1Path: '/v1/embeddings', modes: ['embedding'], sseUsage: false },
+  speech: { name: 'speech', path: '/audio/speech', v1Path: '/v1/audio/speech', modes: ['audio_speech'], sseUsage: false },
+  images: { name: 'images', path: '/images/generations', v1Path: '/v1/images/generations', modes: ['image_generations'], sseUsage: false },
 };
 
 /** The gateway paths a model of this mode serves, for the 400 that names them. */

@@ -1,18 +1,30 @@
 /** OpenAI and every OpenAI-compatible server: the body goes out as JSON, the answer comes back as is. */
+import type { Deployment } from '../config/router-config';
 import type { Provider } from './provider';
+
+/** The request headers of a deployment, built once (fetch copies them; they are never changed). */
+const headerCache = new WeakMap<Deployment, { json: Record<string, string>; sse: Record<string, string> }>();
+
+function headersFor(deployment: Deployment, stream: boolean): Record<string, string> {
+  let cached = headerCache.get(deployment);
+  if (!cached) {
+    const make = (accept: string) => {
+      const headers: Record<string, string> = { 'content-type': 'application/json', accept, ...deployment.extraHeaders };
+      // Only the deployment's own key goes upstream; the caller's gateway key never does.
+      if (deployment.apiKey !== undefined) headers.authorization = `Bearer ${deployment.apiKey}`;
+      return headers;
+    };
+    cached = { json: make('application/json'), sse: make('text/event-stream') };
+    headerCache.set(deployment, cached);
+  }
+  return stream ? cached.sse : cached.json;
+}
 
 export const openAICompatible: Provider = {
   send({ endpoint, deployment, body, signal }) {
-    const headers: Record<string, string> = {
-      'content-type': 'application/json',
-      accept: body.stream === true ? 'text/event-stream' : 'application/json',
-      ...deployment.extraHeaders,
-    };
-    // Only the deployment's own key goes upstream; the caller's gateway key never does.
-    if (deployment.apiKey !== undefined) headers.authorization = `Bearer ${deployment.apiKey}`;
     return fetch(deployment.apiBase + endpoint.path, {
       method: 'POST',
-      headers,
+      headers: headersFor(deployment, body.stream === true),
       body: JSON.stringify(body),
       signal,
     });

@@ -60,19 +60,29 @@ export class Relay {
     const endUserId = takeUserId(body);
     const stream = endpoint.sseUsage && body.stream === true;
     const logAccess = (line: Omit<AccessLine, 'request_id' | 'method' | 'path' | 'key'>) =>
-      this.access({ request_id: call.requestId, method: 'POST', path: `/v1${endpoint.path}`, key: call.principal.keyPreview, ...line });
-    const record = (r: Partial<UsageRecord> & { status: number }) => {
-      if (r.inputTokens || r.outputTokens) this.limiter.addTokens(call.principal.keyId, r.inputTokens ?? 0, r.outputTokens ?? 0);
-      const latencyMs = Math.round(performance.now() - startedAt);
-      logAccess({
-        status: r.status,
-        latency_ms: latencyMs,
-        model: r.model ?? requested,
-        input_tokens: r.inputTokens ?? 0,
-        output_tokens: r.outputTokens ?? 0,
-        stream,
-        ttft_ms: r.ttftMs ?? null,
+      this.access({
+        request_id: call.requestId,
+        method: 'POST',
+        path: endpoint.v1Path,
+        key: call.principal.keyPreview,
+        status: line.status,
+        latency_ms: line.latency_ms,
+        model: line.model,
+        input_tokens: line.input_tokens,
+        output_tokens: line.output_tokens,
+        stream: line.stream,
+        ttft_ms: line.ttft_ms,
+        refused: line.refused,
       });
+    // Fields are listed rather than spread: this runs once per call on the hot path.
+    const record = (r: Partial<UsageRecord> & { status: number }) => {
+      const inputTokens = r.inputTokens ?? 0;
+      const outputTokens = r.outputTokens ?? 0;
+      if (inputTokens || outputTokens) this.limiter.addTokens(call.principal.keyId, inputTokens, outputTokens);
+      const latencyMs = Math.round(performance.now() - startedAt);
+      const model = r.model ?? requested;
+      const ttftMs = r.ttftMs ?? null;
+      logAccess({ status: r.status, latency_ms: latencyMs, model, input_tokens: inputTokens, output_tokens: outputTokens, stream, ttft_ms: ttftMs });
       this.usage.record({
         createdAt: Date.now(),
         requestId: call.requestId,
@@ -80,17 +90,17 @@ export class Relay {
         userId: call.principal.userId,
         orgId: call.principal.orgId,
         teamId: call.principal.teamId,
-        model: requested,
-        deployment: null,
+        model,
+        deployment: r.deployment ?? null,
         endpoint: endpoint.name,
+        status: r.status,
         latencyMs,
-        ttftMs: null,
-        inputTokens: 0,
-        outputTokens: 0,
+        ttftMs,
+        inputTokens,
+        outputTokens,
         endUserId,
         stream,
-        errorCode: null,
-        ...r,
+        errorCode: r.errorCode ?? null,
       });
     };
 

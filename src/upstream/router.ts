@@ -137,6 +137,7 @@ export class UpstreamRouter {
   /** Picks a deployment: untried and not cooling down if possible, by the routing strategy. */
   choose(model: ModelEntry, tried: ReadonlySet<string> = new Set()): Deployment {
     const all = model.deployments;
+    if (all.length === 1) return all[0]!;
     const healthy = all.filter((d) => !this.health.coolingDown(d));
     const fresh = healthy.filter((d) => !tried.has(d.id));
     const pool = fresh.length > 0 ? fresh : healthy.length > 0 ? healthy : all;

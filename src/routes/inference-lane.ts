@@ -1,0 +1,108 @@
+/**
+ * The request path of the model endpoints (POST /chat/completions, /completions, /embeddings,
+ * /audio/speech, /images/generations; bare and under /v1).
+ *
+ * These routes carry nearly all of a gateway's traffic, so they do not go through Elysia's per-request
+ * lifecycle (context, hook chains, response mapping: ~15% of the CPU of a relayed call). Instead one
+ * function takes the same steps, with the same helpers the plugins use: request id, CORS headers, the
+ * body limit, JSON parsing, the endpoint's TypeBox schema (compiled once), bearer auth, the relay, errors
+ * in the OpenAI shape and an access line for every refusal. The listener hands these paths to Bun's own
+ * router (`routes`); everything else, and `app.handle` in tests, reaches the same function through the
+ * first onRequest hook. routes/inference.ts declares the routes for the API document.
+ */
+import { TypeCompiler, type TypeCheck } from '@sinclair/typebox/compiler';
+import type { TSchema } from '@sinclair/typebox';
+import type { Server } from 'bun';
+import { Elysia } from 'elysia';
+import type { AppDeps } from '../app';
+import type { Principal } from '../domain/key-cache';
+import { ApiError, errorResponse } from '../http/api-error';
+import { principalFor } from '../http/auth';
+import { jsonOrNothing, tooLarge } from '../http/body';
+import { corsHeaders } from '../http/cors';
+import { validationError } from '../http/errors';
+import { nextRequestId, REQUEST_ID } from '../http/request-id';
+import { ENDPOINTS, type Endpoint, type EndpointName } from '../upstream/endpoints';
+
+interface LaneRoute {
+  endpoint: Endpoint;
+  check: TypeCheck<TSchema>;
+}
+
+type Handler = (request: Request, server: Server<unknown> | null | undefined) => Promise<Response>;
+
+export interface InferenceLane {
+  /** Bun.serve `routes` for the exact paths. */
+  routes: Record<string, { POST: Handler }>;
+  /** Answers the request when it is a POST to a model endpoint (any path form); undefined otherwise. */
+  intercept(request: Request, server: Server<unknown> | null | undefined): Promise<Response> | undefined;
+  /** The handler of one endpoint, whatever the path it was reached by. */
+  handler(name: EndpointName): Handler;
+}
+
+const pathOf = (url: string) => {
+  const start = url.indexOf('/', url.indexOf('//') + 2);
+  const query = url.indexOf('?', start);
+  return query < 0 ? url.slice(start) : url.slice(start, query);
+};
+
+export function inferenceLane(deps: AppDeps, schemas: Record<EndpointName, TSchema>): InferenceLane {
+  const byPath = new Map<string, LaneRoute>();
+  for (const name of Object.keys(ENDPOINTS) as EndpointName[]) {
+    const route = { endpoint: ENDPOINTS[name], check: TypeCompiler.Compile(schemas[name]) };
+    for (const prefix of ['', '/v1']) {
+      byPath.set(`${prefix}${route.endpoint.path}`, route);
+      byPath.set(`${prefix}${route.endpoint.path}/`, route);
+    }
+  }
+  const cors = corsHeaders(deps.settings.corsOrigins);
+  const maxBytes = deps.settings.maxBodySize;
+
+  async function handle(request: Request, server: Server<unknown> | null | undefined, path: string, route: LaneRoute): Promise<Response> {
+    const startedAt = performance.now();
+    const requestId = nextRequestId();
+    const headers: Record<string, string> = { [REQUEST_ID]: requestId };
+    const corsFor = cors(request.headers.get('origin'));
+    if (corsFor !== undefined) Object.assign(headers, corsFor);
+    let principal: Principal | undefined;
+    let relayed = false;
+    try {
+      const length = request.headers.get('content-length');
+      if (length !== null && Number(length) > maxBytes) throw tooLarge(maxBytes);
+      principal = principalFor(deps.keys, request.headers.get('authorization'));
+      const body = await jsonOrNothing(request, request.headers.get('content-type') ?? '', maxBytes);
+      if (!route.check.Check(body)) throw validationError({ valueError: route.check.Errors(body).First(), all: [...route.check.Errors(body)] });
+      // Long first tokens and long streams must not be cut by the listener's idle timeout.
+      server?.timeout(request, 0);
+      relayed = true; // from here the relay writes the access line (also for its refusals)
+      return await deps.relay.handle({ endpoint: route.endpoint, body: body as Record<string, unknown>, principal, requestId, signal: request.signal, headers });
+    } catch (err) {
+      const apiError = err instanceof ApiError ? err : new ApiError(500, 'The server had an error while processing your request.');
+      if (apiError.status === 500) deps.log.error('unhandled error', { request_id: requestId, path, error: err as Error });
+      if (!relayed) {
+        deps.access({ request_id: requestId, method: 'POST', path, status: apiError.status, latency_ms: Math.round((performance.now() - startedAt) * 10) / 10, key: principal?.keyPreview });
+      }
+      return errorResponse(apiError, headers);
+    }
+  }
+
+  const routes: InferenceLane['routes'] = {};
+  for (const [path, route] of byPath) if (!path.endsWith('/')) routes[path] = { POST: (request, server) => handle(request, server, path, route) };
+
+  return {
+    routes,
+    handler(name) {
+      const route = [...byPath.values()].find((r) => r.endpoint.name === name)!;
+      return (request, server) => handle(request, server, pathOf(request.url), route);
+    },
+    intercept(request, server) {
+      if (request.method !== 'POST') return undefined;
+      const path = pathOf(request.url);
+      const route = byPath.get(path);
+      return route === undefined ? undefined : handle(request, server, path, route);
+    },
+  };
+}
+
+/** Mounted first: serves the model endpoints for requests that do not come through Bun's router. */
+export const inferenceIntercept = (lane: InferenceLane) => new Elysia().onRequest(({ request, server }) => lane.intercept(request, server));
