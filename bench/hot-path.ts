@@ -68,10 +68,18 @@ const body = JSON.stringify({ model: 'chat-bench', messages: [{ role: 'user', co
 const request = (i: number) => new Request('http://gateway/v1/chat/completions', { method: 'POST', headers: { 'content-type': 'application/json', 'content-length': String(body.length), authorization: `Bearer ${apiKeys[i % apiKeys.length]}` }, body });
 
 async function timed(label: string, n: number, one: (i: number) => Promise<unknown> | unknown): Promise<number> {
+  const each = new Float64Array(n);
   const t0 = Bun.nanoseconds();
-  for (let i = 0; i < n; i++) await one(i);
+  for (let i = 0; i < n; i++) {
+    const s = Bun.nanoseconds();
+    await one(i);
+    each[i] = Bun.nanoseconds() - s;
+  }
   const us = (Bun.nanoseconds() - t0) / n / 1000;
-  err(`${label}: ${us.toFixed(2)} µs per call`);
+  each.sort();
+  const pct = (p: number) => (each[Math.min(n - 1, Math.floor(n * p))]! / 1000).toFixed(1);
+  // The tail shows pauses (garbage collection, timers) that a single call can land in.
+  err(`${label}: ${us.toFixed(2)} µs per call (p50 ${pct(0.5)}, p99 ${pct(0.99)}, p99.9 ${pct(0.999)}, max ${pct(1)} µs)`);
   return us;
 }
 
