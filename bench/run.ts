@@ -120,6 +120,8 @@ async function measure(s: System): Promise<SystemResult> {
   const chatUrl = (d: 'bench' | 'slow') => `${s.base(d)}/chat/completions`;
   const post = (url: string, body: string, connections: number, seconds: number) =>
     wrk({ url, body, headers: { 'Content-Type': 'application/json', ...s.headers('bench') }, keys: s.keys, connections, seconds, cpu: LOAD_CPU });
+  // Idle: started and quiet for two seconds (start-up garbage is not the steady state).
+  if (s.proc) await Bun.sleep(quick ? 200 : 2000);
   const idle = s.proc ? rssMb(s.proc.pid) : undefined;
   // Warm up (JIT, connection pools, caches).
   await post(chatUrl('bench'), chatBody(s.model('chat', 'bench')), 8, D.warm);
@@ -151,7 +153,8 @@ async function measure(s: System): Promise<SystemResult> {
     if (sampler) clearInterval(sampler);
   }
   if (s.proc && idle !== undefined) {
-    await Bun.sleep(quick ? 500 : 3000);
+    // After: ten quiet seconds after the last load (collectors and idle threads have had time to act).
+    await Bun.sleep(quick ? 500 : 10_000);
     r.memory = { idle_mb: idle, peak_mb: peak, after_mb: rssMb(s.proc.pid) };
   }
   if (scenarios.has('batch') && s.gateway && s.proc) {

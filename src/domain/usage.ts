@@ -87,15 +87,31 @@ export class UsageRecorder extends BatchingRecorder {
  */
 export class WorkerUsageRecorder extends BatchingRecorder {
   private worker?: Worker;
+  /** Set while an idle writer is being shut down; rows recorded meanwhile wait for the next one. */
+  private retiring?: Promise<void>;
+  private lastWrite = 0;
+  private readonly retireTimer: Timer;
   private nextId = 0;
   private readonly waiting = new Map<number, () => void>();
 
+  /**
+   * `idleMs`: a writer with nothing to write for this long is stopped (a thread costs ~10 MB), and the
+   * next row starts a new one.
+   */
   constructor(
     private readonly dbPath: string,
     log: Logger,
     flushIntervalMs = 20,
+    private readonly idleMs = 5_000,
   ) {
     super(log, flushIntervalMs, 256);
+    this.retireTimer = setInterval(() => this.retireIfIdle(), Math.max(10, Math.min(idleMs, 1000)));
+    this.retireTimer.unref();
+  }
+
+  /** Whether a writer thread is running (for tests and metrics). */
+  get running(): boolean {
+    return this.worker !== undefined;
   }
 
   private start(): Worker {
@@ -120,7 +136,23 @@ export class WorkerUsageRecorder extends BatchingRecorder {
   }
 
   protected write(batch: UsageRecord[]): void {
+    if (this.retiring) {
+      this.queue = batch.concat(this.queue); // written by the next writer, on a later flush
+      return;
+    }
+    this.lastWrite = Date.now();
     this.start().postMessage({ rows: JSON.stringify(batch) });
+  }
+
+  private retireIfIdle(): void {
+    if (!this.worker || this.retiring || this.queue.length > 0 || Date.now() - this.lastWrite < this.idleMs) return;
+    const worker = this.worker;
+    // Everything posted before the close message is written first; then the thread can go.
+    this.retiring = this.ask('close').then(() => {
+      worker.terminate();
+      this.worker = undefined;
+      this.retiring = undefined;
+    });
   }
 
   private ask(kind: 'flush' | 'close'): Promise<void> {
@@ -135,12 +167,15 @@ export class WorkerUsageRecorder extends BatchingRecorder {
 
   /** Resolves once everything recorded so far is on disk. */
   async drain(): Promise<void> {
+    await this.retiring;
     this.flush();
     await this.ask('flush');
   }
 
   async close(): Promise<void> {
+    clearInterval(this.retireTimer);
     this.stopTimer();
+    await this.retiring;
     this.flush();
     await this.ask('close');
     this.worker?.terminate();

@@ -23,4 +23,27 @@ describe('usage writer worker', () => {
     expect(h.sqlite.query('SELECT count(*) AS n FROM usage').get()).toEqual({ n: 5001 });
     h.close();
   });
+
+  test('an idle writer thread is stopped and a new one starts with the next row; nothing is lost or doubled', async () => {
+    const h = openDatabase(tempDir('aq-usage-idle-'));
+    migrate(h.sqlite);
+    const recorder = new WorkerUsageRecorder(h.path, silentLogger, 5, 60);
+    const count = () => (h.sqlite.query('SELECT count(*) AS n, count(DISTINCT request_id) AS d FROM usage').get() as { n: number; d: number });
+    let i = 0;
+    for (let round = 0; round < 3; round++) {
+      for (let k = 0; k < 300; k++) recorder.record(row(i++));
+      await recorder.drain();
+      expect(recorder.running).toBe(true);
+      const deadline = Date.now() + 3000;
+      while (recorder.running && Date.now() < deadline) await Bun.sleep(10);
+      expect(recorder.running).toBe(false);
+    }
+    // Rows recorded while the writer is being stopped wait for the next one.
+    for (let k = 0; k < 50; k++) recorder.record(row(i++));
+    await Bun.sleep(100);
+    for (let k = 0; k < 50; k++) recorder.record(row(i++));
+    await recorder.close();
+    expect(count()).toEqual({ n: i, d: i });
+    h.close();
+  });
 });
