@@ -15,7 +15,7 @@ import type { Endpoint } from './endpoints';
 import { ClientGone, UpstreamRouter, type Routed } from './router';
 import { failureToApiError } from './upstream-error';
 import { relaySse } from './sse-relay';
-import { tokensOf } from './usage-tokens';
+import { tokensOf, usageInJson } from './usage-tokens';
 
 export interface RelayCall {
   endpoint: Endpoint;
@@ -154,7 +154,7 @@ export class Relay {
     // JSON: read it whole (still within the call's timeout), meter it, pass the bytes on unchanged.
     try {
       const bytes = await routed.response.arrayBuffer();
-      const tokens = tokensOf(parseUsage(bytes));
+      const tokens = tokensOf(usageInJson(utf8.decode(bytes)));
       record({ ...base, status: 200, inputTokens: tokens?.input ?? 0, outputTokens: tokens?.output ?? 0 });
       return new Response(bytes, { status: 200, headers });
     } catch (err) {
@@ -211,14 +211,6 @@ function takeUserId(body: Record<string, unknown>): string {
 }
 
 const utf8 = new TextDecoder();
-
-function parseUsage(bytes: ArrayBuffer): unknown {
-  try {
-    return (JSON.parse(utf8.decode(bytes)) as { usage?: unknown }).usage;
-  } catch {
-    return undefined;
-  }
-}
 
 function responseHeaders(upstream: Response, requestId: string, base: Record<string, string> | undefined, rate: Record<string, string>): Record<string, string> {
   const h: Record<string, string> = {};

@@ -13,3 +13,54 @@ export function tokensOf(usage: unknown): Tokens | undefined {
   if (input === undefined && output === undefined) return undefined;
   return { input: input ?? 0, output: output ?? 0 };
 }
+
+/**
+ * The top-level `usage` of a JSON answer, read without parsing the whole answer: an embeddings answer is
+ * mostly floats (tens of kilobytes per input) and an image answer may be megabytes of base64, while the
+ * usage is a few dozen bytes at the end. Takes the last `"usage"` key that is not inside a string and
+ * parses just its object; falls back to parsing everything when the text is laid out otherwise.
+ */
+export function usageInJson(text: string): unknown {
+  const at = text.lastIndexOf('"usage"');
+  if (at < 0) return undefined; // no usage anywhere
+  const start = objectAfterKey(text, at + 7);
+  if (start >= 0 && text.charCodeAt(at - 1) !== 92 /* \ */) {
+    const end = matchingBrace(text, start);
+    if (end > 0) {
+      try {
+        return JSON.parse(text.slice(start, end + 1));
+      } catch {
+        // not what it looked like: parse the whole answer below
+      }
+    }
+  }
+  try {
+    return (JSON.parse(text) as { usage?: unknown }).usage;
+  } catch {
+    return undefined;
+  }
+}
+
+const isSpace = (c: number) => c === 32 || c === 10 || c === 13 || c === 9;
+
+/** Index of the `{` that follows `: ` at `i`, or -1. */
+function objectAfterKey(text: string, i: number): number {
+  while (isSpace(text.charCodeAt(i))) i++;
+  if (text.charCodeAt(i) !== 58 /* : */) return -1;
+  i++;
+  while (isSpace(text.charCodeAt(i))) i++;
+  return text.charCodeAt(i) === 123 /* { */ ? i : -1;
+}
+
+/** Index of the `}` closing the object that opens at `start` (strings skipped), or -1. */
+function matchingBrace(text: string, start: number): number {
+  let depth = 0;
+  for (let i = start; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 34 /* " */) {
+      for (i++; i < text.length && text.charCodeAt(i) !== 34; i++) if (text.charCodeAt(i) === 92) i++;
+    } else if (c === 123) depth++;
+    else if (c === 125 && --depth === 0) return i;
+  }
+  return -1;
+}

@@ -8,7 +8,7 @@ import type { BatchJob, JobResult } from '../domain/batches/jobs';
 import { ApiError } from '../http/api-error';
 import { ENDPOINTS } from '../upstream/endpoints';
 import { UpstreamRouter } from '../upstream/router';
-import { tokensOf } from '../upstream/usage-tokens';
+import { tokensOf, usageInJson } from '../upstream/usage-tokens';
 
 declare const self: Worker;
 
@@ -27,12 +27,7 @@ async function run(job: BatchJob): Promise<JobResult> {
     const routed = await upstream.send(model, ENDPOINTS[job.endpoint], JSON.parse(job.body) as Record<string, unknown>, controller.signal);
     try {
       const text = await routed.response.text();
-      let tokens;
-      try {
-        tokens = tokensOf((JSON.parse(text) as { usage?: unknown }).usage);
-      } catch {
-        tokens = undefined;
-      }
+      const tokens = tokensOf(usageInJson(text));
       return { ...base, ok: true, status: 200, text, deployment: routed.deployment.id, model: routed.model.name, latencyMs: Math.round(performance.now() - started), inputTokens: tokens?.input ?? 0, outputTokens: tokens?.output ?? 0 };
     } finally {
       routed.release();
