@@ -43,6 +43,7 @@ export async function readJsonBody(request: Request, maxBytes: number): Promise<
 }
 
 export const isJson = (contentType: string) => {
+  if (contentType === 'application/json') return true; // what nearly every client sends
   const mime = contentType.split(';', 1)[0]!.trim().toLowerCase();
   return mime === 'application/json' || mime.endsWith('+json');
 };
