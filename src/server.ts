@@ -57,6 +57,7 @@ export function startServer(config: LoadedConfig): RunningServer {
   const metrics = new Metrics();
   const accessLines = settings.accessLog ? accessLogTo((text) => process.stdout.write(text)) : { log: noAccessLog, flush() {} };
   const writeLine = accessLines.log;
+  process.on('exit', accessLines.flush); // lines of the last 50 ms, whatever the way out
   // One event per request feeds both the access log and the metrics.
   const access: AccessLog = (line) => {
     metrics.observe(line);
