@@ -115,52 +115,84 @@ async function startSystems(mockUrl: string): Promise<System[]> {
   return systems;
 }
 
-async function measure(s: System): Promise<SystemResult> {
-  const r: SystemResult = {};
-  const chatUrl = (d: 'bench' | 'slow') => `${s.base(d)}/chat/completions`;
-  const post = (url: string, body: string, connections: number, seconds: number) =>
-    wrk({ url, body, headers: { 'Content-Type': 'application/json', ...s.headers('bench') }, keys: s.keys, connections, seconds, cpu: LOAD_CPU });
+const chatUrl = (s: System, d: 'bench' | 'slow') => `${s.base(d)}/chat/completions`;
+const post = (s: System, url: string, body: string, connections: number, seconds: number) =>
+  wrk({ url, body, headers: { 'Content-Type': 'application/json', ...s.headers('bench') }, keys: s.keys, connections, seconds, cpu: LOAD_CPU });
+
+/** Samples a system's RSS every 100 ms while `run` goes, raising `into.peak`. */
+async function sampled<T>(s: System, into: { peak: number }, run: () => Promise<T>): Promise<T> {
+  const sampler = s.proc ? setInterval(() => (into.peak = Math.max(into.peak, rssMb(s.proc!.pid))), 100) : undefined;
+  try {
+    return await run();
+  } finally {
+    if (sampler) clearInterval(sampler);
+  }
+}
+
+/**
+ * Every system is measured in the same run. Throughput runs are interleaved (repetition 1 of every system,
+ * then repetition 2, …) so that a slow minute on this shared machine lands on all systems alike and the
+ * ratios stay fair; the other scenarios run system by system.
+ */
+async function measureAll(systems: System[]): Promise<Record<string, SystemResult>> {
+  const results: Record<string, SystemResult> = Object.fromEntries(systems.map((s) => [s.name, {}]));
+  const peaks: Record<string, { peak: number }> = {};
   // Idle: started and quiet for two seconds (start-up garbage is not the steady state).
-  if (s.proc) await Bun.sleep(quick ? 200 : 2000);
-  const idle = s.proc ? rssMb(s.proc.pid) : undefined;
-  // Warm up (JIT, connection pools, caches).
-  await post(chatUrl('bench'), chatBody(s.model('chat', 'bench')), 8, D.warm);
-  if (scenarios.has('latency')) r.latency = await post(chatUrl('bench'), chatBody(s.model('chat', 'bench')), 1, D.lat);
-  let peak = idle ?? 0;
-  // The machine is shared and noisy: repeat each throughput run and keep the median.
-  const repeated = async (connections: number): Promise<Repeated> => {
-    const runs: WrkResult[] = [];
-    for (let i = 0; i < D.reps; i++) runs.push(await post(chatUrl('bench'), chatBody(s.model('chat', 'bench')), connections, D.tput));
-    const sorted = [...runs].sort((a, b) => a.rps - b.rps);
-    return { ...sorted[Math.floor(sorted.length / 2)]!, errors: runs.reduce((n, x) => n + x.errors, 0), rps_runs: runs.map((x) => x.rps) };
-  };
+  await Bun.sleep(quick ? 200 : 2000);
+  const idle: Record<string, number> = {};
+  for (const s of systems) if (s.proc) idle[s.name] = rssMb(s.proc.pid);
+  for (const s of systems) {
+    console.log(`latency: ${s.name} …`);
+    peaks[s.name] = { peak: idle[s.name] ?? 0 };
+    // Warm up (JIT, connection pools, caches).
+    await post(s, chatUrl(s, 'bench'), chatBody(s.model('chat', 'bench')), 8, D.warm);
+    if (scenarios.has('latency')) results[s.name]!.latency = await post(s, chatUrl(s, 'bench'), chatBody(s.model('chat', 'bench')), 1, D.lat);
+  }
   if (scenarios.has('throughput')) {
-    r.throughput32 = await repeated(32);
-    const sampler = s.proc ? setInterval(() => (peak = Math.max(peak, rssMb(s.proc!.pid))), 100) : undefined;
-    r.throughput128 = await repeated(128);
-    if (sampler) clearInterval(sampler);
+    for (const connections of [32, 128] as const) {
+      const runs: Record<string, WrkResult[]> = Object.fromEntries(systems.map((s) => [s.name, []]));
+      for (let rep = 0; rep < D.reps; rep++) {
+        for (const s of systems) {
+          console.log(`throughput, ${connections} connections, run ${rep + 1}: ${s.name} …`);
+          const run = () => post(s, chatUrl(s, 'bench'), chatBody(s.model('chat', 'bench')), connections, D.tput);
+          runs[s.name]!.push(connections === 128 ? await sampled(s, peaks[s.name]!, run) : await run());
+        }
+      }
+      for (const s of systems) {
+        const all = runs[s.name]!;
+        const sorted = [...all].sort((a, b) => a.rps - b.rps);
+        const median: Repeated = { ...sorted[Math.floor(sorted.length / 2)]!, errors: all.reduce((n, x) => n + x.errors, 0), rps_runs: all.map((x) => x.rps) };
+        results[s.name]![connections === 32 ? 'throughput32' : 'throughput128'] = median;
+      }
+    }
   }
-  if (scenarios.has('embeddings')) r.embeddings32 = await post(`${s.base('bench')}/embeddings`, embedBody(s.model('embed', 'bench')), 32, D.emb);
-  if (scenarios.has('streaming')) {
-    const target = (d: 'bench' | 'slow') => {
-      const url = chatUrl(d);
-      const headers = { 'content-type': 'application/json', ...s.headers(d) };
-      return { url, headers: (i: number) => ({ ...headers, authorization: `Bearer ${s.keys[i % s.keys.length]}` }) };
-    };
-    r.ttft = await timeToFirstByte(target('bench'), chatBody(s.model('chat', 'bench'), true), D.ttft);
-    const sampler = s.proc ? setInterval(() => (peak = Math.max(peak, rssMb(s.proc!.pid))), 100) : undefined;
-    r.streams = await concurrentStreams(target('slow'), chatBody(s.model('chat', 'slow'), true), D.streams);
-    if (sampler) clearInterval(sampler);
+  for (const s of systems) {
+    const r = results[s.name]!;
+    console.log(`embeddings, streams, batch: ${s.name} …`);
+    if (scenarios.has('embeddings')) r.embeddings32 = await post(s, `${s.base('bench')}/embeddings`, embedBody(s.model('embed', 'bench')), 32, D.emb);
+    if (scenarios.has('streaming')) {
+      const target = (d: 'bench' | 'slow') => {
+        const url = chatUrl(s, d);
+        const headers = { 'content-type': 'application/json', ...s.headers(d) };
+        return { url, headers: (i: number) => ({ ...headers, authorization: `Bearer ${s.keys[i % s.keys.length]}` }) };
+      };
+      r.ttft = await timeToFirstByte(target('bench'), chatBody(s.model('chat', 'bench'), true), D.ttft);
+      r.streams = await sampled(s, peaks[s.name]!, () => concurrentStreams(target('slow'), chatBody(s.model('chat', 'slow'), true), D.streams));
+    }
   }
-  if (s.proc && idle !== undefined) {
-    // After: ten quiet seconds after the last load (collectors and idle threads have had time to act).
-    await Bun.sleep(quick ? 500 : 10_000);
-    r.memory = { idle_mb: idle, peak_mb: peak, after_mb: rssMb(s.proc.pid) };
+  // After: ten quiet seconds after the last load (collectors and idle threads have had time to act).
+  await Bun.sleep(quick ? 500 : 10_000);
+  for (const s of systems) {
+    if (s.proc && idle[s.name] !== undefined) results[s.name]!.memory = { idle_mb: idle[s.name]!, peak_mb: peaks[s.name]!.peak, after_mb: rssMb(s.proc.pid) };
   }
-  if (scenarios.has('batch') && s.gateway && s.proc) {
-    r.batch = await batchScenario({ url: s.gateway.url, key: s.gateway.adminKey, pid: s.proc.pid, model: 'chat-batch20', lines: quick ? 500 : 10_000, concurrency: 64, latencyMs: 20 });
+  // Last, as it leaves batch lines and files behind.
+  for (const s of systems) {
+    if (scenarios.has('batch') && s.gateway && s.proc) {
+      console.log(`batch: ${s.name} …`);
+      results[s.name]!.batch = await batchScenario({ url: s.gateway.url, key: s.gateway.adminKey, pid: s.proc.pid, model: 'chat-batch20', lines: quick ? 500 : 10_000, concurrency: 64, latencyMs: 20 });
+    }
   }
-  return r;
+  return results;
 }
 
 const ratio = (a?: number, b?: number) => (a !== undefined && b ? +(a / b).toFixed(2) : null);
@@ -217,13 +249,9 @@ async function main() {
     /on (http:\/\/\S+)/,
   );
   const systems = await startSystems(mock.url);
-  const results: Record<string, SystemResult> = {};
+  let results: Record<string, SystemResult> = {};
   try {
-    for (const s of systems) {
-      console.log(`measuring ${s.name} …`);
-      results[s.name] = await measure(s);
-      await s.proc?.stop();
-    }
+    results = await measureAll(systems);
   } finally {
     for (const s of systems) await s.proc?.stop().catch(() => {});
     await mock.stop();
