@@ -5,6 +5,7 @@ import m2 from '../../drizzle/0002_access.sql' with { type: 'text' };
 import m3 from '../../drizzle/0003_files.sql' with { type: 'text' };
 import m4 from '../../drizzle/0004_batches.sql' with { type: 'text' };
 import m5 from '../../drizzle/0005_mcp_usage.sql' with { type: 'text' };
+import m6 from '../../drizzle/0006_usage_time_index_only.sql' with { type: 'text' };
 
 export const MIGRATIONS: { tag: string; when: number; sql: string }[] = [
   { tag: '0000_init', when: 1795647289371, sql: m0 },
@@ -13,4 +14,5 @@ export const MIGRATIONS: { tag: string; when: number; sql: string }[] = [
   { tag: '0003_files', when: 1795651964435, sql: m3 },
   { tag: '0004_batches', when: 1795652595293, sql: m4 },
   { tag: '0005_mcp_usage', when: 1795653103790, sql: m5 },
+  { tag: '0006_usage_time_index_only', when: 1795662537868, sql: m6 },
 ];
