@@ -5,10 +5,10 @@
  * bun:ffi replaces the process image in place (same pid, no second process). If that is impossible
  * (no libc found, say) the gateway carries on with Bun's default and says so.
  */
-import { dlopen, FFIType, ptr } from 'bun:ffi';
+import { FFIType, ptr } from 'bun:ffi';
+import { openLibc } from './libc';
 
 const VAR = 'BUN_CONFIG_MAX_HTTP_REQUESTS';
-const LIBCS = ['libc.so.6', 'libc.musl-x86_64.so.1', 'libc.musl-aarch64.so.1', 'libc.so'];
 
 /** Returns only if the limit is already raised, or cannot be; on success the process is replaced. */
 export function raiseFetchLimit(limit: number, warn: (msg: string) => void): void {
@@ -28,14 +28,8 @@ export function raiseFetchLimit(limit: number, warn: (msg: string) => void): voi
   const compiled = process.argv[1]?.startsWith('/$bunfs/') ?? false;
   const argv = array([process.execPath, ...process.argv.slice(compiled ? 2 : 1)]);
   const envp = array([...Object.entries(process.env).map(([k, v]) => `${k}=${v ?? ''}`), `${VAR}=${limit}`]);
-  for (const name of LIBCS) {
-    try {
-      const libc = dlopen(name, { execve: { args: [FFIType.ptr, FFIType.ptr, FFIType.ptr], returns: FFIType.i32 } });
-      libc.symbols.execve(ptr(cString(process.execPath)), ptr(argv), ptr(envp));
-      break; // execve returned: it failed
-    } catch {
-      // not this libc
-    }
-  }
+  const libc = openLibc({ execve: { args: [FFIType.ptr, FFIType.ptr, FFIType.ptr], returns: FFIType.i32 } });
+  // execve only returns when it failed.
+  libc?.symbols.execve(ptr(cString(process.execPath)), ptr(argv), ptr(envp));
   warn(`could not raise Bun's limit of 256 concurrent upstream requests; set ${VAR}=${limit} in the environment`);
 }

@@ -76,13 +76,20 @@ export class UsageRecorder extends BatchingRecorder {
   }
 }
 
+export interface WorkerRecorderOptions {
+  /** How often queued rows go to the writer, ms. */
+  flushIntervalMs?: number;
+  /** A writer with nothing to write for this long is stopped (a thread costs ~10 MB); the next row starts one. */
+  idleMs?: number;
+}
+
 /**
  * Writes from a worker thread with its own connection to the database file. The worker starts with the
  * first batch, so an idle gateway does not carry it.
  *
- * Batches go every 100 ms (or at 2000 rows). A row costs the writer 5–10 µs, mostly index pages, and
- * those are written once per transaction: with 20 ms batches `make bench` relayed ~12% fewer calls/s
- * where gateway and writer share one core (the 1-connection p99 was ~0.4 ms lower).
+ * Batches go every 100 ms (or at 2000 rows): a transaction costs more than its rows, and with 20 ms batches
+ * `make bench` relayed ~12% fewer calls/s where gateway and writer share a core. The writer thread runs at
+ * a lower priority (workers/thread-priority.ts), so its transactions give way to calls.
  */
 export class WorkerUsageRecorder extends BatchingRecorder {
   private worker?: Worker;
@@ -92,19 +99,20 @@ export class WorkerUsageRecorder extends BatchingRecorder {
   private readonly retireTimer: Timer;
   private nextId = 0;
   private readonly waiting = new Map<number, () => void>();
+  /** Rows handed to the writer that it has not confirmed yet. */
+  private unwritten = 0;
+  /** Whether the writer thread got its lower priority (undefined until it says). */
+  lowered?: boolean;
+  private readonly idleMs: number;
 
-  /**
-   * `idleMs`: a writer with nothing to write for this long is stopped (a thread costs ~10 MB), and the
-   * next row starts a new one.
-   */
   constructor(
     private readonly dbPath: string,
     log: Logger,
-    flushIntervalMs = 100,
-    private readonly idleMs = 5_000,
+    opts: WorkerRecorderOptions = {},
   ) {
-    super(log, flushIntervalMs, 2000);
-    this.retireTimer = setInterval(() => this.retireIfIdle(), Math.max(10, Math.min(idleMs, 1000)));
+    super(log, opts.flushIntervalMs ?? 100, 2000);
+    this.idleMs = opts.idleMs ?? 5_000;
+    this.retireTimer = setInterval(() => this.retireIfIdle(), Math.max(10, Math.min(this.idleMs, 1000)));
     this.retireTimer.unref();
   }
 
@@ -113,13 +121,21 @@ export class WorkerUsageRecorder extends BatchingRecorder {
     return this.worker !== undefined;
   }
 
+  /** Rows recorded but not yet on disk. */
+  override get pending(): number {
+    return this.queue.length + this.unwritten;
+  }
+
   private start(): Worker {
     if (this.worker) return this.worker;
     const worker = new Worker(workerUrl('usage-writer'));
-    worker.onmessage = (event: MessageEvent<{ done?: number; failed?: UsageRecord[]; error?: string }>) => {
+    worker.onmessage = (event: MessageEvent<{ done?: number; written?: number; failed?: UsageRecord[]; error?: string; lowered?: boolean }>) => {
       const m = event.data;
+      if (m.lowered !== undefined) this.lowered = m.lowered;
+      if (m.written !== undefined) this.unwritten -= m.written;
       if (m.failed) {
         // Keep them for the next batch rather than lose them.
+        this.unwritten -= m.failed.length;
         this.queue = m.failed.concat(this.queue);
         this.log.error('could not write usage records; will retry', { pending: this.queue.length, error: m.error });
       }
@@ -140,11 +156,12 @@ export class WorkerUsageRecorder extends BatchingRecorder {
       return;
     }
     this.lastWrite = Date.now();
+    this.unwritten += batch.length;
     this.start().postMessage({ rows: JSON.stringify(batch) });
   }
 
   private retireIfIdle(): void {
-    if (!this.worker || this.retiring || this.queue.length > 0 || Date.now() - this.lastWrite < this.idleMs) return;
+    if (!this.worker || this.retiring || this.queue.length > 0 || this.unwritten > 0 || Date.now() - this.lastWrite < this.idleMs) return;
     const worker = this.worker;
     // Everything posted before the close message is written first; then the thread can go.
     this.retiring = this.ask('close').then(() => {

@@ -1,11 +1,13 @@
 /**
  * Worker thread that writes usage records into SQLite, so that inserting thousands of rows never stalls
- * the event loop that serves requests. Messages: {rows} to insert, as a JSON array (one transaction per
- * message; a string crosses threads several times cheaper than cloned objects), and
- * {flush: id} / {close: id}, answered with {done: id} once everything before it is on disk.
+ * the event loop that serves requests. It runs at a lower priority (./thread-priority.ts). Messages:
+ * {rows} to insert, as a JSON array (one transaction per message; a string crosses threads several times
+ * cheaper than cloned objects), answered with {written: n} or {failed: rows}; {flush: id} / {close: id},
+ * answered with {done: id} once everything before it is on disk.
  */
 import { Database } from 'bun:sqlite';
 import { insertUsageRows, type UsageRecord } from '../domain/usage-rows';
+import { lowerThreadPriority } from './thread-priority';
 
 declare const self: Worker;
 
@@ -14,6 +16,7 @@ let db: Database | undefined;
 self.onmessage = (event: MessageEvent<{ open?: string; rows?: string; flush?: number; close?: number }>) => {
   const m = event.data;
   if (m.open !== undefined) {
+    self.postMessage({ lowered: lowerThreadPriority(10) });
     db = new Database(m.open, { strict: true });
     db.run('PRAGMA busy_timeout = 5000');
     db.run('PRAGMA synchronous = NORMAL');
@@ -22,6 +25,7 @@ self.onmessage = (event: MessageEvent<{ open?: string; rows?: string; flush?: nu
     const rows = JSON.parse(m.rows) as UsageRecord[];
     try {
       insertUsageRows(db, rows);
+      self.postMessage({ written: rows.length });
     } catch (err) {
       self.postMessage({ failed: rows, error: String(err) });
     }

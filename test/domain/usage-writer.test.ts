@@ -1,4 +1,5 @@
 import { describe, expect, test } from 'bun:test';
+import { readdirSync, readFileSync } from 'node:fs';
 import { openDatabase } from '../../src/db/connection';
 import { migrate } from '../../src/db/migrate';
 import { WorkerUsageRecorder, type UsageRecord } from '../../src/domain/usage';
@@ -14,7 +15,7 @@ describe('usage writer worker', () => {
   test('rows recorded on the main thread reach the database through the worker, each exactly once', async () => {
     const h = openDatabase(tempDir('aq-usage-'));
     migrate(h.sqlite);
-    const recorder = new WorkerUsageRecorder(h.path, silentLogger, 20);
+    const recorder = new WorkerUsageRecorder(h.path, silentLogger, { flushIntervalMs: 20 });
     for (let i = 0; i < 5000; i++) recorder.record(row(i));
     await recorder.drain();
     expect(h.sqlite.query('SELECT count(*) AS n, sum(input_tokens) AS s, count(DISTINCT request_id) AS d FROM usage').get()).toEqual({ n: 5000, s: (4999 * 5000) / 2, d: 5000 });
@@ -27,7 +28,7 @@ describe('usage writer worker', () => {
   test('an idle writer thread is stopped and a new one starts with the next row; nothing is lost or doubled', async () => {
     const h = openDatabase(tempDir('aq-usage-idle-'));
     migrate(h.sqlite);
-    const recorder = new WorkerUsageRecorder(h.path, silentLogger, 5, 60);
+    const recorder = new WorkerUsageRecorder(h.path, silentLogger, { flushIntervalMs: 5, idleMs: 60 });
     const count = () => (h.sqlite.query('SELECT count(*) AS n, count(DISTINCT request_id) AS d FROM usage').get() as { n: number; d: number });
     let i = 0;
     for (let round = 0; round < 3; round++) {
@@ -44,6 +45,38 @@ describe('usage writer worker', () => {
     for (let k = 0; k < 50; k++) recorder.record(row(i++));
     await recorder.close();
     expect(count()).toEqual({ n: i, d: i });
+    h.close();
+  });
+
+  test('rows are pending until the writer confirms them', async () => {
+    const h = openDatabase(tempDir('aq-usage-pending-'));
+    migrate(h.sqlite);
+    const recorder = new WorkerUsageRecorder(h.path, silentLogger, { flushIntervalMs: 60_000 });
+    for (let i = 0; i < 300; i++) recorder.record(row(i));
+    expect(recorder.pending).toBe(300);
+    recorder.flush();
+    expect(recorder.pending).toBe(300); // handed over, not written yet
+    await recorder.drain();
+    expect(recorder.pending).toBe(0);
+    await recorder.close();
+    h.close();
+  });
+
+  test.if(process.platform === 'linux')('the writer thread runs at a lower priority than the event loop', async () => {
+    const h = openDatabase(tempDir('aq-usage-nice-'));
+    migrate(h.sqlite);
+    const recorder = new WorkerUsageRecorder(h.path, silentLogger, { flushIntervalMs: 5 });
+    recorder.record(row(0));
+    await recorder.drain();
+    expect(recorder.lowered).toBe(true);
+    // Field 19 of /proc/<pid>/task/<tid>/stat is the nice value.
+    const nice = (tid: string) => {
+      const stat = readFileSync(`/proc/self/task/${tid}/stat`, 'utf8');
+      return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[16]);
+    };
+    expect(readdirSync('/proc/self/task').some((tid) => nice(tid) === 10)).toBe(true);
+    expect(nice(String(process.pid))).toBe(0); // the event loop keeps its priority
+    await recorder.close();
     h.close();
   });
 });
