@@ -146,6 +146,8 @@ async function measureAll(systems: System[]): Promise<Record<string, SystemResul
     peaks[s.name] = { peak: idle[s.name] ?? 0 };
     // Warm up (JIT, connection pools, caches).
     await post(s, chatUrl(s, 'bench'), chatBody(s.model('chat', 'bench')), 8, D.warm);
+    // Let work the warm-up left behind (usage rows, compilation, collection) settle: 1 connection is steady state.
+    await Bun.sleep(quick ? 100 : 1000);
     if (scenarios.has('latency')) results[s.name]!.latency = await post(s, chatUrl(s, 'bench'), chatBody(s.model('chat', 'bench')), 1, D.lat);
   }
   if (scenarios.has('throughput')) {
