@@ -5,6 +5,7 @@
 import { Elysia } from 'elysia';
 import { ApiError, errorResponse } from './api-error';
 import { REQUEST_ID } from './request-id';
+import { pathOf } from './url-path';
 
 export const tooLarge = (maxBytes: number) =>
   new ApiError(413, `Request body too large: the limit is ${maxBytes} bytes.`, { code: 'request_too_large' });
@@ -62,8 +63,7 @@ export function jsonOrNothing(request: Request, contentType: string, maxBytes: n
 }
 
 /** File uploads (POST /files, bare or /v1) stream their multipart body themselves, up to the file limit. */
-const UPLOAD_PATH = /^\/(v1\/)?files\/?(\?|$)/;
-const pathOf = (url: string) => url.slice(url.indexOf('/', url.indexOf('//') + 2));
+const UPLOAD_PATH = /^\/(v1\/)?files\/?$/;
 
 export const jsonBodies = (maxBytes: number, maxUploadBytes: number) =>
   new Elysia()

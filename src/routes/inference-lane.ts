@@ -22,6 +22,7 @@ import { jsonOrNothing, tooLarge } from '../http/body';
 import { corsHeaders } from '../http/cors';
 import { validationError } from '../http/errors';
 import { nextRequestId, REQUEST_ID } from '../http/request-id';
+import { pathOf } from '../http/url-path';
 import { ENDPOINTS, type Endpoint, type EndpointName } from '../upstream/endpoints';
 
 interface LaneRoute {
@@ -39,12 +40,6 @@ export interface InferenceLane {
   /** The handler of one endpoint, whatever the path it was reached by. */
   handler(name: EndpointName): Handler;
 }
-
-const pathOf = (url: string) => {
-  const start = url.indexOf('/', url.indexOf('//') + 2);
-  const query = url.indexOf('?', start);
-  return query < 0 ? url.slice(start) : url.slice(start, query);
-};
 
 export function inferenceLane(deps: AppDeps, schemas: Record<EndpointName, TSchema>): InferenceLane {
   const byPath = new Map<string, LaneRoute>();
@@ -71,7 +66,10 @@ export function inferenceLane(deps: AppDeps, schemas: Record<EndpointName, TSche
       if (length !== null && Number(length) > maxBytes) throw tooLarge(maxBytes);
       principal = principalFor(deps.keys, request.headers.get('authorization'));
       const body = await jsonOrNothing(request, request.headers.get('content-type') ?? '', maxBytes);
-      if (!route.check.Check(body)) throw validationError({ valueError: route.check.Errors(body).First(), all: [...route.check.Errors(body)] });
+      if (!route.check.Check(body)) {
+        const all = [...route.check.Errors(body)];
+        throw validationError({ valueError: all[0], all });
+      }
       // Long first tokens and long streams must not be cut by the listener's idle timeout.
       server?.timeout(request, 0);
       relayed = true; // from here the relay writes the access line (also for its refusals)
