@@ -97,6 +97,12 @@ export function startServer(config: LoadedConfig): RunningServer {
   });
   const server = app.server!;
   const url = `http://${settings.host.includes(':') ? `[${settings.host}]` : settings.host}:${server.port}`;
+  if (config.demo) {
+    log.warn(`demo mode: serving ${[...config.router.models.keys()].join(', ')} from the built-in demo provider; they echo and are not real models (give a router config to serve real ones)`);
+  } else if (settings.demo) log.info('--demo ignored: a router config is given and always wins');
+  else if (config.router.models.size === 0) {
+    log.warn('no models configured: give a router config (--router-config, see examples/router_config.yaml) or start with --demo to try the built-in demo models');
+  }
   log.info(`aqueduct ${VERSION} listening on ${url}`, {
     models: config.router.models.size,
     mcp_servers: config.mcp.servers.size,

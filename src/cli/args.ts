@@ -2,7 +2,7 @@
  * Command-line parsing: `aqueduct [command] [subcommand] [--flag value | --flag=value | --switch] [args]`.
  * Each command declares its own options; every command also accepts the settings flags.
  */
-import { SETTING_BY_FLAG, settingsHelp } from '../config/settings';
+import { BARE_SETTING_FLAGS, SETTING_BY_FLAG, settingsHelp } from '../config/settings';
 
 export interface OptionSpec {
   flag: string;
@@ -34,6 +34,8 @@ export function parseArgs(argv: string[], options: OptionSpec[]): Parsed {
     if (switches.has(flag)) {
       if (eq > 0) throw new UsageError(`${flag} takes no value`);
       out.switches.add(flag === '-h' ? '--help' : flag);
+    } else if (BARE_SETTING_FLAGS.has(flag) && eq < 0) {
+      out.flags.set(flag, BARE_SETTING_FLAGS.get(flag)!); // `--demo` alone; `--demo=off` takes a value below
     } else if (withValue.has(flag)) {
       const value = eq > 0 ? arg.slice(eq + 1) : argv[++i];
       if (value === undefined) throw new UsageError(`${flag} needs a value`);

@@ -1,3 +1,4 @@
+import { DEMO_SOURCE } from '../config/demo-models';
 import { loadConfig } from '../config/load';
 import { defineCommand } from './context';
 
@@ -10,7 +11,7 @@ export const checkConfigCommand = defineCommand({
     '(unknown keys, duplicate aliases, unset os.environ/VAR, malformed URLs, unknown providers, …),\n' +
     'and exits 1 when there is any.',
   run(args, io) {
-    const { settings, router, mcp, problems } = loadConfig(args.flags, io.env);
+    const { settings, router, mcp, demo, problems } = loadConfig(args.flags, io.env);
     if (problems.length > 0) {
       io.err(`${problems.length} problem${problems.length === 1 ? '' : 's'} found:`);
       for (const p of problems) io.err(`  - ${p}`);
@@ -18,7 +19,7 @@ export const checkConfigCommand = defineCommand({
     }
     const deployments = [...router.models.values()].reduce((n, m) => n + m.deployments.length, 0);
     io.out(
-      `ok: router config ${settings.routerConfig ?? '(none)'}: ${router.models.size} models, ${deployments} deployments, ` +
+      `ok: router config ${demo ? DEMO_SOURCE : (settings.routerConfig ?? '(none)')}: ${router.models.size} models, ${deployments} deployments, ` +
         `${router.aliases.size} aliases; MCP config ${settings.mcpConfig ?? '(none)'}: ${mcp.servers.size} servers`,
     );
     return 0;

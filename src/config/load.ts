@@ -1,5 +1,6 @@
 /** Loads settings and both config files, collecting every problem instead of stopping at the first. */
 import { readFileSync } from 'node:fs';
+import { DEMO_ROUTER_YAML, DEMO_SOURCE } from './demo-models';
 import type { EnvLookup } from './env-ref';
 import { parseMcpConfig, type McpConfig } from './mcp-config';
 import { emptyRouterConfig, parseRouterConfig, type RouterConfig } from './router-config';
@@ -11,6 +12,8 @@ export interface LoadedConfig {
   /** The router config's text, for worker threads that build their own router from it. */
   routerText: string;
   mcp: McpConfig;
+  /** True when the built-in demo models are served (--demo and no router config). */
+  demo: boolean;
   problems: string[];
 }
 
@@ -37,7 +40,11 @@ function loadFile<T>(
 
 export function loadConfig(flags: ReadonlyMap<string, string>, env: EnvLookup = process.env): LoadedConfig {
   const { settings, problems } = resolveSettings(flags, env);
-  const router = loadFile(settings.routerConfig, parseRouterConfig, emptyRouterConfig(), env, problems);
+  // A real router config always wins over --demo.
+  const demo = settings.demo && settings.routerConfig === undefined;
+  const router = demo
+    ? { config: parseRouterConfig(DEMO_ROUTER_YAML, env, DEMO_SOURCE).config, text: DEMO_ROUTER_YAML }
+    : loadFile(settings.routerConfig, parseRouterConfig, emptyRouterConfig(), env, problems);
   const mcp = loadFile(settings.mcpConfig, parseMcpConfig, { servers: new Map() }, env, problems).config;
-  return { settings, router: router.config, routerText: router.text, mcp, problems };
+  return { settings, router: router.config, routerText: router.text, mcp, demo, problems };
 }

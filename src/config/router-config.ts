@@ -3,7 +3,7 @@
  * and validation. Every problem is collected (not thrown) so check-config can print them all.
  */
 import { parse as parseYaml } from 'yaml';
-import { OPENAI_COMPATIBLE_PREFIXES, TRANSLATING_PREFIXES, splitProviderModel } from '../upstream/provider-prefixes';
+import { BUILT_IN_PREFIXES, OPENAI_COMPATIBLE_PREFIXES, TRANSLATING_PREFIXES, splitProviderModel } from '../upstream/provider-prefixes';
 import { resolveEnvRef, type EnvLookup } from './env-ref';
 import { Problems, isHttpUrl, isPlainObject } from './problems';
 
@@ -25,6 +25,8 @@ export interface Deployment {
   /** Relative share of traffic under simple-shuffle. */
   weight: number;
   extraHeaders: Record<string, string>;
+  /** Demo provider only: a delay before every answer, ms (`mock_latency_ms`). */
+  mockLatencyMs?: number;
 }
 
 export interface ModelEntry {
@@ -81,7 +83,7 @@ const ENTRY_KEYS = new Set(['model_name', 'litellm_params', 'model_info']);
 const PARAM_KEYS = new Set([
   'model', 'api_key', 'api_base', 'base_url', 'timeout', 'stream_timeout', 'tpm', 'rpm', 'max_retries',
   'weight', 'organization', 'api_version', 'extra_headers', 'headers', 'drop_params', 'max_parallel_requests',
-  'input_cost_per_token', 'output_cost_per_token', 'order',
+  'input_cost_per_token', 'output_cost_per_token', 'order', 'mock_latency_ms',
 ]);
 const INFO_KEYS = new Set([
   'id', 'mode', 'aliases', 'request_limit_multiplier', 'supports_vision', 'supports_function_calling',
@@ -176,14 +178,16 @@ function readDeployment(
     return undefined;
   }
   const { provider, upstreamModel } = splitProviderModel(model);
+  if (BUILT_IN_PREFIXES.has(provider)) return readBuiltInDeployment(modelName, provider, upstreamModel, params, path, problems);
   let ok = true;
+  if (params.mock_latency_ms !== undefined) problems.add(`${path}.mock_latency_ms`, `only for the built-in demo/ provider, not "${provider}"`);
   if (!(provider in OPENAI_COMPATIBLE_PREFIXES)) {
     ok = false;
     problems.add(
       `${path}.model`,
       TRANSLATING_PREFIXES.has(provider)
         ? `provider "${provider}" is not supported yet (supported: OpenAI-compatible providers such as openai/, hosted_vllm/)`
-        : `unknown provider prefix "${provider}" (supported: ${Object.keys(OPENAI_COMPATIBLE_PREFIXES).join(', ')})`,
+        : `unknown provider prefix "${provider}" (supported: ${[...BUILT_IN_PREFIXES, ...Object.keys(OPENAI_COMPATIBLE_PREFIXES)].join(', ')})`,
     );
   }
   if (upstreamModel === '') {
@@ -232,6 +236,53 @@ function readDeployment(
     timeoutMs,
     weight: weight as number,
     extraHeaders,
+  };
+}
+
+/**
+ * A deployment of a provider built into the gateway (`demo/<name>`): no api_base and no api_key; an
+ * optional `mock_latency_ms`. Connection settings are refused rather than silently ignored.
+ */
+function readBuiltInDeployment(
+  modelName: string,
+  provider: string,
+  upstreamModel: string,
+  params: Record<string, unknown>,
+  path: string,
+  problems: Problems,
+): Deployment | undefined {
+  let ok = true;
+  for (const key of ['api_base', 'base_url', 'api_key']) {
+    if (params[key] !== undefined) {
+      ok = false;
+      problems.add(`${path}.${key}`, `the built-in ${provider}/ provider answers in-process and takes no ${key}`);
+    }
+  }
+  if (upstreamModel === '') {
+    ok = false;
+    problems.add(`${path}.model`, 'the model name after the provider prefix is empty');
+  }
+  const latency = params.mock_latency_ms;
+  if (latency !== undefined && (typeof latency !== 'number' || !Number.isFinite(latency) || latency < 0 || latency > 600_000)) {
+    ok = false;
+    problems.add(`${path}.mock_latency_ms`, 'expected a number of milliseconds from 0 to 600000');
+  }
+  const weight = params.weight ?? 1;
+  if (typeof weight !== 'number' || !(weight > 0)) {
+    ok = false;
+    problems.add(`${path}.weight`, 'expected a positive number');
+  }
+  if (!ok) return undefined;
+  return {
+    id: '',
+    modelName,
+    provider,
+    upstreamModel,
+    apiBase: '',
+    timeoutMs: seconds(params.timeout, `${path}.timeout`, problems),
+    weight: weight as number,
+    extraHeaders: {},
+    mockLatencyMs: typeof latency === 'number' ? latency : undefined,
   };
 }
 

@@ -13,6 +13,8 @@ interface Spec<T> {
   defaultText: string;
   def: () => T;
   parse: (raw: string) => T;
+  /** The value of the flag given alone (`--demo`), for switches; other flags always take a value. */
+  bare?: string;
 }
 
 const str = (raw: string) => raw;
@@ -31,6 +33,11 @@ function oneOf<T extends string>(...values: T[]) {
     if (!(values as string[]).includes(raw)) throw new Error(`expected one of ${values.join(', ')}`);
     return raw as T;
   };
+}
+
+function onOff(raw: string): boolean {
+  if (!['on', 'off', 'true', 'false', '1', '0'].includes(raw)) throw new Error('expected on or off');
+  return ['on', 'true', '1'].includes(raw);
 }
 
 const list = (raw: string) =>
@@ -118,10 +125,7 @@ export const SETTINGS = {
     description: 'One JSON line per request on stdout (on or off)',
     defaultText: 'on',
     def: () => true,
-    parse: (raw: string) => {
-      if (!['on', 'off', 'true', 'false', '1', '0'].includes(raw)) throw new Error('expected on or off');
-      return ['on', 'true', '1'].includes(raw);
-    },
+    parse: onOff,
   } satisfies Spec<boolean>,
   logLevel: {
     flag: '--log-level',
@@ -283,6 +287,15 @@ export const SETTINGS = {
     def: () => 3_600_000,
     parse: parseDurationMs,
   } satisfies Spec<number>,
+  demo: {
+    flag: '--demo',
+    env: 'AQUEDUCT_DEMO',
+    description: 'With no router config: serve the built-in demo models (demo-chat, demo-completion, demo-embedding, demo-tts, demo-image), answered by the gateway itself. A router config always wins. "--demo" alone means on',
+    defaultText: 'off',
+    def: () => false,
+    parse: onOff,
+    bare: 'on',
+  } satisfies Spec<boolean>,
   keyRefreshInterval: {
     flag: '--key-refresh-interval',
     env: 'AQUEDUCT_KEY_REFRESH_INTERVAL',
@@ -295,6 +308,11 @@ export const SETTINGS = {
 
 export type SettingName = keyof typeof SETTINGS;
 export type Settings = { [K in SettingName]: ReturnType<(typeof SETTINGS)[K]['def']> };
+
+/** Flags that may be given alone, with the value that means (e.g. `--demo` → "on"). */
+export const BARE_SETTING_FLAGS: Map<string, string> = new Map(
+  (Object.values(SETTINGS) as Spec<unknown>[]).filter((s) => s.bare !== undefined).map((s) => [s.flag, s.bare!]),
+);
 
 /** Flag names (without `--`) mapped to setting names, for the argument parser. */
 export const SETTING_BY_FLAG: Map<string, SettingName> = new Map(
@@ -339,7 +357,7 @@ export function resolveSettings(
 export function settingsHelp(): string {
   const rows = (Object.keys(SETTINGS) as SettingName[]).map((name) => {
     const s = SETTINGS[name] as Spec<unknown>;
-    return `  ${`${s.flag} <value>`.padEnd(30)} ${s.description}\n  ${''.padEnd(30)} env ${s.env}, default ${s.defaultText}`;
+    return `  ${(s.bare !== undefined ? `${s.flag}[=on|off]` : `${s.flag} <value>`).padEnd(30)} ${s.description}\n  ${''.padEnd(30)} env ${s.env}, default ${s.defaultText}`;
   });
   return `Settings (flag, then environment variable, then default):\n${rows.join('\n')}`;
 }

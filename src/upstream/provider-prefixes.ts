@@ -26,6 +26,9 @@ export const OPENAI_COMPATIBLE_PREFIXES: Readonly<Record<string, string | undefi
   nvidia_nim: 'https://integrate.api.nvidia.com/v1',
 };
 
+/** Providers that answer inside the gateway itself: no api_base, no api_key (src/upstream/providers/). */
+export const BUILT_IN_PREFIXES: ReadonlySet<string> = new Set(['demo']);
+
 /** Prefixes LiteLLM knows whose wire format needs translation; named so the error can say "not yet". */
 export const TRANSLATING_PREFIXES = new Set([
   'anthropic',

@@ -8,6 +8,7 @@ import type { Deployment } from '../config/router-config';
 import type { Endpoint } from './endpoints';
 import { openAICompatible } from './openai-compatible';
 import { OPENAI_COMPATIBLE_PREFIXES } from './provider-prefixes';
+import { demoProvider } from './providers/demo';
 
 export interface ProviderCall {
   endpoint: Endpoint;
@@ -23,6 +24,7 @@ export interface Provider {
 
 export function providerFor(deployment: Deployment): Provider {
   if (deployment.provider in OPENAI_COMPATIBLE_PREFIXES) return openAICompatible;
+  if (deployment.provider === 'demo') return demoProvider;
   // check-config refuses other providers, so this is a programming error.
   throw new Error(`no provider implementation for "${deployment.provider}"`);
 }
