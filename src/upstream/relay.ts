@@ -14,6 +14,7 @@ import type { Logger } from '../log';
 import type { Endpoint } from './endpoints';
 import { ClientGone, UpstreamRouter, type Routed } from './router';
 import { failureToApiError } from './upstream-error';
+import { completionAsSse } from './json-as-sse';
 import { relaySse } from './sse-relay';
 import { tokensOf, usageInJson } from './usage-tokens';
 
@@ -132,11 +133,22 @@ export class Relay {
     const headers = responseHeaders(routed.response, call.requestId, call.headers, rateHeaders);
 
     if (stream) {
+      let upstreamBody = routed.response.body!;
+      if (isJsonAnswer(routed.response)) {
+        // A server that ignored `stream: true`: its JSON answer becomes the stream the client asked for.
+        const converted = await this.jsonAsStream(routed, endpoint, call.signal).catch((err: unknown) => {
+          routed.release();
+          const e = err instanceof ApiError ? err : new ApiError(502, `The upstream for model ${model.name} failed while sending its answer.`, { type: 'upstream_error', code: 'upstream_error' });
+          record({ ...base, status: e.status, errorCode: e.code });
+          throw e;
+        });
+        upstreamBody = new Response(converted).body!;
+      }
       headers['content-type'] = 'text/event-stream; charset=utf-8';
       headers['cache-control'] = 'no-cache';
       headers['x-accel-buffering'] = 'no';
       const sse = relaySse({
-        body: routed.response.body!,
+        body: upstreamBody,
         forwardUsageChunk: clientWantsUsage,
         idleTimeoutMs: routed.timeoutMs,
         startedAt,
@@ -168,6 +180,34 @@ export class Relay {
     } finally {
       routed.release();
     }
+  }
+
+  /**
+   * Reads a JSON answer to a stream request (within the call's timeout) and turns it into SSE text.
+   * Throws ClientGone, a 504, or a 502 when the answer is not a completion.
+   */
+  private async jsonAsStream(routed: Routed, endpoint: Endpoint, signal: AbortSignal): Promise<string> {
+    let timer: Timer | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => {
+        routed.abort(new Error('timeout'));
+        reject(failureToApiError({ kind: 'timeout', timeoutMs: routed.timeoutMs }, routed.model.name));
+      }, routed.timeoutMs);
+    });
+    let text: string;
+    try {
+      text = await Promise.race([routed.response.text(), timeout]);
+    } catch (err) {
+      if (signal.aborted) throw new ClientGone();
+      throw err;
+    } finally {
+      clearTimeout(timer);
+    }
+    const sse = completionAsSse(text, endpoint.name === 'chat' ? 'chat' : 'completions');
+    if (sse === undefined) {
+      throw new ApiError(502, `The upstream for model ${routed.model.name} answered a stream request with JSON that is not a completion.`, { type: 'upstream_error', code: 'upstream_error' });
+    }
+    return sse;
   }
 
   /** Binary answers (speech) stream through as they arrive, with the upstream's content type. */
@@ -211,6 +251,12 @@ function takeUserId(body: Record<string, unknown>): string {
 }
 
 const utf8 = new TextDecoder();
+
+/** An answer whose content type says JSON (rather than the text/event-stream a stream request expects). */
+function isJsonAnswer(response: Response): boolean {
+  const type = response.headers.get('content-type') ?? '';
+  return type.startsWith('application/json') || /^[^;]*\+json/.test(type);
+}
 
 function responseHeaders(upstream: Response, requestId: string, base: Record<string, string> | undefined, rate: Record<string, string>): Record<string, string> {
   const h: Record<string, string> = {};

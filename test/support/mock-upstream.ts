@@ -25,6 +25,10 @@ export interface Step {
   cutAfterChunks?: number;
   /** For streams: wait this long between chunks. */
   chunkDelayMs?: number;
+  /** Answer a `stream: true` request with one JSON body, as some OpenAI-compatible servers do. */
+  ignoreStream?: boolean;
+  /** Answer 200 with exactly this JSON body. */
+  json?: unknown;
 }
 
 export interface Received {
@@ -158,9 +162,11 @@ export class MockUpstream {
     }
     if (req.signal.aborted) return new Response(null, { status: 499 });
     if (step.status) return errorResponse(step.status, step.headers);
+    if (step.json !== undefined) return Response.json(step.json);
+    const asked = step.ignoreStream && body && typeof body === 'object' ? { ...body, stream: false } : body;
 
     try {
-      return this.answer(path, body, step, req.signal, entry, profile);
+      return this.answer(path, asked, step, req.signal, entry, profile);
     } catch {
       // Like a real API, a request it cannot make sense of is the caller's error.
       return errorResponse(400);
