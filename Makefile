@@ -39,24 +39,31 @@ dist/aqueduct: node_modules/.installed $(SOURCES)
 release: node_modules/.installed
 	$(BUN) scripts/release.ts $(WORKERS)
 
+# With no router_config.yaml (and no AQUEDUCT_ROUTER_CONFIG) the gateway serves the built-in demo models.
+DEMO_FLAG := $(if $(or $(wildcard router_config.yaml),$(AQUEDUCT_ROUTER_CONFIG)),,--demo)
+
 run: build
 	@echo
-	@echo "Starting aqueduct on http://localhost:8000 (data in ./data). On first start the admin key is written to"
-	@echo "./data/initial-admin-key:   curl -H \"Authorization: Bearer \$$(cat data/initial-admin-key)\" localhost:8000/v1/models"
-	@echo "More keys:                  dist/aqueduct token create --user you@example.com"
-	@echo "API docs:                   http://localhost:8000/swagger"
+	@echo "Starting aqueduct on http://localhost:8000 (data in ./data)."
+	@$(if $(DEMO_FLAG),echo "No router_config.yaml here: serving the built-in demo models (--demo). For real ones: cp examples/router_config.yaml router_config.yaml",true)
+	@echo "The admin key is in ./data/initial-admin-key (written on first start). In a second terminal:"
+	@echo "  export AQUEDUCT_KEY=\$$(cat data/initial-admin-key)"
+	@echo "  curl -H \"Authorization: Bearer \$$AQUEDUCT_KEY\" localhost:8000/v1/models"
+	@echo "  dist/aqueduct token create --user you@example.com     # a key for someone else"
+	@echo "API docs: http://localhost:8000/swagger"
 	@echo
-	./dist/aqueduct serve $(ARGS)
+	./dist/aqueduct serve $(DEMO_FLAG) $(ARGS)
 
 # The whole suite (TEST=path narrows it), after the typecheck. Unit tests run in-process; smoke tests run dist/aqueduct.
 test: build check test-tools
 	$(BUN) test $(TEST)
 
-# Debian's chromium (the /swagger browser test) and wrk (the bench harness smoke test); best effort:
+# Debian's chromium (the /swagger browser test), wrk (the bench harness smoke test) and curl (the README tour); best effort:
 # without them those tests report themselves skipped.
 test-tools:
 	@scripts/ensure-debian-package.sh chromium chromium chromium-browser google-chrome
 	@scripts/ensure-debian-package.sh wrk wrk
+	@scripts/ensure-debian-package.sh curl curl
 
 check: node_modules/.installed
 	$(BUN) x tsc --noEmit -p tsconfig.json
