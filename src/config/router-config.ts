@@ -211,11 +211,8 @@ function readDeployment(
     problems.add(`${path}.api_key`, 'expected a string');
   }
   const timeoutMs = seconds(params.timeout, `${path}.timeout`, problems);
-  const weight = params.weight ?? 1;
-  if (typeof weight !== 'number' || !(weight > 0)) {
-    ok = false;
-    problems.add(`${path}.weight`, 'expected a positive number');
-  }
+  const weight = readWeight(params, path, problems);
+  if (weight === undefined) ok = false;
   const extraHeaders: Record<string, string> = {};
   for (const key of ['extra_headers', 'headers'] as const) {
     const h = params[key];
@@ -234,7 +231,7 @@ function readDeployment(
     apiBase: apiBase!,
     apiKey: typeof apiKey === 'string' && apiKey !== '' ? apiKey : undefined,
     timeoutMs,
-    weight: weight as number,
+    weight: weight!,
     extraHeaders,
   };
 }
@@ -267,12 +264,8 @@ function readBuiltInDeployment(
     ok = false;
     problems.add(`${path}.mock_latency_ms`, 'expected a number of milliseconds from 0 to 600000');
   }
-  const weight = params.weight ?? 1;
-  if (typeof weight !== 'number' || !(weight > 0)) {
-    ok = false;
-    problems.add(`${path}.weight`, 'expected a positive number');
-  }
-  if (!ok) return undefined;
+  const weight = readWeight(params, path, problems);
+  if (!ok || weight === undefined) return undefined;
   return {
     id: '',
     modelName,
@@ -280,10 +273,18 @@ function readBuiltInDeployment(
     upstreamModel,
     apiBase: '',
     timeoutMs: seconds(params.timeout, `${path}.timeout`, problems),
-    weight: weight as number,
+    weight,
     extraHeaders: {},
     mockLatencyMs: typeof latency === 'number' ? latency : undefined,
   };
+}
+
+/** The share of traffic under simple-shuffle (default 1); undefined, with a problem, when not positive. */
+function readWeight(params: Record<string, unknown>, path: string, problems: Problems): number | undefined {
+  const weight = params.weight ?? 1;
+  if (typeof weight === 'number' && weight > 0) return weight;
+  problems.add(`${path}.weight`, 'expected a positive number');
+  return undefined;
 }
 
 /** A timeout in seconds (number or numeric string) → ms; problems for anything else. */

@@ -159,7 +159,7 @@ describe('demo provider: completions, embeddings, speech, images', () => {
   test('embeddings refuse bad dimensions with a 400 naming the parameter', async () => {
     const res = await gw.request('POST', '/v1/embeddings', { body: { model: 'demo-embedding', input: 'x', dimensions: 0 } });
     expect(res.status).toBe(400);
-    expect((await res.json()).error).toMatchObject({ param: 'dimensions', type: 'invalid_request_error' });
+    expect(((await res.json()) as any).error).toMatchObject({ param: 'dimensions', type: 'invalid_request_error' });
   });
 
   test('speech is a valid WAV (16-bit mono PCM at 24 kHz) whose length follows the input', async () => {
@@ -206,7 +206,7 @@ describe('demo provider: limits, batches, latency', () => {
     expect(first.usage!.completion_tokens).toBe(6);
     const refused = await gw.request('POST', '/v1/chat/completions', { key, body: { model: 'demo-chat', messages: say('again') } });
     expect(refused.status).toBe(429);
-    expect((await refused.json()).error.code).toBe('rate_limit_exceeded');
+    expect(((await refused.json()) as any).error.code).toBe('rate_limit_exceeded');
   });
 
   test('a batch on the demo model completes with every echo in its output file', async () => {

@@ -59,7 +59,7 @@ describe('a JSON answer to a stream request', () => {
     f.mock.script('main', { json: { hello: 'not a completion' } });
     const res = await f.gw.request('POST', '/v1/chat/completions', { body: { model: 'gpt-test', messages: [{ role: 'user', content: 'hi' }], stream: true } });
     expect(res.status).toBe(502);
-    expect((await res.json()).error).toMatchObject({ type: 'upstream_error', code: 'upstream_error' });
+    expect(((await res.json()) as any).error).toMatchObject({ type: 'upstream_error', code: 'upstream_error' });
     expect(f.gw.usageRows()).toMatchObject([{ status: 502 }]);
   });
 });
