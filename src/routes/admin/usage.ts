@@ -24,6 +24,8 @@ function scopeOf(reach: Reach, deps: AppDeps, orgId: number | undefined): UsageS
   return { kind: 'user', userId: p.userId, teamIds: deps.directory.teamsOf(p.userId).map((m) => m.teamId), email: p.email };
 }
 
+// Elysia's OpenAPI output drops the descriptions of literal unions (kept here for readers): the route's
+// description repeats them. t.UnionEnum would keep them but adds a default, which would break calls' default.
 const groupBy = t.Union(
   [t.Literal('model'), t.Literal('key'), t.Literal('user'), t.Literal('team'), t.Literal('org'), t.Literal('user_id'), t.Literal('mcp_server'), t.Literal('mcp_tool')],
   { description: 'Group rows by this (default model). model counts model calls; mcp_server and mcp_tool (as "server/tool", tools/call only) count MCP calls; the others count what `calls` says' },
@@ -57,7 +59,7 @@ export const adminUsage = (deps: AppDeps) =>
       detail: adminDetail(
         'Usage report',
         'Usage',
-        'Requests, failures, input/output tokens, average and p95 latency per group, optionally per time bucket. A report counts either model calls or MCP calls (`calls`; each row says which); MCP calls have no tokens (0). Times (since, until, bucket_start) are Unix seconds. Admins see everything, org admins their org, users their own keys, their teams and calls made for them (user_id = their email); a service-account key its own calls.',
+        'Requests, failures, input/output tokens, average and p95 latency per group, optionally per time bucket. A report counts either model calls or MCP calls (`calls=model|mcp`, each row says which; default mcp for group_by=mcp_server or mcp_tool, else model; a grouping that does not fit the calls is a 400 naming `calls`); MCP calls have no tokens (0). group_by=mcp_tool counts tools/call requests, grouped as "server/tool". Times (since, until, bucket_start: the first second of a bucket) are Unix seconds. Admins see everything, org admins their org, users their own keys, their teams and calls made for them (user_id = their email); a service-account key its own calls.',
       ),
     },
   );
