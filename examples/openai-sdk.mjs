@@ -16,7 +16,7 @@ console.log('models:', models.join(', '));
 const chat = await client.chat.completions.create({ model, messages: [{ role: 'user', content: 'Hello from the openai SDK!' }] });
 console.log('chat:', chat.choices[0].message.content, `(${chat.usage.prompt_tokens} in, ${chat.usage.completion_tokens} out)`);
 
-process.stdout.write('stream:');
+process.stdout.write('stream: ');
 const stream = await client.chat.completions.create({ model, messages: [{ role: 'user', content: 'streamed word by word' }], stream: true });
 for await (const chunk of stream) process.stdout.write(chunk.choices[0]?.delta?.content ?? '');
 process.stdout.write('\n');

@@ -27,7 +27,7 @@ import { VERSION } from './version';
 
 export interface RunningServer {
   url: string;
-  /** Re-reads router_config.yaml and mcp.json (SIGHUP); a config with problems is refused and logged. */
+  /** Re-reads router_config.yaml and mcp.json (SIGHUP); a config with problems is refused and logged; warnings are logged. */
   reload(next: LoadedConfig): boolean;
   stop(): Promise<void>;
 }
@@ -97,6 +97,7 @@ export function startServer(config: LoadedConfig): RunningServer {
   });
   const server = app.server!;
   const url = `http://${settings.host.includes(':') ? `[${settings.host}]` : settings.host}:${server.port}`;
+  for (const w of config.warnings) log.warn(w);
   if (config.demo) {
     log.warn(`demo mode: serving ${[...config.router.models.keys()].join(', ')} from the built-in demo provider; they echo and are not real models (give a router config to serve real ones)`);
   } else if (settings.demo) log.info('--demo ignored: a router config is given and always wins');
@@ -124,6 +125,7 @@ export function startServer(config: LoadedConfig): RunningServer {
       relay.reconfigure(next.router);
       runner.reconfigure(next.routerText);
       keys.reload(); // aliases of excluded models may have changed
+      for (const w of next.warnings) log.warn(w);
       log.info('configuration reloaded', { models: next.router.models.size, mcp_servers: next.mcp.servers.size });
       return true;
     },

@@ -9,9 +9,11 @@ export const checkConfigCommand = defineCommand({
   description:
     'Loads the settings, router_config.yaml and mcp.json exactly as "serve" would, prints every problem\n' +
     '(unknown keys, duplicate aliases, unset os.environ/VAR, malformed URLs, unknown providers, …),\n' +
-    'and exits 1 when there is any.',
+    'and exits 1 when there is any. Warnings (e.g. models of a mode not served yet, which are left out)\n' +
+    'go to stderr as "warning: …" and do not change the exit code.',
   run(args, io) {
-    const { settings, router, mcp, demo, problems } = loadConfig(args.flags, io.env);
+    const { settings, router, mcp, demo, problems, warnings } = loadConfig(args.flags, io.env);
+    for (const w of warnings) io.err(`warning: ${w}`);
     if (problems.length > 0) {
       io.err(`${problems.length} problem${problems.length === 1 ? '' : 's'} found:`);
       for (const p of problems) io.err(`  - ${p}`);

@@ -4,7 +4,7 @@ import { defineCommand } from './context';
 import { findTarget, table, type Target } from './targets';
 import { withDirectory } from './with-directory';
 import type { Directory, PolicyPatch } from '../domain/directory';
-import { BUCKETS, GROUPS, usageReport, type Bucket, type GroupBy } from '../domain/usage-report';
+import { BUCKETS, CALLS, GROUPS, callsFor, usageReport, type Bucket, type Calls, type GroupBy } from '../domain/usage-report';
 import { parseDurationMs } from '../config/units';
 
 const targetOptions = [
@@ -103,11 +103,15 @@ export const policyCommands = [
   }),
   defineCommand({
     name: 'usage',
-    usage: 'aqueduct usage [--since 1h] [--by model|key|user|team|org|user_id] [--bucket minute|hour|day] [--json]',
+    usage: 'aqueduct usage [--since 1h] [--calls model|mcp] [--by model|key|user|team|org|user_id|mcp_server|mcp_tool] [--bucket minute|hour|day] [--json]',
     summary: 'Usage report: requests, failures, tokens, latency',
-    description: 'Reports the recorded calls of every org, grouped, over the last --since (default 24h).',
+    description:
+      'Reports the recorded calls of every org, grouped, over the last --since (default 24h).\n' +
+      'A report counts model calls or MCP calls (--calls; default mcp for --by mcp_server or mcp_tool, else model);\n' +
+      'MCP calls have no tokens. --json prints times (bucket_start) in Unix seconds; the table prints them in ISO 8601 (UTC).',
     options: [
       { flag: '--since', value: 'duration', description: 'How far back, e.g. 1h, 7d (default 24h)' },
+      { flag: '--calls', value: 'kind', description: `One of ${CALLS.join(', ')}: which calls to count` },
       { flag: '--by', value: 'group', description: `One of ${GROUPS.join(', ')} (default model)` },
       { flag: '--bucket', value: 'size', description: `Per ${BUCKETS.join(', ')}` },
       { flag: '--json', description: 'Print JSON' },
@@ -115,6 +119,10 @@ export const policyCommands = [
     run(args, io) {
       const by = (args.flags.get('--by') ?? 'model') as GroupBy;
       if (!GROUPS.includes(by)) throw new UsageError(`--by must be one of ${GROUPS.join(', ')}`);
+      const asked = args.flags.get('--calls') as Calls | undefined;
+      if (asked !== undefined && !CALLS.includes(asked)) throw new UsageError(`--calls must be one of ${CALLS.join(', ')}`);
+      const kind = callsFor(by, asked);
+      if ('error' in kind) throw new UsageError(`--by ${by} and --calls ${asked}: ${kind.error}`);
       const bucket = args.flags.get('--bucket') as Bucket | undefined;
       if (bucket !== undefined && !BUCKETS.includes(bucket)) throw new UsageError(`--bucket must be one of ${BUCKETS.join(', ')}`);
       let since: number;
@@ -123,15 +131,16 @@ export const policyCommands = [
       } catch (err) {
         throw new UsageError(`--since: ${(err as Error).message}`);
       }
-      const rows = withDirectory(args.flags, io, (_dir, h) => usageReport(h.sqlite, { since, until: Date.now() + 1, groupBy: by, bucket, scope: { kind: 'all' } }));
+      const rows = withDirectory(args.flags, io, (_dir, h) => usageReport(h.sqlite, { since, until: Date.now() + 1, groupBy: by, bucket, calls: kind.calls, scope: { kind: 'all' } }));
       if (args.switches.has('--json')) {
         io.out(JSON.stringify(rows, null, 2));
         return 0;
       }
+      const iso = (seconds: number) => new Date(seconds * 1000).toISOString().replace('.000Z', 'Z');
       table(
         io.out,
         [...(bucket ? ['BUCKET'] : []), by.toUpperCase(), 'REQUESTS', 'FAILED', 'IN TOKENS', 'OUT TOKENS', 'AVG MS', 'P95 MS'],
-        rows.map((r) => [...(bucket ? [new Date(r.bucket_start!).toISOString()] : []), r.label ?? String(r.group ?? '-'), String(r.requests), String(r.failures), String(r.input_tokens), String(r.output_tokens), String(r.avg_latency_ms), String(r.p95_latency_ms)]),
+        rows.map((r) => [...(bucket ? [iso(r.bucket_start!)] : []), r.label ?? String(r.group ?? '-'), String(r.requests), String(r.failures), String(r.input_tokens), String(r.output_tokens), String(r.avg_latency_ms), String(r.p95_latency_ms)]),
       );
       return 0;
     },

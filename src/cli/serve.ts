@@ -19,7 +19,7 @@ export const serveCommand = defineCommand({
       for (const p of config.problems) io.err(`  - ${p}`);
       return 1;
     }
-    const server = startServer(config);
+    const server = startServer(config); // logs config.warnings
     let stopping = false;
     const stop = (signal: string) => {
       if (stopping) return;

@@ -14,16 +14,20 @@ export interface LoadedConfig {
   mcp: McpConfig;
   /** True when the built-in demo models are served (--demo and no router config). */
   demo: boolean;
+  /** The config cannot be used: serve refuses to start (or to reload), check-config exits 1. */
   problems: string[];
+  /** The config is used, but not everything it asks is done: printed by check-config (exit 0) and logged by serve. */
+  warnings: string[];
 }
 
 /** Reads and parses one config file; a missing path means the file is not configured. */
 function loadFile<T>(
   path: string | undefined,
-  parse: (text: string, env: EnvLookup, source: string) => { config: T; problems: string[] },
+  parse: (text: string, env: EnvLookup, source: string) => { config: T; problems: string[]; warnings?: string[] },
   fallback: T,
   env: EnvLookup,
   problems: string[],
+  warnings: string[],
 ): { config: T; text: string } {
   if (path === undefined) return { config: fallback, text: '' };
   let text: string;
@@ -35,16 +39,18 @@ function loadFile<T>(
   }
   const r = parse(text, env, path);
   problems.push(...r.problems);
+  warnings.push(...(r.warnings ?? []));
   return { config: r.config, text };
 }
 
 export function loadConfig(flags: ReadonlyMap<string, string>, env: EnvLookup = process.env): LoadedConfig {
   const { settings, problems } = resolveSettings(flags, env);
+  const warnings: string[] = [];
   // A real router config always wins over --demo.
   const demo = settings.demo && settings.routerConfig === undefined;
   const router = demo
     ? { config: parseRouterConfig(DEMO_ROUTER_YAML, env, DEMO_SOURCE).config, text: DEMO_ROUTER_YAML }
-    : loadFile(settings.routerConfig, parseRouterConfig, emptyRouterConfig(), env, problems);
-  const mcp = loadFile(settings.mcpConfig, parseMcpConfig, { servers: new Map() }, env, problems).config;
-  return { settings, router: router.config, routerText: router.text, mcp, demo, problems };
+    : loadFile(settings.routerConfig, parseRouterConfig, emptyRouterConfig(), env, problems, warnings);
+  const mcp = loadFile(settings.mcpConfig, parseMcpConfig, { servers: new Map() }, env, problems, warnings).config;
+  return { settings, router: router.config, routerText: router.text, mcp, demo, problems, warnings };
 }

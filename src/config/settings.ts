@@ -299,7 +299,7 @@ export const SETTINGS = {
   keyRefreshInterval: {
     flag: '--key-refresh-interval',
     env: 'AQUEDUCT_KEY_REFRESH_INTERVAL',
-    description: 'How often the in-memory key cache looks for changes made by other processes (e.g. "token revoke")',
+    description: 'How often the in-memory key cache looks for changes made by other processes (e.g. "token revoke", limits); a new key is looked for at once',
     defaultText: '1s',
     def: () => 1000,
     parse: parseDurationMs,

@@ -2,7 +2,9 @@
  * Every live key with its effective access, in memory: authentication is a hash and a Map lookup, and
  * the key's exclusions and rate limits are already resolved — no database query on the request path.
  * Writes made by this process call `reload()`; writes made by other processes (the CLI while the server
- * runs) are noticed by polling the `access` revision counter, a single-row primary-key read.
+ * runs) are noticed by polling the `access` revision counter, a single-row primary-key read. A key that is
+ * not found also checks the counter at once (within a budget, see MissBudget), so a key printed by
+ * `aqueduct token create` works on the very next request instead of after the refresh interval.
  */
 import type { Database } from 'bun:sqlite';
 import { hashKey } from './api-key';
@@ -126,8 +128,44 @@ const parseList = (json: string): string[] => {
   }
 };
 
-export function createKeyCache(sqlite: Database, refreshIntervalMs = 1000, defaults: AccessDefaults = { excludedModels: [], excludedMcpServers: [] }, now: () => number = Date.now): KeyCache {
+/**
+ * Revision reads allowed for unknown keys: a token bucket holding at most MISS_READS_PER_SECOND reads,
+ * refilled at that rate. Requests with random or stale keys therefore cost at most that many primary-key
+ * reads per second in total, whatever their rate; misses beyond the budget are refused without a read
+ * (a new key then works at the latest after the refresh interval, as before). A script that creates a key
+ * and uses it at once is well inside the budget.
+ */
+export const MISS_READS_PER_SECOND = 20;
+
+export interface KeyCacheOptions {
+  missReadsPerSecond?: number;
+  /** Reads the access revision; injectable so tests can count the reads. */
+  readRevision?: () => number;
+}
+
+function missBudget(perSecond: number, now: () => number): () => boolean {
+  let tokens = perSecond;
+  let at = now();
+  return () => {
+    const t = now();
+    tokens = Math.min(perSecond, tokens + ((t - at) * perSecond) / 1000);
+    at = t;
+    if (tokens < 1) return false;
+    tokens -= 1;
+    return true;
+  };
+}
+
+export function createKeyCache(
+  sqlite: Database,
+  refreshIntervalMs = 1000,
+  defaults: AccessDefaults = { excludedModels: [], excludedMcpServers: [] },
+  now: () => number = Date.now,
+  options: KeyCacheOptions = {},
+): KeyCache {
   const load = sqlite.query<Row, []>(SELECT);
+  const currentRevision = options.readRevision ?? (() => readRevision(sqlite, ACCESS_REVISION));
+  const mayReadOnMiss = missBudget(options.missReadsPerSecond ?? MISS_READS_PER_SECOND, now);
   const canonical = defaults.canonicalModel ?? ((n: string) => n);
   let byHash = new Map<string, Principal>();
   let revision = -1;
@@ -167,18 +205,34 @@ export function createKeyCache(sqlite: Database, refreshIntervalMs = 1000, defau
     },
   });
 
-  const reload = () => {
-    revision = readRevision(sqlite, ACCESS_REVISION);
+  /** `known`: the revision just read by the caller (saves a second read; a write in between only means one more reload later). */
+  const reload = (known?: number) => {
+    revision = known ?? currentRevision();
     const next = new Map<string, Principal>();
     for (const r of load.all()) next.set(r.key_hash, toPrincipal(r));
     byHash = next;
   };
   reload();
 
+  /** An unknown key: reload if another process changed access since (a new key), within the budget. */
+  const lookAgain = (hash: string): Principal | undefined => {
+    if (!mayReadOnMiss()) return undefined;
+    try {
+      const latest = currentRevision();
+      if (latest === revision) return undefined;
+      reload(latest);
+    } catch {
+      // A busy database: refuse this key as before; the refresh tick catches up.
+      return undefined;
+    }
+    return byHash.get(hash);
+  };
+
   const timer = setInterval(() => {
     try {
       flushLastUsed();
-      if (readRevision(sqlite, ACCESS_REVISION) !== revision) reload();
+      const latest = currentRevision();
+      if (latest !== revision) reload(latest);
     } catch {
       // A busy or closing database: try again on the next tick.
     }
@@ -187,14 +241,16 @@ export function createKeyCache(sqlite: Database, refreshIntervalMs = 1000, defau
 
   return {
     authenticate(key) {
-      const principal = byHash.get(hashKey(key));
+      const hash = hashKey(key);
+      let principal = byHash.get(hash);
+      if (principal === undefined) principal = lookAgain(hash);
       if (principal === undefined) return undefined;
       const t = now();
       if (principal.expiresAt !== null && principal.expiresAt <= t) return undefined;
       lastUsed.set(principal.keyId, t);
       return principal;
     },
-    reload,
+    reload: () => reload(),
     close: () => {
       clearInterval(timer);
       try {

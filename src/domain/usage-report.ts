@@ -1,14 +1,35 @@
 /**
  * Usage reports: counts, failures, tokens, average and p95 latency per group (model, key, user, team,
- * org or the end-user `user_id`), optionally per minute/hour/day bucket, over a time range and within
- * what the caller may see.
+ * org, the end-user `user_id`, MCP server or MCP tool), optionally per minute/hour/day bucket, over a time
+ * range and within what the caller may see.
+ *
+ * A report counts one kind of call: model calls (rows without an MCP server) or MCP calls (rows with one;
+ * src/routes/mcp.ts writes them with model ''). Mixing them gave a blank model row whose long latencies
+ * skewed p95, and a null MCP-server row holding every model call.
  */
 import type { Database } from 'bun:sqlite';
 
-export const GROUPS = ['model', 'key', 'user', 'team', 'org', 'user_id', 'mcp_server'] as const;
+export const GROUPS = ['model', 'key', 'user', 'team', 'org', 'user_id', 'mcp_server', 'mcp_tool'] as const;
 export type GroupBy = (typeof GROUPS)[number];
 export const BUCKETS = ['minute', 'hour', 'day'] as const;
 export type Bucket = (typeof BUCKETS)[number];
+export const CALLS = ['model', 'mcp'] as const;
+export type Calls = (typeof CALLS)[number];
+
+/** Groups that exist for one kind of call only; the others (key, user, team, org, user_id) fit both. */
+const ONLY: Partial<Record<GroupBy, Calls>> = { model: 'model', mcp_server: 'mcp', mcp_tool: 'mcp' };
+
+/**
+ * The kind of call a report counts: the one asked for, else the one its grouping implies (MCP for
+ * mcp_server/mcp_tool, model otherwise). A grouping that does not exist for the kind asked for is an error
+ * message naming both (the caller turns it into a 400 or a usage error).
+ */
+export function callsFor(groupBy: GroupBy, calls: Calls | undefined): { calls: Calls } | { error: string } {
+  const only = ONLY[groupBy];
+  if (calls === undefined) return { calls: only ?? 'model' };
+  if (only !== undefined && only !== calls) return { error: `group_by=${groupBy} counts ${only} calls only; it cannot be combined with calls=${calls}` };
+  return { calls };
+}
 
 /** Which rows a caller may see. */
 export type UsageScope =
@@ -23,12 +44,17 @@ export interface ReportQuery {
   until: number;
   groupBy: GroupBy;
   bucket?: Bucket;
+  /** Which calls are counted (see callsFor). */
+  calls: Calls;
   scope: UsageScope;
 }
 
 export interface ReportRow {
   group: string | number | null;
   label: string | null;
+  /** What the row counts: model calls or MCP calls. */
+  calls: Calls;
+  /** Start of the bucket in Unix seconds (like OpenAI's `created`); null without buckets. */
   bucket_start: number | null;
   requests: number;
   failures: number;
@@ -46,8 +72,12 @@ const GROUP_COLUMN: Record<GroupBy, string> = {
   org: 'org_id',
   user_id: 'end_user_id',
   mcp_server: 'mcp_server',
+  // Tool names are per server; server names cannot contain '/' (src/config/mcp-config.ts), so this is unambiguous.
+  mcp_tool: "mcp_server || '/' || mcp_tool",
 };
-const BUCKET_MS: Record<Bucket, number> = { minute: 60_000, hour: 3_600_000, day: 86_400_000 };
+const BUCKET_S: Record<Bucket, number> = { minute: 60, hour: 3_600, day: 86_400 };
+/** Which usage rows each kind of call is. mcp_tool counts tools/call rows only (a session start has no tool). */
+const CALLS_SQL: Record<Calls, string> = { model: 'mcp_server IS NULL', mcp: 'mcp_server IS NOT NULL' };
 const LABEL_SQL: Partial<Record<GroupBy, string>> = {
   key: "SELECT id, name || ' (' || preview || ')' AS label FROM api_keys",
   user: 'SELECT id, email AS label FROM users',
@@ -70,15 +100,18 @@ function scopeSql(scope: UsageScope): { sql: string; params: (number | string)[]
   }
 }
 
+/** `since`/`until` are Unix milliseconds (created_at's unit); the rows' bucket_start is Unix seconds. */
 export function usageReport(sqlite: Database, q: ReportQuery): ReportRow[] {
   const scope = scopeSql(q.scope);
-  const bucket = q.bucket ? `(created_at / ${BUCKET_MS[q.bucket]}) * ${BUCKET_MS[q.bucket]}` : 'NULL';
+  // Integer division: created_at (ms) → seconds → the bucket's first second.
+  const bucket = q.bucket ? `(created_at / ${BUCKET_S[q.bucket] * 1000}) * ${BUCKET_S[q.bucket]}` : 'NULL';
+  const calls = CALLS_SQL[q.calls] + (q.groupBy === 'mcp_tool' ? ' AND mcp_tool IS NOT NULL' : '');
   // p95 by the nearest-rank method: the value at rank ceil(0.95 n) in each group.
   const rows = sqlite
-    .query<Omit<ReportRow, 'label'>, (number | string)[]>(
+    .query<Omit<ReportRow, 'label' | 'calls'>, (number | string)[]>(
       `WITH r AS (
          SELECT ${GROUP_COLUMN[q.groupBy]} AS grp, ${bucket} AS bucket_start, status, latency_ms, input_tokens, output_tokens
-           FROM usage WHERE created_at >= ? AND created_at < ? AND ${scope.sql}
+           FROM usage WHERE created_at >= ? AND created_at < ? AND ${calls} AND ${scope.sql}
        ), ranked AS (
          SELECT r.*, row_number() OVER (PARTITION BY grp, bucket_start ORDER BY latency_ms) AS rn,
                 count(*) OVER (PARTITION BY grp, bucket_start) AS n
@@ -93,7 +126,7 @@ export function usageReport(sqlite: Database, q: ReportQuery): ReportRow[] {
     .all(q.since, q.until, ...scope.params);
   const labelSql = LABEL_SQL[q.groupBy];
   const labels = labelSql ? new Map(sqlite.query<{ id: number; label: string }, []>(labelSql).all().map((r) => [r.id, r.label])) : undefined;
-  return rows.map((r) => ({ ...r, label: labels ? (labels.get(r.group as number) ?? null) : null }));
+  return rows.map((r) => ({ ...r, label: labels ? (labels.get(r.group as number) ?? null) : null, calls: q.calls }));
 }
 
 /** Deletes usage rows older than the retention period; returns how many. */

@@ -41,6 +41,17 @@ async function report(key: string, query: string): Promise<ReportRow[]> {
   return ((await res.json()) as { data: ReportRow[] }).data;
 }
 
+/** An MCP call as src/routes/mcp.ts records it: model '', the server set, the tool for tools/call. */
+function mcpCall(key: string, server: string, tool: string | null, latencyMs: number, status = 200) {
+  const p = f.gw.keys.authenticate(key)!;
+  f.gw.usage.record({
+    createdAt: Date.now(), requestId: `mcp-${Math.random()}`, keyId: p.keyId, userId: p.userId, orgId: p.orgId, teamId: p.teamId,
+    model: '', deployment: null, endpoint: tool === null ? 'mcp.initialize' : 'mcp.tools/call', status, latencyMs, ttftMs: null,
+    inputTokens: 0, outputTokens: 0, endUserId: '', stream: false, errorCode: null, mcpServer: server, mcpTool: tool,
+  });
+}
+const SLOW = 60_000; // MCP latencies far above any model call's here: they would dominate a mixed p95
+
 beforeAll(async () => {
   // alice: 3 × m1 ("a b" → 5 in / 3 out each), 1 × m2 for end user "emmy" (6 in / 4 out)
   for (let i = 0; i < 3; i++) expect(await chat(keys.alice, 'm1', 'a b')).toBe(200);
@@ -51,6 +62,13 @@ beforeAll(async () => {
   expect(await chat(keys.bot, 'm1', 'z')).toBe(502);
   // carol, in another org: 1 × m2, made for alice (user_id = her email)
   expect(await chat(keys.carol, 'm2', 'q', { user_id: 'alice@report.example' })).toBe(200);
+  // MCP calls by alice: 2 session starts and 3 tools/call on "files" (one failing), 1 tools/call on "web"
+  mcpCall(keys.alice, 'files', null, SLOW);
+  mcpCall(keys.alice, 'files', 'read', SLOW);
+  mcpCall(keys.alice, 'files', 'read', SLOW);
+  mcpCall(keys.alice, 'files', 'write', SLOW, 500);
+  mcpCall(keys.alice, 'web', null, SLOW);
+  mcpCall(keys.alice, 'web', 'read', SLOW);
   f.gw.usage.flush();
 });
 afterAll(() => f.close());
@@ -63,9 +81,47 @@ describe('usage report', () => {
     expect(pick(rows, 'm1')).toMatchObject({ requests: 5, failures: 1, input_tokens: 3 * 5 + 4, output_tokens: 3 * 3 + 2 });
     expect(pick(rows, 'm2')).toMatchObject({ requests: 2, failures: 0, input_tokens: 6 + 4, output_tokens: 4 + 2 });
     for (const r of rows) {
-      expect(r.avg_latency_ms).toBeGreaterThanOrEqual(0);
-      expect(r.p95_latency_ms).toBeGreaterThanOrEqual(0);
+      expect(r.calls).toBe('model');
+      expect(r.p95_latency_ms).toBeLessThan(SLOW);
     }
+  });
+
+  test('a model report counts model calls only: no blank model row, latencies not skewed by MCP calls', async () => {
+    const rows = await report(f.gw.adminKey, 'group_by=model');
+    expect(rows.map((r) => r.group).sort()).toEqual(['m1', 'm2']);
+    expect(rows.every((r) => r.calls === 'model')).toBe(true);
+    // alice made 4 model calls and 6 MCP calls; by key, only the 4 count, and their latencies only
+    const alice = (await report(f.gw.adminKey, 'group_by=key')).find((r) => r.label?.startsWith('alice-key'))!;
+    expect(alice).toMatchObject({ calls: 'model', requests: 4 });
+    expect(alice.p95_latency_ms).toBeLessThan(SLOW);
+    expect(alice.avg_latency_ms).toBeLessThan(SLOW);
+  });
+
+  test('an MCP report counts MCP calls only: per server and per tool, no null row, tokens 0', async () => {
+    const res = await f.gw.request('GET', '/admin/usage?group_by=mcp_server', { key: f.gw.adminKey });
+    const body = (await res.json()) as { calls: string; data: ReportRow[] };
+    expect(body.calls).toBe('mcp');
+    expect(body.data.map((r) => [r.group, r.calls, r.requests, r.failures, r.input_tokens, r.output_tokens, r.p95_latency_ms])).toEqual([
+      ['files', 'mcp', 4, 1, 0, 0, SLOW],
+      ['web', 'mcp', 2, 0, 0, 0, SLOW],
+    ]);
+    const byTool = await report(f.gw.adminKey, 'group_by=mcp_tool');
+    expect(byTool.map((r) => [r.group, r.requests])).toEqual([['files/read', 2], ['files/write', 1], ['web/read', 1]]);
+    const byKey = await report(f.gw.adminKey, 'group_by=key&calls=mcp');
+    expect(byKey.map((r) => [r.label?.split(' ')[0], r.calls, r.requests])).toEqual([['alice-key', 'mcp', 6]]);
+  });
+
+  test('calls must fit group_by: 400 naming calls', async () => {
+    for (const q of ['group_by=mcp_server&calls=model', 'group_by=mcp_tool&calls=model', 'group_by=model&calls=mcp']) {
+      const res = await f.gw.request('GET', `/admin/usage?${q}`);
+      expect(res.status).toBe(400);
+      const { error } = (await res.json()) as { error: Record<string, unknown> };
+      expect(error).toMatchObject({ type: 'invalid_request_error', param: 'calls', code: 'invalid_value' });
+      expect(String(error.message)).toContain('calls=');
+    }
+    const bad = await f.gw.request('GET', '/admin/usage?calls=everything');
+    expect(bad.status).toBe(400);
+    expect(((await bad.json()) as { error: { param: string } }).error.param).toBe('calls');
   });
 
   test('by key, user, team, org and user_id, with labels', async () => {
@@ -82,11 +138,23 @@ describe('usage report', () => {
     expect(pick(byEndUser, 'emmy').requests).toBe(1);
   });
 
-  test('buckets: per minute, the calls fall into the current minute', async () => {
-    const rows = await report(f.gw.adminKey, 'group_by=model&bucket=minute');
-    const minute = Math.floor(Date.now() / 60_000) * 60_000;
-    expect(rows.every((r) => r.bucket_start !== null && r.bucket_start <= minute && r.bucket_start >= minute - 60_000)).toBe(true);
-    expect(rows.reduce((n, r) => n + r.requests, 0)).toBe(7);
+  test('buckets: bucket_start is Unix seconds, aligned to the bucket, like since and until', async () => {
+    const res = await f.gw.request('GET', '/admin/usage?group_by=model&bucket=minute&since=1h', { key: f.gw.adminKey });
+    const body = (await res.json()) as { since: number; until: number; data: ReportRow[] };
+    const nowS = Date.now() / 1000;
+    expect(Math.abs(body.until - nowS)).toBeLessThan(600);
+    expect(Math.abs(body.since - (nowS - 3600))).toBeLessThan(600);
+    expect(body.data.length).toBeGreaterThan(0);
+    for (const r of body.data) {
+      expect(r.bucket_start! % 60).toBe(0);
+      expect(r.bucket_start!).toBeGreaterThanOrEqual(body.since - 60);
+      expect(r.bucket_start!).toBeLessThan(body.until);
+    }
+    expect(body.data.reduce((n, r) => n + r.requests, 0)).toBe(7);
+    // per day: the buckets are exactly the days (in seconds) of the model calls' created_at (milliseconds)
+    const day = await report(f.gw.adminKey, 'group_by=model&bucket=day&since=2d');
+    const created = f.gw.usageRows().filter((r) => r.mcp_server === null).map((r) => Math.floor(r.created_at / 86_400_000) * 86_400);
+    expect([...new Set(day.map((r) => r.bucket_start))].sort()).toEqual([...new Set(created)].sort());
   });
 
   test('scope: an org-admin sees the org; a user their keys, their teams and calls made for them; a bot its own calls', async () => {
@@ -109,6 +177,6 @@ describe('usage report', () => {
   test('retention: rows older than the period are deleted', () => {
     f.gw.db.sqlite.run("UPDATE usage SET created_at = created_at - 31 * 86400000 WHERE endpoint = 'chat' AND model = 'm2'");
     expect(pruneUsage(f.gw.db.sqlite, 30 * 86_400_000)).toBe(2);
-    expect(f.gw.db.sqlite.query('SELECT count(*) AS n FROM usage').get()).toEqual({ n: 5 });
+    expect(f.gw.db.sqlite.query('SELECT count(*) AS n FROM usage').get()).toEqual({ n: 5 + 6 });
   });
 });

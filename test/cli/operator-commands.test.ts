@@ -94,7 +94,39 @@ describe('operator commands', () => {
     );
     h.close();
     const rows = JSON.parse((await run('usage', '--by', 'model', '--json')).out);
-    expect(rows).toEqual([expect.objectContaining({ group: 'm', requests: 2, failures: 1, input_tokens: 5, output_tokens: 3, p95_latency_ms: 30 })]);
+    expect(rows).toEqual([expect.objectContaining({ group: 'm', calls: 'model', requests: 2, failures: 1, input_tokens: 5, output_tokens: 3, p95_latency_ms: 30 })]);
     expect((await run('usage', '--by', 'galaxy')).code).toBe(2);
+  });
+
+  test('usage: model and MCP calls are separate reports; times are seconds in JSON and ISO in the table', async () => {
+    const h = openDatabase(dataDir);
+    // an MCP call as src/routes/mcp.ts records it (model '', mcp_server set), slow
+    h.sqlite.run(
+      "INSERT INTO usage (created_at, request_id, key_id, user_id, org_id, model, endpoint, status, latency_ms, mcp_server, mcp_tool) VALUES (?, 'r3', 1, 1, 1, '', 'mcp.tools/call', 200, 9000, 'files', 'read')",
+      [Date.now()],
+    );
+    h.close();
+    const models = await run('usage');
+    expect(models.code).toBe(0);
+    expect(models.out.split('\n')[1]).toMatch(/^m\s+2\s+1\s+5\s+3\s+21\s+30$/);
+    expect(models.out.trim().split('\n')).toHaveLength(2); // header and m: no blank row for the MCP call
+    const mcp = JSON.parse((await run('usage', '--by', 'mcp_server', '--json')).out);
+    expect(mcp).toEqual([expect.objectContaining({ group: 'files', calls: 'mcp', requests: 1, input_tokens: 0, p95_latency_ms: 9000 })]);
+    const byKey = JSON.parse((await run('usage', '--by', 'key', '--calls', 'mcp', '--json')).out);
+    expect(byKey).toEqual([expect.objectContaining({ group: 1, calls: 'mcp', requests: 1 })]);
+    const mismatch = await run('usage', '--by', 'mcp_server', '--calls', 'model');
+    expect(mismatch.code).toBe(2);
+    expect(mismatch.err).toContain('--calls');
+    expect((await run('usage', '--calls', 'all')).code).toBe(2);
+
+    const db = openDatabase(dataDir);
+    const hours = db.sqlite.query<{ h: number }, []>("SELECT DISTINCT created_at / 3600000 * 3600 AS h FROM usage WHERE model = 'm' ORDER BY h").all().map((r) => r.h);
+    db.close();
+    const hourly = JSON.parse((await run('usage', '--bucket', 'hour', '--json')).out);
+    expect(hourly.map((r: { bucket_start: number }) => r.bucket_start)).toEqual(hours);
+    const hour = hours[0]!;
+    const table = (await run('usage', '--bucket', 'hour')).out.split('\n');
+    expect(table[0]).toMatch(/^BUCKET\s+MODEL\s+REQUESTS/);
+    expect(table[1]!.startsWith(`${new Date(hour * 1000).toISOString().slice(0, 19)}Z  m `)).toBe(true);
   });
 });

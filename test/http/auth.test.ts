@@ -60,7 +60,7 @@ describe('authentication', () => {
     gw.close();
   });
 
-  test('a key created or revoked by another process is honoured within the refresh interval', async () => {
+  test('a key created by another process works at once; a revocation is honoured within the refresh interval', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'aq-auth-'));
     const server = openDatabase(dir);
     migrate(server.sqlite);
@@ -69,8 +69,6 @@ describe('authentication', () => {
     const cli = openDatabase(dir);
     const tokens = new TokenService(cli);
     const { key, id } = tokens.createKey(tokens.ensureUser('cli@example.com').id);
-    expect(cache.authenticate(key)).toBeUndefined();
-    await Bun.sleep(120);
     expect(cache.authenticate(key)?.email).toBe('cli@example.com');
     tokens.revokeKey(id);
     await Bun.sleep(120);

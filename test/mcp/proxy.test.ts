@@ -157,5 +157,10 @@ describe('MCP proxy', () => {
       ['mcp.tools/call', 'everything', 'echo', 200],
       ['mcp.tools/call', 'everything', 'add', 200],
     ]);
+    // the key's own usage report: MCP calls by server and by tool; none in its model report
+    const report = async (q: string) => ((await (await gw.request('GET', `/admin/usage?${q}`, { key })).json()) as { data: { group: unknown; calls: string; requests: number }[] }).data;
+    expect((await report('group_by=mcp_server')).map((r) => [r.group, r.calls, r.requests])).toEqual([['everything', 'mcp', 3]]);
+    expect((await report('group_by=mcp_tool')).map((r) => [r.group, r.requests])).toEqual([['everything/add', 1], ['everything/echo', 1]]);
+    expect(await report('group_by=model')).toEqual([]);
   });
 });

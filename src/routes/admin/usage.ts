@@ -3,7 +3,7 @@ import { Elysia, t } from 'elysia';
 import type { AppDeps } from '../../app';
 import { parseDurationMs } from '../../config/units';
 import { ApiError } from '../../http/api-error';
-import { usageReport, type UsageScope } from '../../domain/usage-report';
+import { callsFor, usageReport, type UsageScope } from '../../domain/usage-report';
 import type { Reach } from '../../domain/reach';
 import { adminContext, adminDetail } from './context';
 
@@ -24,8 +24,14 @@ function scopeOf(reach: Reach, deps: AppDeps, orgId: number | undefined): UsageS
   return { kind: 'user', userId: p.userId, teamIds: deps.directory.teamsOf(p.userId).map((m) => m.teamId), email: p.email };
 }
 
-const groupBy = t.Union([t.Literal('model'), t.Literal('key'), t.Literal('user'), t.Literal('team'), t.Literal('org'), t.Literal('user_id'), t.Literal('mcp_server')]);
-const bucket = t.Union([t.Literal('minute'), t.Literal('hour'), t.Literal('day')]);
+// Elysia's OpenAPI output drops the descriptions of literal unions (kept here for readers): the route's
+// description repeats them. t.UnionEnum would keep them but adds a default, which would break calls' default.
+const groupBy = t.Union(
+  [t.Literal('model'), t.Literal('key'), t.Literal('user'), t.Literal('team'), t.Literal('org'), t.Literal('user_id'), t.Literal('mcp_server'), t.Literal('mcp_tool')],
+  { description: 'Group rows by this (default model). model counts model calls; mcp_server and mcp_tool (as "server/tool", tools/call only) count MCP calls; the others count what `calls` says' },
+);
+const bucket = t.Union([t.Literal('minute'), t.Literal('hour'), t.Literal('day')], { description: 'One row per group and bucket; bucket_start is the bucket\'s first second (Unix seconds)' });
+const calls = t.Union([t.Literal('model'), t.Literal('mcp')], { description: 'Count model calls or MCP calls; default mcp for group_by=mcp_server or mcp_tool, else model' });
 
 export const adminUsage = (deps: AppDeps) =>
   new Elysia().use(adminContext(deps)).get(
@@ -35,21 +41,25 @@ export const adminUsage = (deps: AppDeps) =>
       const since = parseTime(query.since ?? '24h', 'since', now);
       const until = query.until !== undefined ? parseTime(query.until, 'until', now) : now + 1;
       const group = query.group_by ?? 'model';
-      const data = usageReport(deps.db.sqlite, { since, until, groupBy: group, bucket: query.bucket, scope: scopeOf(reach, deps, query.org_id) });
-      return { object: 'usage.report', since: Math.floor(since / 1000), until: Math.floor(until / 1000), group_by: group, bucket: query.bucket ?? null, data };
+      const kind = callsFor(group, query.calls);
+      if ('error' in kind) throw new ApiError(400, kind.error, { param: 'calls', code: 'invalid_value' });
+      const data = usageReport(deps.db.sqlite, { since, until, groupBy: group, bucket: query.bucket, calls: kind.calls, scope: scopeOf(reach, deps, query.org_id) });
+      // Every time in the report is Unix seconds; the range is widened to whole seconds (until is exclusive).
+      return { object: 'usage.report', since: Math.floor(since / 1000), until: Math.ceil(until / 1000), group_by: group, calls: kind.calls, bucket: query.bucket ?? null, data };
     },
     {
       query: t.Object({
-        since: t.Optional(t.String({ description: 'Start: a duration back from now (1h, 7d), unix seconds or an ISO date; default 24h' })),
-        until: t.Optional(t.String({ description: 'End (exclusive); default now' })),
+        since: t.Optional(t.String({ description: 'Start: a duration back from now (1h, 7d), Unix seconds or an ISO date; default 24h' })),
+        until: t.Optional(t.String({ description: 'End (exclusive), in the same forms; default now' })),
         group_by: t.Optional(groupBy),
+        calls: t.Optional(calls),
         bucket: t.Optional(bucket),
         org_id: t.Optional(t.Numeric({ description: 'Admins: one org only' })),
       }),
       detail: adminDetail(
         'Usage report',
         'Usage',
-        'Requests, failures, input/output tokens, average and p95 latency per group, optionally per time bucket. Admins see everything, org admins their org, users their own keys, their teams and calls made for them (user_id = their email); a service-account key its own calls.',
+        'Requests, failures, input/output tokens, average and p95 latency per group, optionally per time bucket. A report counts either model calls or MCP calls (`calls=model|mcp`, each row says which; default mcp for group_by=mcp_server or mcp_tool, else model; a grouping that does not fit the calls is a 400 naming `calls`); MCP calls have no tokens (0). group_by=mcp_tool counts tools/call requests, grouped as "server/tool". Times (since, until, bucket_start: the first second of a bucket) are Unix seconds. Admins see everything, org admins their org, users their own keys, their teams and calls made for them (user_id = their email); a service-account key its own calls.',
       ),
     },
   );
