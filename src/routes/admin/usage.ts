@@ -5,6 +5,9 @@ import { parseDurationMs } from '../../config/units';
 import { ApiError } from '../../http/api-error';
 import { usageReport, type UsageScope } from '../../domain/usage-report';
 import type { Reach } from '../../domain/reach';
+import { UsageReportView } from '../../schemas/admin-responses';
+import { refusals } from '../../schemas/common';
+import { idParam } from '../../schemas/params';
 import { adminContext, adminDetail } from './context';
 
 /** "1h" (that long ago), unix seconds, or an ISO date → unix ms. */
@@ -36,7 +39,7 @@ export const adminUsage = (deps: AppDeps) =>
       const until = query.until !== undefined ? parseTime(query.until, 'until', now) : now + 1;
       const group = query.group_by ?? 'model';
       const data = usageReport(deps.db.sqlite, { since, until, groupBy: group, bucket: query.bucket, scope: scopeOf(reach, deps, query.org_id) });
-      return { object: 'usage.report', since: Math.floor(since / 1000), until: Math.floor(until / 1000), group_by: group, bucket: query.bucket ?? null, data };
+      return { object: 'usage.report' as const, since: Math.floor(since / 1000), until: Math.floor(until / 1000), group_by: group, bucket: query.bucket ?? null, data };
     },
     {
       query: t.Object({
@@ -44,9 +47,11 @@ export const adminUsage = (deps: AppDeps) =>
         until: t.Optional(t.String({ description: 'End (exclusive); default now' })),
         group_by: t.Optional(groupBy),
         bucket: t.Optional(bucket),
-        org_id: t.Optional(t.Numeric({ description: 'Admins: one org only' })),
+        org_id: t.Optional(idParam('org_id', 'Admins: one org only')),
       }),
+      response: { 200: UsageReportView, ...refusals(400) },
       detail: adminDetail(
+        'getUsageReport',
         'Usage report',
         'Usage',
         'Requests, failures, input/output tokens, average and p95 latency per group, optionally per time bucket. Admins see everything, org admins their org, users their own keys, their teams and calls made for them (user_id = their email); a service-account key its own calls.',
