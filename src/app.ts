@@ -25,6 +25,8 @@ import { jsonBodies } from './http/body';
 import { cors } from './http/cors';
 import { errors, methodLookup, type MethodLookup } from './http/errors';
 import { docs } from './http/openapi';
+import type { DocumentExamples } from './http/openapi-document';
+import { requestExamples } from './http/request-examples';
 import { requestId } from './http/request-id';
 import type { Logger } from './log';
 import { adminRoutes } from './routes/admin';
@@ -62,6 +64,12 @@ export interface AppDeps {
 const apiRoutes = (deps: AppDeps, lane: InferenceLane, prefix: '' | '/v1') =>
   new Elysia({ prefix }).use(modelsRoutes(deps)).use(inferenceRoutes(lane)).use(filesRoutes(deps)).use(batchesRoutes(deps));
 
+/** Examples for the API document that name what is configured (see http/request-examples.ts). */
+function documentExamples(deps: AppDeps): DocumentExamples {
+  const bodies = requestExamples(deps.router);
+  return { bodies, model: String(bodies.chat.model), mcpServer: deps.mcp.servers.keys().next().value };
+}
+
 export function buildApp(deps: AppDeps) {
   let methodsFor: MethodLookup = () => [];
   const lane = inferenceLane(deps, INFERENCE_SCHEMAS);
@@ -73,7 +81,7 @@ export function buildApp(deps: AppDeps) {
     .use(cors(deps.settings.corsOrigins))
     .use(errors(deps.log, (path) => methodsFor(path)))
     .use(jsonBodies(deps.settings.maxBodySize, deps.settings.maxFileSize))
-    .use(docs(VERSION))
+    .use(docs(VERSION, documentExamples(deps)))
     .use(healthRoutes(deps))
     .use(metricsRoutes(deps))
     .use(apiRoutes(deps, lane, ''))

@@ -68,9 +68,15 @@ export function errorResponse(error: ApiError, extraHeaders: Record<string, stri
   });
 }
 
-export const unauthorized = () =>
+/**
+ * The 401 for a missing or unusable key. `WWW-Authenticate: Bearer` tells clients (MCP Inspector among
+ * them) that a plain bearer key is expected, not an OAuth flow. RFC 6750 §3: `error="invalid_token"` only
+ * when a token was presented; none when the request had no bearer credentials at all.
+ */
+export const unauthorized = (tokenPresented: boolean) =>
   new ApiError(401, 'Invalid or missing API key. Send it as "Authorization: Bearer <key>".', {
     code: 'invalid_api_key',
+    headers: { 'www-authenticate': tokenPresented ? 'Bearer realm="aqueduct", error="invalid_token"' : 'Bearer realm="aqueduct"' },
   });
 
 export const modelNotFound = (model: string) =>

@@ -16,7 +16,7 @@ export function authenticate(keys: KeyCache, request: Request): Principal {
 export function principalFor(keys: KeyCache, authorization: string | null): Principal {
   const key = bearerKey(authorization);
   const principal = key === undefined ? undefined : keys.authenticate(key);
-  if (principal === undefined) throw unauthorized();
+  if (principal === undefined) throw unauthorized(key !== undefined);
   return principal;
 }
 

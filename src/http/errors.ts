@@ -15,6 +15,8 @@ export interface ValueErrorLike {
   path: string;
   message: string;
   summary?: string;
+  /** The failing (sub)schema; only its `anyOf` branches are read. */
+  schema?: unknown;
 }
 
 /** `/messages/0/role` → `messages[0].role`, the way OpenAI names parameters. */
@@ -26,16 +28,32 @@ export function paramName(pointer: string): string {
     .join('');
 }
 
-/** A failed body validation as the 400 OpenAI gives: naming the first offending parameter. */
-export function validationError(error: { all?: ValueErrorLike[]; valueError?: ValueErrorLike }): ApiError {
+const WHOLE: Record<string, string> = {
+  body: 'The request body must be a JSON object.',
+  query: 'The query string is not valid.',
+  params: 'The URL is not valid.',
+  headers: 'The request headers are not valid.',
+};
+
+/** What a union failure expected: integer parameters say so (and their range) rather than "not one of…". */
+function unionDetail(e: ValueErrorLike): string {
+  const branches = (e.schema as { anyOf?: { type?: string; minimum?: number; maximum?: number }[] } | undefined)?.anyOf;
+  const integer = branches?.find((s) => s.type === 'integer');
+  if (!integer) return 'not one of the accepted values or types';
+  return integer.minimum !== undefined && integer.maximum !== undefined ? `expected an integer from ${integer.minimum} to ${integer.maximum}` : 'expected an integer';
+}
+
+/** A failed validation as the 400 OpenAI gives: naming the first offending parameter, of the body, query or path. */
+export function validationError(error: { all?: ValueErrorLike[]; valueError?: ValueErrorLike; type?: string }): ApiError {
+  const part = error.type ?? 'body'; // Elysia's ValidationError says which part of the request failed
   const first = error.valueError ?? error.all?.[0];
   const param = first ? paramName(first.path) : '';
-  if (!first || param === '') return new ApiError(400, 'The request body must be a JSON object.', { code: 'invalid_request_body' });
+  if (!first || param === '') return new ApiError(400, WHOLE[part] ?? WHOLE.body!, { code: part === 'body' ? 'invalid_request_body' : 'invalid_request' });
   const missing = (e: ValueErrorLike) => e.message === 'Expected required property' || (e.summary ?? '').endsWith('found: undefined');
   if (missing(first) || error.all?.some((e) => e.path === first.path && missing(e))) {
     return new ApiError(400, `Missing required parameter: '${param}'.`, { param, code: 'missing_required_parameter' });
   }
-  const detail = first.message === 'Expected union value' ? 'not one of the accepted values or types' : first.message.toLowerCase();
+  const detail = first.message === 'Expected union value' ? unionDetail(first) : first.message.toLowerCase();
   return new ApiError(400, `Invalid value for '${param}': ${detail}.`, { param, code: 'invalid_value' });
 }
 
@@ -45,7 +63,12 @@ export function toApiError(code: string | number, error: unknown, method: string
     const cause = (error as { cause?: unknown }).cause;
     return cause instanceof ApiError ? cause : new ApiError(400, 'We could not parse the body of your request.', { code: 'invalid_body' });
   }
-  if (code === 'VALIDATION') return validationError(error as Parameters<typeof validationError>[0]);
+  if (code === 'VALIDATION') {
+    const part = (error as { type?: string }).type;
+    // An answer that does not match its own schema is our bug, not the caller's.
+    if (part === 'response') return new ApiError(500, 'The server had an error while processing your request.');
+    return validationError(error as Parameters<typeof validationError>[0]);
+  }
   if (code === 'NOT_FOUND') {
     const allowed = methodsFor(path);
     if (allowed.length > 0) {

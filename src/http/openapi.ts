@@ -1,9 +1,12 @@
 /**
  * /swagger (Swagger UI) and /swagger/json (OpenAPI 3.1). The UI's script and stylesheet are embedded in
- * the binary and served from /swagger/assets, so the page works with no internet.
+ * the binary and served from /swagger/assets, so the page works with no internet. The generated
+ * document gets its finishing touches (examples, plain integer parameters, operationIds) in
+ * ./openapi-document.ts.
  */
 import { openapi } from '@elysiajs/openapi';
 import { Elysia } from 'elysia';
+import { finishDocument, type DocumentExamples } from './openapi-document';
 import bundlePath from 'swagger-ui-dist/swagger-ui-bundle.js' with { type: 'file' };
 import cssPath from 'swagger-ui-dist/swagger-ui.css' with { type: 'file' };
 
@@ -15,8 +18,17 @@ const ASSETS = {
 /** Bare API paths duplicate the /v1 ones; the document lists each route once, under /v1. */
 const BARE_API_PATHS = /^\/(models|chat|completions|embeddings|audio|images|files|batches)(\/|$)/;
 
-export const docs = (version: string) =>
-  new Elysia()
+const SPEC_PATH = '/swagger/json';
+
+export const docs = (version: string, examples: DocumentExamples) => {
+  // The plugin builds its document once all routes are known and returns the same object from then on.
+  let finished: { from: unknown; doc: unknown } | undefined;
+  return new Elysia()
+    .onAfterHandle(({ path, response }) => {
+      if (path !== SPEC_PATH) return;
+      if (finished === undefined || finished.from !== response) finished = { from: response, doc: finishDocument(response, examples) };
+      return finished.doc;
+    })
     .get(
       '/swagger/assets/:name',
       ({ params, set }) => {
@@ -34,7 +46,7 @@ export const docs = (version: string) =>
     .use(
       openapi({
         path: '/swagger',
-        specPath: '/swagger/json',
+        specPath: SPEC_PATH,
         provider: 'swagger-ui',
         exclude: { paths: [BARE_API_PATHS, /^\/swagger/] },
         swagger: {
@@ -43,7 +55,7 @@ export const docs = (version: string) =>
           persistAuthorization: true,
           // Not in the plugin's option type, but passed through to SwaggerUIBundle: an absolute spec url,
           // and no call to the online validator.
-          ...({ url: '/swagger/json', validatorUrl: null } as object),
+          ...({ url: SPEC_PATH, validatorUrl: null } as object),
         },
         documentation: {
           info: {
@@ -58,3 +70,4 @@ export const docs = (version: string) =>
         },
       }),
     );
+};

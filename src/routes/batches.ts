@@ -8,8 +8,9 @@ import { ownerOf } from '../domain/files/owner';
 import type { Principal } from '../domain/key-cache';
 import { ApiError } from '../http/api-error';
 import { auth } from '../http/auth';
-import { BatchObject, batchJson } from '../schemas/batches';
-import { authErrors, cursorPage, ErrorResponse, secured } from '../schemas/common';
+import { BatchList, BatchObject, batchJson } from '../schemas/batches';
+import { authErrors, cursorPage, ErrorResponse, refusals, secured } from '../schemas/common';
+import { integerParam } from '../schemas/params';
 
 const noSuchBatch = (id: string) => new ApiError(404, `No such Batch object: ${id.slice(0, 80)}`, { param: 'id', code: 'batch_not_found' });
 const endpointSchema = t.Union([t.Literal('/v1/chat/completions'), t.Literal('/v1/completions'), t.Literal('/v1/embeddings')]);
@@ -55,7 +56,7 @@ export const batchesRoutes = (deps: AppDeps) => {
           metadata: t.Optional(t.Union([t.Record(t.String({ maxLength: 64 }), t.String({ maxLength: 512 }), { maxProperties: 16 }), t.Null()])),
         }, { additionalProperties: true }),
         response: { 200: BatchObject, 400: ErrorResponse, 403: ErrorResponse, 404: ErrorResponse, ...authErrors },
-        detail: secured('Create a batch', ['Batches'], 'Runs every line of an uploaded batch file through the gateway (within 24 h); results go to an output file and an error file.'),
+        detail: secured('createBatch', 'Create a batch', ['Batches'], 'Runs every line of an uploaded batch file through the gateway (within 24 h); results go to an output file and an error file.'),
       },
     )
     .get(
@@ -66,14 +67,18 @@ export const batchesRoutes = (deps: AppDeps) => {
         return cursorPage(page.data.map(batchJson), page.hasMore);
       },
       {
-        query: t.Object({ limit: t.Optional(t.Numeric({ minimum: 1, maximum: 100 })), after: t.Optional(t.String()) }),
-        detail: secured('List batches', ['Batches'], 'Newest first, with cursor pagination.'),
+        query: t.Object({
+          limit: t.Optional(integerParam('limit', { minimum: 1, maximum: 100, default: 20, description: 'How many batches to list (OpenAI: 1 to 100)' })),
+          after: t.Optional(t.String({ description: 'The id the previous page ended with' })),
+        }),
+        response: { 200: BatchList, ...refusals(400) },
+        detail: secured('listBatches', 'List batches', ['Batches'], 'Newest first, with cursor pagination.'),
       },
     )
     .get('/batches/:id', ({ principal, params }) => batchJson(find(principal, params.id)), {
       params: idParams,
       response: { 200: BatchObject, 404: ErrorResponse, ...authErrors },
-      detail: secured('Retrieve a batch', ['Batches']),
+      detail: secured('retrieveBatch', 'Retrieve a batch', ['Batches']),
     })
     .post(
       '/batches/:id/cancel',
@@ -88,6 +93,6 @@ export const batchesRoutes = (deps: AppDeps) => {
         }
         return batchJson(batches.byId(batch.id)!);
       },
-      { params: idParams, response: { 200: BatchObject, 404: ErrorResponse, 409: ErrorResponse, ...authErrors }, detail: secured('Cancel a batch', ['Batches']) },
+      { params: idParams, response: { 200: BatchObject, 404: ErrorResponse, 409: ErrorResponse, ...authErrors }, detail: secured('cancelBatch', 'Cancel a batch', ['Batches']) },
     );
 };

@@ -8,8 +8,9 @@ import { receiveUpload } from '../domain/files/upload';
 import type { Principal } from '../domain/key-cache';
 import { ApiError } from '../http/api-error';
 import { auth } from '../http/auth';
-import { authErrors, cursorPage, ErrorResponse, secured } from '../schemas/common';
-import { FileList, FileObject, fileJson } from '../schemas/files';
+import { authErrors, cursorPage, errorDocs, ErrorResponse, refusals, secured } from '../schemas/common';
+import { FileDeleted, FileList, FileObject, fileJson } from '../schemas/files';
+import { integerParam } from '../schemas/params';
 import { ENDPOINTS } from '../upstream/endpoints';
 
 const noSuchFile = (id: string) => new ApiError(404, `No such File object: ${id.slice(0, 80)}`, { param: 'id', code: 'file_not_found' });
@@ -47,7 +48,7 @@ export const filesRoutes = (deps: AppDeps) => {
       {
         response: { 200: FileObject, 400: ErrorResponse, 413: ErrorResponse, 415: ErrorResponse, ...authErrors },
         detail: {
-          ...secured('Upload a file', ['Files'], 'multipart/form-data with `file` and `purpose` (batch, user_data, assistants, vision); optional `expires_after[anchor]=created_at`, `expires_after[seconds]`. Batch files are validated line by line.'),
+          ...secured('createFile', 'Upload a file', ['Files'], 'multipart/form-data with `file` and `purpose` (batch, user_data, assistants, vision); optional `expires_after[anchor]=created_at`, `expires_after[seconds]`. Batch files are validated line by line.'),
           requestBody: {
             required: true,
             content: {
@@ -73,18 +74,18 @@ export const filesRoutes = (deps: AppDeps) => {
       {
         query: t.Object({
           purpose: t.Optional(t.String()),
-          limit: t.Optional(t.Numeric({ minimum: 1, maximum: 10_000 })),
+          limit: t.Optional(integerParam('limit', { minimum: 1, maximum: 10_000, default: 10_000, description: 'How many files to list (OpenAI: 1 to 10,000)' })),
           order: t.Optional(t.Union([t.Literal('asc'), t.Literal('desc')])),
           after: t.Optional(t.String({ description: 'The id the previous page ended with' })),
         }),
         response: { 200: FileList, 400: ErrorResponse, ...authErrors },
-        detail: secured('List files', ['Files'], "The caller's files (a service-account key: its team's), newest first."),
+        detail: secured('listFiles', 'List files', ['Files'], "The caller's files (a service-account key: its team's), newest first."),
       },
     )
     .get('/files/:id', ({ principal, params }) => fileJson(find(principal, params.id)), {
       params: idParams,
       response: { 200: FileObject, 404: ErrorResponse, ...authErrors },
-      detail: secured('Retrieve a file', ['Files']),
+      detail: secured('retrieveFile', 'Retrieve a file', ['Files']),
     })
     .get(
       '/files/:id/content',
@@ -97,15 +98,24 @@ export const filesRoutes = (deps: AppDeps) => {
           },
         });
       },
-      { params: idParams, detail: secured('Download a file', ['Files'], 'The bytes as stored (streamed).') },
+      {
+        params: idParams,
+        detail: {
+          ...secured('downloadFile', 'Download a file', ['Files'], 'The bytes as stored (streamed).'),
+          responses: {
+            200: { description: 'The file content', content: { 'application/octet-stream': { schema: { type: 'string', format: 'binary' } } } },
+            ...errorDocs(404, 401, 500),
+          },
+        },
+      },
     )
     .delete(
       '/files/:id',
       ({ principal, params }) => {
         const file = find(principal, params.id);
         store.delete(ownerOf(principal), file.id);
-        return { id: file.id, object: 'file' as const, deleted: true };
+        return { id: file.id, object: 'file' as const, deleted: true as const };
       },
-      { params: idParams, detail: secured('Delete a file', ['Files']) },
+      { params: idParams, response: { 200: FileDeleted, ...refusals(404) }, detail: secured('deleteFile', 'Delete a file', ['Files']) },
     );
 };

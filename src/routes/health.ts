@@ -1,12 +1,15 @@
 /** GET /health (alive) and GET /ready (the database answers, the configuration is loaded): no authentication. */
-import { Elysia, t } from 'elysia';
+import { Elysia } from 'elysia';
 import type { AppDeps } from '../app';
+import { ApiError, errorResponse } from '../http/api-error';
+import { errorDocs } from '../schemas/common';
+
+const text = (description: string, example: string) => ({ description, content: { 'text/plain': { schema: { type: 'string' as const }, example } } });
 
 export const healthRoutes = (deps: Pick<AppDeps, 'db'>) =>
   new Elysia()
     .get('/health', () => new Response('ok', { headers: { 'content-type': 'text/plain' } }), {
-      response: { 200: t.String() },
-      detail: { summary: 'Liveness check', tags: ['Operations'] },
+      detail: { operationId: 'getHealth', summary: 'Liveness check', tags: ['Operations'], responses: { 200: text('Alive', 'ok'), ...errorDocs(500) } },
     })
     .get(
       '/ready',
@@ -15,8 +18,15 @@ export const healthRoutes = (deps: Pick<AppDeps, 'db'>) =>
           deps.db.sqlite.query('SELECT 1').get();
           return new Response('ready', { headers: { 'content-type': 'text/plain' } });
         } catch {
-          return new Response('database unavailable', { status: 503, headers: { 'content-type': 'text/plain' } });
+          return errorResponse(new ApiError(503, 'The database is unavailable.', { code: 'database_unavailable' }));
         }
       },
-      { detail: { summary: 'Readiness check: the database answers and the configuration is loaded', tags: ['Operations'] } },
+      {
+        detail: {
+          operationId: 'getReady',
+          summary: 'Readiness check: the database answers and the configuration is loaded',
+          tags: ['Operations'],
+          responses: { 200: text('Ready', 'ready'), ...errorDocs(500, 503) },
+        },
+      },
     );

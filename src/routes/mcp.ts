@@ -12,7 +12,9 @@ import { hostAllowed, originAllowed } from '../domain/mcp/origin-check';
 import { ApiError } from '../http/api-error';
 import { authenticate } from '../http/auth';
 import { REQUEST_ID } from '../http/request-id';
-import { authErrors, ErrorResponse, secured } from '../schemas/common';
+import { errorDocs, refusals, secured } from '../schemas/common';
+import { JsonObject } from '../schemas/inference';
+import { INITIALIZE, McpServerList } from '../schemas/mcp';
 
 const FORWARDED_REQUEST = ['accept', 'content-type', 'mcp-protocol-version', 'last-event-id', 'mcp-method', 'mcp-name'];
 const RELAYED_RESPONSE = ['content-type', 'mcp-protocol-version', 'cache-control', 'allow', 'www-authenticate', 'x-accel-buffering'];
@@ -116,8 +118,17 @@ export const mcpRoutes = (deps: AppDeps) => {
     return new Response(withEnd(upstream.body, once), { status: upstream.status, headers: out });
   };
 
-  const name = t.Object({ name: t.String({ description: 'The server name from mcp.json' }) });
-  const detail = (summary: string) => secured(summary, ['MCP'], 'Streamable HTTP, relayed transparently. Session ids are the gateway’s own, bound to your key.');
+  const name = t.Object({ name: t.String({ description: 'The server name from mcp.json (see GET /mcp-servers)' }) });
+  const detail = (operationId: string, summary: string, ok: Record<string, unknown>) => ({
+    ...secured(operationId, summary, ['MCP'], 'Streamable HTTP, relayed transparently. Session ids are the gateway’s own, bound to your key (header `Mcp-Session-Id`).'),
+    responses: {
+      ...ok,
+      // The MCP server's own refusals (e.g. a GET or DELETE without a session) are relayed as it gives them.
+      '4XX': { description: "The MCP server's own refusal, relayed (a JSON-RPC error or empty)" },
+      ...errorDocs(401, 403, 404, 421, 500, 502),
+    },
+  });
+  const relayed = { description: "The MCP server's answer, relayed: a JSON-RPC message, or an SSE stream of them", content: { 'application/json': { schema: JsonObject }, 'text/event-stream': { schema: t.String() } } };
   return new Elysia()
     .get(
       '/mcp-servers',
@@ -126,14 +137,21 @@ export const mcpRoutes = (deps: AppDeps) => {
         const base = new URL(request.url).origin;
         const data = [...deps.mcp.servers.values()]
           .filter((s) => !principal.excludedMcpServers.has(s.name))
-          .map((s) => ({ object: 'mcp_server', name: s.name, description: s.description ?? null, tags: s.tags, url: `${base}/mcp-servers/${encodeURIComponent(s.name)}/mcp` }));
-        return { object: 'list', data };
+          .map((s) => ({ object: 'mcp_server' as const, name: s.name, description: s.description ?? null, tags: s.tags, url: `${base}/mcp-servers/${encodeURIComponent(s.name)}/mcp` }));
+        return { object: 'list' as const, data };
       },
-      { response: { 401: ErrorResponse }, detail: secured('List MCP servers', ['MCP'], 'The servers this key may use, with the URL to give an MCP client.') },
+      { response: { 200: McpServerList, ...refusals() }, detail: secured('listMcpServers', 'List MCP servers', ['MCP'], 'The servers this key may use, with the URL to give an MCP client.') },
     )
-    .post('/mcp-servers/:name/mcp', (ctx) => proxy('POST', ctx as never), { params: name, parse: 'json', detail: detail('MCP: send a message'), response: { ...authErrors } })
-    .get('/mcp-servers/:name/mcp', (ctx) => proxy('GET', ctx as never), { params: name, detail: detail('MCP: open the server-to-client stream') })
-    .delete('/mcp-servers/:name/mcp', (ctx) => proxy('DELETE', ctx as never), { params: name, detail: detail('MCP: end the session') });
+    .post('/mcp-servers/:name/mcp', (ctx) => proxy('POST', ctx as never), {
+      params: name,
+      parse: 'json',
+      detail: {
+        ...detail('sendMcpMessage', 'MCP: send a message', { 200: relayed, 202: { description: 'Accepted (a notification or response)' } }),
+        requestBody: { required: true, content: { 'application/json': { schema: { ...JsonObject, description: 'A JSON-RPC message' }, example: INITIALIZE } } },
+      },
+    })
+    .get('/mcp-servers/:name/mcp', (ctx) => proxy('GET', ctx as never), { params: name, detail: detail('openMcpStream', 'MCP: open the server-to-client stream', { 200: { description: 'An SSE stream of JSON-RPC messages', content: { 'text/event-stream': { schema: t.String() } } } }) })
+    .delete('/mcp-servers/:name/mcp', (ctx) => proxy('DELETE', ctx as never), { params: name, detail: detail('endMcpSession', 'MCP: end the session', { 200: { description: 'The session is ended' } }) });
 };
 
 /** The same stream, calling `onEnd` once when it is fully read, fails or is cancelled. */

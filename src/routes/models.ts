@@ -32,12 +32,12 @@ export const modelsRoutes = (deps: AppDeps) => {
     .use(auth(deps.keys))
     .get('/models', ({ principal }) => ({ object: 'list' as const, data: [...deps.router.models.keys()].filter((m) => !principal.excludedModels.has(m)).map(toModel) }), {
       response: { 200: ModelList, ...authErrors },
-      detail: secured('List models', ['Models'], 'The models this key may use. Aliases are accepted everywhere but not listed.'),
+      detail: secured('listModels', 'List models', ['Models'], 'The models this key may use. Aliases are accepted everywhere but not listed.'),
     })
     .get('/models/:model', ({ params, principal }) => retrieve(principal, params.model), {
       params: t.Object({ model: t.String({ description: 'A model name or alias' }) }),
       response: { 200: Model, 404: ErrorResponse, ...authErrors },
-      detail: secured('Retrieve a model', ['Models'], 'An alias resolves to its model.'),
+      detail: secured('retrieveModel', 'Retrieve a model', ['Models'], 'An alias resolves to its model.'),
     })
     // Model names may contain "/" (e.g. Qwen/Qwen2.5-7B-Instruct): the same lookup for the rest of the path.
     .get('/models/*', ({ params, principal }) => retrieve(principal, params['*']), { detail: { hide: true } });

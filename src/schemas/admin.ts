@@ -1,9 +1,12 @@
 /** Request bodies and JSON views of the management API (/admin/...). */
+import { Type } from '@sinclair/typebox';
 import { t } from 'elysia';
 import type { Org, PolicyPatch, ServiceAccount, Team, User } from '../domain/directory';
 import type { KeyInfo } from '../domain/tokens';
 
-const limit = t.Optional(t.Union([t.Integer({ minimum: 1 }), t.Null()], { description: 'Per minute; null unsets it' }));
+// Plain TypeBox integers: JSON bodies carry numbers, and Elysia's t.Integer (which also takes numeric
+// strings) would show a string branch with default 0 in the API document.
+const limit = t.Optional(t.Union([Type.Integer({ minimum: 1, maximum: Number.MAX_SAFE_INTEGER }), t.Null()], { description: 'Per minute; null unsets it' }));
 const names = t.Optional(t.Array(t.String({ minLength: 1 }), { maxItems: 1000 }));
 
 export const PolicyBody = {
@@ -45,12 +48,12 @@ const policyJson = (x: Org | Team | User) => ({
 
 const seconds = (ms: number | null) => (ms === null ? null : Math.floor(ms / 1000));
 
-export const orgJson = (o: Org) => ({ id: o.id, object: 'organization', name: o.name, created_at: seconds(o.createdAt), ...policyJson(o) });
-export const teamJson = (x: Team) => ({ id: x.id, object: 'team', org_id: x.orgId, name: x.name, description: x.description, created_at: seconds(x.createdAt), ...policyJson(x) });
-export const userJson = (u: User) => ({ id: u.id, object: 'user', email: u.email, org_id: u.orgId, role: u.role, created_at: seconds(u.createdAt), ...policyJson(u) });
+export const orgJson = (o: Org) => ({ id: o.id, object: 'organization' as const, name: o.name, created_at: seconds(o.createdAt), ...policyJson(o) });
+export const teamJson = (x: Team) => ({ id: x.id, object: 'team' as const, org_id: x.orgId, name: x.name, description: x.description, created_at: seconds(x.createdAt), ...policyJson(x) });
+export const userJson = (u: User) => ({ id: u.id, object: 'user' as const, email: u.email, org_id: u.orgId, role: u.role, created_at: seconds(u.createdAt), ...policyJson(u) });
 export const keyJson = (k: KeyInfo) => ({
   id: k.id,
-  object: 'key',
+  object: 'key' as const,
   name: k.name,
   preview: k.preview,
   user_id: k.userId,
@@ -66,7 +69,7 @@ export const keyJson = (k: KeyInfo) => ({
 });
 export const serviceAccountJson = (s: ServiceAccount & { keyPreview?: string | null; keyId?: number | null }) => ({
   id: s.id,
-  object: 'service_account',
+  object: 'service_account' as const,
   team_id: s.teamId,
   name: s.name,
   description: s.description,

@@ -6,6 +6,14 @@ const sec = (ms: number | null) => (ms === null ? null : Math.floor(ms / 1000));
 
 export const BatchObject = t.Object({ id: t.String(), object: t.Literal('batch'), status: t.String() }, { additionalProperties: true });
 
+export const BatchList = t.Object({
+  object: t.Literal('list'),
+  data: t.Array(BatchObject),
+  first_id: t.Union([t.String(), t.Null()]),
+  last_id: t.Union([t.String(), t.Null()]),
+  has_more: t.Boolean(),
+});
+
 export const batchJson = (b: BatchRow) => ({
   id: b.id,
   object: 'batch' as const,

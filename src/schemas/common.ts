@@ -19,8 +19,22 @@ export const authErrors = {
   500: ErrorResponse,
 } as const;
 
-/** OpenAPI `detail` for an authenticated route. */
-export const secured = (summary: string, tags: string[], description?: string) => ({
+/** The OpenAI error body for each of `statuses`, and for the 401 and 500 any authenticated route can give. */
+export function refusals<S extends number>(...statuses: S[]): Record<S | 401 | 500, typeof ErrorResponse> {
+  return Object.fromEntries([...statuses, 401, 500].map((s) => [s, ErrorResponse])) as Record<S | 401 | 500, typeof ErrorResponse>;
+}
+
+/**
+ * The same, as OpenAPI response objects for `detail.responses`: for routes that answer with a Response of
+ * their own (streams, text, relayed MCP messages), where Elysia's `response` schemas do not apply.
+ */
+export function errorDocs(...statuses: number[]) {
+  return Object.fromEntries(statuses.map((s) => [s, { description: 'Error (OpenAI shape)', content: { 'application/json': { schema: ErrorResponse } } }]));
+}
+
+/** OpenAPI `detail` for an authenticated route; `operationId` is what generated clients name the call. */
+export const secured = (operationId: string, summary: string, tags: string[], description?: string) => ({
+  operationId,
   summary,
   description,
   tags,

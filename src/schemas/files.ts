@@ -23,6 +23,8 @@ export const FileList = t.Object({
   has_more: t.Boolean(),
 });
 
+export const FileDeleted = t.Object({ id: t.String(), object: t.Literal('file'), deleted: t.Literal(true) });
+
 export const fileJson = (f: StoredFile) => ({
   id: f.id,
   object: 'file' as const,

@@ -30,6 +30,31 @@ describe('authentication', () => {
     gw.close();
   });
 
+  test('every 401 carries WWW-Authenticate: Bearer (error="invalid_token" only when a token was presented)', async () => {
+    const gw = testGateway();
+    const routes: [string, string][] = [
+      ...['/v1/chat/completions', '/chat/completions', '/v1/completions', '/v1/embeddings', '/v1/audio/speech', '/v1/images/generations'].map((p): [string, string] => ['POST', p]),
+      ['GET', '/v1/files'],
+      ['GET', '/admin/me'],
+      ['GET', '/mcp-servers'],
+      ['POST', '/mcp-servers/everything/mcp'],
+      ['GET', '/metrics'],
+    ];
+    const cases: [Record<string, string>, string][] = [
+      [{}, 'Bearer realm="aqueduct"'],
+      [{ authorization: 'Basic abc' }, 'Bearer realm="aqueduct"'],
+      [{ authorization: 'Bearer sk-unknown' }, 'Bearer realm="aqueduct", error="invalid_token"'],
+    ];
+    for (const [method, path] of routes) {
+      for (const [headers, challenge] of cases) {
+        const res = await gw.request(method, path, { key: null, body: method === 'POST' ? { model: 'x', messages: [] } : undefined, headers: { host: 'localhost:8000', ...headers } });
+        expect({ method, path, challenge: res.headers.get('www-authenticate') }).toEqual({ method, path, challenge });
+        expect((await expectOpenAIError(res, 401)).code).toBe('invalid_api_key');
+      }
+    }
+    gw.close();
+  });
+
   test('a valid key works bare and under /v1; "bearer" is case-insensitive', async () => {
     const gw = testGateway();
     const key = gw.newKey();

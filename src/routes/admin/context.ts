@@ -3,6 +3,7 @@ import { Elysia } from 'elysia';
 import type { AppDeps } from '../../app';
 import { Reach } from '../../domain/reach';
 import { authenticate } from '../../http/auth';
+import { secured } from '../../schemas/common';
 
 export const adminContext = (deps: AppDeps) =>
   new Elysia().resolve({ as: 'scoped' }, ({ request }) => {
@@ -16,11 +17,4 @@ export const adminContext = (deps: AppDeps) =>
     };
   });
 
-export const adminDetail = (summary: string, tag: string, description?: string) => ({
-  summary,
-  description,
-  tags: [`Admin: ${tag}`],
-  security: [{ bearerAuth: [] }],
-});
-
-export const idParam = (name = 'id') => ({ [name]: 'numeric' as const });
+export const adminDetail = (operationId: string, summary: string, tag: string, description?: string) => secured(operationId, summary, [`Admin: ${tag}`], description);

@@ -1,8 +1,12 @@
 /** /admin/me and /admin/keys: a caller's own identity and keys; managers act on the keys of those they manage. */
+import { Type } from '@sinclair/typebox';
 import { Elysia, t } from 'elysia';
 import type { AppDeps } from '../../app';
 import { forbidden } from '../../domain/reach';
 import { keyJson, LimitsBody, list, teamJson, userJson } from '../../schemas/admin';
+import { CreatedKey, Deleted, KeyView, ListOf, Me } from '../../schemas/admin-responses';
+import { refusals } from '../../schemas/common';
+import { idParam } from '../../schemas/params';
 import { adminContext, adminDetail } from './context';
 
 export const adminKeys = (deps: AppDeps) =>
@@ -11,13 +15,13 @@ export const adminKeys = (deps: AppDeps) =>
     .get(
       '/admin/me',
       ({ principal: p }) => ({
-        object: 'me',
+        object: 'me' as const,
         user: userJson(deps.directory.user(p.userId)!),
         key: { id: p.keyId, name: p.keyName, preview: p.keyPreview, service_account_id: p.serviceAccountId, team_id: p.teamId },
         teams: p.serviceAccountId !== null ? [] : deps.directory.teamsOf(p.userId).map((m) => ({ ...teamJson(deps.directory.team(m.teamId)!), is_admin: m.isAdmin })),
         effective: { limits: p.limits, excluded_models: [...p.excludedModels], excluded_mcp_servers: [...p.excludedMcpServers] },
       }),
-      { detail: adminDetail('Who am I', 'Keys', 'The calling key, its user, teams, and effective limits and exclusions.') },
+      { response: { 200: Me, ...refusals() }, detail: adminDetail('getMe', 'Who am I', 'Keys', 'The calling key, its user, teams, and effective limits and exclusions.') },
     )
     .get(
       '/admin/keys',
@@ -27,8 +31,9 @@ export const adminKeys = (deps: AppDeps) =>
         return list(deps.directory.tokens.listKeys({ userId, includeServiceAccounts: false }).map(keyJson));
       },
       {
-        query: t.Object({ user_id: t.Optional(t.Numeric()) }),
-        detail: adminDetail('List personal keys', 'Keys', "Your keys, or (for managers) another user's."),
+        query: t.Object({ user_id: t.Optional(idParam('user_id', "Another user's keys (managers only); default: yours")) }),
+        response: { 200: ListOf(KeyView), ...refusals(400, 404) },
+        detail: adminDetail('listKeys', 'List personal keys', 'Keys', "Your keys, or (for managers) another user's."),
       },
     )
     .post(
@@ -47,10 +52,11 @@ export const adminKeys = (deps: AppDeps) =>
       {
         body: t.Object({
           name: t.Optional(t.String({ maxLength: 200 })),
-          expires_in: t.Optional(t.Integer({ minimum: 1, description: 'Lifetime in seconds' })),
-          user_id: t.Optional(t.Integer({ description: 'Create the key for another user (managers only)' })),
+          expires_in: t.Optional(Type.Integer({ minimum: 1, maximum: 100 * 365 * 86_400, description: 'Lifetime in seconds' })),
+          user_id: t.Optional(Type.Integer({ minimum: 1, maximum: Number.MAX_SAFE_INTEGER, description: 'Create the key for another user (managers only)' })),
         }),
-        detail: adminDetail('Create a personal key', 'Keys', 'The key is in the answer once; only its hash is stored.'),
+        response: { 200: CreatedKey, ...refusals(400, 403, 404) },
+        detail: adminDetail('createKey', 'Create a personal key', 'Keys', 'The key is in the answer once; only its hash is stored.'),
       },
     )
     .patch(
@@ -64,9 +70,10 @@ export const adminKeys = (deps: AppDeps) =>
         return keyJson(deps.directory.tokens.key(key.id)!);
       },
       {
-        params: t.Object({ id: t.Numeric() }),
+        params: t.Object({ id: idParam('id', 'A key id') }),
         body: t.Object({ name: t.Optional(t.String({ maxLength: 200 })), ...LimitsBody }),
-        detail: adminDetail('Rename a key or set its own limits', 'Keys'),
+        response: { 200: KeyView, ...refusals(400, 403, 404) },
+        detail: adminDetail('updateKey', 'Rename a key or set its own limits', 'Keys'),
       },
     )
     .delete(
@@ -75,7 +82,7 @@ export const adminKeys = (deps: AppDeps) =>
         const key = reach.key(params.id);
         deps.directory.tokens.revokeKey(key.id);
         changed();
-        return { id: key.id, object: 'key', deleted: true };
+        return { id: key.id, object: 'key' as const, deleted: true as const };
       },
-      { params: t.Object({ id: t.Numeric() }), detail: adminDetail('Revoke a key', 'Keys') },
+      { params: t.Object({ id: idParam('id', 'A key id') }), response: { 200: Deleted('key'), ...refusals(400, 404) }, detail: adminDetail('revokeKey', 'Revoke a key', 'Keys') },
     );

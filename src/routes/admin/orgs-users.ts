@@ -1,11 +1,17 @@
 /** /admin/orgs and /admin/users: admins manage orgs; org-admins manage their org's users, limits and exclusions. */
+import { Type } from '@sinclair/typebox';
 import { Elysia, t } from 'elysia';
 import type { AppDeps } from '../../app';
 import { forbidden } from '../../domain/reach';
 import { hasPolicy, list, orgJson, PolicyBody, policyPatch, userJson } from '../../schemas/admin';
+import { ListOf, OrgView, UserView } from '../../schemas/admin-responses';
+import { refusals } from '../../schemas/common';
+import { idParam } from '../../schemas/params';
 import { adminContext, adminDetail } from './context';
 
 const role = t.Union([t.Literal('user'), t.Literal('org-admin'), t.Literal('admin')]);
+const orgId = t.Object({ id: idParam('id', 'An org id') });
+const userId = t.Object({ id: idParam('id', 'A user id') });
 
 export const adminOrgsUsers = (deps: AppDeps) => {
   const dir = deps.directory;
@@ -14,7 +20,7 @@ export const adminOrgsUsers = (deps: AppDeps) => {
     .get(
       '/admin/orgs',
       ({ reach, principal: p }) => list((reach.isAdmin ? dir.listOrgs() : reach.isServiceAccount ? [] : dir.listOrgs([p.orgId])).map(orgJson)),
-      { detail: adminDetail('List orgs', 'Orgs', 'Admins see every org; others their own.') },
+      { response: { 200: ListOf(OrgView), ...refusals() }, detail: adminDetail('listOrgs', 'List orgs', 'Orgs', 'Admins see every org; others their own.') },
     )
     .post(
       '/admin/orgs',
@@ -27,7 +33,11 @@ export const adminOrgsUsers = (deps: AppDeps) => {
         changed();
         return orgJson(out);
       },
-      { body: t.Object({ name: t.String({ minLength: 1, maxLength: 200 }), ...PolicyBody }), detail: adminDetail('Create an org', 'Orgs') },
+      {
+        body: t.Object({ name: t.String({ minLength: 1, maxLength: 200 }), ...PolicyBody }),
+        response: { 200: OrgView, ...refusals(400, 403, 409) },
+        detail: adminDetail('createOrg', 'Create an org', 'Orgs'),
+      },
     )
     .get(
       '/admin/orgs/:id',
@@ -35,7 +45,7 @@ export const adminOrgsUsers = (deps: AppDeps) => {
         reach.org(params.id, 'see');
         return orgJson(dir.org(params.id)!);
       },
-      { params: t.Object({ id: t.Numeric() }), detail: adminDetail('Get an org', 'Orgs') },
+      { params: orgId, response: { 200: OrgView, ...refusals(400, 404) }, detail: adminDetail('getOrg', 'Get an org', 'Orgs') },
     )
     .patch(
       '/admin/orgs/:id',
@@ -48,9 +58,10 @@ export const adminOrgsUsers = (deps: AppDeps) => {
         return orgJson(org ?? dir.org(params.id)!);
       },
       {
-        params: t.Object({ id: t.Numeric() }),
+        params: orgId,
         body: t.Object({ name: t.Optional(t.String({ minLength: 1, maxLength: 200 })), ...PolicyBody }),
-        detail: adminDetail("Set an org's limits and exclusions", 'Orgs'),
+        response: { 200: OrgView, ...refusals(400, 403, 404, 409) },
+        detail: adminDetail('updateOrg', "Set an org's limits and exclusions", 'Orgs'),
       },
     )
     .get(
@@ -60,7 +71,11 @@ export const adminOrgsUsers = (deps: AppDeps) => {
         if (reach.manageOrg(p.orgId)) return list(dir.listUsers(p.orgId).map(userJson));
         return list(reach.isServiceAccount ? [] : [userJson(dir.user(p.userId)!)]);
       },
-      { query: t.Object({ org_id: t.Optional(t.Numeric()) }), detail: adminDetail('List users', 'Users', 'Admins see everyone, org admins their org, users themselves.') },
+      {
+        query: t.Object({ org_id: t.Optional(idParam('org_id', 'Admins: one org only')) }),
+        response: { 200: ListOf(UserView), ...refusals(400) },
+        detail: adminDetail('listUsers', 'List users', 'Users', 'Admins see everyone, org admins their org, users themselves.'),
+      },
     )
     .post(
       '/admin/users',
@@ -72,14 +87,19 @@ export const adminOrgsUsers = (deps: AppDeps) => {
         return userJson(user);
       },
       {
-        body: t.Object({ email: t.String({ pattern: '^[^\\s@]+@[^\\s@]+$', maxLength: 320 }), org_id: t.Optional(t.Integer()), role: t.Optional(role) }),
-        detail: adminDetail('Create a user', 'Users'),
+        body: t.Object({
+          email: t.String({ pattern: '^[^\\s@]+@[^\\s@]+$', maxLength: 320 }),
+          org_id: t.Optional(Type.Integer({ minimum: 1, maximum: Number.MAX_SAFE_INTEGER })),
+          role: t.Optional(role),
+        }),
+        response: { 200: UserView, ...refusals(400, 403, 404, 409) },
+        detail: adminDetail('createUser', 'Create a user', 'Users'),
       },
     )
     .get(
       '/admin/users/:id',
       ({ reach, params }) => userJson(reach.user(params.id, 'see')),
-      { params: t.Object({ id: t.Numeric() }), detail: adminDetail('Get a user', 'Users') },
+      { params: userId, response: { 200: UserView, ...refusals(400, 404) }, detail: adminDetail('getUser', 'Get a user', 'Users') },
     )
     .patch(
       '/admin/users/:id',
@@ -92,9 +112,10 @@ export const adminOrgsUsers = (deps: AppDeps) => {
         return userJson(updated ?? user);
       },
       {
-        params: t.Object({ id: t.Numeric() }),
+        params: userId,
         body: t.Object({ role: t.Optional(role), ...PolicyBody }),
-        detail: adminDetail("Set a user's role, limits and exclusions", 'Users'),
+        response: { 200: UserView, ...refusals(400, 403, 404) },
+        detail: adminDetail('updateUser', "Set a user's role, limits and exclusions", 'Users'),
       },
     );
 };

@@ -1,12 +1,17 @@
 /** /admin/teams: org-admins create teams and set their policy; team admins manage members and service accounts. */
+import { Type } from '@sinclair/typebox';
 import { Elysia, t } from 'elysia';
 import type { AppDeps } from '../../app';
 import { keyPreview } from '../../domain/api-key';
 import { forbidden, notFound } from '../../domain/reach';
 import { hasPolicy, list, PolicyBody, policyPatch, serviceAccountJson, teamJson } from '../../schemas/admin';
+import { CreatedServiceAccount, Deleted, ListOf, MemberView, RemovedMember, ServiceAccountView, SetMember, TeamView } from '../../schemas/admin-responses';
+import { refusals } from '../../schemas/common';
+import { idParam } from '../../schemas/params';
 import { adminContext, adminDetail } from './context';
 
-const teamId = t.Object({ id: t.Numeric() });
+const teamId = t.Object({ id: idParam('id', 'A team id') });
+const dbId = Type.Integer({ minimum: 1, maximum: Number.MAX_SAFE_INTEGER });
 
 export const adminTeams = (deps: AppDeps) => {
   const dir = deps.directory;
@@ -20,7 +25,11 @@ export const adminTeams = (deps: AppDeps) => {
         if (reach.isServiceAccount) return list([]);
         return list(dir.listTeams({ ids: dir.teamsOf(p.userId).map((m) => m.teamId) }).map(teamJson));
       },
-      { query: t.Object({ org_id: t.Optional(t.Numeric()) }), detail: adminDetail('List teams', 'Teams', 'Admins see every team, org admins their org, users their own teams.') },
+      {
+        query: t.Object({ org_id: t.Optional(idParam('org_id', 'Admins: one org only')) }),
+        response: { 200: ListOf(TeamView), ...refusals(400) },
+        detail: adminDetail('listTeams', 'List teams', 'Teams', 'Admins see every team, org admins their org, users their own teams.'),
+      },
     )
     .post(
       '/admin/teams',
@@ -34,11 +43,16 @@ export const adminTeams = (deps: AppDeps) => {
         return teamJson(out);
       },
       {
-        body: t.Object({ name: t.String({ minLength: 1, maxLength: 200 }), description: t.Optional(t.String({ maxLength: 2000 })), org_id: t.Optional(t.Integer()), ...PolicyBody }),
-        detail: adminDetail('Create a team', 'Teams'),
+        body: t.Object({ name: t.String({ minLength: 1, maxLength: 200 }), description: t.Optional(t.String({ maxLength: 2000 })), org_id: t.Optional(dbId), ...PolicyBody }),
+        response: { 200: TeamView, ...refusals(400, 403, 404, 409) },
+        detail: adminDetail('createTeam', 'Create a team', 'Teams'),
       },
     )
-    .get('/admin/teams/:id', ({ reach, params }) => teamJson(reach.team(params.id)), { params: teamId, detail: adminDetail('Get a team', 'Teams') })
+    .get('/admin/teams/:id', ({ reach, params }) => teamJson(reach.team(params.id)), {
+      params: teamId,
+      response: { 200: TeamView, ...refusals(400, 404) },
+      detail: adminDetail('getTeam', 'Get a team', 'Teams'),
+    })
     .patch(
       '/admin/teams/:id',
       ({ reach, params, body, changed }) => {
@@ -53,7 +67,8 @@ export const adminTeams = (deps: AppDeps) => {
       {
         params: teamId,
         body: t.Object({ name: t.Optional(t.String({ minLength: 1, maxLength: 200 })), description: t.Optional(t.String({ maxLength: 2000 })), ...PolicyBody }),
-        detail: adminDetail("Rename a team, or set its limits and exclusions (org admins)", 'Teams'),
+        response: { 200: TeamView, ...refusals(400, 403, 404, 409) },
+        detail: adminDetail('updateTeam', 'Rename a team, or set its limits and exclusions (org admins)', 'Teams'),
       },
     )
     .delete(
@@ -63,14 +78,14 @@ export const adminTeams = (deps: AppDeps) => {
         if (!reach.manageOrg(team.orgId)) throw forbidden('Only org admins delete teams.');
         dir.deleteTeam(team.id);
         changed();
-        return { id: team.id, object: 'team', deleted: true };
+        return { id: team.id, object: 'team' as const, deleted: true as const };
       },
-      { params: teamId, detail: adminDetail('Delete a team (and its service accounts and their keys)', 'Teams') },
+      { params: teamId, response: { 200: Deleted('team'), ...refusals(400, 403, 404) }, detail: adminDetail('deleteTeam', 'Delete a team (and its service accounts and their keys)', 'Teams') },
     )
     .get(
       '/admin/teams/:id/members',
-      ({ reach, params }) => list(dir.members(reach.team(params.id).id).map((m) => ({ object: 'team.member', user_id: m.userId, email: m.email, is_admin: m.isAdmin }))),
-      { params: teamId, detail: adminDetail('List members', 'Teams') },
+      ({ reach, params }) => list(dir.members(reach.team(params.id).id).map((m) => ({ object: 'team.member' as const, user_id: m.userId, email: m.email, is_admin: m.isAdmin }))),
+      { params: teamId, response: { 200: ListOf(MemberView), ...refusals(400, 404) }, detail: adminDetail('listTeamMembers', 'List members', 'Teams') },
     )
     .post(
       '/admin/teams/:id/members',
@@ -84,12 +99,13 @@ export const adminTeams = (deps: AppDeps) => {
         }
         dir.setMember(team.id, user.id, body.is_admin ?? dir.membership(team.id, user.id)?.isAdmin ?? false);
         changed();
-        return { object: 'team.member', team_id: team.id, user_id: user.id, email: user.email, is_admin: dir.membership(team.id, user.id)!.isAdmin };
+        return { object: 'team.member' as const, team_id: team.id, user_id: user.id, email: user.email, is_admin: dir.membership(team.id, user.id)!.isAdmin };
       },
       {
         params: teamId,
-        body: t.Object({ user_id: t.Optional(t.Integer()), email: t.Optional(t.String()), is_admin: t.Optional(t.Boolean()) }),
-        detail: adminDetail('Add a member (or change the admin flag)', 'Teams'),
+        body: t.Object({ user_id: t.Optional(dbId), email: t.Optional(t.String({ maxLength: 320 })), is_admin: t.Optional(t.Boolean()) }),
+        response: { 200: SetMember, ...refusals(400, 403, 404) },
+        detail: adminDetail('setTeamMember', 'Add a member (or change the admin flag)', 'Teams'),
       },
     )
     .delete(
@@ -101,14 +117,18 @@ export const adminTeams = (deps: AppDeps) => {
         if (member.isAdmin && !reach.manageOrg(team.orgId)) throw forbidden('Only org admins remove team admins.');
         dir.removeMember(team.id, params.userId);
         changed();
-        return { object: 'team.member', team_id: team.id, user_id: params.userId, deleted: true };
+        return { object: 'team.member' as const, team_id: team.id, user_id: params.userId, deleted: true as const };
       },
-      { params: t.Object({ id: t.Numeric(), userId: t.Numeric() }), detail: adminDetail('Remove a member', 'Teams') },
+      {
+        params: t.Object({ id: idParam('id', 'A team id'), userId: idParam('userId', 'A user id') }),
+        response: { 200: RemovedMember, ...refusals(400, 403, 404) },
+        detail: adminDetail('removeTeamMember', 'Remove a member', 'Teams'),
+      },
     )
     .get(
       '/admin/teams/:id/service-accounts',
       ({ reach, params }) => list(dir.listServiceAccounts(reach.team(params.id).id).map(serviceAccountJson)),
-      { params: teamId, detail: adminDetail('List service accounts', 'Service accounts') },
+      { params: teamId, response: { 200: ListOf(ServiceAccountView), ...refusals(400, 404) }, detail: adminDetail('listServiceAccounts', 'List service accounts', 'Service accounts') },
     )
     .post(
       '/admin/teams/:id/service-accounts',
@@ -121,7 +141,8 @@ export const adminTeams = (deps: AppDeps) => {
       {
         params: teamId,
         body: t.Object({ name: t.String({ minLength: 1, maxLength: 200 }), description: t.Optional(t.String({ maxLength: 2000 })) }),
-        detail: adminDetail('Create a service account and its key', 'Service accounts', 'The key is in the answer once.'),
+        response: { 200: CreatedServiceAccount, ...refusals(400, 403, 404, 409) },
+        detail: adminDetail('createServiceAccount', 'Create a service account and its key', 'Service accounts', 'The key is in the answer once.'),
       },
     )
     .delete(
@@ -132,8 +153,12 @@ export const adminTeams = (deps: AppDeps) => {
         if (!sa || !team || !reach.manageTeam(team)) throw notFound('service account');
         dir.deleteServiceAccount(sa.id);
         changed();
-        return { id: sa.id, object: 'service_account', deleted: true };
+        return { id: sa.id, object: 'service_account' as const, deleted: true as const };
       },
-      { params: t.Object({ id: t.Numeric() }), detail: adminDetail('Delete a service account and its key', 'Service accounts') },
+      {
+        params: t.Object({ id: idParam('id', 'A service account id') }),
+        response: { 200: Deleted('service_account'), ...refusals(400, 404) },
+        detail: adminDetail('deleteServiceAccount', 'Delete a service account and its key', 'Service accounts'),
+      },
     );
 };

@@ -5,6 +5,9 @@ import { parseDurationMs } from '../../config/units';
 import { ApiError } from '../../http/api-error';
 import { callsFor, usageReport, type UsageScope } from '../../domain/usage-report';
 import type { Reach } from '../../domain/reach';
+import { UsageReportView } from '../../schemas/admin-responses';
+import { refusals } from '../../schemas/common';
+import { idParam } from '../../schemas/params';
 import { adminContext, adminDetail } from './context';
 
 /** "1h" (that long ago), unix seconds, or an ISO date → unix ms. */
@@ -45,7 +48,7 @@ export const adminUsage = (deps: AppDeps) =>
       if ('error' in kind) throw new ApiError(400, kind.error, { param: 'calls', code: 'invalid_value' });
       const data = usageReport(deps.db.sqlite, { since, until, groupBy: group, bucket: query.bucket, calls: kind.calls, scope: scopeOf(reach, deps, query.org_id) });
       // Every time in the report is Unix seconds; the range is widened to whole seconds (until is exclusive).
-      return { object: 'usage.report', since: Math.floor(since / 1000), until: Math.ceil(until / 1000), group_by: group, calls: kind.calls, bucket: query.bucket ?? null, data };
+      return { object: 'usage.report' as const, since: Math.floor(since / 1000), until: Math.ceil(until / 1000), group_by: group, calls: kind.calls, bucket: query.bucket ?? null, data };
     },
     {
       query: t.Object({
@@ -54,9 +57,11 @@ export const adminUsage = (deps: AppDeps) =>
         group_by: t.Optional(groupBy),
         calls: t.Optional(calls),
         bucket: t.Optional(bucket),
-        org_id: t.Optional(t.Numeric({ description: 'Admins: one org only' })),
+        org_id: t.Optional(idParam('org_id', 'Admins: one org only')),
       }),
+      response: { 200: UsageReportView, ...refusals(400) },
       detail: adminDetail(
+        'getUsageReport',
         'Usage report',
         'Usage',
         'Requests, failures, input/output tokens, average and p95 latency per group, optionally per time bucket. A report counts either model calls or MCP calls (`calls=model|mcp`, each row says which; default mcp for group_by=mcp_server or mcp_tool, else model; a grouping that does not fit the calls is a 400 naming `calls`); MCP calls have no tokens (0). group_by=mcp_tool counts tools/call requests, grouped as "server/tool". Times (since, until, bucket_start: the first second of a bucket) are Unix seconds. Admins see everything, org admins their org, users their own keys, their teams and calls made for them (user_id = their email); a service-account key its own calls.',
