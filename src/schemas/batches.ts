@@ -1,18 +1,13 @@
 /** The OpenAI batch object, for answers and the OpenAPI document. */
 import { t } from 'elysia';
+import { CursorPageOf } from './common';
 import type { BatchRow } from '../domain/batches/batch-store';
 
 const sec = (ms: number | null) => (ms === null ? null : Math.floor(ms / 1000));
 
 export const BatchObject = t.Object({ id: t.String(), object: t.Literal('batch'), status: t.String() }, { additionalProperties: true });
 
-export const BatchList = t.Object({
-  object: t.Literal('list'),
-  data: t.Array(BatchObject),
-  first_id: t.Union([t.String(), t.Null()]),
-  last_id: t.Union([t.String(), t.Null()]),
-  has_more: t.Boolean(),
-});
+export const BatchList = CursorPageOf(BatchObject);
 
 export const batchJson = (b: BatchRow) => ({
   id: b.id,

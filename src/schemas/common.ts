@@ -1,5 +1,5 @@
 /** TypeBox models shared by every route: the OpenAI error body and the standard error responses. */
-import { t } from 'elysia';
+import { t, type TSchema } from 'elysia';
 
 export const ErrorResponse = t.Object(
   {
@@ -40,6 +40,16 @@ export const secured = (operationId: string, summary: string, tags: string[], de
   tags,
   security: [{ bearerAuth: [] }],
 });
+
+/** The schema of a cursorPage of `item`s. */
+export const CursorPageOf = <T extends TSchema>(item: T) =>
+  t.Object({
+    object: t.Literal('list'),
+    data: t.Array(item),
+    first_id: t.Union([t.String(), t.Null()]),
+    last_id: t.Union([t.String(), t.Null()]),
+    has_more: t.Boolean(),
+  });
 
 /** A cursor-paginated list as the OpenAI SDK walks it: it asks for `after=<last_id>` until `has_more` is false. */
 export function cursorPage<T extends { id: string }>(data: T[], hasMore: boolean) {

@@ -1,6 +1,7 @@
 /** The OpenAI file object and list, for answers and the OpenAPI document. */
 import { Type } from '@sinclair/typebox';
 import { t } from 'elysia';
+import { CursorPageOf } from './common';
 import type { StoredFile } from '../domain/files/file-store';
 
 export const FileObject = t.Object({
@@ -15,13 +16,7 @@ export const FileObject = t.Object({
   status_details: t.Null(),
 });
 
-export const FileList = t.Object({
-  object: t.Literal('list'),
-  data: t.Array(FileObject),
-  first_id: t.Union([t.String(), t.Null()]),
-  last_id: t.Union([t.String(), t.Null()]),
-  has_more: t.Boolean(),
-});
+export const FileList = CursorPageOf(FileObject);
 
 export const FileDeleted = t.Object({ id: t.String(), object: t.Literal('file'), deleted: t.Literal(true) });
 
