@@ -15,7 +15,7 @@ import { resolveSettings } from '../src/config/settings';
 import { openDatabase } from '../src/db/connection';
 import { accessDefaults } from '../src/domain/access-defaults';
 import { BatchStore } from '../src/domain/batches/batch-store';
-import { BatchRunner } from '../src/domain/batches/runner';
+import { BatchRunner } from '../src/calls/batch-runner';
 import { Directory } from '../src/domain/directory';
 import { FileStore } from '../src/domain/files/file-store';
 import { createKeyCache } from '../src/domain/key-cache';
@@ -25,7 +25,8 @@ import { InMemoryRateLimiter } from '../src/domain/rate-limiter';
 import { WorkerUsageRecorder } from '../src/domain/usage';
 import { accessLogTo } from '../src/http/access-log';
 import { createLogger } from '../src/log';
-import { Relay } from '../src/upstream/relay';
+import { ModelCalls } from '../src/calls/model-calls';
+import { Secrets } from '../src/calls/secrets';
 import { UpstreamRouter } from '../src/upstream/router';
 import { setupAqueduct } from './setup-aqueduct';
 
@@ -51,11 +52,11 @@ const access: AppDeps['access'] = (line) => {
   lines.log(line);
 };
 const upstream = new UpstreamRouter(router);
-const relay = new Relay(router, upstream, limiter, usage, log, access);
+const modelCalls = new ModelCalls(router, upstream, limiter, usage, log, Secrets.of(router), access);
 const files = new FileStore(h.sqlite, settings.dataDir);
 const batches = new BatchStore(h.sqlite);
-const runner = new BatchRunner(batches, files, { workers: 0, concurrency: 1, perBatchConcurrency: 1, routerYaml: routerText, env: {}, outputExpiryMs: 1 }, log);
-const deps: AppDeps = { settings, router, mcp: { servers: new Map() }, db: h, directory: new Directory(h), files, batches, runner, keys, relay, usage, mcpSessions: new McpSessions(60_000), access, metrics, log, startedAt: Date.now() };
+const runner = new BatchRunner(batches, files, { workers: 0, concurrency: 1, perBatchConcurrency: 1, routerYaml: routerText, env: {}, outputExpiryMs: 1 }, log, { principalOf: () => undefined, router: () => router });
+const deps: AppDeps = { settings, router, mcp: { servers: new Map() }, db: h, directory: new Directory(h), files, batches, runner, keys, calls: modelCalls, usage, mcpSessions: new McpSessions(60_000), access, metrics, log, startedAt: Date.now() };
 const app = buildApp(deps);
 const post = (app.config.serve as unknown as { routes: Record<string, { POST: (r: Request, s: null) => Promise<Response> }> }).routes['/v1/chat/completions']!.POST;
 

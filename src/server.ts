@@ -13,11 +13,12 @@ import { InMemoryRateLimiter } from './domain/rate-limiter';
 import { startRetention } from './domain/retention';
 import { Directory } from './domain/directory';
 import { BatchStore } from './domain/batches/batch-store';
-import { BatchRunner } from './domain/batches/runner';
+import { BatchRunner } from './calls/batch-runner';
 import { FileStore } from './domain/files/file-store';
 import { McpSessions } from './domain/mcp/sessions';
 import { WorkerUsageRecorder } from './domain/usage';
-import { Relay } from './upstream/relay';
+import { ModelCalls } from './calls/model-calls';
+import { Secrets } from './calls/secrets';
 import { UpstreamRouter } from './upstream/router';
 import { Metrics } from './domain/metrics';
 import { accessLogTo, noAccessLog, type AccessLog } from './http/access-log';
@@ -65,7 +66,7 @@ export function startServer(config: LoadedConfig): RunningServer {
   };
   const upstream = new UpstreamRouter(config.router);
   upstream.onEvent = metrics.routerEvent;
-  const relay = new Relay(config.router, upstream, limiter, usage, log, access);
+  const calls = new ModelCalls(config.router, upstream, limiter, usage, log, Secrets.of(config.router, config.mcp), access);
   const batches = new BatchStore(h.sqlite);
   const runner = new BatchRunner(batches, files, {
     workers: settings.batchWorkers,
@@ -74,7 +75,7 @@ export function startServer(config: LoadedConfig): RunningServer {
     routerYaml: config.routerText,
     env: process.env,
     outputExpiryMs: settings.batchFileExpiry,
-  }, log);
+  }, log, { principalOf: (id) => keys.byKeyId(id), router: () => deps?.router ?? config.router });
   runner.start();
   const mcpSessions = new McpSessions(settings.mcpSessionTimeout);
   metrics.gauge('aqueduct_mcp_sessions', 'Open MCP sessions', () => [[{}, mcpSessions.size]]);
@@ -87,7 +88,7 @@ export function startServer(config: LoadedConfig): RunningServer {
       .all()
       .map((r) => [{ state: r.state === 'pending' ? 'queued' : r.state }, r.n]),
   );
-  deps = { settings, router: config.router, mcp: config.mcp, db: h, directory, files, batches, runner, keys, relay, usage, mcpSessions, access, metrics, log, startedAt };
+  deps = { settings, router: config.router, mcp: config.mcp, db: h, directory, files, batches, runner, keys, calls, usage, mcpSessions, access, metrics, log, startedAt };
   const app = buildApp(deps);
   app.listen({
     hostname: settings.host,
@@ -122,7 +123,7 @@ export function startServer(config: LoadedConfig): RunningServer {
       // connections and calls in flight are not touched.
       deps!.router = next.router;
       deps!.mcp = next.mcp;
-      relay.reconfigure(next.router);
+      calls.reconfigure(next.router, Secrets.of(next.router, next.mcp));
       runner.reconfigure(next.routerText);
       keys.reload(); // aliases of excluded models may have changed
       for (const w of next.warnings) log.warn(w);

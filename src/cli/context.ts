@@ -1,4 +1,5 @@
 /** What every command gets: its parsed arguments and where to write. Commands return an exit code. */
+import { Refusal } from '../domain/refusal';
 import { ApiError } from '../http/api-error';
 import { commandHelp, parseArgs, UsageError, type OptionSpec, type Parsed } from './args';
 
@@ -51,7 +52,7 @@ export function defineCommand(spec: {
       try {
         return await spec.run(args, io);
       } catch (err) {
-        if (err instanceof ApiError && err.status < 500) {
+        if (err instanceof Refusal || (err instanceof ApiError && err.status < 500)) {
           // A refusal from the domain (e.g. "already exists"): the operator's input, not a crash.
           io.err(`aqueduct ${spec.name}: ${err.message}`);
           return 1;

@@ -3,7 +3,7 @@
  * and validation. Every problem is collected (not thrown) so check-config can print them all.
  */
 import { parse as parseYaml } from 'yaml';
-import { BUILT_IN_PREFIXES, OPENAI_COMPATIBLE_PREFIXES, TRANSLATING_PREFIXES, splitProviderModel } from '../upstream/provider-prefixes';
+import { BUILT_IN_PREFIXES, OPENAI_COMPATIBLE_PREFIXES, TRANSLATING_PREFIXES, splitProviderModel } from './providers';
 import { resolveEnvRef, type EnvLookup } from './env-ref';
 import { Problems, isHttpUrl, isPlainObject } from './problems';
 

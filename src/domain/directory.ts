@@ -7,7 +7,7 @@
 import { and, asc, eq, inArray } from 'drizzle-orm';
 import type { DbHandle } from '../db/connection';
 import { apiKeys, orgs, serviceAccounts, teamMembers, teams, users } from '../db/schema';
-import { ApiError } from '../http/api-error';
+import { Refusal } from './refusal';
 import type { Role } from './key-cache';
 import { ACCESS_REVISION, bumpRevision } from './revisions';
 import { DEFAULT_ORG, TokenService } from './tokens';
@@ -33,7 +33,7 @@ export interface Member {
   isAdmin: boolean;
 }
 
-const conflict = (message: string) => new ApiError(409, message, { code: 'conflict', headers: { 'x-should-retry': 'false' } });
+const conflict = (message: string) => new Refusal('conflict', message, { code: 'conflict', final: true });
 
 /** SQLite's unique-constraint failure, turned into a 409 the caller can act on. */
 function uniquely<T>(what: string, fn: () => T): T {

@@ -40,6 +40,8 @@ export interface Principal {
 export interface KeyCache {
   /** The principal for a raw key, or undefined when it is unknown, revoked or expired. */
   authenticate(key: string): Principal | undefined;
+  /** The current principal of a key by its id (a batch's key), or undefined when it is revoked or expired. */
+  byKeyId(keyId: number): Principal | undefined;
   reload(): void;
   close(): void;
 }
@@ -86,7 +88,9 @@ interface Row {
 
 const SELECT = `
 SELECT k.id AS key_id, k.key_hash, k.name AS key_name, k.preview, k.expires_at,
-       u.id AS user_id, u.email, u.role, u.org_id,
+       u.id AS user_id, u.email, u.role,
+       -- A service-account key belongs to its team's org: its usage, limits and exclusions are that org's.
+       coalesce(t.org_id, u.org_id) AS org_id,
        t.id AS team_id, sa.id AS sa_id,
        coalesce(t.excluded_models, u.excluded_models) AS own_models,
        coalesce(t.merge_model_exclusions, u.merge_model_exclusions) AS own_merge_models,
@@ -168,6 +172,7 @@ export function createKeyCache(
   const mayReadOnMiss = missBudget(options.missReadsPerSecond ?? MISS_READS_PER_SECOND, now);
   const canonical = defaults.canonicalModel ?? ((n: string) => n);
   let byHash = new Map<string, Principal>();
+  let byId = new Map<number, Principal>();
   let revision = -1;
   // Last-used times are collected in memory and written with the next refresh tick, never per request.
   // They are not an access change, so they do not bump the revision.
@@ -209,8 +214,14 @@ export function createKeyCache(
   const reload = (known?: number) => {
     revision = known ?? currentRevision();
     const next = new Map<string, Principal>();
-    for (const r of load.all()) next.set(r.key_hash, toPrincipal(r));
+    const nextById = new Map<number, Principal>();
+    for (const r of load.all()) {
+      const p = toPrincipal(r);
+      next.set(r.key_hash, p);
+      nextById.set(p.keyId, p);
+    }
     byHash = next;
+    byId = nextById;
   };
   reload();
 
@@ -249,6 +260,10 @@ export function createKeyCache(
       if (principal.expiresAt !== null && principal.expiresAt <= t) return undefined;
       lastUsed.set(principal.keyId, t);
       return principal;
+    },
+    byKeyId(keyId) {
+      const principal = byId.get(keyId);
+      return principal === undefined || (principal.expiresAt !== null && principal.expiresAt <= now()) ? undefined : principal;
     },
     reload: () => reload(),
     close: () => {

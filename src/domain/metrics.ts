@@ -2,7 +2,7 @@
  * Prometheus metrics in the text exposition format: counters and histograms fed by the access log (one
  * event source for both), a few counters from the router, and gauges read at scrape time.
  */
-import type { AccessLine } from '../http/access-log';
+import type { AccessLine } from './access-line';
 
 type Labels = Record<string, string>;
 const escape = (v: string) => v.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n');

@@ -11,6 +11,7 @@
  * `RateLimiter` is the seam for a shared (Redis/Valkey) limiter when one node is not enough.
  */
 import type { Limits } from './key-cache';
+import type { RateState } from './refusal';
 
 export interface RateDecision {
   allowed: boolean;
@@ -18,8 +19,8 @@ export interface RateDecision {
   exceeded: string[];
   /** When the refused request could pass, ms. */
   retryAfterMs: number;
-  /** x-ratelimit-* headers for the limits that are set. */
-  headers: Record<string, string>;
+  /** The budgets left, for the limits that are set (the edge turns them into x-ratelimit-* headers). */
+  state: RateState;
 }
 
 export interface RateLimiter {
@@ -102,25 +103,26 @@ export function formatDuration(ms: number): string {
   return s < 60 ? `${s}s` : `${Math.floor(s / 60)}m${s % 60}s`;
 }
 
-const headerNames = (name: string) => [`x-ratelimit-limit-${name}`, `x-ratelimit-remaining-${name}`, `x-ratelimit-reset-${name}`] as const;
-const HEADER_NAMES = { requests: headerNames('requests'), tokens: headerNames('tokens'), 'output-tokens': headerNames('output-tokens') };
+const NO_LIMITS: RateState = {};
 
 export class InMemoryRateLimiter implements RateLimiter {
   private readonly windows = new Map<number, Window>();
   private readonly sweeper: Timer;
 
   constructor(private readonly now: () => number = Date.now) {
-    // Forget windows with nothing left in them, so idle keys cost no memory.
-    this.sweeper = setInterval(() => {
-      const sec = Math.floor(this.now() / 1000);
-      for (const [key, w] of this.windows) if (w.lastAdded <= sec - SLOTS) this.windows.delete(key);
-    }, 30_000);
+    this.sweeper = setInterval(() => this.sweep(), 30_000);
     this.sweeper.unref();
+  }
+
+  /** Forgets windows with nothing left in them, so idle keys cost no memory (every 30 s). */
+  sweep(): void {
+    const sec = Math.floor(this.now() / 1000);
+    for (const [key, w] of this.windows) if (w.lastAdded <= sec - SLOTS) this.windows.delete(key);
   }
 
   admit(keyId: number, limits: Limits, cost: number): RateDecision {
     const { rpm, itpm, otpm } = limits;
-    if (rpm === null && itpm === null && otpm === null) return { allowed: true, exceeded: [], retryAfterMs: 0, headers: {} };
+    if (rpm === null && itpm === null && otpm === null) return { allowed: true, exceeded: [], retryAfterMs: 0, state: NO_LIMITS };
     const nowMs = this.now();
     const sec = Math.floor(nowMs / 1000);
     let w = this.windows.get(keyId);
@@ -142,31 +144,29 @@ export class InMemoryRateLimiter implements RateLimiter {
     }
     const allowed = exceeded.length === 0;
     if (allowed && rpm !== null) w.add(sec, REQ, costUnits);
-    return { allowed, exceeded, retryAfterMs, headers: this.headers(w, nowMs, limits) };
+    return { allowed, exceeded, retryAfterMs, state: this.state(w, nowMs, limits) };
   }
 
   addTokens(keyId: number, input: number, output: number): void {
-    const w = this.windows.get(keyId);
-    if (!w || (input <= 0 && output <= 0)) return;
+    if (input <= 0 && output <= 0) return;
+    // A long call's window may have been swept while it ran (or never marked, with token limits only):
+    // its tokens are charged all the same, to a window made anew.
+    let w = this.windows.get(keyId);
+    if (!w) this.windows.set(keyId, (w = new Window()));
     const sec = Math.floor(this.now() / 1000);
     if (input > 0) w.add(sec, IN, input);
     if (output > 0) w.add(sec, OUT, output);
   }
 
-  private headers(w: Window, nowMs: number, limits: Limits): Record<string, string> {
+  private state(w: Window, nowMs: number, limits: Limits): RateState {
     const sec = Math.floor(nowMs / 1000);
-    const h: Record<string, string> = {};
-    const reset = formatDuration(w.msUntilEmpty(nowMs));
-    const put = (names: readonly [string, string, string], limit: number, used: number) => {
-      h[names[0]] = String(limit);
-      h[names[1]] = String(Math.max(0, Math.floor(limit - used)));
-      h[names[2]] = reset;
-    };
-    if (limits.rpm !== null) put(HEADER_NAMES.requests, limits.rpm, w.total(sec, REQ) / UNIT);
-    // OpenAI clients know one token budget: "tokens" is the input budget; output has its own names.
-    if (limits.itpm !== null) put(HEADER_NAMES.tokens, limits.itpm, w.total(sec, IN));
-    if (limits.otpm !== null) put(HEADER_NAMES['output-tokens'], limits.otpm, w.total(sec, OUT));
-    return h;
+    const resetMs = w.msUntilEmpty(nowMs);
+    const budget = (limit: number, used: number) => ({ limit, remaining: Math.max(0, Math.floor(limit - used)), resetMs });
+    const out: RateState = {};
+    if (limits.rpm !== null) out.requests = budget(limits.rpm, w.total(sec, REQ) / UNIT);
+    if (limits.itpm !== null) out.inputTokens = budget(limits.itpm, w.total(sec, IN));
+    if (limits.otpm !== null) out.outputTokens = budget(limits.otpm, w.total(sec, OUT));
+    return out;
   }
 
   close(): void {

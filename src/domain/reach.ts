@@ -8,13 +8,13 @@
  * - user: their own profile and personal keys, and a read of the teams they belong to;
  * - a service-account key manages nothing.
  */
-import { ApiError } from '../http/api-error';
+import { Refusal } from './refusal';
 import type { Directory, Team, User } from './directory';
 import type { Principal } from './key-cache';
 import type { KeyInfo } from './tokens';
 
-export const notFound = (what: string) => new ApiError(404, `No such ${what}.`, { code: 'not_found' });
-export const forbidden = (message: string) => new ApiError(403, message, { code: 'permission_denied', headers: { 'x-should-retry': 'false' } });
+export const notFound = (what: string) => new Refusal('not_found', `No such ${what}.`, { code: 'not_found' });
+export const forbidden = (message: string) => new Refusal('forbidden', message, { code: 'permission_denied', final: true });
 
 export class Reach {
   constructor(

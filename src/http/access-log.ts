@@ -4,26 +4,12 @@
  * included). Settings: AQUEDUCT_ACCESS_LOG (on/off).
  */
 import { Elysia } from 'elysia';
+import { noAccessLog, type AccessLine, type AccessLog } from '../domain/access-line';
 import type { Principal } from '../domain/key-cache';
 import { REQUEST_ID } from './request-id';
 
-export interface AccessLine {
-  request_id: string;
-  method: string;
-  path: string;
-  status: number;
-  latency_ms: number;
-  key?: string;
-  model?: string;
-  input_tokens?: number;
-  output_tokens?: number;
-  stream?: boolean;
-  ttft_ms?: number | null;
-  /** Set when the gateway itself refused the call. */
-  refused?: 'rate_limit';
-}
-
-export type AccessLog = (line: AccessLine) => void;
+export type { AccessLine, AccessLog };
+export { noAccessLog };
 
 /** The current time in ISO 8601; many lines share a millisecond under load, and so share the string. */
 let isoMs = 0;
@@ -64,8 +50,6 @@ export function accessLogTo(write: (text: string) => void): { log: AccessLog; fl
   };
   return { log, flush };
 }
-
-export const noAccessLog: AccessLog = () => {};
 
 /**
  * Who made a request (set by authentication). The model endpoints do not pass through here: their lane

@@ -3,6 +3,7 @@
  * reading; a chunked body is cut off as soon as it passes the limit), and a clear 400 for bad JSON.
  */
 import { Elysia } from 'elysia';
+import { MAX_JSON_DEPTH, nestsDeeperThan } from '../domain/json-depth';
 import { ApiError, errorResponse } from './api-error';
 import { REQUEST_ID } from './request-id';
 import { pathOf } from './url-path';
@@ -35,6 +36,10 @@ export async function readJsonBody(request: Request, maxBytes: number): Promise<
   const text = request.headers.has('content-length') || !request.body ? await request.text() : await readCapped(request.body, maxBytes);
   if (text.trim() === '') {
     throw new ApiError(400, 'The request body is empty; expected a JSON object.', { code: 'invalid_json' });
+  }
+  // Refused before parsing: a body nested 100,000 levels would overflow the stack wherever it is walked.
+  if (nestsDeeperThan(text)) {
+    throw new ApiError(400, `The JSON body nests deeper than ${MAX_JSON_DEPTH} levels.`, { code: 'json_too_deep', headers: { 'x-should-retry': 'false' } });
   }
   try {
     return JSON.parse(text);

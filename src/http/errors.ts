@@ -5,7 +5,9 @@
  */
 import { Elysia } from 'elysia';
 import type { Logger } from '../log';
+import { Refusal } from '../domain/refusal';
 import { ApiError } from './api-error';
+import { refusalToApiError } from './refusal-response';
 import { REQUEST_ID } from './request-id';
 
 /** The methods routed for a path, for 405 answers; provided by the app once every route is mounted. */
@@ -59,6 +61,7 @@ export function validationError(error: { all?: ValueErrorLike[]; valueError?: Va
 
 export function toApiError(code: string | number, error: unknown, method: string, path: string, methodsFor: MethodLookup): ApiError {
   if (error instanceof ApiError) return error;
+  if (error instanceof Refusal) return refusalToApiError(error);
   if (code === 'PARSE') {
     const cause = (error as { cause?: unknown }).cause;
     return cause instanceof ApiError ? cause : new ApiError(400, 'We could not parse the body of your request.', { code: 'invalid_body' });

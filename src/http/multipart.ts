@@ -106,3 +106,18 @@ export async function readMultipart(body: ReadableStream<Uint8Array>, boundary: 
     if (!sink) handler.field(part.name, Buffer.concat(fieldChunks).toString('utf8'));
   }
 }
+
+/**
+ * A multipart/form-data request as an upload the domain can read (src/domain/files/upload.ts): 415 for
+ * another content type, 400 without a boundary; the parts are read from the body as the domain asks.
+ */
+export function multipartUpload(request: Request): { declaredBytes: number; read(handler: MultipartHandler): Promise<void> } {
+  const contentType = request.headers.get('content-type') ?? '';
+  if (!contentType.toLowerCase().startsWith('multipart/form-data')) {
+    throw new ApiError(415, `Unsupported Content-Type: ${contentType || '(none)'}. Upload files as multipart/form-data.`, { code: 'unsupported_media_type' });
+  }
+  const boundary = boundaryOf(contentType);
+  const body = request.body;
+  if (!boundary || !body) throw new ApiError(400, 'The multipart body has no boundary.', { code: 'invalid_multipart' });
+  return { declaredBytes: Number(request.headers.get('content-length') ?? 0) || 0, read: (handler) => readMultipart(body, boundary, handler) };
+}

@@ -7,7 +7,7 @@
  * - JSON-only bodies list application/json only (Elysia also lists form encodings the gateway refuses);
  * - operationIds are identifiers (generated ones such as `getMcp-servers` are not).
  */
-import { ENDPOINTS, type EndpointName } from '../upstream/endpoints';
+import { ENDPOINTS, type EndpointName } from '../config/endpoints';
 import type { RequestExamples } from './request-examples';
 
 export interface DocumentExamples {

@@ -4,7 +4,7 @@
  * when the app is built (the router config is reloaded by restarting).
  */
 import type { ModelMode, RouterConfig } from '../config/router-config';
-import { ENDPOINTS, type EndpointName } from '../upstream/endpoints';
+import { ENDPOINTS, type EndpointName } from '../config/endpoints';
 
 /** The built-in demo provider's default models: used when no configured model fits an endpoint. */
 export const DEMO_MODELS: Record<EndpointName, string> = {

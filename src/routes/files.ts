@@ -8,10 +8,11 @@ import { receiveUpload } from '../domain/files/upload';
 import type { Principal } from '../domain/key-cache';
 import { ApiError } from '../http/api-error';
 import { auth } from '../http/auth';
+import { multipartUpload } from '../http/multipart';
 import { authErrors, cursorPage, errorDocs, ErrorResponse, refusals, secured } from '../schemas/common';
 import { FileDeleted, FileList, FileObject, fileJson } from '../schemas/files';
 import { integerParam } from '../schemas/params';
-import { ENDPOINTS } from '../upstream/endpoints';
+import { ENDPOINTS } from '../config/endpoints';
 
 const noSuchFile = (id: string) => new ApiError(404, `No such File object: ${id.slice(0, 80)}`, { param: 'id', code: 'file_not_found' });
 const BATCH_ENDPOINT = { '/v1/chat/completions': ENDPOINTS.chat, '/v1/completions': ENDPOINTS.completions, '/v1/embeddings': ENDPOINTS.embeddings } as const;
@@ -39,7 +40,7 @@ export const filesRoutes = (deps: AppDeps) => {
       '/files',
       async ({ request, principal, server }) => {
         server?.timeout(request, 0); // large uploads over slow links
-        const file = await receiveUpload(request, store, principal, limits, (name, url) => {
+        const file = await receiveUpload(multipartUpload(request), store, principal, limits, (name, url) => {
           const model = visibleModel(deps.router, principal, name);
           return model && { name: model.name, serves: model.mode === undefined || BATCH_ENDPOINT[url].modes.includes(model.mode) };
         });

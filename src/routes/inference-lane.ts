@@ -16,14 +16,15 @@ import type { Server } from 'bun';
 import { Elysia } from 'elysia';
 import type { AppDeps } from '../app';
 import type { Principal } from '../domain/key-cache';
-import { ApiError, errorResponse } from '../http/api-error';
+import { errorResponse } from '../http/api-error';
+import { asApiError, rateHeaders } from '../http/refusal-response';
 import { principalFor } from '../http/auth';
 import { jsonOrNothing, tooLarge } from '../http/body';
 import { corsHeaders } from '../http/cors';
 import { validationError } from '../http/errors';
 import { nextRequestId, REQUEST_ID } from '../http/request-id';
 import { pathOf } from '../http/url-path';
-import { ENDPOINTS, type Endpoint, type EndpointName } from '../upstream/endpoints';
+import { ENDPOINTS, type Endpoint, type EndpointName } from '../config/endpoints';
 
 interface LaneRoute {
   endpoint: Endpoint;
@@ -72,10 +73,17 @@ export function inferenceLane(deps: AppDeps, schemas: Record<EndpointName, TSche
       }
       // Long first tokens and long streams must not be cut by the listener's idle timeout.
       server?.timeout(request, 0);
-      relayed = true; // from here the relay writes the access line (also for its refusals)
-      return await deps.relay.handle({ endpoint: route.endpoint, body: body as Record<string, unknown>, principal, requestId, signal: request.signal, headers });
+      relayed = true; // from here the model-call pipeline writes the access line (also for its refusals)
+      const answer = await deps.calls.live({ endpoint: route.endpoint, body: body as Record<string, unknown>, principal, requestId, signal: request.signal });
+      rateHeaders(answer.rate, headers);
+      for (const k in answer.passed) headers[k] = answer.passed[k]!;
+      if (answer.stream) {
+        headers['cache-control'] = 'no-cache';
+        headers['x-accel-buffering'] = 'no';
+      }
+      return new Response(answer.body, { status: 200, headers });
     } catch (err) {
-      const apiError = err instanceof ApiError ? err : new ApiError(500, 'The server had an error while processing your request.');
+      const apiError = asApiError(err);
       if (apiError.status === 500) deps.log.error('unhandled error', { request_id: requestId, path, error: err as Error });
       if (!relayed) {
         deps.access({ request_id: requestId, method: 'POST', path, status: apiError.status, latency_ms: Math.round((performance.now() - startedAt) * 10) / 10, key: principal?.keyPreview });

@@ -3,7 +3,7 @@
  * and documentation. The relay (src/upstream/relay.ts) resolves, forwards, streams and meters.
  */
 import { Elysia, t, type TSchema } from 'elysia';
-import { ENDPOINTS, type EndpointName } from '../upstream/endpoints';
+import { ENDPOINTS, type EndpointName } from '../config/endpoints';
 import type { InferenceLane } from './inference-lane';
 import { errorDocs, secured } from '../schemas/common';
 import { ChatRequest, CompletionRequest, EmbeddingRequest, ImageRequest, JsonObject, SpeechRequest } from '../schemas/inference';

@@ -12,6 +12,7 @@ import { hostAllowed, originAllowed } from '../domain/mcp/origin-check';
 import { ApiError } from '../http/api-error';
 import { authenticate } from '../http/auth';
 import { REQUEST_ID } from '../http/request-id';
+import { meteredMcpAnswer } from '../calls/mcp-usage';
 import { errorDocs, refusals, secured } from '../schemas/common';
 import { JsonObject } from '../schemas/inference';
 import { INITIALIZE, McpServerList } from '../schemas/mcp';
@@ -55,12 +56,24 @@ export const mcpRoutes = (deps: AppDeps) => {
     });
     if (session) headers['mcp-session-id'] = session.upstreamId;
 
+    let encoded: string | undefined;
+    try {
+      encoded = method === 'POST' ? JSON.stringify(body) : undefined;
+    } catch {
+      // The caller's message, not the server's fault: never a 502.
+      throw new ApiError(400, 'The JSON-RPC message could not be encoded.', { code: 'invalid_request_body' });
+    }
+    const requestId = String(set.headers[REQUEST_ID] ?? '');
+    const upstreamCall = new AbortController();
+    request.signal.addEventListener('abort', () => upstreamCall.abort(request.signal.reason), { once: true });
     let upstream: Response;
     try {
-      upstream = await fetch(srv.url, { method, headers, body: method === 'POST' ? JSON.stringify(body) : undefined, signal: request.signal, redirect: 'manual' });
+      upstream = await fetch(srv.url, { method, headers, body: encoded, signal: upstreamCall.signal, redirect: 'manual' });
     } catch (err) {
       if (request.signal.aborted) throw new ApiError(499, 'The client closed the request.', { code: 'client_closed' });
-      throw new ApiError(502, `MCP server ${srv.name} is unreachable: ${(err as Error).message}`, { type: 'upstream_error', code: 'mcp_server_unreachable' });
+      // Where the server lives is the operator's business, not the caller's: the details go to the log.
+      deps.log.warn('MCP server unreachable', { request_id: requestId, server: srv.name, error: (err as Error).message });
+      throw new ApiError(502, `MCP server ${srv.name} is unreachable (request ${requestId}).`, { type: 'upstream_error', code: 'mcp_server_unreachable' });
     }
 
     const out: Record<string, string> = {};
@@ -79,43 +92,20 @@ export const mcpRoutes = (deps: AppDeps) => {
     if (method === 'DELETE' && session && (upstream.ok || upstream.status === 404 || upstream.status === 405)) sessions.delete(session.id);
     set.headers = {}; // everything is in `out`: keeps Elysia from re-wrapping the (streamed) body
 
-    const recordAs = rpcMethod === 'initialize' ? 'mcp.initialize' : rpcMethod === 'tools/call' ? 'mcp.tools/call' : undefined;
-    if (!recordAs) return new Response(upstream.body, { status: upstream.status, headers: out });
-    const record = () =>
-      deps.usage.record({
-        createdAt: Date.now(),
-        requestId: out[REQUEST_ID] ?? '',
-        keyId: principal.keyId,
-        userId: principal.userId,
-        orgId: principal.orgId,
-        teamId: principal.teamId,
-        model: '',
-        deployment: null,
-        endpoint: recordAs,
-        status: upstream.status,
-        latencyMs: Math.round(performance.now() - started),
-        ttftMs: null,
-        inputTokens: 0,
-        outputTokens: 0,
-        endUserId: '',
-        stream: (out['content-type'] ?? '').startsWith('text/event-stream'),
-        errorCode: null,
-        mcpServer: srv.name,
-        mcpTool: recordAs === 'mcp.tools/call' && typeof message?.params?.name === 'string' ? message.params.name.slice(0, 200) : null,
-      });
-    if (!upstream.body) {
-      record();
-      return new Response(null, { status: upstream.status, headers: out });
-    }
-    // Recorded when the answer has been relayed (a tool's result may arrive late on an SSE stream).
-    let recorded = false;
-    const once = () => {
-      if (!recorded) {
-        recorded = true;
-        record();
-      }
-    };
-    return new Response(withEnd(upstream.body, once), { status: upstream.status, headers: out });
+    const answer = meteredMcpAnswer({
+      usage: deps.usage,
+      principal,
+      requestId,
+      server: srv.name,
+      rpcMethod,
+      tool: message?.params?.name,
+      startedAt: started,
+      status: upstream.status,
+      stream: (out['content-type'] ?? '').startsWith('text/event-stream'),
+      body: upstream.body,
+      abortUpstream: (reason) => upstreamCall.abort(reason),
+    });
+    return new Response(answer, { status: upstream.status, headers: out });
   };
 
   const name = t.Object({ name: t.String({ description: 'The server name from mcp.json (see GET /mcp-servers)' }) });
@@ -153,26 +143,3 @@ export const mcpRoutes = (deps: AppDeps) => {
     .get('/mcp-servers/:name/mcp', (ctx) => proxy('GET', ctx as never), { params: name, detail: detail('openMcpStream', 'MCP: open the server-to-client stream', { 200: { description: 'An SSE stream of JSON-RPC messages', content: { 'text/event-stream': { schema: t.String() } } } }) })
     .delete('/mcp-servers/:name/mcp', (ctx) => proxy('DELETE', ctx as never), { params: name, detail: detail('endMcpSession', 'MCP: end the session', { 200: { description: 'The session is ended' } }) });
 };
-
-/** The same stream, calling `onEnd` once when it is fully read, fails or is cancelled. */
-function withEnd(body: ReadableStream<Uint8Array>, onEnd: () => void): ReadableStream<Uint8Array> {
-  const reader = body.getReader();
-  return new ReadableStream<Uint8Array>({
-    async pull(controller) {
-      try {
-        const { done, value } = await reader.read();
-        if (done) {
-          onEnd();
-          controller.close();
-        } else controller.enqueue(value);
-      } catch (err) {
-        onEnd();
-        controller.error(err);
-      }
-    },
-    cancel(reason) {
-      onEnd();
-      return reader.cancel(reason);
-    },
-  });
-}

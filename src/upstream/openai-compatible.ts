@@ -20,13 +20,11 @@ function headersFor(deployment: Deployment, stream: boolean): Record<string, str
   return stream ? cached.sse : cached.json;
 }
 
-export const openAICompatible: Provider = {
-  send({ endpoint, deployment, body, signal }) {
-    return fetch(deployment.apiBase + endpoint.path, {
-      method: 'POST',
-      headers: headersFor(deployment, body.stream === true),
-      body: JSON.stringify(body),
-      signal,
-    });
+export const openAICompatible: Provider<{ url: string; init: RequestInit }> = {
+  prepare({ endpoint, deployment, body }) {
+    return { url: deployment.apiBase + endpoint.path, init: { method: 'POST', headers: headersFor(deployment, body.stream === true), body: JSON.stringify(body) } };
+  },
+  send({ url, init }, signal) {
+    return fetch(url, { ...init, signal });
   },
 };

@@ -5,11 +5,12 @@
  * deployments cool down, and `fallbacks` move on to other models once a model is exhausted.
  */
 import type { Deployment, ModelEntry, RouterConfig } from '../config/router-config';
-import { ApiError } from '../http/api-error';
+import type { Endpoint } from '../config/endpoints';
 import { DeploymentHealth } from './deployment-health';
-import type { Endpoint } from './endpoints';
 import { providerFor } from './provider';
-import { failureToApiError, isRetryable, retryAfterMs, type Failure } from './upstream-error';
+import { ClientGone, isRetryable, retryAfterMs, UpstreamExhausted, type Failure } from './upstream-error';
+
+export { ClientGone, UpstreamExhausted };
 
 export interface Routed {
   /** A 2xx upstream response whose headers have arrived; its body is not read yet. */
@@ -24,13 +25,6 @@ export interface Routed {
   release(): void;
   /** The timeout that applies to this deployment, ms (also used for gaps in the body). */
   timeoutMs: number;
-}
-
-/** Thrown when the caller went away; there is nobody left to read the (499) answer. */
-export class ClientGone extends ApiError {
-  constructor() {
-    super(499, 'The client closed the request.', { code: 'client_closed' });
-  }
 }
 
 const MAX_BACKOFF_MS = 8_000;
@@ -50,9 +44,16 @@ export class UpstreamRouter {
     this.health = new DeploymentHealth(config.settings.allowedFails, config.settings.cooldownMs);
   }
 
-  /** Tries the model, then its fallbacks. Resolves with a 2xx response, or throws an ApiError / ClientGone. */
-  async send(model: ModelEntry, endpoint: Endpoint, body: Record<string, unknown>, clientSignal: AbortSignal, stream = false): Promise<Routed> {
-    const chain = [model, ...(this.config.settings.fallbacks.get(model.name) ?? []).map((n) => this.config.models.get(n)).filter((m): m is ModelEntry => m !== undefined)];
+  /** The routing settings this router was built with (timeouts, retries). */
+  get settings() {
+    return this.config.settings;
+  }
+
+  /**
+   * Tries each model of the chain in order (the model, then the fallbacks the caller may use). Resolves
+   * with a 2xx response; throws UpstreamExhausted with the last failure, or ClientGone.
+   */
+  async send(chain: readonly ModelEntry[], endpoint: Endpoint, body: Record<string, unknown>, clientSignal: AbortSignal, stream = false): Promise<Routed> {
     let last: { failure: Failure; model: ModelEntry } | undefined;
     for (const candidate of chain) {
       const result = await this.tryModel(candidate, endpoint, body, clientSignal, stream);
@@ -60,7 +61,7 @@ export class UpstreamRouter {
       last = { failure: result.failure, model: candidate };
       if (!isRetryable(result.failure)) break; // an upstream 4xx: another model would not fix the request
     }
-    throw failureToApiError(last!.failure, last!.model.name);
+    throw new UpstreamExhausted(last!.failure, last!.model.name);
   }
 
   private async tryModel(model: ModelEntry, endpoint: Endpoint, body: Record<string, unknown>, clientSignal: AbortSignal, stream: boolean): Promise<Routed | { failure: Failure }> {
@@ -82,7 +83,7 @@ export class UpstreamRouter {
       const outcome = await this.attempt(model, deployment, endpoint, body, clientSignal, stream);
       if ('response' in outcome) return outcome;
       failure = outcome.failure;
-      this.onEvent({ type: 'failure', deployment: deployment.id, kind: failure.kind === 'status' ? String(failure.status) : failure.kind });
+      if (failure.kind !== 'request') this.onEvent({ type: 'failure', deployment: deployment.id, kind: failure.kind === 'status' ? String(failure.status) : failure.kind });
       if (!isRetryable(failure)) break;
     }
     return { failure: failure! };
@@ -94,6 +95,16 @@ export class UpstreamRouter {
    */
   private async attempt(model: ModelEntry, deployment: Deployment, endpoint: Endpoint, body: Record<string, unknown>, clientSignal: AbortSignal, stream: boolean): Promise<Routed | { failure: Failure }> {
     const timeoutMs = deployment.timeoutMs ?? this.config.settings.timeoutMs;
+    const provider = providerFor(deployment);
+    let prepared: unknown;
+    try {
+      // The body is the caller's own copy: set the upstream model in place rather than copying it per attempt.
+      body.model = deployment.upstreamModel;
+      prepared = provider.prepare({ endpoint, deployment, body });
+    } catch (err) {
+      // Not the deployment's fault: nothing was sent, nothing is retried or counted against it.
+      return { failure: { kind: 'request', message: (err as Error).message || String(err) } };
+    }
     const controller = new AbortController();
     const onClientAbort = () => controller.abort(new ClientGone());
     clientSignal.addEventListener('abort', onClientAbort, { once: true });
@@ -112,9 +123,7 @@ export class UpstreamRouter {
       this.health.finish(deployment);
     };
     try {
-      // The body is the relay's own copy: set the upstream model in place rather than copying it per attempt.
-      body.model = deployment.upstreamModel;
-      const response = await providerFor(deployment).send({ endpoint, deployment, body, signal: controller.signal });
+      const response = await provider.send(prepared, controller.signal);
       if (response.ok) {
         if (stream) clearTimeout(timer);
         this.health.succeeded(deployment);

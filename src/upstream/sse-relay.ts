@@ -7,7 +7,6 @@
  *   `[DONE]`, so SDKs raise instead of returning a truncated answer;
  * - a client that goes away cancels the upstream call.
  */
-import { errorBody } from '../http/api-error';
 import { tokensOf, type Tokens } from './usage-tokens';
 
 export interface SseOutcome {
@@ -35,8 +34,9 @@ const USAGE = /"usage"\s*:\s*\{/;
 
 class StreamStalled extends Error {}
 
+/** An error event in the OpenAI error shape: SDKs raise it instead of returning a truncated answer. */
 function errorEvent(message: string, code: string): Uint8Array {
-  return encoder.encode(`data: ${JSON.stringify(errorBody(502, message, { type: 'upstream_error', code }))}\n\n`);
+  return encoder.encode(`data: ${JSON.stringify({ error: { message, type: 'upstream_error', param: null, code } })}\n\n`);
 }
 
 export function relaySse(o: SseRelayOptions): ReadableStream<Uint8Array> {

@@ -54,10 +54,11 @@ describe('a disk that fills during an upload', () => {
     form.append('purpose', 'user_data');
     form.append('file', new Blob([new Uint8Array(2 * 1024 * 1024)]), 'big.bin');
     const { receiveUpload } = await import('../../src/domain/files/upload');
+    const { multipartUpload } = await import('../../src/http/multipart');
     const request = new Request('http://localhost/v1/files', { method: 'POST', body: form });
     const principal = gw.keys.authenticate(gw.adminKey)!;
-    const err = await receiveUpload(request, store, principal, { maxFileSize: 64 * 1024 * 1024, maxBatchFileSize: 1, maxBatchLines: 1, storagePerOwner: 1e12, purposes: ['user_data'], batchFileExpiryMs: 1 }, () => undefined).catch((e) => e);
-    expect(err.status).toBe(507);
+    const err = await receiveUpload(multipartUpload(request), store, principal, { maxFileSize: 64 * 1024 * 1024, maxBatchFileSize: 1, maxBatchLines: 1, storagePerOwner: 1e12, purposes: ['user_data'], batchFileExpiryMs: 1 }, () => undefined).catch((e) => e);
+    expect(err.kind).toBe('no_space');
     expect(err.message).toContain('ran out of disk space');
     expect(readdirSync(join(mount, 'files')).filter((f) => f !== '.incoming')).toEqual([]);
     expect(readdirSync(join(mount, 'files', '.incoming'))).toEqual([]);

@@ -66,7 +66,9 @@ describe('routing', () => {
     const err = await ask('solo').catch((e) => e);
     expect(err).toBeInstanceOf(OpenAI.InternalServerError);
     expect(err.status).toBe(502);
-    expect(err.message).toContain('mock upstream failure 500');
+    // The gateway's own words, naming the model and the request; the upstream's body stays in the log.
+    expect(err.message).toMatch(/The upstream for model solo failed \(500\) \(request req_\w+\)/);
+    expect(err.message).not.toContain('mock upstream failure');
     expect(f.mock.requestsTo('solo')).toHaveLength(3);
     expect(f.gw.usageRows()[0]).toMatchObject({ status: 502, model: 'solo' });
   });

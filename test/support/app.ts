@@ -12,14 +12,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Directory } from '../../src/domain/directory';
 import { BatchStore } from '../../src/domain/batches/batch-store';
-import { BatchRunner } from '../../src/domain/batches/runner';
+import { BatchRunner } from '../../src/calls/batch-runner';
 import { FileStore } from '../../src/domain/files/file-store';
 import { McpSessions } from '../../src/domain/mcp/sessions';
 import { Metrics } from '../../src/domain/metrics';
 import type { McpConfig } from '../../src/config/mcp-config';
 import type { TokenService } from '../../src/domain/tokens';
 import { UsageRecorder } from '../../src/domain/usage';
-import { Relay } from '../../src/upstream/relay';
+import { ModelCalls } from '../../src/calls/model-calls';
+import { Secrets } from '../../src/calls/secrets';
 import { UpstreamRouter } from '../../src/upstream/router';
 import { silentLogger, type Logger } from '../../src/log';
 
@@ -76,7 +77,7 @@ export function testGateway(opts: TestGatewayOptions = {}): TestGateway {
   const limiter = new InMemoryRateLimiter();
   const metrics = new Metrics();
   upstream.onEvent = metrics.routerEvent;
-  const relay = new Relay(router, upstream, limiter, usage, log, (line) => metrics.observe(line));
+  const calls = new ModelCalls(router, upstream, limiter, usage, log, Secrets.of(router, opts.mcp), (line) => metrics.observe(line));
   const files = new FileStore(db.sqlite, mkdtempSync(join(tmpdir(), 'aq-files-')));
   const batches = new BatchStore(db.sqlite);
   const runner = new BatchRunner(batches, files, {
@@ -88,10 +89,10 @@ export function testGateway(opts: TestGatewayOptions = {}): TestGateway {
     tickMs: 25,
     outputExpiryMs: settings.batchFileExpiry,
     backoffBaseMs: 10,
-  }, log);
+  }, log, { principalOf: (id) => keys.byKeyId(id), router: () => router });
   runner.start();
   const mcpSessions = new McpSessions(settings.mcpSessionTimeout);
-  const deps: AppDeps = { settings, router, mcp: opts.mcp ?? { servers: new Map() }, db, directory, files, batches, runner, keys, relay, usage, mcpSessions, access: (line) => metrics.observe(line), metrics, log, startedAt: Date.now() };
+  const deps: AppDeps = { settings, router, mcp: opts.mcp ?? { servers: new Map() }, db, directory, files, batches, runner, keys, calls, usage, mcpSessions, access: (line) => metrics.observe(line), metrics, log, startedAt: Date.now() };
   const app = buildApp(deps);
 
   const newKey = (email = `user${Math.random().toString(36).slice(2, 8)}@example.com`, o: { expiresAt?: number | null } = {}) => {

@@ -3,7 +3,8 @@
  * line, a non-empty custom_id unique in the file, method POST, a supported url (one per file), and a
  * body.model that exists, is allowed for the caller and serves that url (one model per file, as OpenAI's).
  */
-import { ApiError } from '../../http/api-error';
+import { MAX_JSON_DEPTH, nestsDeeperThan } from '../json-depth';
+import { Refusal } from '../refusal';
 
 export const BATCH_ENDPOINTS = ['/v1/chat/completions', '/v1/completions', '/v1/embeddings'] as const;
 export type BatchEndpoint = (typeof BATCH_ENDPOINTS)[number];
@@ -21,7 +22,7 @@ export interface BatchModelLookup {
 }
 
 const invalid = (line: number, reason: string) =>
-  new ApiError(400, `Invalid batch file, line ${line}: ${reason}`, { param: 'file', code: 'invalid_batch_file', headers: { 'x-should-retry': 'false' } });
+  new Refusal('invalid', `Invalid batch file, line ${line}: ${reason}`, { param: 'file', code: 'invalid_batch_file', final: true });
 
 /** "/chat/completions" and "/v1/chat/completions" are the same endpoint. */
 export function normaliseEndpoint(url: unknown): BatchEndpoint | undefined {
@@ -54,6 +55,7 @@ export async function validateBatchFile(stream: ReadableStream<Uint8Array>, maxL
   await forEachLine(stream, (text, n) => {
     if (text.trim() === '') return;
     let line: unknown;
+    if (nestsDeeperThan(text)) throw invalid(n, `the JSON nests deeper than ${MAX_JSON_DEPTH} levels`);
     try {
       line = JSON.parse(text);
     } catch {

@@ -4,9 +4,8 @@
  * and recorded. Any failure removes the temporary file, so nothing partial is ever recorded.
  */
 import { open, rm } from 'node:fs/promises';
-import { ApiError } from '../../http/api-error';
-import { boundaryOf, readMultipart } from '../../http/multipart';
 import type { Principal } from '../key-cache';
+import { Refusal } from '../refusal';
 import { validateBatchFile, type BatchModelLookup } from './batch-file';
 import type { FileStore, StoredFile } from './file-store';
 import { ownerOf } from './owner';
@@ -21,21 +20,27 @@ export interface UploadLimits {
   batchFileExpiryMs: number;
 }
 
-const mb = (n: number) => `${Math.round(n / 1024 / 1024)} MB`;
-const tooLarge = (message: string, code = 'file_too_large') => new ApiError(413, message, { param: 'file', code, headers: { 'x-should-retry': 'false' } });
+/** Where the parts of an upload go as the edge reads them (src/http/multipart.ts reads the wire format). */
+export interface UploadParts {
+  field(name: string, value: string): void;
+  file(name: string, filename: string, contentType: string): { write(chunk: Uint8Array): Promise<void> };
+}
 
-export async function receiveUpload(request: Request, store: FileStore, principal: Principal, limits: UploadLimits, lookup: BatchModelLookup): Promise<StoredFile> {
-  const contentType = request.headers.get('content-type') ?? '';
-  if (!contentType.toLowerCase().startsWith('multipart/form-data')) {
-    throw new ApiError(415, `Unsupported Content-Type: ${contentType || '(none)'}. Upload files as multipart/form-data.`, { code: 'unsupported_media_type' });
-  }
-  const boundary = boundaryOf(contentType);
-  if (!boundary || !request.body) throw new ApiError(400, 'The multipart body has no boundary.', { code: 'invalid_multipart' });
+/** An upload as the edge hands it over: its declared size, and a reader that feeds the parts, in order. */
+export interface IncomingUpload {
+  declaredBytes: number;
+  read(parts: UploadParts): Promise<void>;
+}
+
+const mb = (n: number) => `${Math.round(n / 1024 / 1024)} MB`;
+const tooLarge = (message: string, code = 'file_too_large') => new Refusal('too_large', message, { param: 'file', code, final: true });
+const invalid = (param: string, message: string, code = 'invalid_value') => new Refusal('invalid', message, { param, code });
+
+export async function receiveUpload(upload: IncomingUpload, store: FileStore, principal: Principal, limits: UploadLimits, lookup: BatchModelLookup): Promise<StoredFile> {
   const owner = ownerOf(principal);
   const used = store.usedBytes(owner);
-  const length = Number(request.headers.get('content-length') ?? 0);
   const quotaError = () => tooLarge(`Storage limit reached: files of this ${owner.kind} may use ${mb(limits.storagePerOwner)} in total (${mb(used)} used). Delete files first.`, 'storage_limit_exceeded');
-  if (used + length > limits.storagePerOwner + 64 * 1024) throw quotaError();
+  if (used + upload.declaredBytes > limits.storagePerOwner + 64 * 1024) throw quotaError();
 
   const temp = store.tempPath();
   const handle = await open(temp, 'wx', 0o600);
@@ -44,11 +49,11 @@ export async function receiveUpload(request: Request, store: FileStore, principa
     const fields = new Map<string, string>();
     let filename: string | undefined;
     let bytes = 0;
-    await readMultipart(request.body, boundary, {
+    await upload.read({
       field: (name, value) => fields.set(name, value),
       file(name, fname) {
-        if (name !== 'file') throw new ApiError(400, `Unexpected file part '${name}'; send the file as 'file'.`, { param: name, code: 'invalid_multipart' });
-        if (filename !== undefined) throw new ApiError(400, 'Send one file per upload.', { param: 'file', code: 'invalid_multipart' });
+        if (name !== 'file') throw invalid(name, `Unexpected file part '${name}'; send the file as 'file'.`, 'invalid_multipart');
+        if (filename !== undefined) throw invalid('file', 'Send one file per upload.', 'invalid_multipart');
         filename = fname.replace(/[\u0000-\u001f\\/]/g, '_').slice(0, 255) || 'upload';
         return {
           async write(chunk) {
@@ -63,11 +68,11 @@ export async function receiveUpload(request: Request, store: FileStore, principa
     await handle.close();
     closed = true;
 
-    if (filename === undefined) throw new ApiError(400, "Missing required parameter: 'file'.", { param: 'file', code: 'missing_required_parameter' });
+    if (filename === undefined) throw invalid('file', "Missing required parameter: 'file'.", 'missing_required_parameter');
     const purpose = fields.get('purpose');
-    if (purpose === undefined) throw new ApiError(400, "Missing required parameter: 'purpose'.", { param: 'purpose', code: 'missing_required_parameter' });
+    if (purpose === undefined) throw invalid('purpose', "Missing required parameter: 'purpose'.", 'missing_required_parameter');
     if (!limits.purposes.includes(purpose)) {
-      throw new ApiError(400, `Invalid value for 'purpose': expected one of ${limits.purposes.join(', ')}.`, { param: 'purpose', code: 'invalid_value' });
+      throw invalid('purpose', `Invalid value for 'purpose': expected one of ${limits.purposes.join(', ')}.`);
     }
     const createdAt = Date.now();
     let expiresAt: number | null = purpose === 'batch' ? createdAt + limits.batchFileExpiryMs : null;
@@ -75,9 +80,9 @@ export async function receiveUpload(request: Request, store: FileStore, principa
     const seconds = fields.get('expires_after[seconds]');
     if (anchor !== undefined || seconds !== undefined) {
       const s = Number(seconds);
-      if (anchor !== 'created_at') throw new ApiError(400, "Invalid value for 'expires_after[anchor]': expected 'created_at'.", { param: 'expires_after[anchor]', code: 'invalid_value' });
+      if (anchor !== 'created_at') throw invalid('expires_after[anchor]', "Invalid value for 'expires_after[anchor]': expected 'created_at'.");
       if (!Number.isInteger(s) || s < 3600 || s > 2_592_000) {
-        throw new ApiError(400, "Invalid value for 'expires_after[seconds]': expected 3600 to 2592000.", { param: 'expires_after[seconds]', code: 'invalid_value' });
+        throw invalid('expires_after[seconds]', "Invalid value for 'expires_after[seconds]': expected 3600 to 2592000.");
       }
       expiresAt = createdAt + s * 1000;
     }
@@ -104,7 +109,7 @@ export async function receiveUpload(request: Request, store: FileStore, principa
     if (!closed) await handle.close().catch(() => {});
     await rm(temp, { force: true });
     if ((err as NodeJS.ErrnoException).code === 'ENOSPC') {
-      throw new ApiError(507, 'The gateway ran out of disk space while storing the file; nothing was stored.', { type: 'server_error', code: 'insufficient_storage' });
+      throw new Refusal('no_space', 'The gateway ran out of disk space while storing the file; nothing was stored.', { code: 'insufficient_storage' });
     }
     throw err;
   }

@@ -5,7 +5,7 @@
  * upstream and returns a Response, so routing, limits, metering, usage and batches treat it like one.
  * `mock_latency_ms` (litellm_params) delays the start of every answer.
  */
-import type { Provider } from '../../provider';
+import type { Provider, ProviderCall } from '../../provider';
 import { chatAnswer, completionAnswer } from './answers';
 import { embeddingsJson } from './embeddings';
 import { imagesJson, speechAudio } from './media';
@@ -80,8 +80,9 @@ function answer(endpoint: string, body: Record<string, unknown>, signal: AbortSi
   }
 }
 
-export const demoProvider: Provider = {
-  async send({ endpoint, deployment, body, signal }) {
+export const demoProvider: Provider<ProviderCall> = {
+  prepare: (call) => call,
+  async send({ endpoint, deployment, body }, signal) {
     if (deployment.mockLatencyMs) await delay(deployment.mockLatencyMs, signal);
     return answer(endpoint.name, body, signal);
   },

@@ -3,16 +3,37 @@
  * per-batch concurrency cap (live traffic keeps headroom, batches share capacity), records each outcome
  * durably, and moves batches through in_progress → finalizing → completed (or cancelling → cancelled,
  * or expired), writing the output and error files. On start it re-queues lines a crash left running.
+ *
+ * Lines run with the creator's current rights, checked at every tick (200 ms): once the batch's key is
+ * revoked or expired, or its model is excluded for the key, no further line starts, running ones are
+ * aborted, and the batch ends `failed` with the reason, every un-run custom_id in the error file. Lines
+ * do not count against the key's live rate limits, but are metered and recorded like live calls.
  */
 import { open, rm } from 'node:fs/promises';
-import type { Logger } from '../../log';
-import { workerUrl } from '../../workers/worker-url';
-import type { FileStore } from '../files/file-store';
-import { writeAll } from '../files/write-all';
-import { randomId } from '../files/ids';
-import type { Owner } from '../files/owner';
-import type { BatchRow, BatchStore } from './batch-store';
-import { ENDPOINT_OF_URL, type BatchJob, type JobResult } from './jobs';
+import type { RouterConfig } from '../config/router-config';
+import { chainFor, visibleModel } from '../domain/admission';
+import type { BatchRow, BatchStore } from '../domain/batches/batch-store';
+import type { FileStore } from '../domain/files/file-store';
+import { randomId } from '../domain/files/ids';
+import type { Owner } from '../domain/files/owner';
+import { writeAll } from '../domain/files/write-all';
+import type { Principal } from '../domain/key-cache';
+import type { Logger } from '../log';
+import { workerUrl } from '../workers/worker-url';
+import { ENDPOINT_OF_URL, type BatchJob, type JobResult } from './batch-jobs';
+import { usageRecord } from './usage-record';
+
+/** Why the lines of a batch that did not run failed. */
+interface LineError {
+  code: string;
+  message: string;
+}
+
+/** The caller's current rights: the live principal of a key (undefined once revoked or expired), and the models. */
+export interface BatchRights {
+  principalOf(keyId: number): Principal | undefined;
+  router(): RouterConfig;
+}
 
 export interface RunnerOptions {
   workers: number;
@@ -52,7 +73,18 @@ export class BatchRunner {
     private readonly files: FileStore,
     private readonly opts: RunnerOptions,
     private readonly log: Logger,
+    private readonly rights: BatchRights,
   ) {}
+
+  /** The creator's current rights over a batch: the key's live principal, or why the batch may not go on. */
+  private rightsOf(batch: BatchRow): { principal: Principal } | { denied: LineError } {
+    const principal = this.rights.principalOf(batch.keyId);
+    if (principal === undefined) return { denied: { code: 'key_revoked', message: 'The key that created this batch was revoked or has expired; the request was not executed.' } };
+    if (!visibleModel(this.rights.router(), principal, batch.model)) {
+      return { denied: { code: 'model_not_found', message: `The model \`${batch.model}\` does not exist or the batch's key no longer has access to it; the request was not executed.` } };
+    }
+    return { principal };
+  }
 
   start(): void {
     const requeued = this.store.requeueRunning();
@@ -119,6 +151,13 @@ export class BatchRunner {
           continue;
         }
         if (batch.status !== 'in_progress') continue;
+        const rights = this.rightsOf(batch);
+        if ('denied' in rights) {
+          this.store.failPending(batch.id, rights.denied);
+          this.abortBatch(batch.id);
+          if (running === 0) await this.finalize(batch, 'failed', rights.denied);
+          continue;
+        }
         const room = Math.min(this.opts.perBatchConcurrency - running, this.opts.concurrency - this.inFlight.size);
         const lines = this.store.claim(batch.id, room);
         if (lines.length === 0 && running === 0 && this.store.counts(batch.id).pending === 0) {
@@ -127,9 +166,12 @@ export class BatchRunner {
           continue;
         }
         const workers = this.pool();
+        const router = this.rights.router();
+        const model = router.models.get(batch.model);
+        const chain = model ? chainFor(router, rights.principal, model).map((m) => m.name) : [batch.model];
         for (const line of lines) {
           const worker = workers[this.next++ % workers.length]!;
-          const job: BatchJob = { id: `${batch.id}:${line.lineNo}`, endpoint: ENDPOINT_OF_URL[batch.endpoint as keyof typeof ENDPOINT_OF_URL], model: batch.model, body: line.body };
+          const job: BatchJob = { id: `${batch.id}:${line.lineNo}`, endpoint: ENDPOINT_OF_URL[batch.endpoint as keyof typeof ENDPOINT_OF_URL], model: batch.model, chain, body: line.body };
           this.inFlight.set(job.id, { batchId: batch.id, lineNo: line.lineNo, customId: line.customId, worker });
           this.perBatch.set(batch.id, (this.perBatch.get(batch.id) ?? 0) + 1);
           worker.postMessage({ job });
@@ -167,12 +209,15 @@ export class BatchRunner {
     const batch = this.store.byId(f.batchId);
     if (!batch) return;
     const requestId = randomId('req_');
-    // A line aborted by us (cancel, expiry) never got an answer: it carries the batch's reason instead.
+    // A line aborted by us (cancel, expiry, lost rights) never got an answer: it carries the batch's reason instead.
     const stoppedByUs = !r.ok && r.status === 499;
+    const rights = batch.status === 'in_progress' ? this.rightsOf(batch) : undefined;
     const reason =
       batch.status === 'cancelling'
         ? { code: 'batch_cancelled', message: 'This request was not completed because the batch was cancelled.' }
-        : { code: 'batch_expired', message: 'This request could not be executed before the completion window expired.' };
+        : rights !== undefined && 'denied' in rights
+          ? rights.denied
+          : { code: 'batch_expired', message: 'This request could not be executed before the completion window expired.' };
     this.store.finish(f.batchId, f.lineNo, {
       state: r.ok ? 'done' : 'failed',
       statusCode: stoppedByUs ? null : r.status,
@@ -180,25 +225,22 @@ export class BatchRunner {
       result: stoppedByUs ? JSON.stringify(reason) : r.text,
       inputTokens: r.inputTokens,
       outputTokens: r.outputTokens,
-      usage: {
-        createdAt: Date.now(),
-        requestId,
-        keyId: batch.keyId,
-        userId: batch.userId,
-        orgId: batch.orgId,
-        teamId: batch.ownerTeamId,
-        model: r.model,
-        deployment: r.deployment,
-        endpoint: ENDPOINT_OF_URL[batch.endpoint as keyof typeof ENDPOINT_OF_URL],
-        status: r.status,
-        latencyMs: r.latencyMs,
-        ttftMs: null,
-        inputTokens: r.inputTokens,
-        outputTokens: r.outputTokens,
-        endUserId: '',
-        stream: false,
-        errorCode: r.ok ? null : (r.errorCode ?? null),
-      },
+      usage: usageRecord(
+        { keyId: batch.keyId, userId: batch.userId, orgId: batch.orgId, teamId: batch.ownerTeamId },
+        {
+          requestId,
+          endpoint: ENDPOINT_OF_URL[batch.endpoint as keyof typeof ENDPOINT_OF_URL],
+          model: r.model,
+          deployment: r.deployment,
+          status: r.status,
+          latencyMs: r.latencyMs,
+          inputTokens: r.inputTokens,
+          outputTokens: r.outputTokens,
+          endUserId: r.endUserId,
+          errorCode: r.ok ? null : (r.errorCode ?? null),
+          batchId: f.batchId,
+        },
+      ),
     });
   }
 
@@ -213,7 +255,7 @@ export class BatchRunner {
   }
 
   /** Writes the output and error files (every custom_id exactly once across both) and ends the batch. */
-  private async finalize(batch: BatchRow, end: 'completed' | 'expired' | 'cancelled'): Promise<void> {
+  private async finalize(batch: BatchRow, end: 'completed' | 'expired' | 'cancelled' | 'failed', why?: LineError): Promise<void> {
     if (batch.outputFileId === null && batch.errorFileId === null) {
       const owner = ownerOfBatch(batch);
       const output = await this.writeFile(batch, owner, 'output', this.store.finishedLines(batch.id, 'done').map((l) =>
@@ -228,8 +270,8 @@ export class BatchRunner {
       }));
       this.store.setFiles(batch.id, output, errors);
     }
-    const at = { completed: 'completed_at', expired: 'expired_at', cancelled: 'cancelled_at' }[end];
-    this.store.setStatus(batch.id, end, at);
+    if (end === 'failed') this.store.fail(batch.id, why ?? { code: 'batch_failed', message: 'The batch failed.' });
+    else this.store.setStatus(batch.id, end, { completed: 'completed_at', expired: 'expired_at', cancelled: 'cancelled_at' }[end]);
     this.perBatch.delete(batch.id);
     this.log.info('batch finished', { batch: batch.id, status: end });
   }

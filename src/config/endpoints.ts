@@ -1,5 +1,5 @@
 /** The model endpoints the gateway relays, and which model modes serve each. */
-import type { ModelMode } from '../config/router-config';
+import type { ModelMode } from './router-config';
 
 export type EndpointName = 'chat' | 'completions' | 'embeddings' | 'speech' | 'images';
 

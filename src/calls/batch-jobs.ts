@@ -5,6 +5,8 @@ export interface BatchJob {
   endpoint: 'chat' | 'completions' | 'embeddings';
   /** The model_name every line of the batch resolved to at upload. */
   model: string;
+  /** The models the line may be sent to, in order (the model, then the fallbacks its key may use now). */
+  chain: string[];
   /** The request body as JSON text. */
   body: string;
 }
@@ -22,6 +24,8 @@ export interface JobResult {
   inputTokens: number;
   outputTokens: number;
   errorCode?: string | null;
+  /** Aqueduct's `user_id` of the line's body (removed before it went upstream). */
+  endUserId: string;
 }
 
 export const ENDPOINT_OF_URL = { '/v1/chat/completions': 'chat', '/v1/completions': 'completions', '/v1/embeddings': 'embeddings' } as const;

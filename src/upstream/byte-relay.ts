@@ -1,0 +1,61 @@
+/**
+ * Relays a byte stream (speech audio, an MCP answer) as it arrives: read only as fast as the client reads,
+ * ended when the upstream goes silent for longer than the idle timeout (the upstream call is cancelled),
+ * and reported once, however it ends: completed, broken, stalled, or abandoned by the client.
+ */
+
+export interface ByteOutcome {
+  /** 200 when every byte went through; 502 broken, 504 stalled, 499 the client left. */
+  status: number;
+  errorCode: string | null;
+}
+
+export interface ByteRelayOptions {
+  body: ReadableStream<Uint8Array>;
+  /** Longest silence tolerated between chunks, ms; 0 for none (a long-lived event stream). */
+  idleTimeoutMs: number;
+  abortUpstream(reason: unknown): void;
+  onEnd(outcome: ByteOutcome): void;
+}
+
+class Stalled extends Error {}
+
+export function relayBytes(o: ByteRelayOptions): ReadableStream<Uint8Array> {
+  const reader = o.body.getReader();
+  let ended = false;
+  const end = (status: number, errorCode: string | null) => {
+    if (ended) return;
+    ended = true;
+    o.onEnd({ status, errorCode });
+  };
+  const read = (): ReturnType<typeof reader.read> => {
+    if (o.idleTimeoutMs <= 0) return reader.read();
+    let timer: Timer | undefined;
+    const stalled = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Stalled()), o.idleTimeoutMs);
+    });
+    return Promise.race([reader.read(), stalled]).finally(() => clearTimeout(timer));
+  };
+  return new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      try {
+        const { done, value } = await read();
+        if (done) {
+          end(200, null);
+          controller.close();
+        } else controller.enqueue(value);
+      } catch (err) {
+        const stalled = err instanceof Stalled;
+        o.abortUpstream(err);
+        reader.cancel(err).catch(() => {});
+        end(stalled ? 504 : 502, stalled ? 'upstream_timeout' : 'stream_interrupted');
+        controller.error(err);
+      }
+    },
+    cancel(reason) {
+      o.abortUpstream(reason);
+      reader.cancel(reason).catch(() => {});
+      end(499, 'client_closed');
+    },
+  });
+}
