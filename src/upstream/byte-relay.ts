@@ -32,7 +32,7 @@ export function relayBytes(o: ByteRelayOptions): ReadableStream<Uint8Array> {
     if (o.idleTimeoutMs <= 0) return reader.read();
     let timer: Timer | undefined;
     const stalled = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Stalled()), o.idleTimeoutMs);
+      timer = setTimeout(() => reject(new Stalled(`the upstream sent nothing for ${o.idleTimeoutMs / 1000} s`)), o.idleTimeoutMs);
     });
     return Promise.race([reader.read(), stalled]).finally(() => clearTimeout(timer));
   };
@@ -49,6 +49,7 @@ export function relayBytes(o: ByteRelayOptions): ReadableStream<Uint8Array> {
         o.abortUpstream(err);
         reader.cancel(err).catch(() => {});
         end(stalled ? 504 : 502, stalled ? 'upstream_timeout' : 'stream_interrupted');
+        // A byte stream has no error event: the client sees the body cut short, as with a broken upstream.
         controller.error(err);
       }
     },

@@ -29,6 +29,10 @@ export interface Step {
   ignoreStream?: boolean;
   /** Answer 200 with exactly this JSON body. */
   json?: unknown;
+  /** With `status`: answer with this body (e.g. an HTML error page, or a message echoing credentials). */
+  errorBody?: string;
+  /** Speech: after this many chunks, fall silent for `stallMs` ms before the rest. */
+  stallAfterChunks?: { chunks: number; ms: number };
 }
 
 export interface Received {
@@ -161,6 +165,7 @@ export class MockUpstream {
       this.inFlight--;
     }
     if (req.signal.aborted) return new Response(null, { status: 499 });
+    if (step.status && step.errorBody !== undefined) return new Response(step.errorBody, { status: step.status, headers: { 'content-type': 'text/html', ...step.headers } });
     if (step.status) return errorResponse(step.status, step.headers);
     if (step.json !== undefined) return Response.json(step.json);
     const asked = step.ignoreStream && body && typeof body === 'object' ? { ...body, stream: false } : body;
@@ -183,7 +188,7 @@ export class MockUpstream {
       case '/embeddings':
         return this.embeddings(body);
       case '/audio/speech':
-        return this.speech(body, req.signal, entry, profile?.chunkDelayMs ?? 20);
+        return this.speech(body, req.signal, entry, profile?.chunkDelayMs ?? 20, step);
       case '/images/generations':
         return this.images(body);
       default:
@@ -331,13 +336,14 @@ export class MockUpstream {
   }
 
   /** Speech: `input` bytes repeated into 8 chunks, streamed 20 ms apart (or the profile's delay), with the format's content type. */
-  private speech(body: any, signal: AbortSignal, entry: Received, delayMs: number): Response {
+  private speech(body: any, signal: AbortSignal, entry: Received, delayMs: number, step: Step): Response {
     const format = typeof body?.response_format === 'string' ? body.response_format : 'mp3';
     const piece = encoder.encode(`AUDIO[${String(body?.input ?? '')}]`);
     let sent = 0;
     const stream = new ReadableStream<Uint8Array>({
       pull: async (controller) => {
         if (sent > 0 && delayMs > 0) await Bun.sleep(delayMs);
+        if (step.stallAfterChunks && sent === step.stallAfterChunks.chunks) await Bun.sleep(step.stallAfterChunks.ms);
         if (signal.aborted) {
           entry.abortedAt ??= Date.now();
           return controller.close();
