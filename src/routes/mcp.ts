@@ -13,6 +13,7 @@ import { ApiError } from '../http/api-error';
 import { authenticate } from '../http/auth';
 import { REQUEST_ID } from '../http/request-id';
 import { meteredMcpAnswer } from '../calls/mcp-usage';
+import { clientGone } from '../domain/refusal';
 import { errorDocs, refusals, secured } from '../schemas/common';
 import { JsonObject } from '../schemas/inference';
 import { INITIALIZE, McpServerList } from '../schemas/mcp';
@@ -70,7 +71,7 @@ export const mcpRoutes = (deps: AppDeps) => {
     try {
       upstream = await fetch(srv.url, { method, headers, body: encoded, signal: upstreamCall.signal, redirect: 'manual' });
     } catch (err) {
-      if (request.signal.aborted) throw new ApiError(499, 'The client closed the request.', { code: 'client_closed' });
+      if (request.signal.aborted) throw clientGone();
       // Where the server lives is the operator's business, not the caller's: the details go to the log.
       deps.log.warn('MCP server unreachable', { request_id: requestId, server: srv.name, error: (err as Error).message });
       throw new ApiError(502, `MCP server ${srv.name} is unreachable (request ${requestId}).`, { type: 'upstream_error', code: 'mcp_server_unreachable' });
