@@ -98,11 +98,12 @@ describe('batches and the creator\'s rights', () => {
     const patched = await fetch(`${gw.url}/admin/users/${userId}`, { method: 'PATCH', headers: { authorization: `Bearer ${admin.apiKey}`, 'content-type': 'application/json' }, body: JSON.stringify({ excluded_models: ['m'] }) });
     expect(patched.status).toBe(200);
     const excludedAt = Date.now();
-    const done = await ended(batchId, client.apiKey);
+    const userKey = client.apiKey as string;
+    const done = await ended(batchId, userKey);
     expect(done.status).toBe('failed');
     expect(done.errors.data).toMatchObject([{ code: 'model_not_found' }]);
     expect(mock.requestsTo('slow').filter((r) => r.startedAt > excludedAt + 1000)).toHaveLength(0);
-    const all = [...(await lines(client.apiKey, done.output_file_id)), ...(await lines(client.apiKey, done.error_file_id))];
+    const all = [...(await lines(userKey, done.output_file_id)), ...(await lines(userKey, done.error_file_id))];
     expect(all).toHaveLength(300);
     expect(new Set(all.map((l) => l.custom_id)).size).toBe(300);
     expect(all.filter((l) => l.error?.code === 'model_not_found').length).toBeGreaterThan(200);
