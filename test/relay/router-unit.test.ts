@@ -1,6 +1,7 @@
 import { describe, expect, test } from 'bun:test';
 import { parseRouterConfig } from '../../src/config/router-config';
-import { UpstreamRouter } from '../../src/upstream/router';
+import { ENDPOINTS } from '../../src/config/endpoints';
+import { UpstreamExhausted, UpstreamRouter } from '../../src/upstream/router';
 
 function router(strategy: string, weights = [1, 1]) {
   const yaml = `model_list:\n${weights
@@ -37,5 +38,19 @@ describe('deployment choice', () => {
     for (let i = 0; i < 20; i++) expect(r.choose(model).id).toBe(b!.id);
     r.health.succeeded(a!);
     for (let i = 0; i < 20; i++) expect(r.choose(model, new Set([a!.id])).id).toBe(b!.id);
+  });
+});
+
+describe('a request that cannot be built', () => {
+  test('is the caller\'s failure: not sent, not retried, not counted against any deployment', async () => {
+    const { r, model } = router('simple-shuffle');
+    const events: unknown[] = [];
+    r.onEvent = (e) => events.push(e);
+    // JSON cannot encode a BigInt: building the upstream request fails before anything is sent.
+    const err = await r.send([model], ENDPOINTS.chat, { model: 'm', messages: [], n: 10n }, new AbortController().signal).catch((e) => e);
+    expect(err).toBeInstanceOf(UpstreamExhausted);
+    expect(err.failure.kind).toBe('request');
+    expect(events).toEqual([]);
+    for (const d of model.deployments) expect(r.health.coolingDown(d)).toBe(false);
   });
 });
