@@ -61,6 +61,8 @@ export class BatchRunner {
   private next = 0;
   private readonly inFlight = new Map<string, InFlight>();
   private readonly perBatch = new Map<string, number>();
+  /** Batches whose lines are being imported right now. */
+  private readonly importing = new Set<string>();
   private timer?: Timer;
   private ticking = false;
   private stopped = false;
@@ -89,7 +91,8 @@ export class BatchRunner {
   start(): void {
     const requeued = this.store.requeueRunning();
     if (requeued > 0) this.log.info('resuming batches after a restart', { requeued_lines: requeued });
-    for (const b of this.store.active()) if (b.status === 'validating') void this.begin(b);
+    // Batches whose import a restart interrupted (also those cancelled meanwhile) finish importing first.
+    for (const b of this.store.active()) if (b.status === 'validating' || (b.status === 'cancelling' && b.inProgressAt === null)) void this.begin(b);
     this.timer = setInterval(() => void this.tick(), this.opts.tickMs ?? 200);
     this.timer.unref();
     void this.tick();
@@ -121,11 +124,16 @@ export class BatchRunner {
       this.store.fail(batch.id, { code: 'input_file_missing', message: `The input file ${batch.inputFileId} no longer exists.`, param: 'input_file_id' });
       return;
     }
+    // A batch cancelled while its lines are being imported is finalized only once every line is in:
+    // otherwise lines imported after the cancel would stay pending for ever.
+    this.importing.add(batch.id);
     try {
       await this.store.importLines(batch.id, this.files.pathOf(input));
     } catch (err) {
       this.log.error('could not import batch lines', { batch: batch.id, error: err as Error });
       this.store.fail(batch.id, { code: 'input_file_unreadable', message: 'The input file could not be read.', param: 'input_file_id' });
+    } finally {
+      this.importing.delete(batch.id);
     }
     void this.tick();
   }
@@ -141,6 +149,7 @@ export class BatchRunner {
           this.store.failPending(batch.id, { code: 'batch_expired', message: 'This request could not be executed before the completion window expired.' });
           this.abortBatch(batch.id);
         }
+        if (this.importing.has(batch.id)) continue;
         if (batch.status === 'cancelling') {
           this.store.failPending(batch.id, { code: 'batch_cancelled', message: 'This request was not executed because the batch was cancelled.' });
           if (running === 0) await this.finalize(batch, 'cancelled');

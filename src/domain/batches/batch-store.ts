@@ -118,10 +118,12 @@ export class BatchStore {
     });
     flush();
     const now = Date.now();
-    this.sqlite.run(
-      "UPDATE batches SET status = 'in_progress', in_progress_at = ?, total = (SELECT count(*) FROM batch_lines WHERE batch_id = ?) WHERE id = ? AND status = 'validating'",
-      [now, batchId, batchId],
-    );
+    // `total` counts every line, also when the batch was cancelled during the import; only a batch still
+    // validating starts.
+    this.sqlite.transaction(() => {
+      this.sqlite.run('UPDATE batches SET total = (SELECT count(*) FROM batch_lines WHERE batch_id = ?) WHERE id = ?', [batchId, batchId]);
+      this.sqlite.run("UPDATE batches SET status = 'in_progress', in_progress_at = ? WHERE id = ? AND status = 'validating'", [now, batchId]);
+    }).immediate();
   }
 
   /** A batch that cannot start (its input file is gone, its model no longer usable). */
