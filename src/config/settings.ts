@@ -287,6 +287,23 @@ export const SETTINGS = {
     def: () => 3_600_000,
     parse: parseDurationMs,
   } satisfies Spec<number>,
+  publicUrl: {
+    flag: '--public-url',
+    env: 'AQUEDUCT_PUBLIC_URL',
+    description: 'The URL clients reach the gateway at (e.g. https://gateway.example.org): used for the URLs the gateway hands out, such as MCP server URLs. Without it they are built from an allowed Host header only',
+    defaultText: '(none)',
+    def: () => undefined as string | undefined,
+    parse: (raw: string) => {
+      let url: URL;
+      try {
+        url = new URL(raw);
+      } catch {
+        throw new Error('expected an http(s) URL');
+      }
+      if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new Error('expected an http(s) URL');
+      return raw.replace(/\/+$/, '');
+    },
+  } satisfies Spec<string | undefined>,
   demo: {
     flag: '--demo',
     env: 'AQUEDUCT_DEMO',

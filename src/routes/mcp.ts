@@ -125,7 +125,10 @@ export const mcpRoutes = (deps: AppDeps) => {
       '/mcp-servers',
       ({ request }) => {
         const principal = authenticate(deps.keys, request);
-        const base = new URL(request.url).origin;
+        // The URLs handed out come from the configured public URL, or else from a Host on the allow-list:
+        // never from whatever Host a caller sends (a link to attacker.example would carry the caller's key).
+        if (deps.settings.publicUrl === undefined) guard(request);
+        const base = deps.settings.publicUrl ?? new URL(request.url).origin;
         const data = [...deps.mcp.servers.values()]
           .filter((s) => !principal.excludedMcpServers.has(s.name))
           .map((s) => ({ object: 'mcp_server' as const, name: s.name, description: s.description ?? null, tags: s.tags, url: `${base}/mcp-servers/${encodeURIComponent(s.name)}/mcp` }));
