@@ -77,7 +77,7 @@ export function startServer(config: LoadedConfig): RunningServer {
     outputExpiryMs: settings.batchFileExpiry,
   }, log, { principalOf: (id) => keys.byKeyId(id), router: () => deps?.router ?? config.router });
   runner.start();
-  const mcpSessions = new McpSessions(settings.mcpSessionTimeout);
+  const mcpSessions = new McpSessions(settings.mcpSessionTimeout, Date.now, settings.mcpSessionsPerKey);
   metrics.gauge('aqueduct_mcp_sessions', 'Open MCP sessions', () => [[{}, mcpSessions.size]]);
   metrics.gauge('aqueduct_usage_write_queue', 'Usage records waiting to be written', () => [[{}, usage.pending]]);
   metrics.gauge('aqueduct_batch_lines', 'Lines of unfinished batches by state', () =>

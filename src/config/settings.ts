@@ -313,6 +313,14 @@ export const SETTINGS = {
     parse: onOff,
     bare: 'on',
   } satisfies Spec<boolean>,
+  mcpSessionsPerKey: {
+    flag: '--mcp-sessions-per-key',
+    env: 'AQUEDUCT_MCP_SESSIONS_PER_KEY',
+    description: 'Open MCP sessions one key may hold; at the cap a session idle for a minute gives its place, else initialize gets 429',
+    defaultText: '32',
+    def: () => 32,
+    parse: int(1, 100_000),
+  } satisfies Spec<number>,
   keyRefreshInterval: {
     flag: '--key-refresh-interval',
     env: 'AQUEDUCT_KEY_REFRESH_INTERVAL',

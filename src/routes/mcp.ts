@@ -9,6 +9,7 @@ import type { AppDeps } from '../app';
 import type { McpServer } from '../config/mcp-config';
 import type { Principal } from '../domain/key-cache';
 import { hostAllowed, originAllowed } from '../domain/mcp/origin-check';
+import type { McpSession } from '../domain/mcp/sessions';
 import { ApiError } from '../http/api-error';
 import { authenticate } from '../http/auth';
 import { REQUEST_ID } from '../http/request-id';
@@ -22,6 +23,15 @@ const FORWARDED_REQUEST = ['accept', 'content-type', 'mcp-protocol-version', 'la
 const RELAYED_RESPONSE = ['content-type', 'mcp-protocol-version', 'cache-control', 'allow', 'www-authenticate', 'x-accel-buffering'];
 
 const serverNotFound = (name: string) => new ApiError(404, `MCP server not found: ${name.slice(0, 100)}`, { param: 'name', code: 'mcp_server_not_found' });
+/** 429 in the JSON-RPC error shape (what an MCP client shows), for a key at its session cap. */
+function tooManySessions(message: unknown, cap: number): Response {
+  const id = message && typeof message === 'object' && !Array.isArray(message) ? ((message as { id?: unknown }).id ?? null) : null;
+  return Response.json(
+    { jsonrpc: '2.0', id, error: { code: -32000, message: `Too many MCP sessions for this key (at most ${cap}): end one (DELETE) or let one go idle, then try again.` } },
+    { status: 429, headers: { 'retry-after': '60' } },
+  );
+}
+
 const sessionNotFound = () => new ApiError(404, 'Session not found: initialize a new one.', { code: 'mcp_session_not_found' });
 
 export const mcpRoutes = (deps: AppDeps) => {
@@ -32,6 +42,12 @@ export const mcpRoutes = (deps: AppDeps) => {
   const guard = (request: Request) => {
     if (!hostAllowed(request.headers.get('host'), deps.settings.mcpAllowedHosts)) throw new ApiError(421, 'Invalid Host header.', { code: 'invalid_host' });
     if (!originAllowed(request.headers.get('origin'), deps.settings.mcpAllowedOrigins)) throw new ApiError(403, 'Invalid Origin header.', { code: 'invalid_origin' });
+  };
+
+  /** Ends a session the gateway forgot (evicted for a new one) at its server too; best effort. */
+  const endUpstreamSession = (evicted: McpSession) => {
+    const srv = deps.mcp.servers.get(evicted.server);
+    if (srv) void fetch(srv.url, { method: 'DELETE', headers: { ...srv.headers, 'mcp-session-id': evicted.upstreamId }, signal: AbortSignal.timeout(5000) }).catch(() => {});
   };
 
   const proxy = async (method: 'GET' | 'POST' | 'DELETE', ctx: { request: Request; params: { name: string }; body: unknown; set: { headers: Record<string, unknown> }; server: { timeout(r: Request, s: number): void } | null }) => {
@@ -56,11 +72,17 @@ export const mcpRoutes = (deps: AppDeps) => {
       if (k.startsWith('mcp-param-')) headers[k] = v;
     });
     if (session) headers['mcp-session-id'] = session.upstreamId;
+    // A message without a session may open one (initialize): its place under the key's cap is held first,
+    // so concurrent initializes cannot pass the cap together.
+    const slot = !session && method === 'POST' ? sessions.reserve(principal.keyId) : undefined;
+    if (!session && method === 'POST' && slot === undefined) return tooManySessions(body, deps.settings.mcpSessionsPerKey);
+    if (slot?.evicted) endUpstreamSession(slot.evicted);
 
     let encoded: string | undefined;
     try {
       encoded = method === 'POST' ? JSON.stringify(body) : undefined;
     } catch {
+      slot?.release();
       // The caller's message, not the server's fault: never a 502.
       throw new ApiError(400, 'The JSON-RPC message could not be encoded.', { code: 'invalid_request_body' });
     }
@@ -71,6 +93,7 @@ export const mcpRoutes = (deps: AppDeps) => {
     try {
       upstream = await fetch(srv.url, { method, headers, body: encoded, signal: upstreamCall.signal, redirect: 'manual' });
     } catch (err) {
+      slot?.release();
       if (request.signal.aborted) throw clientGone();
       // Where the server lives is the operator's business, not the caller's: the details go to the log.
       deps.log.warn('MCP server unreachable', { request_id: requestId, server: srv.name, error: (err as Error).message });
@@ -86,9 +109,8 @@ export const mcpRoutes = (deps: AppDeps) => {
     const upstreamSession = upstream.headers.get('mcp-session-id');
     const message = body as { method?: unknown; params?: { name?: unknown } } | undefined;
     const rpcMethod = method === 'POST' && message && typeof message === 'object' && !Array.isArray(message) ? message.method : undefined;
-    if (upstreamSession !== null && !session) {
-      session = sessions.create(srv.name, principal.keyId, upstreamSession);
-    }
+    if (upstreamSession !== null && !session) session = sessions.create(srv.name, principal.keyId, upstreamSession, slot);
+    else slot?.release();
     if (session) out['mcp-session-id'] = session.id;
     if (method === 'DELETE' && session && (upstream.ok || upstream.status === 404 || upstream.status === 405)) sessions.delete(session.id);
     set.headers = {}; // everything is in `out`: keeps Elysia from re-wrapping the (streamed) body

@@ -91,7 +91,7 @@ export function testGateway(opts: TestGatewayOptions = {}): TestGateway {
     backoffBaseMs: 10,
   }, log, { principalOf: (id) => keys.byKeyId(id), router: () => router });
   runner.start();
-  const mcpSessions = new McpSessions(settings.mcpSessionTimeout);
+  const mcpSessions = new McpSessions(settings.mcpSessionTimeout, Date.now, settings.mcpSessionsPerKey);
   const deps: AppDeps = { settings, router, mcp: opts.mcp ?? { servers: new Map() }, db, directory, files, batches, runner, keys, calls, usage, mcpSessions, access: (line) => metrics.observe(line), metrics, log, startedAt: Date.now() };
   const app = buildApp(deps);
 
