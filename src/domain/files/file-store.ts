@@ -37,6 +37,8 @@ export interface ListQuery {
 export class FileStore {
   readonly dir: string;
   private readonly incoming: string;
+  /** Quota held by uploads in progress, per owner. */
+  private readonly reserved = new Map<string, number>();
 
   constructor(
     private readonly sqlite: Database,
@@ -58,6 +60,26 @@ export class FileStore {
 
   pathOf(file: Pick<StoredFile, 'id'>): string {
     return join(this.dir, file.id);
+  }
+
+  /**
+   * Holds `bytes` more of the owner's quota for an upload in progress, so that concurrent uploads share it:
+   * false when stored files, the uploads in progress and these bytes would pass `quota`.
+   */
+  reserve(owner: Owner, bytes: number, quota: number): boolean {
+    const key = `${owner.kind}:${owner.id}`;
+    const held = this.reserved.get(key) ?? 0;
+    if (this.usedBytes(owner) + held + bytes > quota) return false;
+    this.reserved.set(key, held + bytes);
+    return true;
+  }
+
+  /** Gives back what reserve() held (the upload is stored, so its bytes count as a file now, or it failed). */
+  release(owner: Owner, bytes: number): void {
+    const key = `${owner.kind}:${owner.id}`;
+    const left = (this.reserved.get(key) ?? 0) - bytes;
+    if (left > 0) this.reserved.set(key, left);
+    else this.reserved.delete(key);
   }
 
   usedBytes(owner: Owner): number {

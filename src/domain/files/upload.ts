@@ -42,6 +42,20 @@ export async function receiveUpload(upload: IncomingUpload, store: FileStore, pr
   const quotaError = () => tooLarge(`Storage limit reached: files of this ${owner.kind} may use ${mb(limits.storagePerOwner)} in total (${mb(used)} used). Delete files first.`, 'storage_limit_exceeded');
   if (used + upload.declaredBytes > limits.storagePerOwner + 64 * 1024) throw quotaError();
 
+  // The quota is held as the bytes arrive (a megabyte at a time), before they are written: concurrent
+  // uploads of one owner cannot pass it together. What is held is given back when the upload ends.
+  let held = 0;
+  const hold = (total: number) => {
+    if (total <= held) return;
+    const step = Math.max(total - held, 1024 * 1024);
+    if (store.reserve(owner, step, limits.storagePerOwner)) held += step;
+    else if (store.reserve(owner, total - held, limits.storagePerOwner)) held = total;
+    else throw quotaError();
+  };
+  // What the upload says it will send is held before any byte is accepted (less the multipart framing), so
+  // the first of several concurrent uploads gets the room rather than each getting a part of it.
+  hold(Math.max(0, Math.min(upload.declaredBytes, limits.maxFileSize) - 64 * 1024));
+
   const temp = store.tempPath();
   const handle = await open(temp, 'wx', 0o600);
   let closed = false;
@@ -59,6 +73,7 @@ export async function receiveUpload(upload: IncomingUpload, store: FileStore, pr
           async write(chunk) {
             bytes += chunk.byteLength;
             if (bytes > limits.maxFileSize) throw tooLarge(`File too large: the limit is ${mb(limits.maxFileSize)}.`);
+            hold(bytes);
             await writeAll(handle, chunk);
           },
         };
@@ -86,7 +101,6 @@ export async function receiveUpload(upload: IncomingUpload, store: FileStore, pr
       }
       expiresAt = createdAt + s * 1000;
     }
-    if (used + bytes > limits.storagePerOwner) throw quotaError();
 
     let batch: { lineCount: number; batchEndpoint: string; batchModel: string } | undefined;
     if (purpose === 'batch') {
@@ -94,7 +108,7 @@ export async function receiveUpload(upload: IncomingUpload, store: FileStore, pr
       const facts = await validateBatchFile(Bun.file(temp).stream(), limits.maxBatchLines, lookup);
       batch = { lineCount: facts.lineCount, batchEndpoint: facts.endpoint, batchModel: facts.model };
     }
-    return store.add(owner, temp, {
+    const stored = store.add(owner, temp, {
       keyId: principal.keyId,
       filename,
       purpose,
@@ -105,9 +119,13 @@ export async function receiveUpload(upload: IncomingUpload, store: FileStore, pr
       batchEndpoint: batch?.batchEndpoint ?? null,
       batchModel: batch?.batchModel ?? null,
     });
+    store.release(owner, held); // the stored file counts now
+    return stored;
   } catch (err) {
     if (!closed) await handle.close().catch(() => {});
     await rm(temp, { force: true });
+    store.release(owner, held);
+    held = 0;
     if ((err as NodeJS.ErrnoException).code === 'ENOSPC') {
       throw new Refusal('no_space', 'The gateway ran out of disk space while storing the file; nothing was stored.', { code: 'insufficient_storage' });
     }
