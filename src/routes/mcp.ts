@@ -149,8 +149,11 @@ export const mcpRoutes = (deps: AppDeps) => {
         const principal = authenticate(deps.keys, request);
         // The URLs handed out come from the configured public URL, or else from a Host on the allow-list:
         // never from whatever Host a caller sends (a link to attacker.example would carry the caller's key).
-        if (deps.settings.publicUrl === undefined) guard(request);
-        const base = deps.settings.publicUrl ?? new URL(request.url).origin;
+        const requested = new URL(request.url); // the listener builds it from the Host the client sent
+        if (deps.settings.publicUrl === undefined && !hostAllowed(requested.host, deps.settings.mcpAllowedHosts)) {
+          throw new ApiError(421, 'Invalid Host header: set AQUEDUCT_PUBLIC_URL, or reach the gateway by an allowed host.', { code: 'invalid_host' });
+        }
+        const base = deps.settings.publicUrl ?? requested.origin;
         const data = [...deps.mcp.servers.values()]
           .filter((s) => !principal.excludedMcpServers.has(s.name))
           .map((s) => ({ object: 'mcp_server' as const, name: s.name, description: s.description ?? null, tags: s.tags, url: `${base}/mcp-servers/${encodeURIComponent(s.name)}/mcp` }));
