@@ -89,6 +89,7 @@ export function buildApp(deps: AppDeps) {
     .use(adminRoutes(deps))
     .use(mcpRoutes(deps));
   methodsFor = methodLookup(app.routes);
+  deps.metrics.labelRoutes(app.routes.map((r) => r.path));
   return app;
 }
 

@@ -4,6 +4,7 @@
  * filename work; a browser tool on another origin may use every method the API has.
  */
 import { afterAll, describe, expect, test } from 'bun:test';
+import { Metrics } from '../../src/domain/metrics';
 import { expectOpenAIError, testGateway } from '../support/app';
 
 const gw = testGateway();
@@ -36,5 +37,36 @@ describe('downloads', () => {
     const disposition = res.headers.get('content-disposition')!;
     expect(disposition).toBe(`attachment; filename="__ (a).txt"; filename*=UTF-8''%E6%96%87%E4%BB%B6%20%28a%29.txt`);
     expect(decodeURIComponent(/filename\*=UTF-8''(.*)$/.exec(disposition)![1]!)).toBe('文件 (a).txt');
+  });
+});
+
+describe('metrics', () => {
+  const series = (text: string) => text.split('\n').filter((l) => l !== '' && !l.startsWith('#')).length;
+
+  test('10,000 random unknown paths without a key leave /metrics small: they share one `unmatched` route', async () => {
+    // Served on a port: the access line (which feeds the metrics) is written after the response is sent.
+    const g = testGateway();
+    const url = g.listen();
+    const scrape = () => fetch(`${url}/metrics`, { headers: { authorization: `Bearer ${g.adminKey}` } }).then((r) => r.text());
+    const before = await scrape();
+    for (let i = 0; i < 10_000; i += 100) {
+      await Promise.all(Array.from({ length: 100 }, (_, j) => fetch(`${url}/x${Math.random().toString(36).slice(2)}/${i + j}`).then((r) => r.arrayBuffer())));
+    }
+    const after = await scrape();
+    g.close();
+    expect(after).toContain('aqueduct_requests_total{model="",route="unmatched",status="404"} 10000');
+    expect(after).not.toContain('route="/x');
+    // The requests counter, the duration histogram (17 lines) for `unmatched`, and the /metrics route itself.
+    expect(series(after) - series(before)).toBeLessThanOrEqual(2 * 18);
+    expect(after.length).toBeLessThan(20_000);
+  });
+
+  test('label values a caller controls (model names) cannot grow the series without bound', () => {
+    const m = new Metrics();
+    m.labelRoutes(['/v1/chat/completions']);
+    for (let i = 0; i < 10_000; i++) m.observe({ request_id: 'r', method: 'POST', path: '/v1/chat/completions', status: 404, latency_ms: 1, model: `no-such-model-${i}` });
+    const requests = m.render().split('\n').filter((l) => l.startsWith('aqueduct_requests_total{'));
+    expect(requests.length).toBe(2_001);
+    expect(requests).toContain('aqueduct_requests_total{model="other",route="other",status="other"} 8000');
   });
 });
