@@ -70,3 +70,55 @@ describe('metrics', () => {
     expect(requests).toContain('aqueduct_requests_total{model="other",route="other",status="other"} 8000');
   });
 });
+
+describe('authentication before the body', () => {
+  /** A 30 MB body that counts how much of it the gateway pulled. */
+  function countedBody(mb = 30) {
+    const chunk = new Uint8Array(1024 * 1024).fill(0x20);
+    const state = { pulledMb: 0 };
+    const body = new ReadableStream<Uint8Array>({
+      pull(c) {
+        if (state.pulledMb >= mb) return c.close();
+        state.pulledMb++;
+        c.enqueue(chunk);
+      },
+    });
+    return { body, state };
+  }
+
+  for (const [path, contentType] of [
+    ['/admin/users', 'application/json'],
+    ['/v1/batches', 'application/json'],
+    ['/batches', 'application/json'],
+    ['/mcp-servers/everything/mcp', 'application/json'],
+    ['/v1/files', 'multipart/form-data; boundary=x'],
+    ['/admin/keys/1', 'application/json'],
+  ] as const) {
+    test(`POST ${path} without a key: 401 with WWW-Authenticate, the body left unread`, async () => {
+      const { body, state } = countedBody();
+      const method = path === '/admin/keys/1' ? 'PATCH' : 'POST';
+      const res = await gw.app.handle(new Request(`http://localhost${path}`, { method, body, headers: { 'content-type': contentType }, duplex: 'half' } as RequestInit));
+      const error = await expectOpenAIError(res, 401);
+      expect(error.code).toBe('invalid_api_key');
+      expect(res.headers.get('www-authenticate')).toBe('Bearer realm="aqueduct"');
+      // The stream's own read-ahead is one chunk; the gateway read nothing of the rest.
+      expect(state.pulledMb).toBeLessThanOrEqual(1);
+    });
+  }
+
+  test('an invalid body without a key is 401, not a validation 400; with a wrong key too', async () => {
+    const none = await gw.request('POST', '/admin/users', { key: null, body: { email: 1 } });
+    expect((await expectOpenAIError(none, 401)).code).toBe('invalid_api_key');
+    const wrong = await gw.request('POST', '/v1/batches', { key: 'sk-wrong', body: '{not json' });
+    await expectOpenAIError(wrong, 401);
+    expect(wrong.headers.get('www-authenticate')).toBe('Bearer realm="aqueduct", error="invalid_token"');
+    // With a key, the same body is validated as before.
+    expect((await gw.request('POST', '/admin/users', { body: { email: 1 } })).status).toBe(400);
+  });
+
+  test('open routes stay open; unknown paths stay 404', async () => {
+    expect((await gw.request('GET', '/health', { key: null })).status).toBe(200);
+    expect((await gw.request('GET', '/swagger/json', { key: null })).status).toBe(200);
+    await expectOpenAIError(await gw.request('POST', '/no-such-route', { key: null, body: {} }), 404);
+  });
+});
