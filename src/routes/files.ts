@@ -50,15 +50,15 @@ export const filesRoutes = (deps: AppDeps) => {
     .post(
       '/files',
       async ({ request, principal, server }) => {
-        server?.timeout(request, 0); // large uploads over slow links
-        const file = await receiveUpload(multipartUpload(request), store, principal, limits, (name, url) => {
+        server?.timeout(request, 0); // large uploads over slow links (a stalled one is ended by uploadIdleTimeout)
+        const file = await receiveUpload(multipartUpload(request, deps.settings.uploadIdleTimeout), store, principal, limits, (name, url) => {
           const model = visibleModel(deps.router, principal, name);
           return model && { name: model.name, serves: model.mode === undefined || BATCH_ENDPOINT[url].modes.includes(model.mode) };
         });
         return fileJson(file);
       },
       {
-        response: { 200: FileObject, 400: ErrorResponse, 413: ErrorResponse, 415: ErrorResponse, ...authErrors },
+        response: { 200: FileObject, 400: ErrorResponse, 408: ErrorResponse, 413: ErrorResponse, 415: ErrorResponse, ...authErrors },
         detail: {
           ...secured('createFile', 'Upload a file', ['Files'], 'multipart/form-data with `file` and `purpose` (batch, user_data, assistants, vision); optional `expires_after[anchor]=created_at`, `expires_after[seconds]`. Batch files are validated line by line.'),
           requestBody: {

@@ -4,6 +4,8 @@
  * filename work; a browser tool on another origin may use every method the API has.
  */
 import { afterAll, describe, expect, test } from 'bun:test';
+import { readdirSync } from 'node:fs';
+import { join } from 'node:path';
 import { Metrics } from '../../src/domain/metrics';
 import { expectOpenAIError, testGateway } from '../support/app';
 
@@ -120,5 +122,44 @@ describe('authentication before the body', () => {
     expect((await gw.request('GET', '/health', { key: null })).status).toBe(200);
     expect((await gw.request('GET', '/swagger/json', { key: null })).status).toBe(200);
     await expectOpenAIError(await gw.request('POST', '/no-such-route', { key: null, body: {} }), 404);
+  });
+});
+
+describe('multipart uploads', () => {
+  test('more than 16 text fields: 400 too_many_fields, nothing stored', async () => {
+    const form = new FormData();
+    for (let i = 0; i < 1_500; i++) form.append(`f${i}`, 'x'.repeat(100));
+    form.append('purpose', 'user_data');
+    form.append('file', new File(['hello'], 'a.txt'));
+    const error = await expectOpenAIError(await upload(form), 400);
+    expect(error.code).toBe('too_many_fields');
+  });
+
+  test('text fields past 128 KB in total: 413 fields_too_large', async () => {
+    const form = new FormData();
+    for (let i = 0; i < 3; i++) form.append(`f${i}`, 'x'.repeat(60 * 1024));
+    form.append('purpose', 'user_data');
+    form.append('file', new File(['hello'], 'a.txt'));
+    const error = await expectOpenAIError(await upload(form), 413);
+    expect(error.code).toBe('fields_too_large');
+  });
+
+  test('an upload that stalls is refused with 408 after the idle limit; its temporary file is removed', async () => {
+    const g = testGateway({ settings: { uploadIdleTimeout: 300 } });
+    const incoming = join(g.files.pathOf({ id: 'x' }), '..', '.incoming');
+    const head = new TextEncoder().encode('--b\r\nContent-Disposition: form-data; name="file"; filename="a.txt"\r\n\r\nsome bytes, then nothing');
+    let cancelled = false;
+    const body = new ReadableStream<Uint8Array>({
+      start: (c) => c.enqueue(head), // and never another byte, never the end
+      cancel: () => void (cancelled = true),
+    });
+    const started = performance.now();
+    const res = await g.app.handle(new Request('http://localhost/v1/files', { method: 'POST', body, headers: { authorization: `Bearer ${g.adminKey}`, 'content-type': 'multipart/form-data; boundary=b' }, duplex: 'half' } as RequestInit));
+    expect((await expectOpenAIError(res, 408)).code).toBe('upload_idle_timeout');
+    expect(performance.now() - started).toBeGreaterThanOrEqual(290); // not refused before the limit
+    expect(cancelled).toBe(true);
+    expect(readdirSync(incoming)).toEqual([]);
+    expect(((await (await g.request('GET', '/v1/files')).json()) as { data: unknown[] }).data).toEqual([]);
+    g.close();
   });
 });
