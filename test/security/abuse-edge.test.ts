@@ -5,6 +5,8 @@
  */
 import { afterAll, describe, expect, test } from 'bun:test';
 import { readdirSync } from 'node:fs';
+import { connect } from 'node:net';
+import { MockUpstream } from '../support/mock-upstream';
 import { join } from 'node:path';
 import { Metrics } from '../../src/domain/metrics';
 import { expectOpenAIError, testGateway } from '../support/app';
@@ -162,4 +164,31 @@ describe('multipart uploads', () => {
     expect(((await (await g.request('GET', '/v1/files')).json()) as { data: unknown[] }).data).toEqual([]);
     g.close();
   });
+});
+
+describe('a stream whose client stops reading', () => {
+  test('is ended after the client idle limit: upstream call cancelled, usage recorded', async () => {
+    const mock = new MockUpstream(false).start();
+    mock.extraWords = 5_000_000; // far more than socket buffers hold: the relay must wait on the client
+    const g = testGateway({
+      settings: { clientIdleTimeout: 500 },
+      routerYaml: `model_list:\n  - { model_name: chat, litellm_params: { model: openai/c, api_base: "${mock.base()}" }, model_info: { mode: chat } }\n`,
+    });
+    const url = new URL(g.listen());
+    const body = JSON.stringify({ model: 'chat', stream: true, messages: [{ role: 'user', content: 'hi' }] });
+    const socket = connect(Number(url.port), url.hostname);
+    socket.once('data', () => socket.pause()); // reads the first bytes, then never again
+    socket.write(`POST /v1/chat/completions HTTP/1.1\r\nhost: x\r\nauthorization: Bearer ${g.adminKey}\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\n\r\n${body}`);
+    // Without the limit the stream waits on the client for ever: no usage row, the upstream call open.
+    let rows = g.usageRows();
+    for (let i = 0; i < 100 && rows.length === 0; i++) {
+      await Bun.sleep(100);
+      rows = g.usageRows();
+    }
+    socket.destroy();
+    expect(rows.map((r) => [r.status, r.error_code])).toEqual([[408, 'client_idle_timeout']]);
+    expect(mock.inFlight).toBe(0); // the upstream call was cancelled, long before its 5 million words
+    g.close();
+    await mock.stop();
+  }, 20_000);
 });
