@@ -1,6 +1,7 @@
 /**
  * `make soak`: minutes of mixed load against the compiled binary — chat (plain and streamed), embeddings,
- * file uploads/downloads/deletes, small batches and MCP tool calls — at moderate concurrency. Samples the
+ * file uploads/downloads/deletes, small batches and MCP tool calls — at moderate concurrency, with abuse
+ * alongside (unknown paths; unauthenticated 8 MB bodies, which must get 401 unread). Samples the
  * gateway's memory every 10 s; after a warm-up, it must not grow by 10 % or more, with zero unexpected errors.
  * Appends the result to bench/RESULTS.md. Usage: bun bench/soak.ts [--minutes 10] [--concurrency 16]
  */
@@ -95,8 +96,23 @@ const ops: Record<string, () => Promise<void>> = {
     await client.close();
     count('mcp', JSON.stringify(r.content).includes('soak'));
   },
+  /** Abuse alongside the load: a probe of an unknown path (must stay 404 and not grow /metrics). */
+  async unknown() {
+    const res = await fetch(`${gw.url}/x${Math.random().toString(36).slice(2)}`);
+    await res.arrayBuffer();
+    count('unknown', res.status === 404, String(res.status));
+  },
+  /** An unauthenticated 8 MB streamed body: must be refused 401 without being read (bounded: 8 MB offered). */
+  async unauthBody() {
+    let sentMb = 0;
+    const chunk = new Uint8Array(1024 * 1024);
+    const body = new ReadableStream<Uint8Array>({ pull: (c) => (sentMb++ >= 8 ? c.close() : c.enqueue(chunk)) });
+    const res = await fetch(`${gw.url}/admin/users`, { method: 'POST', body, headers: { 'content-type': 'application/json' }, duplex: 'half' } as RequestInit);
+    await res.arrayBuffer();
+    count('unauthBody', res.status === 401, String(res.status));
+  },
 };
-const weights: [string, number][] = [['chat', 30], ['stream', 25], ['embed', 15], ['file', 10], ['batch', 5], ['mcp', 15]];
+const weights: [string, number][] = [['chat', 27], ['stream', 23], ['embed', 14], ['file', 9], ['batch', 5], ['mcp', 14], ['unknown', 6], ['unauthBody', 2]];
 const pick = () => {
   let r = Math.random() * 100;
   for (const [op, w] of weights) if ((r -= w) < 0) return op;
@@ -117,6 +133,9 @@ await Promise.all(
 );
 clearInterval(sampler);
 samples.push({ t: Math.round((Date.now() - started) / 1000), rss: rssMb(gw.pid) });
+// Thousands of unknown paths later, /metrics must still be small (they share the `unmatched` route label).
+const metricsBytes = (await (await fetch(`${gw.url}/metrics`, { headers: auth })).text()).length;
+count('metricsBounded', metricsBytes < 20_000, `/metrics is ${metricsBytes} bytes`);
 await gw.stop();
 await everything.stop();
 await mock.stop();
@@ -129,7 +148,7 @@ const totalErrors = Object.values(counts).reduce((n, c) => n + c.errors, 0);
 const when = new Date().toISOString().replace(/\.\d+Z$/, 'Z');
 const md = [
   `\n## Soak ${when}: ${minutes} min, ${concurrency} concurrent clients\n`,
-  `Machine: ${cpus()[0]?.model} × ${cpus().length}. Mixed load: chat, streamed chat, embeddings, file upload/download/delete, 20-line batches, MCP echo calls.`,
+  `Machine: ${cpus()[0]?.model} × ${cpus().length}. Mixed load: chat, streamed chat, embeddings, file upload/download/delete, 20-line batches, MCP echo calls; unknown paths and unauthenticated 8 MB bodies.`,
   '',
   `| operation | ok | errors |`,
   `|---|---|---|`,

@@ -3,8 +3,8 @@
  * `app.handle(request)`; `aqueduct serve` calls it and listens.
  *
  * Order matters: the model endpoints' own lane first (it does every step below itself, faster), then
- * request id (every response carries it), CORS (answers preflights before routing), error mapping, body
- * parsing, docs, and the routes (each API route bare and under /v1).
+ * request id (every response carries it), CORS (answers preflights before routing), error mapping, the key
+ * check (401 before any body is read), body parsing, docs, and the routes (each API route bare and under /v1).
  */
 import { Elysia } from 'elysia';
 import type { McpConfig } from './config/mcp-config';
@@ -21,6 +21,7 @@ import type { Metrics } from './domain/metrics';
 import type { UsageSink } from './domain/usage';
 import type { ModelCalls } from './calls/model-calls';
 import { accessLog, type AccessLog } from './http/access-log';
+import { requireKey } from './http/auth';
 import { jsonBodies } from './http/body';
 import { cors } from './http/cors';
 import { errors, methodLookup, type MethodLookup } from './http/errors';
@@ -80,6 +81,7 @@ export function buildApp(deps: AppDeps) {
     .use(accessLog(deps.access))
     .use(cors(deps.settings.corsOrigins))
     .use(errors(deps.log, (path) => methodsFor(path)))
+    .use(requireKey(deps.keys, (method, path) => methodsFor(path).includes(method)))
     .use(jsonBodies(deps.settings.maxBodySize, deps.settings.maxFileSize))
     .use(docs(VERSION, documentExamples(deps)))
     .use(healthRoutes(deps))
@@ -89,6 +91,7 @@ export function buildApp(deps: AppDeps) {
     .use(adminRoutes(deps))
     .use(mcpRoutes(deps));
   methodsFor = methodLookup(app.routes);
+  deps.metrics.labelRoutes(app.routes.map((r) => r.path));
   return app;
 }
 

@@ -66,7 +66,7 @@ export function startServer(config: LoadedConfig): RunningServer {
   };
   const upstream = new UpstreamRouter(config.router);
   upstream.onEvent = metrics.routerEvent;
-  const calls = new ModelCalls(config.router, upstream, limiter, usage, log, Secrets.of(config.router, config.mcp), access);
+  const calls = new ModelCalls(config.router, upstream, limiter, usage, log, Secrets.of(config.router, config.mcp), access, settings.clientIdleTimeout);
   const batches = new BatchStore(h.sqlite);
   const runner = new BatchRunner(batches, files, {
     workers: settings.batchWorkers,

@@ -58,6 +58,8 @@ export class ModelCalls {
     private readonly log: Logger,
     private secrets: Secrets,
     private readonly access: AccessLog = noAccessLog,
+    /** A streamed answer whose client reads nothing this long is ended (AQUEDUCT_CLIENT_IDLE_TIMEOUT). */
+    private readonly clientIdleTimeoutMs = 120_000,
   ) {}
 
   /**
@@ -168,6 +170,7 @@ export class ModelCalls {
         body: upstreamBody,
         forwardUsageChunk: clientWantsUsage,
         idleTimeoutMs: routed.timeoutMs,
+        clientIdleTimeoutMs: this.clientIdleTimeoutMs,
         startedAt,
         abortUpstream: (reason) => routed.abort(reason),
         onEnd: (o) => {
@@ -183,6 +186,7 @@ export class ModelCalls {
       const bytes = relayBytes({
         body: routed.response.body!,
         idleTimeoutMs: routed.timeoutMs,
+        clientIdleTimeoutMs: this.clientIdleTimeoutMs,
         abortUpstream: (reason) => routed.abort(reason),
         onEnd: (o) => {
           routed.release();

@@ -1,6 +1,6 @@
 /** backup / restore: a consistent copy of the database taken while the gateway serves, and putting one back. */
 import { Database } from 'bun:sqlite';
-import { copyFileSync, existsSync, renameSync, rmSync } from 'node:fs';
+import { chmodSync, closeSync, copyFileSync, existsSync, openSync, renameSync } from 'node:fs';
 import { join } from 'node:path';
 import { UsageError } from './args';
 import { defineCommand } from './context';
@@ -21,6 +21,9 @@ export const backupCommand = defineCommand({
     if (existsSync(out)) throw new UsageError(`${out} already exists`);
     const { settings } = resolveSettings(args.flags, io.env);
     if (!existsSync(join(settings.dataDir, DB_FILE))) throw new UsageError(`no database in ${settings.dataDir}`);
+    // The copy holds key hashes and usage: created 0600 before SQLite writes into it, whatever the umask.
+    closeSync(openSync(out, 'wx', 0o600));
+    chmodSync(out, 0o600);
     const h = openDatabase(settings.dataDir);
     try {
       h.sqlite.run('VACUUM INTO ?', [out]);
@@ -54,8 +57,16 @@ export const restoreCommand = defineCommand({
     const known = new Set(MIGRATIONS.map((m) => m.tag));
     if (tags.some((t) => !known.has(t))) throw new UsageError(`${file} comes from a newer aqueduct; upgrade the binary first`);
     const target = join(settings.dataDir, DB_FILE);
-    if (existsSync(target)) renameSync(target, `${target}.before-restore`);
-    for (const extra of ['-wal', '-shm']) rmSync(`${target}${extra}`, { force: true });
+    if (existsSync(target)) {
+      // Committed pages may still sit in the -wal: checkpoint them into the file first, so that the
+      // .before-restore copy is the whole previous database (renaming it alone and deleting the -wal lost them).
+      const previous = new Database(target);
+      previous.run('PRAGMA wal_checkpoint(TRUNCATE)');
+      previous.close();
+      renameSync(target, `${target}.before-restore`);
+      // Whatever -wal/-shm remain belong to the previous database: they move with it, never onto the restored one.
+      for (const extra of ['-wal', '-shm']) if (existsSync(`${target}${extra}`)) renameSync(`${target}${extra}`, `${target}.before-restore${extra}`);
+    }
     copyFileSync(file, target);
     openDatabase(settings.dataDir).close(); // WAL mode and a quick open check
     io.out(`restored ${file} into ${target}${existsSync(`${target}.before-restore`) ? ` (the previous database is ${target}.before-restore)` : ''}`);

@@ -119,6 +119,22 @@ export const SETTINGS = {
     def: () => 30_000,
     parse: parseDurationMs,
   } satisfies Spec<number>,
+  uploadIdleTimeout: {
+    flag: '--upload-idle-timeout',
+    env: 'AQUEDUCT_UPLOAD_IDLE_TIMEOUT',
+    description: 'An upload that sends nothing for this long is refused (408) and its temporary file removed',
+    defaultText: '60s',
+    def: () => 60_000,
+    parse: parseDurationMs,
+  } satisfies Spec<number>,
+  clientIdleTimeout: {
+    flag: '--client-idle-timeout',
+    env: 'AQUEDUCT_CLIENT_IDLE_TIMEOUT',
+    description: 'A streamed answer whose client reads nothing for this long is ended, its upstream call cancelled',
+    defaultText: '120s',
+    def: () => 120_000,
+    parse: parseDurationMs,
+  } satisfies Spec<number>,
   accessLog: {
     flag: '--access-log',
     env: 'AQUEDUCT_ACCESS_LOG',

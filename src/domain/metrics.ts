@@ -3,6 +3,7 @@
  * event source for both), a few counters from the router, and gauges read at scrape time.
  */
 import type { AccessLine } from './access-line';
+import { RouteLabels } from './route-labels';
 
 type Labels = Record<string, string>;
 const escape = (v: string) => v.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n');
@@ -13,6 +14,11 @@ const key = (labels: Labels) => Object.entries(labels).sort(([a], [b]) => (a < b
  * path, so it only joins the values; the Prometheus label text is built at scrape time.
  */
 class Series<T> {
+  /**
+   * Label values a caller controls (a model name) could still make series without end: past this many,
+   * new label sets share one series whose values are all `other`, and the memory stays bounded.
+   */
+  static readonly MAX = 2_000;
   /** A tree of maps, one level per label: a lookup allocates nothing. */
   private readonly root = new Map<string, unknown>();
   private readonly all: { values: string[]; data: T }[] = [];
@@ -29,11 +35,20 @@ class Series<T> {
     }
     let data = level.get(values[last]!) as T | undefined;
     if (data === undefined) {
+      if (this.all.length >= Series.MAX) return this.overflow(create);
       data = create();
       level.set(values[last]!, data);
       this.all.push({ values, data });
     }
     return data;
+  }
+  private other: T | undefined;
+  private overflow(create: () => T): T {
+    if (this.other === undefined) {
+      this.other = create();
+      this.all.push({ values: this.labelNames.map(() => 'other'), data: this.other });
+    }
+    return this.other;
   }
   *entries(): Generator<[string, T]> {
     for (const { values, data } of this.all) yield [this.labelNames.map((n, i) => `${n}="${escape(values[i]!)}"`).join(','), data];
@@ -82,27 +97,6 @@ class Histogram {
 
 const LATENCY = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120];
 
-/** Ids in paths become placeholders, so a label set stays small. */
-export function routeOf(path: string): string {
-  let route = routes.get(path);
-  if (route === undefined) {
-    route = routeFor(path);
-    // Paths with ids are many; the cache only needs the few hot ones, so it is simply bounded.
-    if (routes.size < 1024) routes.set(path, route);
-  }
-  return route;
-}
-const routes = new Map<string, string>();
-
-function routeFor(path: string): string {
-  return path
-    .replace(/^\/(v1\/)?models\/.+$/, (_m, v) => `/${v ?? ''}models/{model}`)
-    .replace(/\/mcp-servers\/[^/]+\/mcp$/, '/mcp-servers/{name}/mcp')
-    .split('/')
-    .map((seg) => (/^(file-|batch_|mcp_)[A-Za-z0-9]+$/.test(seg) || /^\d+$/.test(seg) ? '{id}' : seg))
-    .join('/');
-}
-
 const STATUS_TEXT = Array.from({ length: 600 }, (_, i) => String(i));
 const statusText = (status: number) => STATUS_TEXT[status] ?? String(status);
 
@@ -116,9 +110,16 @@ export class Metrics {
   readonly retries = new Counter('aqueduct_upstream_retries_total', 'Upstream attempts beyond the first, by model', ['model']);
   private readonly gauges: { name: string; help: string; read: () => [Labels, number][] }[] = [];
 
+  private routes = new RouteLabels();
+
+  /** The route templates the app serves (set once every route is mounted); any other path is `unmatched`. */
+  labelRoutes(templates: Iterable<string>): void {
+    this.routes = new RouteLabels(templates);
+  }
+
   /** Feeds one access-log line. */
   observe(line: AccessLine): void {
-    const route = routeOf(line.path);
+    const route = this.routes.of(line.path);
     const model = line.model ?? '';
     this.requests.inc([model, route, statusText(line.status)]);
     this.duration.observe([route], line.latency_ms / 1000);

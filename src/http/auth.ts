@@ -1,12 +1,19 @@
-/** Bearer-key authentication for API routes; puts the caller's `principal` in the route context. */
+/**
+ * Bearer-key authentication. Every route that needs a key is refused with 401 in `requireKey`, before
+ * routing and before anything reads the body: a caller without a valid key cannot make the gateway hold
+ * (or validate) a single byte of what it sends. Routes then take the principal from `auth`/`authenticate`.
+ */
 import { Elysia } from 'elysia';
 import { bearerKey } from '../domain/api-key';
 import type { KeyCache, Principal } from '../domain/key-cache';
 import { principalOf } from './access-log';
 import { unauthorized } from './api-error';
+import { pathOf } from './url-path';
 
 /** The principal of the request's bearer key; throws 401 when there is none. */
 export function authenticate(keys: KeyCache, request: Request): Principal {
+  const known = principalOf.get(request); // already checked by requireKey
+  if (known !== undefined) return known;
   const principal = principalFor(keys, request.headers.get('authorization'));
   principalOf.set(request, principal); // for the access log
   return principal;
@@ -19,5 +26,29 @@ export function principalFor(keys: KeyCache, authorization: string | null): Prin
   if (principal === undefined) throw unauthorized(key !== undefined);
   return principal;
 }
+
+/**
+ * The paths that need a key, bare and under /v1 (admin and MCP only bare). Open: /health, /ready,
+ * /swagger; the model endpoints authenticate in their own lane (routes/inference-lane.ts), before
+ * reading the body too. Unknown paths stay 404: no route, so no body is read.
+ */
+const KEYED_PATH = /^\/(?:v1\/)?(?:models|files|batches)(?:\/|$)|^\/(?:admin|mcp-servers)(?:\/|$)|^\/metrics\/?$/;
+
+export const needsKey = (path: string) => KEYED_PATH.test(path);
+
+const METHODS_WITH_BODY = new Set(['POST', 'PUT', 'PATCH']);
+
+/**
+ * Mounted before body parsing: 401 (with WWW-Authenticate) for a request with a body to a keyed route
+ * without a valid key. Requests without a body are authenticated by their routes as before, and a method
+ * the path does not have stays a 405 (routing answers it without reading the body).
+ */
+export const requireKey = (keys: KeyCache, routed: (method: string, path: string) => boolean) =>
+  new Elysia().onRequest(({ request }) => {
+    if (!METHODS_WITH_BODY.has(request.method)) return;
+    const path = pathOf(request.url);
+    if (!needsKey(path) || !routed(request.method, path)) return;
+    authenticate(keys, request);
+  });
 
 export const auth = (keys: KeyCache) => new Elysia().resolve({ as: 'scoped' }, ({ request }) => ({ principal: authenticate(keys, request) }));

@@ -6,6 +6,8 @@ import { Elysia } from 'elysia';
 import { REQUEST_ID } from './request-id';
 
 const API_PATH = /^\/(v1\/)?(models|chat\/|completions|embeddings|audio\/|images\/|files|batches|mcp-servers|admin\/)/;
+/** Every method the API routes answer (PATCH: the admin API's updates). */
+const ALLOWED_METHODS = 'GET, POST, PATCH, DELETE, OPTIONS';
 const EXPOSED = [
   REQUEST_ID,
   'mcp-session-id',
@@ -50,7 +52,7 @@ export const cors = (origins: string[]) => {
         headers: {
           'access-control-allow-origin': headers['access-control-allow-origin']!,
           vary: 'Origin',
-          'access-control-allow-methods': 'GET, POST, DELETE, OPTIONS',
+          'access-control-allow-methods': ALLOWED_METHODS,
           'access-control-allow-headers': request.headers.get('access-control-request-headers') ?? 'authorization, content-type',
           'access-control-max-age': '600',
           [REQUEST_ID]: String(set.headers[REQUEST_ID]),

@@ -14,6 +14,17 @@ import { FileDeleted, FileList, FileObject, fileJson } from '../schemas/files';
 import { integerParam } from '../schemas/params';
 import { ENDPOINTS } from '../config/endpoints';
 
+/**
+ * RFC 6266 Content-Disposition for any filename: header values must be Latin-1 (a name like 文件.txt made
+ * the Response constructor throw), so the name goes percent-encoded in `filename*` (RFC 5987), with an
+ * ASCII-only `filename` for clients that do not read it.
+ */
+export function attachment(filename: string): string {
+  const ascii = filename.replace(/[^\x20-\x7e]/g, '_').replace(/["\\]/g, '_');
+  const encoded = encodeURIComponent(filename).replace(/['()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
+  return `attachment; filename="${ascii}"; filename*=UTF-8''${encoded}`;
+}
+
 const noSuchFile = (id: string) => new ApiError(404, `No such File object: ${id.slice(0, 80)}`, { param: 'id', code: 'file_not_found' });
 const BATCH_ENDPOINT = { '/v1/chat/completions': ENDPOINTS.chat, '/v1/completions': ENDPOINTS.completions, '/v1/embeddings': ENDPOINTS.embeddings } as const;
 
@@ -39,15 +50,15 @@ export const filesRoutes = (deps: AppDeps) => {
     .post(
       '/files',
       async ({ request, principal, server }) => {
-        server?.timeout(request, 0); // large uploads over slow links
-        const file = await receiveUpload(multipartUpload(request), store, principal, limits, (name, url) => {
+        server?.timeout(request, 0); // large uploads over slow links (a stalled one is ended by uploadIdleTimeout)
+        const file = await receiveUpload(multipartUpload(request, deps.settings.uploadIdleTimeout), store, principal, limits, (name, url) => {
           const model = visibleModel(deps.router, principal, name);
           return model && { name: model.name, serves: model.mode === undefined || BATCH_ENDPOINT[url].modes.includes(model.mode) };
         });
         return fileJson(file);
       },
       {
-        response: { 200: FileObject, 400: ErrorResponse, 413: ErrorResponse, 415: ErrorResponse, ...authErrors },
+        response: { 200: FileObject, 400: ErrorResponse, 408: ErrorResponse, 413: ErrorResponse, 415: ErrorResponse, ...authErrors },
         detail: {
           ...secured('createFile', 'Upload a file', ['Files'], 'multipart/form-data with `file` and `purpose` (batch, user_data, assistants, vision); optional `expires_after[anchor]=created_at`, `expires_after[seconds]`. Batch files are validated line by line.'),
           requestBody: {
@@ -93,10 +104,7 @@ export const filesRoutes = (deps: AppDeps) => {
       ({ principal, params }) => {
         const file = find(principal, params.id);
         return new Response(Bun.file(store.pathOf(file)), {
-          headers: {
-            'content-type': 'application/octet-stream',
-            'content-disposition': `attachment; filename="${file.filename.replace(/["\\]/g, '_')}"`,
-          },
+          headers: { 'content-type': 'application/octet-stream', 'content-disposition': attachment(file.filename), 'x-content-type-options': 'nosniff' },
         });
       },
       {

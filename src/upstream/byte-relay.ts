@@ -14,9 +14,13 @@ export interface ByteRelayOptions {
   body: ReadableStream<Uint8Array>;
   /** Longest silence tolerated between chunks, ms; 0 for none (a long-lived event stream). */
   idleTimeoutMs: number;
+  /** Longest time the client may go without reading, ms; 0 for none. */
+  clientIdleTimeoutMs?: number;
   abortUpstream(reason: unknown): void;
   onEnd(outcome: ByteOutcome): void;
 }
+
+import { clientStallWatch } from './client-stall';
 
 class Stalled extends Error {}
 
@@ -36,14 +40,29 @@ export function relayBytes(o: ByteRelayOptions): ReadableStream<Uint8Array> {
     });
     return Promise.race([reader.read(), stalled]).finally(() => clearTimeout(timer));
   };
+  let stream!: ReadableStreamDefaultController<Uint8Array>;
+  // A client that stops reading would hold the socket and the upstream call open for ever.
+  const stall = clientStallWatch(o.clientIdleTimeoutMs ?? 0, (err) => {
+    o.abortUpstream(err);
+    reader.cancel(err).catch(() => {});
+    end(408, 'client_idle_timeout');
+    stream.error(err);
+  });
   return new ReadableStream<Uint8Array>({
+    start(controller) {
+      stream = controller;
+    },
     async pull(controller) {
+      stall.pulled();
       try {
         const { done, value } = await read();
         if (done) {
           end(200, null);
           controller.close();
-        } else controller.enqueue(value);
+        } else {
+          controller.enqueue(value);
+          stall.waiting();
+        }
       } catch (err) {
         const stalled = err instanceof Stalled;
         o.abortUpstream(err);
@@ -54,6 +73,7 @@ export function relayBytes(o: ByteRelayOptions): ReadableStream<Uint8Array> {
       }
     },
     cancel(reason) {
+      stall.pulled();
       o.abortUpstream(reason);
       reader.cancel(reason).catch(() => {});
       end(499, 'client_closed');

@@ -5,8 +5,11 @@
  *   usage-only chunk unless the client asked for it;
  * - a stream that breaks, stalls past the timeout or ends without `[DONE]` ends with an error event and no
  *   `[DONE]`, so SDKs raise instead of returning a truncated answer;
- * - a client that goes away cancels the upstream call.
+ * - a client that goes away cancels the upstream call, and so does one that stops reading: the relay pulls
+ *   upstream only when the client reads, so a client that has not pulled for `clientIdleTimeoutMs` would
+ *   otherwise hold its socket and the upstream call open for ever.
  */
+import { clientStallWatch } from './client-stall';
 import { tokensOf, type Tokens } from './usage-tokens';
 
 export interface SseOutcome {
@@ -24,6 +27,8 @@ export interface SseRelayOptions {
   forwardUsageChunk: boolean;
   /** Longest silence tolerated between upstream chunks, ms. */
   idleTimeoutMs: number;
+  /** Longest time the client may go without reading (once we have something for it), ms. */
+  clientIdleTimeoutMs: number;
   startedAt: number;
   abortUpstream(reason: unknown): void;
   onEnd(outcome: SseOutcome): void;
@@ -82,8 +87,20 @@ export function relaySse(o: SseRelayOptions): ReadableStream<Uint8Array> {
     return Promise.race([reader.read(), stalled]).finally(() => clearTimeout(timer));
   };
 
+  let stream!: ReadableStreamDefaultController<Uint8Array>;
+  const stall = clientStallWatch(o.clientIdleTimeoutMs, (err) => {
+    o.abortUpstream(err);
+    reader.cancel(err).catch(() => {});
+    end({ status: 408, errorCode: 'client_idle_timeout' });
+    stream.error(err); // the client is not reading: an error event would never reach it
+  });
+
   return new ReadableStream<Uint8Array>({
+    start(controller) {
+      stream = controller;
+    },
     async pull(controller) {
+      stall.pulled();
       try {
         for (;;) {
           const { done, value } = await read();
@@ -109,6 +126,7 @@ export function relaySse(o: SseRelayOptions): ReadableStream<Uint8Array> {
           }
           if (out !== '') {
             controller.enqueue(encoder.encode(out));
+            stall.waiting();
             return;
           }
         }
@@ -125,6 +143,7 @@ export function relaySse(o: SseRelayOptions): ReadableStream<Uint8Array> {
       }
     },
     cancel(reason) {
+      stall.pulled();
       o.abortUpstream(reason);
       reader.cancel(reason).catch(() => {});
       end({ status: 499, errorCode: 'client_closed' });

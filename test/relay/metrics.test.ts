@@ -1,6 +1,7 @@
 /** /metrics: Prometheus text for admin keys, fed by every request (the same events as the access log). */
 import { afterAll, describe, expect, test } from 'bun:test';
-import { Metrics, routeOf } from '../../src/domain/metrics';
+import { Metrics } from '../../src/domain/metrics';
+import { RouteLabels } from '../../src/domain/route-labels';
 import { relayFixture } from '../support/relay-fixture';
 
 const f = relayFixture(`
@@ -41,7 +42,12 @@ describe('metrics', () => {
     expect((await f.gw.request('GET', '/metrics', { key: null })).status).toBe(401);
   });
 
-  test('routes keep ids out of label values', () => {
+  test('routes are labelled by their template: ids stay out of label values, unknown paths share one label', () => {
+    const routeOf = (path: string) => new RouteLabels(f.gw.app.routes.map((r) => r.path)).of(path);
+    expect(routeOf('/v1/chat/completions')).toBe('/v1/chat/completions');
+    expect(routeOf('/files/file-AbC123')).toBe('/files/{id}');
+    expect(routeOf('/v1/x-no-such-route')).toBe('unmatched');
+    expect(routeOf('/v1/files/file-AbC123/content/extra')).toBe('unmatched');
     expect(routeOf('/v1/files/file-AbC123/content')).toBe('/v1/files/{id}/content');
     expect(routeOf('/v1/models/Qwen/Qwen2.5')).toBe('/v1/models/{model}');
     expect(routeOf('/admin/users/17')).toBe('/admin/users/{id}');
@@ -50,6 +56,7 @@ describe('metrics', () => {
 
   test('histogram buckets are cumulative and label values are escaped', () => {
     const m = new Metrics();
+    m.labelRoutes(['/v1/models']);
     for (const ms of [3, 40, 40, 700, 200_000]) m.observe({ request_id: 'r', method: 'GET', path: '/v1/models', status: 200, latency_ms: ms, model: 'a"b\\c' });
     const text = m.render();
     expect(text).toContain('aqueduct_request_duration_seconds_bucket{route="/v1/models",le="0.005"} 1');

@@ -77,7 +77,7 @@ export function testGateway(opts: TestGatewayOptions = {}): TestGateway {
   const limiter = new InMemoryRateLimiter();
   const metrics = new Metrics();
   upstream.onEvent = metrics.routerEvent;
-  const calls = new ModelCalls(router, upstream, limiter, usage, log, Secrets.of(router, opts.mcp), (line) => metrics.observe(line));
+  const calls = new ModelCalls(router, upstream, limiter, usage, log, Secrets.of(router, opts.mcp), (line) => metrics.observe(line), settings.clientIdleTimeout);
   const files = new FileStore(db.sqlite, mkdtempSync(join(tmpdir(), 'aq-files-')));
   const batches = new BatchStore(db.sqlite);
   const runner = new BatchRunner(batches, files, {
