@@ -1,7 +1,8 @@
 /**
  * `make soak`: minutes of mixed load against the compiled binary — chat (plain and streamed), embeddings,
  * file uploads/downloads/deletes, small batches and MCP tool calls — at moderate concurrency, with abuse
- * alongside (unknown paths; unauthenticated 8 MB bodies, which must get 401 unread). Samples the
+ * alongside (unknown paths; unauthenticated 8 MB bodies, which must get 401 unread; an MCP session flood that
+ * must hit the per-key cap; six parallel uploads by one owner). Samples the
  * gateway's memory every 10 s; after a warm-up, it must not grow by 10 % or more, with zero unexpected errors.
  * Appends the result to bench/RESULTS.md. Usage: bun bench/soak.ts [--minutes 10] [--concurrency 16]
  */
@@ -35,6 +36,9 @@ const gw = await spawnPinned(0, [join(root, 'dist/aqueduct'), '--host', '127.0.0
 const key = readFileSync(join(dir, 'data/initial-admin-key'), 'utf8').trim();
 const auth = { authorization: `Bearer ${key}` };
 const json = { ...auth, 'content-type': 'application/json' };
+// A second user whose key floods MCP sessions (the admin key's own MCP calls must keep working).
+const floodUser = (await (await fetch(`${gw.url}/admin/users`, { method: 'POST', headers: json, body: JSON.stringify({ email: 'flood@soak.example' }) })).json()) as { id: number };
+const floodKey = ((await (await fetch(`${gw.url}/admin/keys`, { method: 'POST', headers: json, body: JSON.stringify({ name: 'flood', user_id: floodUser.id }) })).json()) as { key: string }).key;
 
 const counts: Record<string, { ok: number; errors: number }> = {};
 const errorsSeen: string[] = [];
@@ -96,6 +100,30 @@ const ops: Record<string, () => Promise<void>> = {
     await client.close();
     count('mcp', JSON.stringify(r.content).includes('soak'));
   },
+  /** An MCP session flood: initializes that never end their session; past the per-key cap they get 429. */
+  async mcpFlood() {
+    const res = await fetch(`${gw.url}/mcp-servers/everything/mcp`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${floodKey}`, 'content-type': 'application/json', accept: 'application/json, text/event-stream' },
+      body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'initialize', params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'flood', version: '1' } } }),
+    });
+    await res.arrayBuffer();
+    count('mcpFlood', res.status === 200 || res.status === 429, String(res.status));
+  },
+  /** Six uploads at once by one owner (the quota is held per upload as bytes arrive), then deleted. */
+  async parallelUploads() {
+    const up = async () => {
+      const form = new FormData();
+      form.append('purpose', 'user_data');
+      form.append('file', new Blob([new Uint8Array(256 * 1024)]), 'parallel.bin');
+      const r = await fetch(`${gw.url}/v1/files`, { method: 'POST', headers: auth, body: form });
+      return r.status === 200 ? ((await r.json()) as { id: string }).id : `status ${r.status}`;
+    };
+    const ids = await Promise.all(Array.from({ length: 6 }, up));
+    const stored = ids.filter((id) => id.startsWith('file-'));
+    await Promise.all(stored.map(async (id) => (await fetch(`${gw.url}/v1/files/${id}`, { method: 'DELETE', headers: auth })).arrayBuffer()));
+    count('parallelUploads', stored.length === 6, ids.join(','));
+  },
   /** Abuse alongside the load: a probe of an unknown path (must stay 404 and not grow /metrics). */
   async unknown() {
     const res = await fetch(`${gw.url}/x${Math.random().toString(36).slice(2)}`);
@@ -112,7 +140,7 @@ const ops: Record<string, () => Promise<void>> = {
     count('unauthBody', res.status === 401, String(res.status));
   },
 };
-const weights: [string, number][] = [['chat', 27], ['stream', 23], ['embed', 14], ['file', 9], ['batch', 5], ['mcp', 14], ['unknown', 6], ['unauthBody', 2]];
+const weights: [string, number][] = [['chat', 25], ['stream', 22], ['embed', 13], ['file', 8], ['batch', 5], ['mcp', 13], ['unknown', 6], ['unauthBody', 2], ['mcpFlood', 4], ['parallelUploads', 2]];
 const pick = () => {
   let r = Math.random() * 100;
   for (const [op, w] of weights) if ((r -= w) < 0) return op;
@@ -148,7 +176,7 @@ const totalErrors = Object.values(counts).reduce((n, c) => n + c.errors, 0);
 const when = new Date().toISOString().replace(/\.\d+Z$/, 'Z');
 const md = [
   `\n## Soak ${when}: ${minutes} min, ${concurrency} concurrent clients\n`,
-  `Machine: ${cpus()[0]?.model} × ${cpus().length}. Mixed load: chat, streamed chat, embeddings, file upload/download/delete, 20-line batches, MCP echo calls; unknown paths and unauthenticated 8 MB bodies.`,
+  `Machine: ${cpus()[0]?.model} × ${cpus().length}. Mixed load: chat, streamed chat, embeddings, file upload/download/delete, 20-line batches, MCP echo calls; unknown paths, unauthenticated 8 MB bodies, an MCP session flood from a second key, six parallel uploads.`,
   '',
   `| operation | ok | errors |`,
   `|---|---|---|`,
