@@ -154,7 +154,7 @@ export const SETTINGS = {
   maxKeysPerUser: {
     flag: '--max-keys-per-user',
     env: 'AQUEDUCT_MAX_KEYS_PER_USER',
-    description: 'Personal keys a user may hold at once (admins creating keys for others are not bound by it)',
+    description: 'Live personal keys a user may hold (expired and revoked ones do not count; admins creating keys for others, and the CLI, are not bound by it)',
     defaultText: '3',
     def: () => 3,
     parse: int(1, 1000),

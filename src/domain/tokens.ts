@@ -1,5 +1,5 @@
 /** Keys: creation (the raw key is returned once), listing (previews only), limits and revocation. */
-import { and, asc, count, eq, isNull, type SQL } from 'drizzle-orm';
+import { and, asc, count, eq, gt, isNull, or, type SQL } from 'drizzle-orm';
 import type { DbHandle } from '../db/connection';
 import { apiKeys, orgs, users } from '../db/schema';
 import { generateKey, hashKey, keyPreview } from './api-key';
@@ -91,12 +91,12 @@ export class TokenService {
     return { key, id, preview };
   }
 
-  /** Live personal keys of a user (the per-user cap counts these). */
-  personalKeyCount(userId: number): number {
+  /** Live personal keys of a user: neither revoked nor expired (the per-user cap counts these). */
+  personalKeyCount(userId: number, now = Date.now()): number {
     return this.h.db
       .select({ n: count() })
       .from(apiKeys)
-      .where(and(eq(apiKeys.userId, userId), isNull(apiKeys.serviceAccountId), isNull(apiKeys.revokedAt)))
+      .where(and(eq(apiKeys.userId, userId), isNull(apiKeys.serviceAccountId), isNull(apiKeys.revokedAt), or(isNull(apiKeys.expiresAt), gt(apiKeys.expiresAt, now))))
       .get()!.n;
   }
 

@@ -41,7 +41,10 @@ export const adminKeys = (deps: AppDeps) =>
       ({ reach, principal: p, body, changed }) => {
         const userId = body.user_id ?? p.userId;
         if (userId !== p.userId || reach.isServiceAccount) reach.user(userId, 'manage');
-        if (deps.directory.tokens.personalKeyCount(userId) >= deps.settings.maxKeysPerUser) {
+        // The cap binds users and org-admins; an admin creating a key for someone else is not bound by it
+        // (like the operator's CLI), so an operator can always hand out a key.
+        const bound = !(reach.isAdmin && userId !== p.userId);
+        if (bound && deps.directory.tokens.personalKeyCount(userId) >= deps.settings.maxKeysPerUser) {
           throw forbidden(`Key limit reached: a user may hold ${deps.settings.maxKeysPerUser} personal keys. Revoke one first.`);
         }
         const expiresAt = body.expires_in !== undefined ? Date.now() + body.expires_in * 1000 : null;
