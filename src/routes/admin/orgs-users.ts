@@ -2,7 +2,8 @@
 import { Type } from '@sinclair/typebox';
 import { Elysia, t } from 'elysia';
 import type { AppDeps } from '../../app';
-import { forbidden } from '../../domain/reach';
+import { cannotCreateUser, forbidden } from '../../domain/reach';
+import { Refusal } from '../../domain/refusal';
 import { hasPolicy, list, orgJson, PolicyBody, policyPatch, userJson } from '../../schemas/admin';
 import { ListOf, OrgView, UserView } from '../../schemas/admin-responses';
 import { refusals } from '../../schemas/common';
@@ -15,6 +16,21 @@ const userId = t.Object({ id: idParam('id', 'A user id') });
 
 export const adminOrgsUsers = (deps: AppDeps) => {
   const dir = deps.directory;
+  /**
+   * An org-admin creating a user: an email already taken (in any org) gets the very refusal a policy
+   * refusal gets, so the answer never tells whether, or where, the address exists (emails are unique
+   * across orgs; "already exists" let org-admins probe other orgs' users).
+   */
+  const createAsOrgAdmin = (email: string, orgId: number, role: 'user' | 'org-admin' | 'admin') => {
+    if (role === 'admin' || dir.userByEmail(email) !== undefined) throw cannotCreateUser();
+    try {
+      return dir.createUser(email, orgId, role);
+    } catch (err) {
+      // Taken between the check and the insert.
+      if (err instanceof Refusal && err.kind === 'conflict') throw cannotCreateUser();
+      throw err;
+    }
+  };
   return new Elysia()
     .use(adminContext(deps))
     .get(
@@ -81,8 +97,7 @@ export const adminOrgsUsers = (deps: AppDeps) => {
       '/admin/users',
       ({ reach, body, changed }) => {
         const orgId = reach.orgToCreateIn(body.org_id, 'users');
-        if (body.role === 'admin' && !reach.isAdmin) throw forbidden('Only admins make admins.');
-        const user = dir.createUser(body.email, orgId, body.role ?? 'user');
+        const user = reach.isAdmin ? dir.createUser(body.email, orgId, body.role ?? 'user') : createAsOrgAdmin(body.email, orgId, body.role ?? 'user');
         changed();
         return userJson(user);
       },
