@@ -9,7 +9,7 @@ import type { DbHandle } from '../db/connection';
 import { apiKeys, orgs, serviceAccounts, teamMembers, teams, users } from '../db/schema';
 import { Refusal } from './refusal';
 import type { Role } from './key-cache';
-import { ACCESS_REVISION, bumpRevision } from './revisions';
+import { recordAccessChanges, type AccessChange } from './revisions';
 import { DEFAULT_ORG, TokenService } from './tokens';
 
 /** Exclusions and limits, as set on an org, team, user (and, limits only, a key). */
@@ -52,11 +52,14 @@ export class Directory {
     this.tokens = new TokenService(h);
   }
 
-  /** Runs a write in one transaction and bumps the access revision with it. */
-  private write<T>(fn: () => T): T {
+  /**
+   * Runs a write in one transaction, recording what it touched (the keys whose access may have changed:
+   * key caches apply just those) and bumping the access revision with it.
+   */
+  private write<T>(fn: () => T, touched: AccessChange[] = []): T {
     return this.h.sqlite.transaction(() => {
       const out = fn();
-      bumpRevision(this.h.sqlite, ACCESS_REVISION);
+      recordAccessChanges(this.h.sqlite, touched);
       return out;
     }).immediate();
   }
@@ -82,7 +85,7 @@ export class Directory {
 
   updateOrg(id: number, patch: PolicyPatch & { name?: string }): Org | undefined {
     if (Object.keys(patch).length === 0) return this.org(id);
-    return uniquely(`An org named "${patch.name}"`, () => this.write(() => this.h.db.update(orgs).set(patch).where(eq(orgs.id, id)).returning().get()));
+    return uniquely(`An org named "${patch.name}"`, () => this.write(() => this.h.db.update(orgs).set(patch).where(eq(orgs.id, id)).returning().get(), [{ kind: 'org', ref: id }]));
   }
 
   // --- teams ---
@@ -106,7 +109,7 @@ export class Directory {
 
   updateTeam(id: number, patch: PolicyPatch & { name?: string; description?: string }): Team | undefined {
     if (Object.keys(patch).length === 0) return this.team(id);
-    return uniquely(`A team named "${patch.name}" in this org`, () => this.write(() => this.h.db.update(teams).set(patch).where(eq(teams.id, id)).returning().get()));
+    return uniquely(`A team named "${patch.name}" in this org`, () => this.write(() => this.h.db.update(teams).set(patch).where(eq(teams.id, id)).returning().get(), [{ kind: 'team', ref: id }]));
   }
 
   /** Deletes the team with its service accounts and their keys. */
@@ -172,7 +175,7 @@ export class Directory {
 
   updateUser(id: number, patch: PolicyPatch & { role?: Role }): User | undefined {
     if (Object.keys(patch).length === 0) return this.user(id);
-    return this.write(() => this.h.db.update(users).set(patch).where(eq(users.id, id)).returning().get());
+    return this.write(() => this.h.db.update(users).set(patch).where(eq(users.id, id)).returning().get(), [{ kind: 'user', ref: id }]);
   }
 
   // --- service accounts ---
@@ -204,10 +207,11 @@ export class Directory {
 
   /** Deletes the service account and, with it, its key. */
   deleteServiceAccount(id: number): boolean {
+    const keys = this.h.db.select({ id: apiKeys.id }).from(apiKeys).where(eq(apiKeys.serviceAccountId, id)).all();
     return this.write(() => {
       this.h.db.delete(apiKeys).where(eq(apiKeys.serviceAccountId, id)).run();
       return this.h.db.delete(serviceAccounts).where(eq(serviceAccounts.id, id)).returning().all().length > 0;
-    });
+    }, keys.map((k) => ({ kind: 'key', ref: k.id })));
   }
 
   defaultOrgId(): number {

@@ -8,7 +8,7 @@
  */
 import type { Database } from 'bun:sqlite';
 import { hashKey } from './api-key';
-import { ACCESS_REVISION, readRevision } from './revisions';
+import { ACCESS_REVISION, readRevision, type AccessChange } from './revisions';
 
 export type Role = 'user' | 'org-admin' | 'admin';
 
@@ -42,7 +42,13 @@ export interface KeyCache {
   authenticate(key: string): Principal | undefined;
   /** The current principal of a key by its id (a batch's key), or undefined when it is revoked or expired. */
   byKeyId(keyId: number): Principal | undefined;
+  /** Re-reads every key (at start, and after changes that are not logged per key, such as new aliases). */
   reload(): void;
+  /**
+   * Applies the access changes logged since the last look (src/domain/revisions.ts): only the keys they
+   * touched are read again. What the management API calls after its own writes.
+   */
+  refresh(): void;
   close(): void;
 }
 
@@ -141,6 +147,9 @@ const parseList = (json: string): string[] => {
  */
 export const MISS_READS_PER_SECOND = 20;
 
+/** More logged changes than this since the last look: one full reload is cheaper than applying them. */
+const MAX_INCREMENTAL_CHANGES = 1_000;
+
 export interface KeyCacheOptions {
   missReadsPerSecond?: number;
   /** Reads the access revision; injectable so tests can count the reads. */
@@ -168,10 +177,20 @@ export function createKeyCache(
   options: KeyCacheOptions = {},
 ): KeyCache {
   const load = sqlite.query<Row, []>(SELECT);
+  // Bounded reads for incremental changes: ids come as a JSON array.
+  const byKey = sqlite.query<Row, [string]>(`${SELECT} AND k.id IN (SELECT value FROM json_each(?))`);
+  const byUser = sqlite.query<Row, [string]>(`${SELECT} AND k.user_id IN (SELECT value FROM json_each(?))`);
+  const byTeam = sqlite.query<Row, [string]>(`${SELECT} AND k.service_account_id IN (SELECT id FROM service_accounts WHERE team_id IN (SELECT value FROM json_each(?)))`);
+  const byOrg = sqlite.query<Row, [string]>(`${SELECT} AND o.id IN (SELECT value FROM json_each(?))`);
+  const changesSince = sqlite.query<{ id: number; kind: AccessChange['kind']; ref: number }, [number]>('SELECT id, kind, ref FROM access_changes WHERE id > ? ORDER BY id');
+  const lastChange = sqlite.query<{ id: number }, []>('SELECT coalesce(max(id), 0) AS id FROM access_changes');
+  let seenChange = 0;
   const currentRevision = options.readRevision ?? (() => readRevision(sqlite, ACCESS_REVISION));
   const mayReadOnMiss = missBudget(options.missReadsPerSecond ?? MISS_READS_PER_SECOND, now);
   const canonical = defaults.canonicalModel ?? ((n: string) => n);
   let byHash = new Map<string, Principal>();
+  // The hash of each principal, so that a revoked key leaves byHash without a scan (weak: old principals go).
+  const hashOf = new WeakMap<Principal, string>();
   let byId = new Map<number, Principal>();
   let revision = -1;
   // Last-used times are collected in memory and written with the next refresh tick, never per request.
@@ -213,15 +232,65 @@ export function createKeyCache(
   /** `known`: the revision just read by the caller (saves a second read; a write in between only means one more reload later). */
   const reload = (known?: number) => {
     revision = known ?? currentRevision();
-    const next = new Map<string, Principal>();
-    const nextById = new Map<number, Principal>();
-    for (const r of load.all()) {
-      const p = toPrincipal(r);
-      next.set(r.key_hash, p);
-      nextById.set(p.keyId, p);
+    // One read transaction: the keys and the last change id come from the same snapshot.
+    sqlite.transaction(() => {
+      seenChange = lastChange.get()!.id;
+      const next = new Map<string, Principal>();
+      const nextById = new Map<number, Principal>();
+      for (const r of load.all()) {
+        const p = toPrincipal(r);
+        next.set(r.key_hash, p);
+        nextById.set(p.keyId, p);
+        hashOf.set(p, r.key_hash);
+      }
+      byHash = next;
+      byId = nextById;
+    })();
+  };
+
+  /** Replaces the principals of the given keys with what the rows say (a key in `keyIds` without a row is gone). */
+  const apply = (keyIds: Iterable<number>, rows: Row[]) => {
+    for (const id of keyIds) {
+      const old = byId.get(id);
+      if (old === undefined) continue;
+      byId.delete(id);
+      byHash.delete(hashOf.get(old)!);
     }
-    byHash = next;
-    byId = nextById;
+    for (const r of rows) {
+      const p = toPrincipal(r);
+      byHash.set(r.key_hash, p);
+      byId.set(p.keyId, p);
+      hashOf.set(p, r.key_hash);
+    }
+  };
+
+  /**
+   * Applies the logged changes since `seenChange`: a key's own row, or every live key of a changed user,
+   * team or org — bounded reads instead of all keys. Too far behind (changes pruned, or very many): reload.
+   */
+  const catchUp = (known?: number) => {
+    const latest = known ?? currentRevision();
+    if (latest === revision) return;
+    let full = false;
+    sqlite.transaction(() => {
+      const changes = changesSince.all(seenChange);
+      if (changes.length === 0) return;
+      if (changes[0]!.id !== seenChange + 1 || changes.length > MAX_INCREMENTAL_CHANGES) {
+        full = true;
+        return;
+      }
+      const refs: Record<AccessChange['kind'], Set<number>> = { key: new Set(), user: new Set(), team: new Set(), org: new Set() };
+      for (const c of changes) refs[c.kind].add(c.ref);
+      const json = (set: Set<number>) => JSON.stringify([...set]);
+      // Org-wide changes first, then narrower ones: every row read reflects the same snapshot anyway.
+      if (refs.org.size) apply([], byOrg.all(json(refs.org)));
+      if (refs.team.size) apply([], byTeam.all(json(refs.team)));
+      if (refs.user.size) apply([], byUser.all(json(refs.user)));
+      if (refs.key.size) apply(refs.key, byKey.all(json(refs.key)));
+      seenChange = changes[changes.length - 1]!.id;
+    })();
+    if (full) reload(latest);
+    else revision = latest;
   };
   reload();
 
@@ -231,7 +300,7 @@ export function createKeyCache(
     try {
       const latest = currentRevision();
       if (latest === revision) return undefined;
-      reload(latest);
+      catchUp(latest);
     } catch {
       // A busy database: refuse this key as before; the refresh tick catches up.
       return undefined;
@@ -243,7 +312,7 @@ export function createKeyCache(
     try {
       flushLastUsed();
       const latest = currentRevision();
-      if (latest !== revision) reload(latest);
+      if (latest !== revision) catchUp(latest);
     } catch {
       // A busy or closing database: try again on the next tick.
     }
@@ -266,6 +335,7 @@ export function createKeyCache(
       return principal === undefined || (principal.expiresAt !== null && principal.expiresAt <= now()) ? undefined : principal;
     },
     reload: () => reload(),
+    refresh: () => catchUp(),
     close: () => {
       clearInterval(timer);
       try {
