@@ -138,7 +138,7 @@ export const SETTINGS = {
   excludedModels: {
     flag: '--excluded-models',
     env: 'AQUEDUCT_EXCLUDED_MODELS',
-    description: 'Global model exclusion list (comma-separated), merged where org and user/team merge',
+    description: 'Global model exclusion list (comma-separated); binds every key, whatever the merge flags',
     defaultText: '(none)',
     def: () => [] as string[],
     parse: list,
@@ -146,7 +146,7 @@ export const SETTINGS = {
   excludedMcpServers: {
     flag: '--excluded-mcp-servers',
     env: 'AQUEDUCT_EXCLUDED_MCP_SERVERS',
-    description: 'Global MCP server exclusion list (comma-separated), merged like the model list',
+    description: 'Global MCP server exclusion list (comma-separated); binds every key like the model list',
     defaultText: '(none)',
     def: () => [] as string[],
     parse: list,

@@ -23,6 +23,13 @@ export interface PolicyPatch {
   otpm?: number | null;
 }
 
+/** Pooled limits of a team or org: per-minute totals that all its keys share (null: no pool). */
+export interface PoolPatch {
+  poolRpm?: number | null;
+  poolItpm?: number | null;
+  poolOtpm?: number | null;
+}
+
 export type Org = typeof orgs.$inferSelect;
 export type Team = typeof teams.$inferSelect;
 export type User = typeof users.$inferSelect;
@@ -83,7 +90,7 @@ export class Directory {
     return this.h.db.select().from(orgs).where(eq(orgs.name, name)).get();
   }
 
-  updateOrg(id: number, patch: PolicyPatch & { name?: string }): Org | undefined {
+  updateOrg(id: number, patch: PolicyPatch & PoolPatch & { name?: string }): Org | undefined {
     if (Object.keys(patch).length === 0) return this.org(id);
     return uniquely(`An org named "${patch.name}"`, () => this.write(() => this.h.db.update(orgs).set(patch).where(eq(orgs.id, id)).returning().get(), [{ kind: 'org', ref: id }]));
   }
@@ -107,7 +114,7 @@ export class Directory {
     return this.h.db.select().from(teams).where(and(eq(teams.orgId, orgId), eq(teams.name, name))).get();
   }
 
-  updateTeam(id: number, patch: PolicyPatch & { name?: string; description?: string }): Team | undefined {
+  updateTeam(id: number, patch: PolicyPatch & PoolPatch & { name?: string; description?: string }): Team | undefined {
     if (Object.keys(patch).length === 0) return this.team(id);
     return uniquely(`A team named "${patch.name}" in this org`, () => this.write(() => this.h.db.update(teams).set(patch).where(eq(teams.id, id)).returning().get(), [{ kind: 'team', ref: id }]));
   }

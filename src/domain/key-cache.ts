@@ -118,15 +118,12 @@ SELECT k.id AS key_id, k.key_hash, k.name AS key_name, k.preview, k.expires_at,
 
 /**
  * A personal key's exclusions: the user's list, plus the org's if the user merges, plus the global one
- * if both merge. A service-account key uses its team in the user's place.
+ * (settings) always: the operator's global exclusions bind every key, and no org, team or user can opt
+ * out of them (the org's merge flags no longer matter). A service-account key uses its team in the
+ * user's place.
  */
-export function effectiveExclusions(own: string[], ownMerges: boolean, org: string[], orgMerges: boolean, global: readonly string[]): string[] {
-  const out = [...own];
-  if (ownMerges) {
-    out.push(...org);
-    if (orgMerges) out.push(...global);
-  }
-  return out;
+export function effectiveExclusions(own: string[], ownMerges: boolean, org: string[], global: readonly string[]): string[] {
+  return [...own, ...(ownMerges ? org : []), ...global];
 }
 
 const parseList = (json: string): string[] => {
@@ -218,9 +215,9 @@ export function createKeyCache(
     serviceAccountId: r.sa_id,
     expiresAt: r.expires_at,
     excludedModels: new Set(
-      effectiveExclusions(parseList(r.own_models), !!r.own_merge_models, parseList(r.org_models), !!r.org_merge_models, defaults.excludedModels).map(canonical),
+      effectiveExclusions(parseList(r.own_models), !!r.own_merge_models, parseList(r.org_models), defaults.excludedModels).map(canonical),
     ),
-    excludedMcpServers: new Set(effectiveExclusions(parseList(r.own_mcp), !!r.own_merge_mcp, parseList(r.org_mcp), !!r.org_merge_mcp, defaults.excludedMcpServers)),
+    excludedMcpServers: new Set(effectiveExclusions(parseList(r.own_mcp), !!r.own_merge_mcp, parseList(r.org_mcp), defaults.excludedMcpServers)),
     // The most specific setting wins: key, then user (or team), then org.
     limits: {
       rpm: r.key_rpm ?? r.own_rpm ?? r.org_rpm,

@@ -2,6 +2,7 @@
 import { Type } from '@sinclair/typebox';
 import { Elysia, t } from 'elysia';
 import type { AppDeps } from '../../app';
+import { assertMayChangePolicy } from '../../domain/policy-rules';
 import { forbidden } from '../../domain/reach';
 import { keyJson, LimitsBody, list, teamJson, userJson } from '../../schemas/admin';
 import { CreatedKey, Deleted, KeyView, ListOf, Me } from '../../schemas/admin-responses';
@@ -68,6 +69,7 @@ export const adminKeys = (deps: AppDeps) =>
         const key = reach.key(params.id);
         const { name, ...limits } = body;
         if (Object.keys(limits).length > 0 && !reach.setPolicyOf(key.orgId)) throw forbidden('Only org admins set key limits.');
+        assertMayChangePolicy(reach, deps.directory, { key }, limits);
         deps.directory.tokens.updateKey(key.id, { ...(name !== undefined ? { name } : {}), ...limits });
         changed();
         return keyJson(deps.directory.tokens.key(key.id)!);

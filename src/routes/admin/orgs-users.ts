@@ -4,7 +4,8 @@ import { Elysia, t } from 'elysia';
 import type { AppDeps } from '../../app';
 import { cannotCreateUser, forbidden } from '../../domain/reach';
 import { Refusal } from '../../domain/refusal';
-import { hasPolicy, list, orgJson, PolicyBody, policyPatch, userJson } from '../../schemas/admin';
+import { assertMayChangePolicy } from '../../domain/policy-rules';
+import { hasPolicy, list, orgJson, PolicyBody, policyPatch, PoolBody, poolPatch, userJson } from '../../schemas/admin';
 import { ListOf, OrgView, UserView } from '../../schemas/admin-responses';
 import { refusals } from '../../schemas/common';
 import { idParam } from '../../schemas/params';
@@ -42,15 +43,14 @@ export const adminOrgsUsers = (deps: AppDeps) => {
       '/admin/orgs',
       ({ reach, body, changed }) => {
         if (!reach.isAdmin) throw forbidden('Only admins create orgs.');
-        const { name, ...policy } = body;
-        const org = dir.createOrg(name);
-        const patch = policyPatch(policy);
+        const org = dir.createOrg(body.name);
+        const patch = { ...policyPatch(body), ...poolPatch(body) };
         const out = hasPolicy(patch) ? dir.updateOrg(org.id, patch)! : org;
         changed();
         return orgJson(out);
       },
       {
-        body: t.Object({ name: t.String({ minLength: 1, maxLength: 200 }), ...PolicyBody }),
+        body: t.Object({ name: t.String({ minLength: 1, maxLength: 200 }), ...PolicyBody, ...PoolBody }),
         response: { 200: OrgView, ...refusals(400, 403, 409) },
         detail: adminDetail('createOrg', 'Create an org', 'Orgs'),
       },
@@ -67,17 +67,19 @@ export const adminOrgsUsers = (deps: AppDeps) => {
       '/admin/orgs/:id',
       ({ reach, params, body, changed }) => {
         reach.org(params.id, 'manage');
-        const { name, ...policy } = body;
+        const { name } = body;
         if (name !== undefined && !reach.isAdmin) throw forbidden('Only admins rename orgs.');
-        const org = dir.updateOrg(params.id, { ...policyPatch(policy), ...(name !== undefined ? { name } : {}) });
+        const patch = { ...policyPatch(body), ...poolPatch(body) };
+        assertMayChangePolicy(reach, dir, { org: dir.org(params.id)! }, patch);
+        const org = dir.updateOrg(params.id, { ...patch, ...(name !== undefined ? { name } : {}) });
         changed();
         return orgJson(org ?? dir.org(params.id)!);
       },
       {
         params: orgId,
-        body: t.Object({ name: t.Optional(t.String({ minLength: 1, maxLength: 200 })), ...PolicyBody }),
+        body: t.Object({ name: t.Optional(t.String({ minLength: 1, maxLength: 200 })), ...PolicyBody, ...PoolBody }),
         response: { 200: OrgView, ...refusals(400, 403, 404, 409) },
-        detail: adminDetail('updateOrg', "Set an org's limits and exclusions", 'Orgs'),
+        detail: adminDetail('updateOrg', "Set an org's limits, pooled limits and exclusions", 'Orgs', 'Org-admins may only tighten (lower limits, add exclusions, turn merging on); pooled limits are set by admins.'),
       },
     )
     .get(
@@ -122,7 +124,9 @@ export const adminOrgsUsers = (deps: AppDeps) => {
         const user = reach.user(params.id, 'manage');
         const { role: newRole, ...policy } = body;
         if (newRole === 'admin' && !reach.isAdmin) throw forbidden('Only admins make admins.');
-        const updated = dir.updateUser(user.id, { ...policyPatch(policy), ...(newRole !== undefined ? { role: newRole } : {}) });
+        const patch = policyPatch(policy);
+        assertMayChangePolicy(reach, dir, { user }, patch);
+        const updated = dir.updateUser(user.id, { ...patch, ...(newRole !== undefined ? { role: newRole } : {}) });
         changed();
         return userJson(updated ?? user);
       },
@@ -130,7 +134,7 @@ export const adminOrgsUsers = (deps: AppDeps) => {
         params: userId,
         body: t.Object({ role: t.Optional(role), ...PolicyBody }),
         response: { 200: UserView, ...refusals(400, 403, 404) },
-        detail: adminDetail('updateUser', "Set a user's role, limits and exclusions", 'Users'),
+        detail: adminDetail('updateUser', "Set a user's role, limits and exclusions", 'Users', 'Org-admins may only tighten, and never their own.'),
       },
     );
 };
