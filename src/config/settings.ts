@@ -159,6 +159,14 @@ export const SETTINGS = {
     def: () => 3,
     parse: int(1, 1000),
   } satisfies Spec<number>,
+  maxServiceAccountsPerTeam: {
+    flag: '--max-service-accounts-per-team',
+    env: 'AQUEDUCT_MAX_SERVICE_ACCOUNTS_PER_TEAM',
+    description: 'Service accounts a team may have (each has its own key and budget; the CLI is not bound by it)',
+    defaultText: '10',
+    def: () => 10,
+    parse: int(1, 100_000),
+  } satisfies Spec<number>,
   usageRetention: {
     flag: '--usage-retention',
     env: 'AQUEDUCT_USAGE_RETENTION',

@@ -4,7 +4,7 @@
  * every process pick the change up (this process reloads at once; see KeyCache).
  * Keys themselves live in TokenService (tokens.ts).
  */
-import { and, asc, eq, inArray } from 'drizzle-orm';
+import { and, asc, count, eq, inArray } from 'drizzle-orm';
 import type { DbHandle } from '../db/connection';
 import { apiKeys, orgs, serviceAccounts, teamMembers, teams, users } from '../db/schema';
 import { Refusal } from './refusal';
@@ -187,10 +187,18 @@ export class Directory {
 
   // --- service accounts ---
 
-  /** Creates a service account and its one key; the raw key is returned once. */
-  createServiceAccount(teamId: number, name: string, description: string, createdBy: number): { serviceAccount: ServiceAccount; key: string; keyId: number } {
+  /**
+   * Creates a service account and its one key; the raw key is returned once. `max`: the most service
+   * accounts the team may have (each key has its own budget, so they must not multiply at will); counted
+   * in the same transaction, so concurrent creations cannot overshoot.
+   */
+  createServiceAccount(teamId: number, name: string, description: string, createdBy: number, max = Infinity): { serviceAccount: ServiceAccount; key: string; keyId: number } {
     return uniquely(`A service account named "${name}" in this team`, () =>
       this.write(() => {
+        const existing = this.h.db.select({ n: count() }).from(serviceAccounts).where(eq(serviceAccounts.teamId, teamId)).get()!.n;
+        if (existing >= max) {
+          throw new Refusal('forbidden', `Service-account limit reached: a team may have ${max} service accounts. Delete one first.`, { code: 'permission_denied', final: true });
+        }
         const serviceAccount = this.h.db.insert(serviceAccounts).values({ teamId, name, description }).returning().get();
         const { key, id } = this.tokens.createKey(createdBy, `service account ${name}`, null, serviceAccount.id);
         return { serviceAccount, key, keyId: id };

@@ -8,6 +8,7 @@
  */
 import type { Database } from 'bun:sqlite';
 import { hashKey } from './api-key';
+import type { Pool } from './rate-limiter';
 import { ACCESS_REVISION, readRevision, type AccessChange } from './revisions';
 
 export type Role = 'user' | 'org-admin' | 'admin';
@@ -35,6 +36,11 @@ export interface Principal {
   excludedModels: ReadonlySet<string>;
   excludedMcpServers: ReadonlySet<string>;
   limits: Limits;
+  /**
+   * Pooled budgets this key shares with others, on top of its own limits: its team's (service accounts)
+   * and its org's, where set. Empty for most keys.
+   */
+  pools: readonly Pool[];
 }
 
 export interface KeyCache {
@@ -90,6 +96,12 @@ interface Row {
   org_rpm: number | null;
   org_itpm: number | null;
   org_otpm: number | null;
+  team_pool_rpm: number | null;
+  team_pool_itpm: number | null;
+  team_pool_otpm: number | null;
+  org_pool_rpm: number | null;
+  org_pool_itpm: number | null;
+  org_pool_otpm: number | null;
 }
 
 const SELECT = `
@@ -108,7 +120,9 @@ SELECT k.id AS key_id, k.key_hash, k.name AS key_name, k.preview, k.expires_at,
        CASE WHEN t.id IS NULL THEN u.rpm ELSE t.rpm END AS own_rpm,
        CASE WHEN t.id IS NULL THEN u.itpm ELSE t.itpm END AS own_itpm,
        CASE WHEN t.id IS NULL THEN u.otpm ELSE t.otpm END AS own_otpm,
-       o.rpm AS org_rpm, o.itpm AS org_itpm, o.otpm AS org_otpm
+       o.rpm AS org_rpm, o.itpm AS org_itpm, o.otpm AS org_otpm,
+       t.pool_rpm AS team_pool_rpm, t.pool_itpm AS team_pool_itpm, t.pool_otpm AS team_pool_otpm,
+       o.pool_rpm AS org_pool_rpm, o.pool_itpm AS org_pool_itpm, o.pool_otpm AS org_pool_otpm
   FROM api_keys k
   JOIN users u ON u.id = k.user_id
   LEFT JOIN service_accounts sa ON sa.id = k.service_account_id
@@ -124,6 +138,20 @@ SELECT k.id AS key_id, k.key_hash, k.name AS key_name, k.preview, k.expires_at,
  */
 export function effectiveExclusions(own: string[], ownMerges: boolean, org: string[], global: readonly string[]): string[] {
   return [...own, ...(ownMerges ? org : []), ...global];
+}
+
+const NO_POOLS: readonly Pool[] = [];
+
+/** The team's and the org's pooled budgets that apply to a key (only those with a limit set). */
+function poolsOf(r: Row): readonly Pool[] {
+  const pools: Pool[] = [];
+  if (r.team_id !== null && (r.team_pool_rpm ?? r.team_pool_itpm ?? r.team_pool_otpm) !== null) {
+    pools.push({ id: `team:${r.team_id}`, label: 'Team', limits: { rpm: r.team_pool_rpm, itpm: r.team_pool_itpm, otpm: r.team_pool_otpm } });
+  }
+  if ((r.org_pool_rpm ?? r.org_pool_itpm ?? r.org_pool_otpm) !== null) {
+    pools.push({ id: `org:${r.org_id}`, label: 'Org', limits: { rpm: r.org_pool_rpm, itpm: r.org_pool_itpm, otpm: r.org_pool_otpm } });
+  }
+  return pools.length ? pools : NO_POOLS;
 }
 
 const parseList = (json: string): string[] => {
@@ -224,6 +252,7 @@ export function createKeyCache(
       itpm: r.key_itpm ?? r.own_itpm ?? r.org_itpm,
       otpm: r.key_otpm ?? r.own_otpm ?? r.org_otpm,
     },
+    pools: poolsOf(r),
   });
 
   /** `known`: the revision just read by the caller (saves a second read; a write in between only means one more reload later). */

@@ -137,7 +137,7 @@ export const adminTeams = (deps: AppDeps) => {
       '/admin/teams/:id/service-accounts',
       ({ reach, principal: p, params, body, changed }) => {
         const team = reach.team(params.id, 'manage');
-        const created = dir.createServiceAccount(team.id, body.name, body.description ?? '', p.userId);
+        const created = dir.createServiceAccount(team.id, body.name, body.description ?? '', p.userId, deps.settings.maxServiceAccountsPerTeam);
         changed();
         return { ...serviceAccountJson({ ...created.serviceAccount, keyId: created.keyId, keyPreview: keyPreview(created.key) }), key: created.key };
       },
@@ -145,7 +145,7 @@ export const adminTeams = (deps: AppDeps) => {
         params: teamId,
         body: t.Object({ name: t.String({ minLength: 1, maxLength: 200 }), description: t.Optional(t.String({ maxLength: 2000 })) }),
         response: { 200: CreatedServiceAccount, ...refusals(400, 403, 404, 409) },
-        detail: adminDetail('createServiceAccount', 'Create a service account and its key', 'Service accounts', 'The key is in the answer once.'),
+        detail: adminDetail('createServiceAccount', 'Create a service account and its key', 'Service accounts', 'The key is in the answer once. A team has at most AQUEDUCT_MAX_SERVICE_ACCOUNTS_PER_TEAM (10) service accounts.'),
       },
     )
     .delete(
