@@ -1,10 +1,16 @@
 /**
  * Every live key with its effective access, in memory: authentication is a hash and a Map lookup, and
  * the key's exclusions and rate limits are already resolved — no database query on the request path.
- * Writes made by this process call `reload()`; writes made by other processes (the CLI while the server
+ * Writes made by this process call `refresh()`; writes made by other processes (the CLI while the server
  * runs) are noticed by polling the `access` revision counter, a single-row primary-key read. A key that is
  * not found also checks the counter at once (within a budget, see MissBudget), so a key printed by
  * `aqueduct token create` works on the very next request instead of after the refresh interval.
+ *
+ * Changes are applied incrementally: every write logs what it touched in `access_changes` (a key, or a
+ * user's, team's or org's keys) and only those keys are read again — renaming one key among 100,000 costs
+ * a primary-key read, not a rebuild of every principal on the event loop (bench/key-cache-reload.ts).
+ * An org-wide change re-reads that org's keys; a full reload happens at start, for new aliases, or when
+ * the cache fell behind the log.
  */
 import type { Database } from 'bun:sqlite';
 import { hashKey } from './api-key';
