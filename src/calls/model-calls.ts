@@ -100,7 +100,7 @@ export class ModelCalls {
     const finish = (r: Pick<CallFacts, 'status' | 'model' | 'deployment' | 'ttftMs' | 'inputTokens' | 'outputTokens' | 'errorCode'>) => {
       const inputTokens = r.inputTokens ?? 0;
       const outputTokens = r.outputTokens ?? 0;
-      if (inputTokens || outputTokens) this.limiter.addTokens(principal.keyId, inputTokens, outputTokens);
+      if (inputTokens || outputTokens) this.limiter.addTokens(principal.keyId, inputTokens, outputTokens, principal.pools);
       const latencyMs = Math.round(performance.now() - startedAt);
       const ttftMs = r.ttftMs ?? null;
       event({ status: r.status, latency_ms: latencyMs, model: r.model, input_tokens: inputTokens, output_tokens: outputTokens, stream, ttft_ms: ttftMs });

@@ -154,7 +154,7 @@ export const SETTINGS = {
   excludedModels: {
     flag: '--excluded-models',
     env: 'AQUEDUCT_EXCLUDED_MODELS',
-    description: 'Global model exclusion list (comma-separated), merged where org and user/team merge',
+    description: 'Global model exclusion list (comma-separated); binds every key, whatever the merge flags',
     defaultText: '(none)',
     def: () => [] as string[],
     parse: list,
@@ -162,7 +162,7 @@ export const SETTINGS = {
   excludedMcpServers: {
     flag: '--excluded-mcp-servers',
     env: 'AQUEDUCT_EXCLUDED_MCP_SERVERS',
-    description: 'Global MCP server exclusion list (comma-separated), merged like the model list',
+    description: 'Global MCP server exclusion list (comma-separated); binds every key like the model list',
     defaultText: '(none)',
     def: () => [] as string[],
     parse: list,
@@ -170,10 +170,18 @@ export const SETTINGS = {
   maxKeysPerUser: {
     flag: '--max-keys-per-user',
     env: 'AQUEDUCT_MAX_KEYS_PER_USER',
-    description: 'Personal keys a user may hold at once (admins creating keys for others are not bound by it)',
+    description: 'Live personal keys a user may hold (expired and revoked ones do not count; admins creating keys for others, and the CLI, are not bound by it)',
     defaultText: '3',
     def: () => 3,
     parse: int(1, 1000),
+  } satisfies Spec<number>,
+  maxServiceAccountsPerTeam: {
+    flag: '--max-service-accounts-per-team',
+    env: 'AQUEDUCT_MAX_SERVICE_ACCOUNTS_PER_TEAM',
+    description: 'Service accounts a team may have (each has its own key and budget; the CLI is not bound by it)',
+    defaultText: '10',
+    def: () => 10,
+    parse: int(1, 100_000),
   } satisfies Spec<number>,
   usageRetention: {
     flag: '--usage-retention',

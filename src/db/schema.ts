@@ -26,11 +26,22 @@ const policy = () => ({
   ...limits(),
 });
 
+/**
+ * Pooled limits: per-minute totals that all the keys of a team (its service accounts) or of an org share,
+ * on top of each key's own limits. Null: no pool.
+ */
+const pool = () => ({
+  poolRpm: integer('pool_rpm'),
+  poolItpm: integer('pool_itpm'),
+  poolOtpm: integer('pool_otpm'),
+});
+
 export const orgs = sqliteTable('orgs', {
   id: integer('id').primaryKey({ autoIncrement: true }),
   name: text('name').notNull().unique(),
   createdAt: integer('created_at').notNull().default(now),
   ...policy(),
+  ...pool(),
 });
 
 export const teams = sqliteTable(
@@ -44,6 +55,7 @@ export const teams = sqliteTable(
     description: text('description').notNull().default(''),
     createdAt: integer('created_at').notNull().default(now),
     ...policy(),
+    ...pool(),
   },
   (t) => [uniqueIndex('teams_org_name_idx').on(t.orgId, t.name)],
 );
@@ -125,6 +137,18 @@ export const apiKeys = sqliteTable(
 export const revisions = sqliteTable('revisions', {
   name: text('name').primaryKey(),
   value: integer('value').notNull().default(0),
+});
+
+/**
+ * What each access change touched (a key, or every key of a user, team or org), written in the transaction
+ * of the change: key caches apply just those instead of re-reading every key. Ids only grow; old rows are
+ * pruned (a cache that fell further behind reloads in full).
+ */
+export const accessChanges = sqliteTable('access_changes', {
+  id: integer('id').primaryKey({ autoIncrement: true }),
+  /** key | user | team | org */
+  kind: text('kind').notNull(),
+  ref: integer('ref').notNull(),
 });
 
 /** One row per billable call, written in batches off the request path (src/domain/usage.ts). */

@@ -50,7 +50,7 @@ export function usableModel(config: RouterConfig, principal: Pick<Principal, 'ex
 
 export async function admit(config: RouterConfig, limiter: RateLimiter, principal: Principal, endpoint: Endpoint, requested: string): Promise<Admitted> {
   const model = usableModel(config, principal, endpoint, requested);
-  const decision = await limiter.admit(principal.keyId, principal.limits, 1 / model.requestLimitMultiplier);
+  const decision = await limiter.admit(principal.keyId, principal.limits, 1 / model.requestLimitMultiplier, principal.pools);
   if (!decision.allowed) {
     const wait = Math.max(decision.retryAfterMs, 1);
     throw new Refusal('rate_limited', `Rate limit exceeded. ${decision.exceeded.join(', ')}. Try again in ${formatDuration(wait)}.`, {

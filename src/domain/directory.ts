@@ -4,12 +4,12 @@
  * every process pick the change up (this process reloads at once; see KeyCache).
  * Keys themselves live in TokenService (tokens.ts).
  */
-import { and, asc, eq, inArray } from 'drizzle-orm';
+import { and, asc, count, eq, inArray } from 'drizzle-orm';
 import type { DbHandle } from '../db/connection';
 import { apiKeys, orgs, serviceAccounts, teamMembers, teams, users } from '../db/schema';
 import { Refusal } from './refusal';
 import type { Role } from './key-cache';
-import { ACCESS_REVISION, bumpRevision } from './revisions';
+import { recordAccessChanges, type AccessChange } from './revisions';
 import { DEFAULT_ORG, TokenService } from './tokens';
 
 /** Exclusions and limits, as set on an org, team, user (and, limits only, a key). */
@@ -21,6 +21,13 @@ export interface PolicyPatch {
   rpm?: number | null;
   itpm?: number | null;
   otpm?: number | null;
+}
+
+/** Pooled limits of a team or org: per-minute totals that all its keys share (null: no pool). */
+export interface PoolPatch {
+  poolRpm?: number | null;
+  poolItpm?: number | null;
+  poolOtpm?: number | null;
 }
 
 export type Org = typeof orgs.$inferSelect;
@@ -52,11 +59,14 @@ export class Directory {
     this.tokens = new TokenService(h);
   }
 
-  /** Runs a write in one transaction and bumps the access revision with it. */
-  private write<T>(fn: () => T): T {
+  /**
+   * Runs a write in one transaction, recording what it touched (the keys whose access may have changed:
+   * key caches apply just those) and bumping the access revision with it.
+   */
+  private write<T>(fn: () => T, touched: AccessChange[] = []): T {
     return this.h.sqlite.transaction(() => {
       const out = fn();
-      bumpRevision(this.h.sqlite, ACCESS_REVISION);
+      recordAccessChanges(this.h.sqlite, touched);
       return out;
     }).immediate();
   }
@@ -80,9 +90,9 @@ export class Directory {
     return this.h.db.select().from(orgs).where(eq(orgs.name, name)).get();
   }
 
-  updateOrg(id: number, patch: PolicyPatch & { name?: string }): Org | undefined {
+  updateOrg(id: number, patch: PolicyPatch & PoolPatch & { name?: string }): Org | undefined {
     if (Object.keys(patch).length === 0) return this.org(id);
-    return uniquely(`An org named "${patch.name}"`, () => this.write(() => this.h.db.update(orgs).set(patch).where(eq(orgs.id, id)).returning().get()));
+    return uniquely(`An org named "${patch.name}"`, () => this.write(() => this.h.db.update(orgs).set(patch).where(eq(orgs.id, id)).returning().get(), [{ kind: 'org', ref: id }]));
   }
 
   // --- teams ---
@@ -104,9 +114,9 @@ export class Directory {
     return this.h.db.select().from(teams).where(and(eq(teams.orgId, orgId), eq(teams.name, name))).get();
   }
 
-  updateTeam(id: number, patch: PolicyPatch & { name?: string; description?: string }): Team | undefined {
+  updateTeam(id: number, patch: PolicyPatch & PoolPatch & { name?: string; description?: string }): Team | undefined {
     if (Object.keys(patch).length === 0) return this.team(id);
-    return uniquely(`A team named "${patch.name}" in this org`, () => this.write(() => this.h.db.update(teams).set(patch).where(eq(teams.id, id)).returning().get()));
+    return uniquely(`A team named "${patch.name}" in this org`, () => this.write(() => this.h.db.update(teams).set(patch).where(eq(teams.id, id)).returning().get(), [{ kind: 'team', ref: id }]));
   }
 
   /** Deletes the team with its service accounts and their keys. */
@@ -172,15 +182,23 @@ export class Directory {
 
   updateUser(id: number, patch: PolicyPatch & { role?: Role }): User | undefined {
     if (Object.keys(patch).length === 0) return this.user(id);
-    return this.write(() => this.h.db.update(users).set(patch).where(eq(users.id, id)).returning().get());
+    return this.write(() => this.h.db.update(users).set(patch).where(eq(users.id, id)).returning().get(), [{ kind: 'user', ref: id }]);
   }
 
   // --- service accounts ---
 
-  /** Creates a service account and its one key; the raw key is returned once. */
-  createServiceAccount(teamId: number, name: string, description: string, createdBy: number): { serviceAccount: ServiceAccount; key: string; keyId: number } {
+  /**
+   * Creates a service account and its one key; the raw key is returned once. `max`: the most service
+   * accounts the team may have (each key has its own budget, so they must not multiply at will); counted
+   * in the same transaction, so concurrent creations cannot overshoot.
+   */
+  createServiceAccount(teamId: number, name: string, description: string, createdBy: number, max = Infinity): { serviceAccount: ServiceAccount; key: string; keyId: number } {
     return uniquely(`A service account named "${name}" in this team`, () =>
       this.write(() => {
+        const existing = this.h.db.select({ n: count() }).from(serviceAccounts).where(eq(serviceAccounts.teamId, teamId)).get()!.n;
+        if (existing >= max) {
+          throw new Refusal('forbidden', `Service-account limit reached: a team may have ${max} service accounts. Delete one first.`, { code: 'permission_denied', final: true });
+        }
         const serviceAccount = this.h.db.insert(serviceAccounts).values({ teamId, name, description }).returning().get();
         const { key, id } = this.tokens.createKey(createdBy, `service account ${name}`, null, serviceAccount.id);
         return { serviceAccount, key, keyId: id };
@@ -204,10 +222,11 @@ export class Directory {
 
   /** Deletes the service account and, with it, its key. */
   deleteServiceAccount(id: number): boolean {
+    const keys = this.h.db.select({ id: apiKeys.id }).from(apiKeys).where(eq(apiKeys.serviceAccountId, id)).all();
     return this.write(() => {
       this.h.db.delete(apiKeys).where(eq(apiKeys.serviceAccountId, id)).run();
       return this.h.db.delete(serviceAccounts).where(eq(serviceAccounts.id, id)).returning().all().length > 0;
-    });
+    }, keys.map((k) => ({ kind: 'key', ref: k.id })));
   }
 
   defaultOrgId(): number {

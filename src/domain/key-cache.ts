@@ -1,14 +1,21 @@
 /**
  * Every live key with its effective access, in memory: authentication is a hash and a Map lookup, and
  * the key's exclusions and rate limits are already resolved — no database query on the request path.
- * Writes made by this process call `reload()`; writes made by other processes (the CLI while the server
+ * Writes made by this process call `refresh()`; writes made by other processes (the CLI while the server
  * runs) are noticed by polling the `access` revision counter, a single-row primary-key read. A key that is
  * not found also checks the counter at once (within a budget, see MissBudget), so a key printed by
  * `aqueduct token create` works on the very next request instead of after the refresh interval.
+ *
+ * Changes are applied incrementally: every write logs what it touched in `access_changes` (a key, or a
+ * user's, team's or org's keys) and only those keys are read again — renaming one key among 100,000 costs
+ * a primary-key read, not a rebuild of every principal on the event loop (bench/key-cache-reload.ts).
+ * An org-wide change re-reads that org's keys; a full reload happens at start, for new aliases, or when
+ * the cache fell behind the log.
  */
 import type { Database } from 'bun:sqlite';
 import { hashKey } from './api-key';
-import { ACCESS_REVISION, readRevision } from './revisions';
+import type { Pool } from './rate-limiter';
+import { ACCESS_REVISION, readRevision, type AccessChange } from './revisions';
 
 export type Role = 'user' | 'org-admin' | 'admin';
 
@@ -35,6 +42,11 @@ export interface Principal {
   excludedModels: ReadonlySet<string>;
   excludedMcpServers: ReadonlySet<string>;
   limits: Limits;
+  /**
+   * Pooled budgets this key shares with others, on top of its own limits: its team's (service accounts)
+   * and its org's, where set. Empty for most keys.
+   */
+  pools: readonly Pool[];
 }
 
 export interface KeyCache {
@@ -42,7 +54,13 @@ export interface KeyCache {
   authenticate(key: string): Principal | undefined;
   /** The current principal of a key by its id (a batch's key), or undefined when it is revoked or expired. */
   byKeyId(keyId: number): Principal | undefined;
+  /** Re-reads every key (at start, and after changes that are not logged per key, such as new aliases). */
   reload(): void;
+  /**
+   * Applies the access changes logged since the last look (src/domain/revisions.ts): only the keys they
+   * touched are read again. What the management API calls after its own writes.
+   */
+  refresh(): void;
   close(): void;
 }
 
@@ -84,6 +102,12 @@ interface Row {
   org_rpm: number | null;
   org_itpm: number | null;
   org_otpm: number | null;
+  team_pool_rpm: number | null;
+  team_pool_itpm: number | null;
+  team_pool_otpm: number | null;
+  org_pool_rpm: number | null;
+  org_pool_itpm: number | null;
+  org_pool_otpm: number | null;
 }
 
 const SELECT = `
@@ -102,7 +126,9 @@ SELECT k.id AS key_id, k.key_hash, k.name AS key_name, k.preview, k.expires_at,
        CASE WHEN t.id IS NULL THEN u.rpm ELSE t.rpm END AS own_rpm,
        CASE WHEN t.id IS NULL THEN u.itpm ELSE t.itpm END AS own_itpm,
        CASE WHEN t.id IS NULL THEN u.otpm ELSE t.otpm END AS own_otpm,
-       o.rpm AS org_rpm, o.itpm AS org_itpm, o.otpm AS org_otpm
+       o.rpm AS org_rpm, o.itpm AS org_itpm, o.otpm AS org_otpm,
+       t.pool_rpm AS team_pool_rpm, t.pool_itpm AS team_pool_itpm, t.pool_otpm AS team_pool_otpm,
+       o.pool_rpm AS org_pool_rpm, o.pool_itpm AS org_pool_itpm, o.pool_otpm AS org_pool_otpm
   FROM api_keys k
   JOIN users u ON u.id = k.user_id
   LEFT JOIN service_accounts sa ON sa.id = k.service_account_id
@@ -112,15 +138,26 @@ SELECT k.id AS key_id, k.key_hash, k.name AS key_name, k.preview, k.expires_at,
 
 /**
  * A personal key's exclusions: the user's list, plus the org's if the user merges, plus the global one
- * if both merge. A service-account key uses its team in the user's place.
+ * (settings) always: the operator's global exclusions bind every key, and no org, team or user can opt
+ * out of them (the org's merge flags no longer matter). A service-account key uses its team in the
+ * user's place.
  */
-export function effectiveExclusions(own: string[], ownMerges: boolean, org: string[], orgMerges: boolean, global: readonly string[]): string[] {
-  const out = [...own];
-  if (ownMerges) {
-    out.push(...org);
-    if (orgMerges) out.push(...global);
+export function effectiveExclusions(own: string[], ownMerges: boolean, org: string[], global: readonly string[]): string[] {
+  return [...own, ...(ownMerges ? org : []), ...global];
+}
+
+const NO_POOLS: readonly Pool[] = [];
+
+/** The team's and the org's pooled budgets that apply to a key (only those with a limit set). */
+function poolsOf(r: Row): readonly Pool[] {
+  const pools: Pool[] = [];
+  if (r.team_id !== null && (r.team_pool_rpm ?? r.team_pool_itpm ?? r.team_pool_otpm) !== null) {
+    pools.push({ id: `team:${r.team_id}`, label: 'Team', limits: { rpm: r.team_pool_rpm, itpm: r.team_pool_itpm, otpm: r.team_pool_otpm } });
   }
-  return out;
+  if ((r.org_pool_rpm ?? r.org_pool_itpm ?? r.org_pool_otpm) !== null) {
+    pools.push({ id: `org:${r.org_id}`, label: 'Org', limits: { rpm: r.org_pool_rpm, itpm: r.org_pool_itpm, otpm: r.org_pool_otpm } });
+  }
+  return pools.length ? pools : NO_POOLS;
 }
 
 const parseList = (json: string): string[] => {
@@ -140,6 +177,9 @@ const parseList = (json: string): string[] => {
  * and uses it at once is well inside the budget.
  */
 export const MISS_READS_PER_SECOND = 20;
+
+/** More logged changes than this since the last look: one full reload is cheaper than applying them. */
+const MAX_INCREMENTAL_CHANGES = 1_000;
 
 export interface KeyCacheOptions {
   missReadsPerSecond?: number;
@@ -168,10 +208,20 @@ export function createKeyCache(
   options: KeyCacheOptions = {},
 ): KeyCache {
   const load = sqlite.query<Row, []>(SELECT);
+  // Bounded reads for incremental changes: ids come as a JSON array.
+  const byKey = sqlite.query<Row, [string]>(`${SELECT} AND k.id IN (SELECT value FROM json_each(?))`);
+  const byUser = sqlite.query<Row, [string]>(`${SELECT} AND k.user_id IN (SELECT value FROM json_each(?))`);
+  const byTeam = sqlite.query<Row, [string]>(`${SELECT} AND k.service_account_id IN (SELECT id FROM service_accounts WHERE team_id IN (SELECT value FROM json_each(?)))`);
+  const byOrg = sqlite.query<Row, [string]>(`${SELECT} AND o.id IN (SELECT value FROM json_each(?))`);
+  const changesSince = sqlite.query<{ id: number; kind: AccessChange['kind']; ref: number }, [number]>('SELECT id, kind, ref FROM access_changes WHERE id > ? ORDER BY id');
+  const lastChange = sqlite.query<{ id: number }, []>('SELECT coalesce(max(id), 0) AS id FROM access_changes');
+  let seenChange = 0;
   const currentRevision = options.readRevision ?? (() => readRevision(sqlite, ACCESS_REVISION));
   const mayReadOnMiss = missBudget(options.missReadsPerSecond ?? MISS_READS_PER_SECOND, now);
   const canonical = defaults.canonicalModel ?? ((n: string) => n);
   let byHash = new Map<string, Principal>();
+  // The hash of each principal, so that a revoked key leaves byHash without a scan (weak: old principals go).
+  const hashOf = new WeakMap<Principal, string>();
   let byId = new Map<number, Principal>();
   let revision = -1;
   // Last-used times are collected in memory and written with the next refresh tick, never per request.
@@ -199,29 +249,80 @@ export function createKeyCache(
     serviceAccountId: r.sa_id,
     expiresAt: r.expires_at,
     excludedModels: new Set(
-      effectiveExclusions(parseList(r.own_models), !!r.own_merge_models, parseList(r.org_models), !!r.org_merge_models, defaults.excludedModels).map(canonical),
+      effectiveExclusions(parseList(r.own_models), !!r.own_merge_models, parseList(r.org_models), defaults.excludedModels).map(canonical),
     ),
-    excludedMcpServers: new Set(effectiveExclusions(parseList(r.own_mcp), !!r.own_merge_mcp, parseList(r.org_mcp), !!r.org_merge_mcp, defaults.excludedMcpServers)),
+    excludedMcpServers: new Set(effectiveExclusions(parseList(r.own_mcp), !!r.own_merge_mcp, parseList(r.org_mcp), defaults.excludedMcpServers)),
     // The most specific setting wins: key, then user (or team), then org.
     limits: {
       rpm: r.key_rpm ?? r.own_rpm ?? r.org_rpm,
       itpm: r.key_itpm ?? r.own_itpm ?? r.org_itpm,
       otpm: r.key_otpm ?? r.own_otpm ?? r.org_otpm,
     },
+    pools: poolsOf(r),
   });
 
   /** `known`: the revision just read by the caller (saves a second read; a write in between only means one more reload later). */
   const reload = (known?: number) => {
     revision = known ?? currentRevision();
-    const next = new Map<string, Principal>();
-    const nextById = new Map<number, Principal>();
-    for (const r of load.all()) {
-      const p = toPrincipal(r);
-      next.set(r.key_hash, p);
-      nextById.set(p.keyId, p);
+    // One read transaction: the keys and the last change id come from the same snapshot.
+    sqlite.transaction(() => {
+      seenChange = lastChange.get()!.id;
+      const next = new Map<string, Principal>();
+      const nextById = new Map<number, Principal>();
+      for (const r of load.all()) {
+        const p = toPrincipal(r);
+        next.set(r.key_hash, p);
+        nextById.set(p.keyId, p);
+        hashOf.set(p, r.key_hash);
+      }
+      byHash = next;
+      byId = nextById;
+    })();
+  };
+
+  /** Replaces the principals of the given keys with what the rows say (a key in `keyIds` without a row is gone). */
+  const apply = (keyIds: Iterable<number>, rows: Row[]) => {
+    for (const id of keyIds) {
+      const old = byId.get(id);
+      if (old === undefined) continue;
+      byId.delete(id);
+      byHash.delete(hashOf.get(old)!);
     }
-    byHash = next;
-    byId = nextById;
+    for (const r of rows) {
+      const p = toPrincipal(r);
+      byHash.set(r.key_hash, p);
+      byId.set(p.keyId, p);
+      hashOf.set(p, r.key_hash);
+    }
+  };
+
+  /**
+   * Applies the logged changes since `seenChange`: a key's own row, or every live key of a changed user,
+   * team or org — bounded reads instead of all keys. Too far behind (changes pruned, or very many): reload.
+   */
+  const catchUp = (known?: number) => {
+    const latest = known ?? currentRevision();
+    if (latest === revision) return;
+    let full = false;
+    sqlite.transaction(() => {
+      const changes = changesSince.all(seenChange);
+      if (changes.length === 0) return;
+      if (changes[0]!.id !== seenChange + 1 || changes.length > MAX_INCREMENTAL_CHANGES) {
+        full = true;
+        return;
+      }
+      const refs: Record<AccessChange['kind'], Set<number>> = { key: new Set(), user: new Set(), team: new Set(), org: new Set() };
+      for (const c of changes) refs[c.kind].add(c.ref);
+      const json = (set: Set<number>) => JSON.stringify([...set]);
+      // Org-wide changes first, then narrower ones: every row read reflects the same snapshot anyway.
+      if (refs.org.size) apply([], byOrg.all(json(refs.org)));
+      if (refs.team.size) apply([], byTeam.all(json(refs.team)));
+      if (refs.user.size) apply([], byUser.all(json(refs.user)));
+      if (refs.key.size) apply(refs.key, byKey.all(json(refs.key)));
+      seenChange = changes[changes.length - 1]!.id;
+    })();
+    if (full) reload(latest);
+    else revision = latest;
   };
   reload();
 
@@ -231,7 +332,7 @@ export function createKeyCache(
     try {
       const latest = currentRevision();
       if (latest === revision) return undefined;
-      reload(latest);
+      catchUp(latest);
     } catch {
       // A busy database: refuse this key as before; the refresh tick catches up.
       return undefined;
@@ -243,7 +344,7 @@ export function createKeyCache(
     try {
       flushLastUsed();
       const latest = currentRevision();
-      if (latest !== revision) reload(latest);
+      if (latest !== revision) catchUp(latest);
     } catch {
       // A busy or closing database: try again on the next tick.
     }
@@ -266,6 +367,7 @@ export function createKeyCache(
       return principal === undefined || (principal.expiresAt !== null && principal.expiresAt <= now()) ? undefined : principal;
     },
     reload: () => reload(),
+    refresh: () => catchUp(),
     close: () => {
       clearInterval(timer);
       try {

@@ -11,7 +11,7 @@
  * `RateLimiter` is the seam for a shared (Redis/Valkey) limiter when one node is not enough.
  */
 import type { Limits } from './key-cache';
-import type { RateState } from './refusal';
+import type { RateBudget, RateState } from './refusal';
 
 export interface RateDecision {
   allowed: boolean;
@@ -23,11 +23,22 @@ export interface RateDecision {
   state: RateState;
 }
 
+/** A budget shared by several keys (a team's or an org's pooled limits), e.g. id "team:3". */
+export interface Pool {
+  id: string;
+  /** What the pool is, in refusals: "Team", "Org". */
+  label: string;
+  limits: Limits;
+}
+
 export interface RateLimiter {
-  /** Admits (and counts) one request costing `cost` requests, or refuses it. */
-  admit(keyId: number, limits: Limits, cost: number): RateDecision | Promise<RateDecision>;
-  /** Counts a call's tokens once they are known. */
-  addTokens(keyId: number, input: number, output: number): void;
+  /**
+   * Admits (and counts) one request costing `cost` requests, or refuses it. With pools, the request passes
+   * only if the key's budget and every pool's have room, and then counts in all of them, atomically.
+   */
+  admit(keyId: number, limits: Limits, cost: number, pools?: readonly Pool[]): RateDecision | Promise<RateDecision>;
+  /** Counts a call's tokens once they are known, in the key's window and its pools'. */
+  addTokens(keyId: number, input: number, output: number, pools?: readonly Pool[]): void;
   close(): void;
 }
 
@@ -105,8 +116,19 @@ export function formatDuration(ms: number): string {
 
 const NO_LIMITS: RateState = {};
 
+const hasLimit = (l: Limits) => l.rpm !== null || l.itpm !== null || l.otpm !== null;
+
+/** One budget to check: a window with its limits, and how refusals name it ("" for the key's own). */
+interface Budget {
+  w: Window;
+  limits: Limits;
+  label: string;
+}
+
 export class InMemoryRateLimiter implements RateLimiter {
   private readonly windows = new Map<number, Window>();
+  /** Pooled budgets, by pool id ("team:3", "org:1"). */
+  private readonly poolWindows = new Map<string, Window>();
   private readonly sweeper: Timer;
 
   constructor(private readonly now: () => number = Date.now) {
@@ -118,54 +140,79 @@ export class InMemoryRateLimiter implements RateLimiter {
   sweep(): void {
     const sec = Math.floor(this.now() / 1000);
     for (const [key, w] of this.windows) if (w.lastAdded <= sec - SLOTS) this.windows.delete(key);
+    for (const [key, w] of this.poolWindows) if (w.lastAdded <= sec - SLOTS) this.poolWindows.delete(key);
   }
 
-  admit(keyId: number, limits: Limits, cost: number): RateDecision {
-    const { rpm, itpm, otpm } = limits;
-    if (rpm === null && itpm === null && otpm === null) return { allowed: true, exceeded: [], retryAfterMs: 0, state: NO_LIMITS };
-    const nowMs = this.now();
-    const sec = Math.floor(nowMs / 1000);
+  private keyWindow(keyId: number): Window {
     let w = this.windows.get(keyId);
     if (!w) this.windows.set(keyId, (w = new Window()));
+    return w;
+  }
+
+  private poolWindow(id: string): Window {
+    let w = this.poolWindows.get(id);
+    if (!w) this.poolWindows.set(id, (w = new Window()));
+    return w;
+  }
+
+  admit(keyId: number, limits: Limits, cost: number, pools: readonly Pool[] = []): RateDecision {
+    // The common case stays a single branch: no limits and no pools.
+    if (!hasLimit(limits) && pools.length === 0) return { allowed: true, exceeded: [], retryAfterMs: 0, state: NO_LIMITS };
+    const nowMs = this.now();
+    const sec = Math.floor(nowMs / 1000);
+    const budgets: Budget[] = [];
+    if (hasLimit(limits)) budgets.push({ w: this.keyWindow(keyId), limits, label: '' });
+    for (const pool of pools) if (hasLimit(pool.limits)) budgets.push({ w: this.poolWindow(pool.id), limits: pool.limits, label: `${pool.label} ` });
     const costUnits = Math.max(1, Math.round(cost * UNIT));
-    const checks: [limit: number | null, dim: number, label: string][] = [
-      [rpm === null ? null : rpm * UNIT, REQ, 'Request limit'],
-      [itpm, IN, 'Input token limit'],
-      [otpm, OUT, 'Output token limit'],
-    ];
     const exceeded: string[] = [];
     let retryAfterMs = 0;
-    for (const [limit, dim, label] of checks) {
-      if (limit === null) continue;
-      if (w.total(sec, dim) >= limit) {
-        exceeded.push(`${label} (${dim === REQ ? rpm : limit}/min)`);
-        retryAfterMs = Math.max(retryAfterMs, w.msUntilBelow(nowMs, dim, limit));
+    // Check every budget first, then count in all of them: admission is synchronous, so no other call
+    // can pass in between (N concurrent calls against a pool of N admit exactly N).
+    for (const { w, limits: l, label } of budgets) {
+      const checks: [limit: number | null, dim: number, name: string][] = [
+        [l.rpm === null ? null : l.rpm * UNIT, REQ, 'request limit'],
+        [l.itpm, IN, 'input token limit'],
+        [l.otpm, OUT, 'output token limit'],
+      ];
+      for (const [limit, dim, name] of checks) {
+        if (limit === null) continue;
+        if (w.total(sec, dim) >= limit) {
+          const text = `${label}${name}`;
+          exceeded.push(`${text[0]!.toUpperCase()}${text.slice(1)} (${dim === REQ ? l.rpm : limit}/min)`);
+          retryAfterMs = Math.max(retryAfterMs, w.msUntilBelow(nowMs, dim, limit));
+        }
       }
     }
     const allowed = exceeded.length === 0;
-    if (allowed && rpm !== null) w.add(sec, REQ, costUnits);
-    return { allowed, exceeded, retryAfterMs, state: this.state(w, nowMs, limits) };
+    if (allowed) for (const { w, limits: l } of budgets) if (l.rpm !== null) w.add(sec, REQ, costUnits);
+    return { allowed, exceeded, retryAfterMs, state: this.state(budgets, nowMs) };
   }
 
-  addTokens(keyId: number, input: number, output: number): void {
+  addTokens(keyId: number, input: number, output: number, pools: readonly Pool[] = []): void {
     if (input <= 0 && output <= 0) return;
     // A long call's window may have been swept while it ran (or never marked, with token limits only):
     // its tokens are charged all the same, to a window made anew.
-    let w = this.windows.get(keyId);
-    if (!w) this.windows.set(keyId, (w = new Window()));
     const sec = Math.floor(this.now() / 1000);
-    if (input > 0) w.add(sec, IN, input);
-    if (output > 0) w.add(sec, OUT, output);
+    const charge = (w: Window) => {
+      if (input > 0) w.add(sec, IN, input);
+      if (output > 0) w.add(sec, OUT, output);
+    };
+    charge(this.keyWindow(keyId));
+    for (const pool of pools) if (hasLimit(pool.limits)) charge(this.poolWindow(pool.id));
   }
 
-  private state(w: Window, nowMs: number, limits: Limits): RateState {
+  /** The budgets left per dimension: the tightest of the key's and its pools' (the x-ratelimit-* headers). */
+  private state(budgets: Budget[], nowMs: number): RateState {
     const sec = Math.floor(nowMs / 1000);
-    const resetMs = w.msUntilEmpty(nowMs);
-    const budget = (limit: number, used: number) => ({ limit, remaining: Math.max(0, Math.floor(limit - used)), resetMs });
     const out: RateState = {};
-    if (limits.rpm !== null) out.requests = budget(limits.rpm, w.total(sec, REQ) / UNIT);
-    if (limits.itpm !== null) out.inputTokens = budget(limits.itpm, w.total(sec, IN));
-    if (limits.otpm !== null) out.outputTokens = budget(limits.otpm, w.total(sec, OUT));
+    const tighter = (a: RateBudget | undefined, b: RateBudget) => (a === undefined || b.remaining < a.remaining ? b : a);
+    for (const { w, limits } of budgets) {
+      const resetMs = w.msUntilEmpty(nowMs);
+      const budget = (limit: number, used: number): RateBudget => ({ limit, remaining: Math.max(0, Math.floor(limit - used)), resetMs });
+      if (limits.rpm !== null) out.requests = tighter(out.requests, budget(limits.rpm, w.total(sec, REQ) / UNIT));
+      if (limits.itpm !== null) out.inputTokens = tighter(out.inputTokens, budget(limits.itpm, w.total(sec, IN)));
+      if (limits.otpm !== null) out.outputTokens = tighter(out.outputTokens, budget(limits.otpm, w.total(sec, OUT)));
+    }
     return out;
   }
 

@@ -15,6 +15,8 @@ import type { KeyInfo } from './tokens';
 
 export const notFound = (what: string) => new Refusal('not_found', `No such ${what}.`, { code: 'not_found' });
 export const forbidden = (message: string) => new Refusal('forbidden', message, { code: 'permission_denied', final: true });
+/** One answer for every user an org-admin may not create (an admin role, an email taken in any org). */
+export const cannotCreateUser = () => forbidden('You cannot create this user: ask an admin.');
 
 export class Reach {
   constructor(

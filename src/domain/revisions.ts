@@ -16,3 +16,16 @@ export function bumpRevision(sqlite: Database, name: string): void {
     [name],
   );
 }
+
+/** What an access change touched: one key, or every key of a user, team or org. */
+export type AccessChange = { kind: 'key' | 'user' | 'team' | 'org'; ref: number };
+
+/** Changes kept for caches that lag behind; one further behind reloads everything. */
+export const KEPT_ACCESS_CHANGES = 10_000;
+
+/** Call inside the transaction that made the change: logs what it touched and bumps the access revision. */
+export function recordAccessChanges(sqlite: Database, changes: readonly AccessChange[]): void {
+  for (const c of changes) sqlite.run('INSERT INTO access_changes (kind, ref) VALUES (?, ?)', [c.kind, c.ref]);
+  if (changes.length > 0) sqlite.run('DELETE FROM access_changes WHERE id <= (SELECT max(id) FROM access_changes) - ?', [KEPT_ACCESS_CHANGES]);
+  bumpRevision(sqlite, ACCESS_REVISION);
+}

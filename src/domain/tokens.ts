@@ -1,10 +1,10 @@
 /** Keys: creation (the raw key is returned once), listing (previews only), limits and revocation. */
-import { and, asc, count, eq, isNull, type SQL } from 'drizzle-orm';
+import { and, asc, count, eq, gt, isNull, or, type SQL } from 'drizzle-orm';
 import type { DbHandle } from '../db/connection';
 import { apiKeys, orgs, users } from '../db/schema';
 import { generateKey, hashKey, keyPreview } from './api-key';
 import type { Role } from './key-cache';
-import { ACCESS_REVISION, bumpRevision } from './revisions';
+import { recordAccessChanges, type AccessChange } from './revisions';
 
 export const DEFAULT_ORG = 'default';
 
@@ -53,10 +53,11 @@ export class TokenService {
     return this.h.sqlite.transaction(fn).immediate();
   }
 
-  private write<T>(fn: () => T): T {
+  /** A write, with what it touched (for key caches) recorded in the same transaction. */
+  private write<T>(fn: () => T, touched: (out: T) => AccessChange[]): T {
     return this.transaction(() => {
       const out = fn();
-      bumpRevision(this.h.sqlite, ACCESS_REVISION);
+      recordAccessChanges(this.h.sqlite, touched(out));
       return out;
     });
   }
@@ -65,7 +66,7 @@ export class TokenService {
   ensureOrg(name: string = DEFAULT_ORG): number {
     const found = this.h.db.select({ id: orgs.id }).from(orgs).where(eq(orgs.name, name)).get();
     if (found) return found.id;
-    return this.write(() => this.h.db.insert(orgs).values({ name }).returning({ id: orgs.id }).get().id);
+    return this.write(() => this.h.db.insert(orgs).values({ name }).returning({ id: orgs.id }).get().id, () => []);
   }
 
   /** Returns the user with this email, creating it (in the default org) when missing. */
@@ -76,7 +77,7 @@ export class TokenService {
       const orgId = this.ensureOrg();
       const id = this.h.db.insert(users).values({ email, orgId, role }).returning({ id: users.id }).get().id;
       return { id, created: true };
-    });
+    }, () => []);
   }
 
   userCount(): number {
@@ -87,16 +88,19 @@ export class TokenService {
   createKey(userId: number, name = '', expiresAt: number | null = null, serviceAccountId: number | null = null): { key: string; id: number; preview: string } {
     const key = generateKey();
     const preview = keyPreview(key);
-    const id = this.write(() => this.h.db.insert(apiKeys).values({ keyHash: hashKey(key), preview, name, userId, expiresAt, serviceAccountId }).returning({ id: apiKeys.id }).get().id);
+    const id = this.write(
+      () => this.h.db.insert(apiKeys).values({ keyHash: hashKey(key), preview, name, userId, expiresAt, serviceAccountId }).returning({ id: apiKeys.id }).get().id,
+      (id) => [{ kind: 'key', ref: id }],
+    );
     return { key, id, preview };
   }
 
-  /** Live personal keys of a user (the per-user cap counts these). */
-  personalKeyCount(userId: number): number {
+  /** Live personal keys of a user: neither revoked nor expired (the per-user cap counts these). */
+  personalKeyCount(userId: number, now = Date.now()): number {
     return this.h.db
       .select({ n: count() })
       .from(apiKeys)
-      .where(and(eq(apiKeys.userId, userId), isNull(apiKeys.serviceAccountId), isNull(apiKeys.revokedAt)))
+      .where(and(eq(apiKeys.userId, userId), isNull(apiKeys.serviceAccountId), isNull(apiKeys.revokedAt), or(isNull(apiKeys.expiresAt), gt(apiKeys.expiresAt, now))))
       .get()!.n;
   }
 
@@ -123,7 +127,7 @@ export class TokenService {
 
   updateKey(id: number, patch: { name?: string; rpm?: number | null; itpm?: number | null; otpm?: number | null }): boolean {
     if (Object.keys(patch).length === 0) return this.key(id) !== undefined;
-    return this.write(() => this.h.db.update(apiKeys).set(patch).where(eq(apiKeys.id, id)).returning({ id: apiKeys.id }).all().length > 0);
+    return this.write(() => this.h.db.update(apiKeys).set(patch).where(eq(apiKeys.id, id)).returning({ id: apiKeys.id }).all().length > 0, () => [{ kind: 'key', ref: id }]);
   }
 
   /** Revokes a key by id; false when there is no such live key. */
@@ -136,6 +140,7 @@ export class TokenService {
           .where(and(eq(apiKeys.id, id), isNull(apiKeys.revokedAt)))
           .returning({ id: apiKeys.id })
           .all().length > 0,
+      () => [{ kind: 'key', ref: id }],
     );
   }
 }

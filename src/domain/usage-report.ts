@@ -36,8 +36,12 @@ export type UsageScope =
   | { kind: 'all'; orgId?: number }
   | { kind: 'org'; orgId: number }
   | { kind: 'key'; keyId: number }
-  /** A user: their personal keys, their teams' service accounts, and calls made for them (user_id = email). */
-  | { kind: 'user'; userId: number; teamIds: number[]; email: string };
+  /**
+   * A user: their personal keys and their teams' service accounts. The end-user `user_id` of a call is a
+   * label inside the caller's own scope, never a way into someone else's report: any key may send any
+   * user_id, so matching it would let a stranger plant rows (with their key, email and org) in a report.
+   */
+  | { kind: 'user'; userId: number; teamIds: number[] };
 
 export interface ReportQuery {
   since: number;
@@ -95,7 +99,7 @@ function scopeSql(scope: UsageScope): { sql: string; params: (number | string)[]
       return { sql: 'key_id = ?', params: [scope.keyId] };
     case 'user': {
       const teams = scope.teamIds.length ? ` OR team_id IN (${scope.teamIds.map(() => '?').join(', ')})` : '';
-      return { sql: `((user_id = ? AND team_id IS NULL)${teams} OR end_user_id = ?)`, params: [scope.userId, ...scope.teamIds, scope.email] };
+      return { sql: `((user_id = ? AND team_id IS NULL)${teams})`, params: [scope.userId, ...scope.teamIds] };
     }
   }
 }

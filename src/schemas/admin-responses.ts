@@ -21,9 +21,12 @@ const policy = {
   otpm: perMinute,
 };
 
-export const OrgView = t.Object({ id: int(), object: t.Literal('organization'), name: t.String(), created_at: seconds(), ...policy });
+const pooled = nullable(int('Per minute, shared by all keys here; null: no pool'));
+const pool = { pool_rpm: pooled, pool_itpm: pooled, pool_otpm: pooled };
 
-const teamFields = { id: int(), object: t.Literal('team'), org_id: int(), name: t.String(), description: t.String(), created_at: seconds(), ...policy };
+export const OrgView = t.Object({ id: int(), object: t.Literal('organization'), name: t.String(), created_at: seconds(), ...policy, ...pool });
+
+const teamFields = { id: int(), object: t.Literal('team'), org_id: int(), name: t.String(), description: t.String(), created_at: seconds(), ...policy, ...pool };
 export const TeamView = t.Object(teamFields);
 
 const role = t.Union([t.Literal('user'), t.Literal('org-admin'), t.Literal('admin')]);

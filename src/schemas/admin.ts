@@ -1,7 +1,7 @@
 /** Request bodies and JSON views of the management API (/admin/...). */
 import { Type } from '@sinclair/typebox';
 import { t } from 'elysia';
-import type { Org, PolicyPatch, ServiceAccount, Team, User } from '../domain/directory';
+import type { Org, PolicyPatch, PoolPatch, ServiceAccount, Team, User } from '../domain/directory';
 import type { KeyInfo } from '../domain/tokens';
 
 // Plain TypeBox integers: JSON bodies carry numbers, and Elysia's t.Integer (which also takes numeric
@@ -20,6 +20,19 @@ export const PolicyBody = {
 };
 
 export const LimitsBody = { rpm: limit, itpm: limit, otpm: limit };
+
+const pooled = t.Optional(t.Union([Type.Integer({ minimum: 1, maximum: Number.MAX_SAFE_INTEGER }), t.Null()], { description: 'Per minute, shared by all keys here; null: no pool' }));
+/** Pooled limits of an org (set by admins) or a team (set by org-admins and admins). */
+export const PoolBody = { pool_rpm: pooled, pool_itpm: pooled, pool_otpm: pooled };
+
+/** snake_case pool fields → PoolPatch, keeping only the fields that were sent. */
+export function poolPatch(body: { pool_rpm?: number | null; pool_itpm?: number | null; pool_otpm?: number | null }): PoolPatch {
+  const out: PoolPatch = {};
+  if (body.pool_rpm !== undefined) out.poolRpm = body.pool_rpm;
+  if (body.pool_itpm !== undefined) out.poolItpm = body.pool_itpm;
+  if (body.pool_otpm !== undefined) out.poolOtpm = body.pool_otpm;
+  return out;
+}
 
 type PolicyInput = { [K in keyof typeof PolicyBody]?: unknown };
 
@@ -48,8 +61,10 @@ const policyJson = (x: Org | Team | User) => ({
 
 const seconds = (ms: number | null) => (ms === null ? null : Math.floor(ms / 1000));
 
-export const orgJson = (o: Org) => ({ id: o.id, object: 'organization' as const, name: o.name, created_at: seconds(o.createdAt), ...policyJson(o) });
-export const teamJson = (x: Team) => ({ id: x.id, object: 'team' as const, org_id: x.orgId, name: x.name, description: x.description, created_at: seconds(x.createdAt), ...policyJson(x) });
+const poolJson = (x: Org | Team) => ({ pool_rpm: x.poolRpm, pool_itpm: x.poolItpm, pool_otpm: x.poolOtpm });
+
+export const orgJson = (o: Org) => ({ id: o.id, object: 'organization' as const, name: o.name, created_at: seconds(o.createdAt), ...policyJson(o), ...poolJson(o) });
+export const teamJson = (x: Team) => ({ id: x.id, object: 'team' as const, org_id: x.orgId, name: x.name, description: x.description, created_at: seconds(x.createdAt), ...policyJson(x), ...poolJson(x) });
 export const userJson = (u: User) => ({ id: u.id, object: 'user' as const, email: u.email, org_id: u.orgId, role: u.role, created_at: seconds(u.createdAt), ...policyJson(u) });
 export const keyJson = (k: KeyInfo) => ({
   id: k.id,

@@ -35,10 +35,9 @@ async function listed(key: string): Promise<string[]> {
 }
 
 describe('exclusions', () => {
-  test('merge rules: user list + org list (if the user merges) + global list (if both merge)', () => {
-    expect(effectiveExclusions(['u'], true, ['o'], true, ['g']).sort()).toEqual(['g', 'o', 'u']);
-    expect(effectiveExclusions(['u'], true, ['o'], false, ['g']).sort()).toEqual(['o', 'u']);
-    expect(effectiveExclusions(['u'], false, ['o'], true, ['g'])).toEqual(['u']);
+  test('merge rules: user list + org list (if the user merges) + the global list, always', () => {
+    expect(effectiveExclusions(['u'], true, ['o'], ['g']).sort()).toEqual(['g', 'o', 'u']);
+    expect(effectiveExclusions(['u'], false, ['o'], ['g']).sort()).toEqual(['g', 'u']);
   });
 
   test('a personal key: user, org and global exclusions hide models from /models', async () => {
@@ -59,15 +58,15 @@ describe('exclusions', () => {
     }
   });
 
-  test('merge flags off: the user stops inheriting the org list; the org stops inheriting the global one', async () => {
+  test('merge flags off: the user stops inheriting the org list; the global list binds every org and user all the same', async () => {
     const { key } = userKey({ mergeModelExclusions: false });
-    expect(await listed(key)).toEqual(['a', 'b', 'c', 'g']);
+    expect(await listed(key)).toEqual(['a', 'b', 'c']);
     const org2 = dir.createOrg('no-global');
     dir.updateOrg(org2.id, { mergeModelExclusions: false });
     const u = dir.createUser('noglobal@example.com', org2.id);
     const { key: k2 } = dir.tokens.createKey(u.id);
     gw.keys.reload();
-    expect(await listed(k2)).toEqual(['a', 'b', 'c', 'g']);
+    expect(await listed(k2)).toEqual(['a', 'b', 'c']);
   });
 
   test('a service-account key uses its team in the user’s place', async () => {

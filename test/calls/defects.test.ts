@@ -26,8 +26,10 @@ model_list:
 num_retries: 0
 fallbacks: [{m1: [m2]}]
 `,
-  { settings: { excludedModels: ['m2'] } },
 );
+// m2 is excluded for the default org (where newKey's users are); a user who does not merge the org's list may use it.
+f.gw.directory.updateOrg(f.gw.directory.defaultOrgId(), { excludedModels: ['m2'] });
+f.gw.keys.reload();
 afterAll(() => f.close());
 beforeEach(() => f.reset());
 
@@ -48,7 +50,7 @@ describe('routing considers only what the caller may use', () => {
   test('the fallback works for a caller who may use it (the exclusion is what stopped it)', async () => {
     const email = `free-${Date.now()}@example.com`;
     const key = f.gw.newKey(email);
-    // This user does not merge the org's (and so the global) exclusions.
+    // This user does not merge the org's exclusions (the global ones would bind them all the same).
     f.gw.directory.updateUser(f.gw.directory.userByEmail(email)!.id, { mergeModelExclusions: false } as never);
     f.gw.keys.reload();
     f.mock.script('m1', { status: 500 });

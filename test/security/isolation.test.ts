@@ -27,13 +27,16 @@ const keys: Record<string, string> = {};
 
 beforeAll(async () => {
   gw = testGateway({
-    routerYaml: `model_list:\n  - { model_name: slow, litellm_params: { model: openai/s, api_base: "${mock.base('slow')}" }, model_info: { mode: chat } }\n`,
+    routerYaml:
+      `model_list:\n  - { model_name: slow, litellm_params: { model: openai/s, api_base: "${mock.base('slow')}" }, model_info: { mode: chat } }\n` +
+      `  - { model_name: fast, litellm_params: { model: openai/f, api_base: "${mock.base()}" }, model_info: { mode: chat } }\n`,
     mcp: parseMcpConfig(JSON.stringify({ mcpServers: { rec: { url: `http://127.0.0.1:${mcpUpstream.port}/mcp` } } }), {}).config,
   });
   url = gw.listen();
   const dir = gw.directory;
   const orgA = dir.createOrg('iso-a');
   const orgB = dir.createOrg('iso-b');
+  ids.orgB = String(orgB.id);
   const owner = dir.createUser('owner@a.example', orgA.id);
   const teamA = dir.createTeam(orgA.id, 'team-a');
   const teamOther = dir.createTeam(orgA.id, 'team-other');
@@ -115,6 +118,20 @@ describe('isolation', () => {
         for (const secret of [ids.file!, ids.batch!, 'owner@a.example', 'owner secret', 'team-a']) expect(text).not.toContain(secret);
       }
     }
+  });
+
+  test("a call labelled with the owner's email (user_id) stays in the caller's report, not the owner's", async () => {
+    const planted = await gw.request('POST', '/v1/chat/completions', { key: keys.otherOrgUser, body: { model: 'fast', messages: [{ role: 'user', content: 'planted' }], user_id: 'owner@a.example' } });
+    expect(planted.status).toBe(200);
+    await planted.text();
+    gw.usage.flush();
+    const ownerReport = async (group: string) => ((await (await gw.request('GET', `/admin/usage?since=1h&group_by=${group}`, { key: keys.owner })).json()) as { data: { group: unknown; label: string | null }[] }).data;
+    expect((await ownerReport('user')).map((r) => r.label)).not.toContain('stranger@b.example');
+    expect((await ownerReport('org')).map((r) => r.group)).not.toContain(ids.orgB ? Number(ids.orgB) : -1);
+    expect((await ownerReport('user_id')).map((r) => r.group)).not.toContain('owner@a.example');
+    // The caller still sees the call, labelled as sent.
+    const strangerReport = (await (await gw.request('GET', '/admin/usage?since=1h&group_by=user_id', { key: keys.otherOrgUser })).json()) as { data: { group: unknown; requests: number }[] };
+    expect(strangerReport.data.find((r) => r.group === 'owner@a.example')?.requests).toBe(1);
   });
 
   test('the owner still sees everything (the matrix did not just break the resources)', async () => {

@@ -11,9 +11,9 @@ export const adminContext = (deps: AppDeps) =>
     return {
       principal,
       reach: new Reach(deps.directory, principal),
-      // Writes bump the revision for other processes; this process reloads right away so that the change
-      // takes effect on the very next request.
-      changed: () => deps.keys.reload(),
+      // Writes log what they touched for every process; this process applies it right away (reading only
+      // the keys touched) so that the change takes effect on the very next request.
+      changed: () => deps.keys.refresh(),
     };
   });
 

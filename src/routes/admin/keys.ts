@@ -2,6 +2,7 @@
 import { Type } from '@sinclair/typebox';
 import { Elysia, t } from 'elysia';
 import type { AppDeps } from '../../app';
+import { assertMayChangePolicy } from '../../domain/policy-rules';
 import { forbidden } from '../../domain/reach';
 import { keyJson, LimitsBody, list, teamJson, userJson } from '../../schemas/admin';
 import { CreatedKey, Deleted, KeyView, ListOf, Me } from '../../schemas/admin-responses';
@@ -41,7 +42,10 @@ export const adminKeys = (deps: AppDeps) =>
       ({ reach, principal: p, body, changed }) => {
         const userId = body.user_id ?? p.userId;
         if (userId !== p.userId || reach.isServiceAccount) reach.user(userId, 'manage');
-        if (deps.directory.tokens.personalKeyCount(userId) >= deps.settings.maxKeysPerUser) {
+        // The cap binds users and org-admins; an admin creating a key for someone else is not bound by it
+        // (like the operator's CLI), so an operator can always hand out a key.
+        const bound = !(reach.isAdmin && userId !== p.userId);
+        if (bound && deps.directory.tokens.personalKeyCount(userId) >= deps.settings.maxKeysPerUser) {
           throw forbidden(`Key limit reached: a user may hold ${deps.settings.maxKeysPerUser} personal keys. Revoke one first.`);
         }
         const expiresAt = body.expires_in !== undefined ? Date.now() + body.expires_in * 1000 : null;
@@ -65,6 +69,7 @@ export const adminKeys = (deps: AppDeps) =>
         const key = reach.key(params.id);
         const { name, ...limits } = body;
         if (Object.keys(limits).length > 0 && !reach.setPolicyOf(key.orgId)) throw forbidden('Only org admins set key limits.');
+        assertMayChangePolicy(reach, deps.directory, { key }, limits);
         deps.directory.tokens.updateKey(key.id, { ...(name !== undefined ? { name } : {}), ...limits });
         changed();
         return keyJson(deps.directory.tokens.key(key.id)!);

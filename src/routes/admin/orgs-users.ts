@@ -2,8 +2,10 @@
 import { Type } from '@sinclair/typebox';
 import { Elysia, t } from 'elysia';
 import type { AppDeps } from '../../app';
-import { forbidden } from '../../domain/reach';
-import { hasPolicy, list, orgJson, PolicyBody, policyPatch, userJson } from '../../schemas/admin';
+import { cannotCreateUser, forbidden } from '../../domain/reach';
+import { Refusal } from '../../domain/refusal';
+import { assertMayChangePolicy } from '../../domain/policy-rules';
+import { hasPolicy, list, orgJson, PolicyBody, policyPatch, PoolBody, poolPatch, userJson } from '../../schemas/admin';
 import { ListOf, OrgView, UserView } from '../../schemas/admin-responses';
 import { refusals } from '../../schemas/common';
 import { idParam } from '../../schemas/params';
@@ -15,6 +17,21 @@ const userId = t.Object({ id: idParam('id', 'A user id') });
 
 export const adminOrgsUsers = (deps: AppDeps) => {
   const dir = deps.directory;
+  /**
+   * An org-admin creating a user: an email already taken (in any org) gets the very refusal a policy
+   * refusal gets, so the answer never tells whether, or where, the address exists (emails are unique
+   * across orgs; "already exists" let org-admins probe other orgs' users).
+   */
+  const createAsOrgAdmin = (email: string, orgId: number, role: 'user' | 'org-admin' | 'admin') => {
+    if (role === 'admin' || dir.userByEmail(email) !== undefined) throw cannotCreateUser();
+    try {
+      return dir.createUser(email, orgId, role);
+    } catch (err) {
+      // Taken between the check and the insert.
+      if (err instanceof Refusal && err.kind === 'conflict') throw cannotCreateUser();
+      throw err;
+    }
+  };
   return new Elysia()
     .use(adminContext(deps))
     .get(
@@ -26,15 +43,14 @@ export const adminOrgsUsers = (deps: AppDeps) => {
       '/admin/orgs',
       ({ reach, body, changed }) => {
         if (!reach.isAdmin) throw forbidden('Only admins create orgs.');
-        const { name, ...policy } = body;
-        const org = dir.createOrg(name);
-        const patch = policyPatch(policy);
+        const org = dir.createOrg(body.name);
+        const patch = { ...policyPatch(body), ...poolPatch(body) };
         const out = hasPolicy(patch) ? dir.updateOrg(org.id, patch)! : org;
         changed();
         return orgJson(out);
       },
       {
-        body: t.Object({ name: t.String({ minLength: 1, maxLength: 200 }), ...PolicyBody }),
+        body: t.Object({ name: t.String({ minLength: 1, maxLength: 200 }), ...PolicyBody, ...PoolBody }),
         response: { 200: OrgView, ...refusals(400, 403, 409) },
         detail: adminDetail('createOrg', 'Create an org', 'Orgs'),
       },
@@ -51,17 +67,19 @@ export const adminOrgsUsers = (deps: AppDeps) => {
       '/admin/orgs/:id',
       ({ reach, params, body, changed }) => {
         reach.org(params.id, 'manage');
-        const { name, ...policy } = body;
+        const { name } = body;
         if (name !== undefined && !reach.isAdmin) throw forbidden('Only admins rename orgs.');
-        const org = dir.updateOrg(params.id, { ...policyPatch(policy), ...(name !== undefined ? { name } : {}) });
+        const patch = { ...policyPatch(body), ...poolPatch(body) };
+        assertMayChangePolicy(reach, dir, { org: dir.org(params.id)! }, patch);
+        const org = dir.updateOrg(params.id, { ...patch, ...(name !== undefined ? { name } : {}) });
         changed();
         return orgJson(org ?? dir.org(params.id)!);
       },
       {
         params: orgId,
-        body: t.Object({ name: t.Optional(t.String({ minLength: 1, maxLength: 200 })), ...PolicyBody }),
+        body: t.Object({ name: t.Optional(t.String({ minLength: 1, maxLength: 200 })), ...PolicyBody, ...PoolBody }),
         response: { 200: OrgView, ...refusals(400, 403, 404, 409) },
-        detail: adminDetail('updateOrg', "Set an org's limits and exclusions", 'Orgs'),
+        detail: adminDetail('updateOrg', "Set an org's limits, pooled limits and exclusions", 'Orgs', 'Org-admins may only tighten (lower limits, add exclusions, turn merging on); pooled limits are set by admins.'),
       },
     )
     .get(
@@ -81,8 +99,7 @@ export const adminOrgsUsers = (deps: AppDeps) => {
       '/admin/users',
       ({ reach, body, changed }) => {
         const orgId = reach.orgToCreateIn(body.org_id, 'users');
-        if (body.role === 'admin' && !reach.isAdmin) throw forbidden('Only admins make admins.');
-        const user = dir.createUser(body.email, orgId, body.role ?? 'user');
+        const user = reach.isAdmin ? dir.createUser(body.email, orgId, body.role ?? 'user') : createAsOrgAdmin(body.email, orgId, body.role ?? 'user');
         changed();
         return userJson(user);
       },
@@ -107,7 +124,9 @@ export const adminOrgsUsers = (deps: AppDeps) => {
         const user = reach.user(params.id, 'manage');
         const { role: newRole, ...policy } = body;
         if (newRole === 'admin' && !reach.isAdmin) throw forbidden('Only admins make admins.');
-        const updated = dir.updateUser(user.id, { ...policyPatch(policy), ...(newRole !== undefined ? { role: newRole } : {}) });
+        const patch = policyPatch(policy);
+        assertMayChangePolicy(reach, dir, { user }, patch);
+        const updated = dir.updateUser(user.id, { ...patch, ...(newRole !== undefined ? { role: newRole } : {}) });
         changed();
         return userJson(updated ?? user);
       },
@@ -115,7 +134,7 @@ export const adminOrgsUsers = (deps: AppDeps) => {
         params: userId,
         body: t.Object({ role: t.Optional(role), ...PolicyBody }),
         response: { 200: UserView, ...refusals(400, 403, 404) },
-        detail: adminDetail('updateUser', "Set a user's role, limits and exclusions", 'Users'),
+        detail: adminDetail('updateUser', "Set a user's role, limits and exclusions", 'Users', 'Org-admins may only tighten, and never their own.'),
       },
     );
 };

@@ -4,7 +4,8 @@ import { Elysia, t } from 'elysia';
 import type { AppDeps } from '../../app';
 import { keyPreview } from '../../domain/api-key';
 import { forbidden, notFound } from '../../domain/reach';
-import { hasPolicy, list, PolicyBody, policyPatch, serviceAccountJson, teamJson } from '../../schemas/admin';
+import { assertMayChangePolicy } from '../../domain/policy-rules';
+import { hasPolicy, list, PolicyBody, policyPatch, PoolBody, poolPatch, serviceAccountJson, teamJson } from '../../schemas/admin';
 import { CreatedServiceAccount, Deleted, ListOf, MemberView, RemovedMember, ServiceAccountView, SetMember, TeamView } from '../../schemas/admin-responses';
 import { refusals } from '../../schemas/common';
 import { idParam } from '../../schemas/params';
@@ -35,15 +36,16 @@ export const adminTeams = (deps: AppDeps) => {
       '/admin/teams',
       ({ reach, body, changed }) => {
         const orgId = reach.orgToCreateIn(body.org_id, 'teams');
-        const { name, description, org_id: _org, ...policy } = body;
+        const { name, description } = body;
+        const patch = { ...policyPatch(body), ...poolPatch(body) };
+        assertMayChangePolicy(reach, dir, { newTeam: orgId }, patch);
         const team = dir.createTeam(orgId, name, description ?? '');
-        const patch = policyPatch(policy);
         const out = hasPolicy(patch) ? dir.updateTeam(team.id, patch)! : team;
         changed();
         return teamJson(out);
       },
       {
-        body: t.Object({ name: t.String({ minLength: 1, maxLength: 200 }), description: t.Optional(t.String({ maxLength: 2000 })), org_id: t.Optional(dbId), ...PolicyBody }),
+        body: t.Object({ name: t.String({ minLength: 1, maxLength: 200 }), description: t.Optional(t.String({ maxLength: 2000 })), org_id: t.Optional(dbId), ...PolicyBody, ...PoolBody }),
         response: { 200: TeamView, ...refusals(400, 403, 404, 409) },
         detail: adminDetail('createTeam', 'Create a team', 'Teams'),
       },
@@ -57,16 +59,17 @@ export const adminTeams = (deps: AppDeps) => {
       '/admin/teams/:id',
       ({ reach, params, body, changed }) => {
         const team = reach.team(params.id, 'manage');
-        const { name, description, ...policy } = body;
-        const patch = policyPatch(policy);
+        const { name, description } = body;
+        const patch = { ...policyPatch(body), ...poolPatch(body) };
         if (hasPolicy(patch) && !reach.setPolicyOf(team.orgId)) throw forbidden('Only org admins set team limits and exclusions.');
+        assertMayChangePolicy(reach, dir, { team }, patch);
         const updated = dir.updateTeam(team.id, { ...patch, ...(name !== undefined ? { name } : {}), ...(description !== undefined ? { description } : {}) });
         changed();
         return teamJson(updated ?? team);
       },
       {
         params: teamId,
-        body: t.Object({ name: t.Optional(t.String({ minLength: 1, maxLength: 200 })), description: t.Optional(t.String({ maxLength: 2000 })), ...PolicyBody }),
+        body: t.Object({ name: t.Optional(t.String({ minLength: 1, maxLength: 200 })), description: t.Optional(t.String({ maxLength: 2000 })), ...PolicyBody, ...PoolBody }),
         response: { 200: TeamView, ...refusals(400, 403, 404, 409) },
         detail: adminDetail('updateTeam', 'Rename a team, or set its limits and exclusions (org admins)', 'Teams'),
       },
@@ -134,7 +137,7 @@ export const adminTeams = (deps: AppDeps) => {
       '/admin/teams/:id/service-accounts',
       ({ reach, principal: p, params, body, changed }) => {
         const team = reach.team(params.id, 'manage');
-        const created = dir.createServiceAccount(team.id, body.name, body.description ?? '', p.userId);
+        const created = dir.createServiceAccount(team.id, body.name, body.description ?? '', p.userId, deps.settings.maxServiceAccountsPerTeam);
         changed();
         return { ...serviceAccountJson({ ...created.serviceAccount, keyId: created.keyId, keyPreview: keyPreview(created.key) }), key: created.key };
       },
@@ -142,7 +145,7 @@ export const adminTeams = (deps: AppDeps) => {
         params: teamId,
         body: t.Object({ name: t.String({ minLength: 1, maxLength: 200 }), description: t.Optional(t.String({ maxLength: 2000 })) }),
         response: { 200: CreatedServiceAccount, ...refusals(400, 403, 404, 409) },
-        detail: adminDetail('createServiceAccount', 'Create a service account and its key', 'Service accounts', 'The key is in the answer once.'),
+        detail: adminDetail('createServiceAccount', 'Create a service account and its key', 'Service accounts', 'The key is in the answer once. A team has at most AQUEDUCT_MAX_SERVICE_ACCOUNTS_PER_TEAM (10) service accounts.'),
       },
     )
     .delete(

@@ -24,7 +24,7 @@ function scopeOf(reach: Reach, deps: AppDeps, orgId: number | undefined): UsageS
   if (reach.isServiceAccount) return { kind: 'key', keyId: p.keyId };
   if (reach.isAdmin) return { kind: 'all', orgId };
   if (reach.manageOrg(p.orgId)) return { kind: 'org', orgId: p.orgId };
-  return { kind: 'user', userId: p.userId, teamIds: deps.directory.teamsOf(p.userId).map((m) => m.teamId), email: p.email };
+  return { kind: 'user', userId: p.userId, teamIds: deps.directory.teamsOf(p.userId).map((m) => m.teamId) };
 }
 
 // Elysia's OpenAPI output drops the descriptions of literal unions (kept here for readers): the route's
@@ -64,7 +64,7 @@ export const adminUsage = (deps: AppDeps) =>
         'getUsageReport',
         'Usage report',
         'Usage',
-        'Requests, failures, input/output tokens, average and p95 latency per group, optionally per time bucket. A report counts either model calls or MCP calls (`calls=model|mcp`, each row says which; default mcp for group_by=mcp_server or mcp_tool, else model; a grouping that does not fit the calls is a 400 naming `calls`); MCP calls have no tokens (0). group_by=mcp_tool counts tools/call requests, grouped as "server/tool". Times (since, until, bucket_start: the first second of a bucket) are Unix seconds. Admins see everything, org admins their org, users their own keys, their teams and calls made for them (user_id = their email); a service-account key its own calls.',
+        'Requests, failures, input/output tokens, average and p95 latency per group, optionally per time bucket. A report counts either model calls or MCP calls (`calls=model|mcp`, each row says which; default mcp for group_by=mcp_server or mcp_tool, else model; a grouping that does not fit the calls is a 400 naming `calls`); MCP calls have no tokens (0). group_by=mcp_tool counts tools/call requests, grouped as "server/tool". Times (since, until, bucket_start: the first second of a bucket) are Unix seconds. Admins see everything, org admins their org, users their own keys and their teams (the user_id of a call is only a label within that scope); a service-account key its own calls.',
       ),
     },
   );

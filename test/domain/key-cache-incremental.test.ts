@@ -1,0 +1,90 @@
+/**
+ * The key cache applies access changes incrementally: each write logs what it touched (a key, or a user's,
+ * team's or org's keys) and `refresh()` reads just those keys again. A raw, unlogged edit of another key
+ * proves that nothing else was re-read; a cache too far behind the log reloads in full.
+ */
+import { afterEach, describe, expect, test } from 'bun:test';
+import { openDatabase } from '../../src/db/connection';
+import { migrate } from '../../src/db/migrate';
+import { createKeyCache } from '../../src/domain/key-cache';
+import { Directory } from '../../src/domain/directory';
+import { KEPT_ACCESS_CHANGES, recordAccessChanges } from '../../src/domain/revisions';
+import { tempDir } from '../support/binary';
+
+let open: { close(): void }[] = [];
+afterEach(() => {
+  for (const x of open.reverse()) x.close();
+  open = [];
+});
+
+function setup() {
+  const dir = tempDir('aq-keycache-inc-');
+  const server = openDatabase(dir);
+  migrate(server.sqlite);
+  const cache = createKeyCache(server.sqlite, 60_000);
+  const cli = openDatabase(dir); // another process's connection
+  open.push(server, cli, cache);
+  const d = new Directory(cli);
+  const org = d.createOrg('o');
+  const team = d.createTeam(org.id, 't');
+  const alice = d.createUser('alice@example.com', org.id);
+  const bob = d.createUser('bob@example.com', org.id);
+  const a = d.tokens.createKey(alice.id, 'a');
+  const b = d.tokens.createKey(bob.id, 'b');
+  const bot = d.createServiceAccount(team.id, 'bot', '', alice.id);
+  cache.refresh();
+  /** Renames a key behind the log's back: only a full reload would see it. */
+  const sneakyRename = (id: number, name: string) => cli.sqlite.run('UPDATE api_keys SET name = ? WHERE id = ?', [name, id]);
+  return { cache, d, cli, org, team, alice, bob, a, b, bot, sneakyRename };
+}
+
+describe('incremental key cache', () => {
+  test('a key change reads that key only', () => {
+    const { cache, d, a, b, sneakyRename } = setup();
+    sneakyRename(b.id, 'sneaky');
+    d.tokens.updateKey(a.id, { name: 'renamed', rpm: 5 });
+    cache.refresh();
+    expect(cache.authenticate(a.key)).toMatchObject({ keyName: 'renamed', limits: { rpm: 5 } });
+    expect(cache.authenticate(b.key)?.keyName).toBe('b'); // not re-read
+    cache.reload();
+    expect(cache.authenticate(b.key)?.keyName).toBe('sneaky');
+  });
+
+  test('revoked and deleted keys leave the cache; new keys enter it', () => {
+    const { cache, d, alice, a, bot } = setup();
+    d.tokens.revokeKey(a.id);
+    d.deleteServiceAccount(bot.serviceAccount.id);
+    const fresh = d.tokens.createKey(alice.id, 'fresh');
+    cache.refresh();
+    expect(cache.authenticate(a.key)).toBeUndefined();
+    expect(cache.byKeyId(a.id)).toBeUndefined();
+    expect(cache.authenticate(bot.key)).toBeUndefined();
+    expect(cache.authenticate(fresh.key)?.keyName).toBe('fresh');
+  });
+
+  test("a user's, team's or org's change reads their keys and no others", () => {
+    const { cache, d, org, team, alice, a, b, bot, sneakyRename } = setup();
+    sneakyRename(b.id, 'sneaky');
+    d.updateUser(alice.id, { rpm: 7, excludedModels: ['x'] });
+    d.updateTeam(team.id, { rpm: 9 });
+    cache.refresh();
+    expect(cache.authenticate(a.key)!.limits.rpm).toBe(7);
+    expect([...cache.authenticate(a.key)!.excludedModels]).toEqual(['x']);
+    expect(cache.authenticate(bot.key)!.limits.rpm).toBe(9);
+    expect(cache.authenticate(b.key)!.keyName).toBe('b');
+    d.updateOrg(org.id, { otpm: 11 });
+    cache.refresh();
+    // Every key of the org was read again, bob's included.
+    expect(cache.authenticate(b.key)).toMatchObject({ keyName: 'sneaky', limits: { otpm: 11 } });
+    expect(cache.authenticate(a.key)!.limits.otpm).toBe(11);
+  });
+
+  test('a cache behind more changes than the log keeps reloads in full', () => {
+    const { cache, cli, a, b, sneakyRename } = setup();
+    sneakyRename(b.id, 'sneaky');
+    const many = Array.from({ length: KEPT_ACCESS_CHANGES + 5 }, () => ({ kind: 'key' as const, ref: a.id }));
+    cli.sqlite.transaction(() => recordAccessChanges(cli.sqlite, many)).immediate();
+    cache.refresh();
+    expect(cache.authenticate(b.key)?.keyName).toBe('sneaky');
+  });
+});
