@@ -1,6 +1,6 @@
 /** Model and MCP-server exclusions: the org/team/user hierarchy, merge flags, global defaults and aliases. */
 import { afterAll, describe, expect, test } from 'bun:test';
-import { effectiveExclusions } from '../../src/domain/key-cache';
+import { effectiveExclusions } from '../../src/domain/key-rows';
 import { expectOpenAIError, testGateway } from '../support/app';
 
 const gw = testGateway({
