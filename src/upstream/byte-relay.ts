@@ -21,8 +21,7 @@ export interface ByteRelayOptions {
 }
 
 import { clientStallWatch } from './client-stall';
-
-class Stalled extends Error {}
+import { idleRead, UpstreamStalled } from './idle-read';
 
 export function relayBytes(o: ByteRelayOptions): ReadableStream<Uint8Array> {
   const reader = o.body.getReader();
@@ -32,14 +31,7 @@ export function relayBytes(o: ByteRelayOptions): ReadableStream<Uint8Array> {
     ended = true;
     o.onEnd({ status, errorCode });
   };
-  const read = (): ReturnType<typeof reader.read> => {
-    if (o.idleTimeoutMs <= 0) return reader.read();
-    let timer: Timer | undefined;
-    const stalled = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Stalled(`the upstream sent nothing for ${o.idleTimeoutMs / 1000} s`)), o.idleTimeoutMs);
-    });
-    return Promise.race([reader.read(), stalled]).finally(() => clearTimeout(timer));
-  };
+  const read = idleRead(reader, o.idleTimeoutMs);
   let stream!: ReadableStreamDefaultController<Uint8Array>;
   // A client that stops reading would hold the socket and the upstream call open for ever.
   const stall = clientStallWatch(o.clientIdleTimeoutMs ?? 0, (err) => {
@@ -64,7 +56,7 @@ export function relayBytes(o: ByteRelayOptions): ReadableStream<Uint8Array> {
           stall.waiting();
         }
       } catch (err) {
-        const stalled = err instanceof Stalled;
+        const stalled = err instanceof UpstreamStalled;
         o.abortUpstream(err);
         reader.cancel(err).catch(() => {});
         end(stalled ? 504 : 502, stalled ? 'upstream_timeout' : 'stream_interrupted');

@@ -10,6 +10,7 @@
  *   otherwise hold its socket and the upstream call open for ever.
  */
 import { clientStallWatch } from './client-stall';
+import { idleRead, UpstreamStalled } from './idle-read';
 import { tokensOf, type Tokens } from './usage-tokens';
 
 export interface SseOutcome {
@@ -36,8 +37,6 @@ export interface SseRelayOptions {
 
 const encoder = new TextEncoder();
 const USAGE = /"usage"\s*:\s*\{/;
-
-class StreamStalled extends Error {}
 
 /** An error event in the OpenAI error shape: SDKs raise it instead of returning a truncated answer. */
 function errorEvent(message: string, code: string): Uint8Array {
@@ -79,13 +78,7 @@ export function relaySse(o: SseRelayOptions): ReadableStream<Uint8Array> {
     return `${event}\n\n`;
   };
 
-  const read = (): ReturnType<typeof reader.read> => {
-    let timer: Timer | undefined;
-    const stalled = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new StreamStalled()), o.idleTimeoutMs);
-    });
-    return Promise.race([reader.read(), stalled]).finally(() => clearTimeout(timer));
-  };
+  const read = idleRead(reader, o.idleTimeoutMs);
 
   let stream!: ReadableStreamDefaultController<Uint8Array>;
   const stall = clientStallWatch(o.clientIdleTimeoutMs, (err) => {
@@ -131,7 +124,7 @@ export function relaySse(o: SseRelayOptions): ReadableStream<Uint8Array> {
           }
         }
       } catch (err) {
-        const stalled = err instanceof StreamStalled;
+        const stalled = err instanceof UpstreamStalled;
         o.abortUpstream(err);
         controller.enqueue(
           stalled
