@@ -11,6 +11,11 @@
  *    5 % MCP calls, 3 % failures.
  * 3. Times usageSummary for the last 30 days and the last 24 h as an admin, an org admin (the busiest org)
  *    and a user (with a team): median and max of --runs runs after one warm-up.
+ *
+ * First run (this 2-core machine, loaded, --runs 3): writer 1.8 µs/row raw only vs 6.8 µs/row with rollups;
+ * 10M rows loaded in 103 s → 5.8M minute rows, 2.2M hour rows. 30 d: admin 7.8 s (max 8.5 s), org admin
+ * 711 ms, user 572 ms; 24 h: admin 216 ms, org admin 25 ms, user 21 ms. The 300 ms target for 30 days is NOT
+ * met: hour rows keyed by key × model × user_id are ~1 per 4.5 raw rows at this skew, and every span scans them.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
