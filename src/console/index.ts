@@ -7,10 +7,11 @@ import { Elysia } from 'elysia';
 import type { AppDeps } from '../app';
 import { ConsoleSessions } from '../domain/console-sessions';
 import { asset } from './assets';
-import { ENDED, forbiddenPage, readForm, signedInPost, type ConsoleContext } from './guard';
+import { ENDED, forbiddenPage, readForm, signedInPage, signedInPost, type ConsoleContext } from './guard';
 import { keysRoutes } from './keys-routes';
 import { problemPage } from './pages/problem';
 import { signInPage } from './pages/sign-in';
+import { startPage } from './pages/start';
 import { assetResponse, page, redirect } from './respond';
 import { clearedCookie, crossSite, currentSession, sessionCookie } from './session';
 
@@ -55,6 +56,10 @@ export const consoleRoutes = (deps: AppDeps) => {
       }),
     )
     .use(keysRoutes(ctx))
+    .get(
+      '/ui/start',
+      signedInPage(ctx, ({ who }, url) => page(startPage({ who, baseUrl: deps.settings.publicUrl ?? url.origin, router: deps.router, mcp: deps.mcp }))),
+    )
     .get('/ui/*', ({ request }) => {
       const state = currentSession(request, ctx.sessions, deps.keys);
       return page(problemPage('Page not found', 'There is no such page in the console.', 'signedIn' in state ? state.signedIn : undefined), 404);

@@ -39,6 +39,7 @@ export function layout(opts: { title: string; who?: SignedIn; section?: Section;
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <meta name="color-scheme" content="light dark">
 <title>${opts.title} · Aqueduct</title>
+<link rel="icon" href="${ASSET_URLS.icon}" type="image/svg+xml">
 <link rel="stylesheet" href="${ASSET_URLS.css}">
 <script src="${ASSET_URLS.js}" defer></script>
 </head>

@@ -168,7 +168,7 @@ describe('pages', () => {
   test('the stylesheet and script are served from the binary, with the CSP too', async () => {
     const page = await (await ada.get('/ui/keys')).text();
     const urls = [...page.matchAll(/(?:href|src)="(\/ui\/assets\/[^"]+)"/g)].map((m) => m[1]!);
-    expect(urls).toHaveLength(2);
+    expect(urls).toHaveLength(3); // icon, stylesheet, script
     for (const url of urls) {
       const res = await ada.get(url);
       expect(res.status).toBe(200);

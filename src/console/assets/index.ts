@@ -4,6 +4,7 @@
  */
 import css from './console.css' with { type: 'text' };
 import js from './console.js' with { type: 'text' };
+import icon from './icon.svg' with { type: 'text' };
 
 const version = (text: string) => Bun.hash(text).toString(36);
 
@@ -15,11 +16,12 @@ interface Asset {
 const BY_NAME = new Map<string, Asset>([
   [`console-${version(css)}.css`, { body: css, type: 'text/css; charset=utf-8' }],
   [`console-${version(js)}.js`, { body: js, type: 'text/javascript; charset=utf-8' }],
+  [`icon-${version(icon)}.svg`, { body: icon, type: 'image/svg+xml' }],
 ]);
 
-const [CSS_NAME, JS_NAME] = [...BY_NAME.keys()] as [string, string];
+const [CSS_NAME, JS_NAME, ICON_NAME] = [...BY_NAME.keys()] as [string, string, string];
 
 /** The URLs the layout links to. */
-export const ASSET_URLS = { css: `/ui/assets/${CSS_NAME}`, js: `/ui/assets/${JS_NAME}` };
+export const ASSET_URLS = { css: `/ui/assets/${CSS_NAME}`, js: `/ui/assets/${JS_NAME}`, icon: `/ui/assets/${ICON_NAME}` };
 
 export const asset = (name: string): Asset | undefined => BY_NAME.get(name);
