@@ -4,7 +4,8 @@
  *
  * Order matters: the model endpoints' own lane first (it does every step below itself, faster), then
  * request id (every response carries it), CORS (answers preflights before routing), error mapping, the key
- * check (401 before any body is read), body parsing, docs, and the routes (each API route bare and under /v1).
+ * check (401 before any body is read), body parsing, docs, and the routes (each API route bare and under /v1),
+ * then the web console (/ui/; it also sends browsers asking for / there).
  */
 import { Elysia } from 'elysia';
 import type { McpConfig } from './config/mcp-config';
@@ -20,6 +21,7 @@ import type { McpSessions } from './domain/mcp/sessions';
 import type { Metrics } from './domain/metrics';
 import type { UsageSink } from './domain/usage';
 import type { ModelCalls } from './calls/model-calls';
+import { consoleRoutes } from './console';
 import { accessLog, type AccessLog } from './http/access-log';
 import { requireKey } from './http/auth';
 import { jsonBodies } from './http/body';
@@ -89,7 +91,8 @@ export function buildApp(deps: AppDeps) {
     .use(apiRoutes(deps, lane, ''))
     .use(apiRoutes(deps, lane, '/v1'))
     .use(adminRoutes(deps))
-    .use(mcpRoutes(deps));
+    .use(mcpRoutes(deps))
+    .use(consoleRoutes(deps));
   methodsFor = methodLookup(app.routes);
   deps.metrics.labelRoutes(app.routes.map((r) => r.path));
   return app;

@@ -328,6 +328,14 @@ export const SETTINGS = {
       return raw.replace(/\/+$/, '');
     },
   } satisfies Spec<string | undefined>,
+  consoleSessionTtl: {
+    flag: '--console-session-ttl',
+    env: 'AQUEDUCT_CONSOLE_SESSION_TTL',
+    description: 'How long a console sign-in lasts (e.g. 12h); a revoked or expired key ends its sessions sooner',
+    defaultText: '12h',
+    def: () => 12 * 3_600_000,
+    parse: parseDurationMs,
+  } satisfies Spec<number>,
   demo: {
     flag: '--demo',
     env: 'AQUEDUCT_DEMO',

@@ -313,3 +313,27 @@ export const batchLines = sqliteTable(
   // (batch_id, state, line_no): claiming the next pending lines in order is an index range scan, not a sort.
   (t) => [primaryKey({ columns: [t.batchId, t.lineNo] }), index('batch_lines_state_idx').on(t.batchId, t.state, t.lineNo)],
 );
+
+/**
+ * Console sign-ins. The cookie holds a random 256-bit token; only its SHA-256 is stored, so a copy of the
+ * database cannot be replayed as a session. The session names the key it was opened with (never the key
+ * itself): the key's current rights apply, and revoking or expiring the key ends the session.
+ */
+export const consoleSessions = sqliteTable(
+  'console_sessions',
+  {
+    /** SHA-256 hex digest of the session token. */
+    id: text('id').primaryKey(),
+    keyId: integer('key_id')
+      .notNull()
+      .references(() => apiKeys.id, { onDelete: 'cascade' }),
+    userId: integer('user_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    /** Random; forms carry it back and every POST must match it. */
+    csrfSecret: text('csrf_secret').notNull(),
+    createdAt: integer('created_at').notNull(),
+    expiresAt: integer('expires_at').notNull(),
+  },
+  (t) => [index('console_sessions_expires_idx').on(t.expiresAt), index('console_sessions_key_idx').on(t.keyId)],
+);

@@ -69,6 +69,7 @@ export function jsonOrNothing(request: Request, contentType: string, maxBytes: n
 
 /** File uploads (POST /files, bare or /v1) stream their multipart body themselves, up to the file limit. */
 const UPLOAD_PATH = /^\/(v1\/)?files\/?$/;
+const CONSOLE_PATH = /^\/ui\//;
 
 export const jsonBodies = (maxBytes: number, maxUploadBytes: number) =>
   new Elysia()
@@ -83,5 +84,7 @@ export const jsonBodies = (maxBytes: number, maxUploadBytes: number) =>
     .onParse({ as: 'global' }, ({ request, contentType }) => {
       // The upload route reads the stream itself; nothing is parsed (or buffered) here.
       if (contentType.startsWith('multipart/form-data') && UPLOAD_PATH.test(pathOf(request.url))) return {};
+      // The web console (src/console) reads its own small HTML forms.
+      if (CONSOLE_PATH.test(pathOf(request.url))) return {};
       return jsonOrNothing(request, contentType, maxBytes);
     });

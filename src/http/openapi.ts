@@ -48,7 +48,8 @@ export const docs = (version: string, examples: DocumentExamples) => {
         path: '/swagger',
         specPath: SPEC_PATH,
         provider: 'swagger-ui',
-        exclude: { paths: [BARE_API_PATHS, /^\/swagger/] },
+        // Not API: the docs themselves and the web console's pages and forms (/ui).
+        exclude: { paths: [BARE_API_PATHS, /^\/swagger/, /^\/ui(\/|$)/] },
         swagger: {
           cdn: '/swagger/assets/swagger-ui-bundle.js',
           theme: '/swagger/assets/swagger-ui.css',

@@ -11,6 +11,19 @@ export function findChromium(): string | undefined {
   return undefined;
 }
 
+/** Flags for a headless browser in a container, with every host but 127.0.0.1 unresolvable (no internet). */
+export const OFFLINE_FLAGS = [
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-dev-shm-usage',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1',
+];
+
 /**
  * Loads `url`, lets its scripts run, and returns the resulting DOM. Every host but 127.0.0.1 fails to
  * resolve, so the page must work with no internet.
@@ -19,16 +32,8 @@ export async function renderedDom(chromium: string, url: string, opts: { screens
   const profile = mkdtempSync(join(tmpdir(), 'aq-chromium-'));
   const common = [
     '--headless',
-    '--no-sandbox',
-    '--disable-gpu',
-    '--disable-dev-shm-usage',
-    '--disable-quic',
-    '--no-first-run',
-    '--disable-background-networking',
-    '--disable-component-update',
-    '--disable-sync',
+    ...OFFLINE_FLAGS,
     `--user-data-dir=${profile}`,
-    '--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1',
     '--virtual-time-budget=15000',
     '--window-size=1280,2000',
   ];

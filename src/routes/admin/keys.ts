@@ -2,8 +2,7 @@
 import { Type } from '@sinclair/typebox';
 import { Elysia, t } from 'elysia';
 import type { AppDeps } from '../../app';
-import { assertMayChangePolicy } from '../../domain/policy-rules';
-import { forbidden } from '../../domain/reach';
+import { createKey, listKeys, revokeKey, updateKey } from '../../domain/key-management';
 import { keyJson, LimitsBody, list, teamJson, userJson } from '../../schemas/admin';
 import { CreatedKey, Deleted, KeyView, ListOf, Me } from '../../schemas/admin-responses';
 import { refusals } from '../../schemas/common';
@@ -26,11 +25,7 @@ export const adminKeys = (deps: AppDeps) =>
     )
     .get(
       '/admin/keys',
-      ({ reach, principal: p, query }) => {
-        const userId = query.user_id ?? p.userId;
-        if (userId !== p.userId || reach.isServiceAccount) reach.user(userId, 'manage');
-        return list(deps.directory.tokens.listKeys({ userId, includeServiceAccounts: false }).map(keyJson));
-      },
+      ({ reach, query }) => list(listKeys(deps.directory, reach, query.user_id).map(keyJson)),
       {
         query: t.Object({ user_id: t.Optional(idParam('user_id', "Another user's keys (managers only); default: yours")) }),
         response: { 200: ListOf(KeyView), ...refusals(400, 404) },
@@ -39,19 +34,11 @@ export const adminKeys = (deps: AppDeps) =>
     )
     .post(
       '/admin/keys',
-      ({ reach, principal: p, body, changed }) => {
-        const userId = body.user_id ?? p.userId;
-        if (userId !== p.userId || reach.isServiceAccount) reach.user(userId, 'manage');
-        // The cap binds users and org-admins; an admin creating a key for someone else is not bound by it
-        // (like the operator's CLI), so an operator can always hand out a key.
-        const bound = !(reach.isAdmin && userId !== p.userId);
-        if (bound && deps.directory.tokens.personalKeyCount(userId) >= deps.settings.maxKeysPerUser) {
-          throw forbidden(`Key limit reached: a user may hold ${deps.settings.maxKeysPerUser} personal keys. Revoke one first.`);
-        }
-        const expiresAt = body.expires_in !== undefined ? Date.now() + body.expires_in * 1000 : null;
-        const created = deps.directory.tokens.createKey(userId, body.name ?? '', expiresAt);
+      ({ reach, body, changed }) => {
+        const expiresInMs = body.expires_in !== undefined ? body.expires_in * 1000 : undefined;
+        const created = createKey(deps.directory, reach, deps.settings.maxKeysPerUser, { name: body.name, expiresInMs, userId: body.user_id });
         changed();
-        return { ...keyJson(deps.directory.tokens.key(created.id)!), key: created.key };
+        return { ...keyJson(created), key: created.key };
       },
       {
         body: t.Object({
@@ -66,13 +53,9 @@ export const adminKeys = (deps: AppDeps) =>
     .patch(
       '/admin/keys/:id',
       ({ reach, params, body, changed }) => {
-        const key = reach.key(params.id);
-        const { name, ...limits } = body;
-        if (Object.keys(limits).length > 0 && !reach.setPolicyOf(key.orgId)) throw forbidden('Only org admins set key limits.');
-        assertMayChangePolicy(reach, deps.directory, { key }, limits);
-        deps.directory.tokens.updateKey(key.id, { ...(name !== undefined ? { name } : {}), ...limits });
+        const key = updateKey(deps.directory, reach, params.id, body);
         changed();
-        return keyJson(deps.directory.tokens.key(key.id)!);
+        return keyJson(key);
       },
       {
         params: t.Object({ id: idParam('id', 'A key id') }),
@@ -84,8 +67,7 @@ export const adminKeys = (deps: AppDeps) =>
     .delete(
       '/admin/keys/:id',
       ({ reach, params, changed }) => {
-        const key = reach.key(params.id);
-        deps.directory.tokens.revokeKey(key.id);
+        const key = revokeKey(deps.directory, reach, params.id);
         changed();
         return { id: key.id, object: 'key' as const, deleted: true as const };
       },

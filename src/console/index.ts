@@ -1,0 +1,67 @@
+/**
+ * The web console under /ui/: server-rendered pages, plain forms (it works without JavaScript), a session
+ * cookie, and a CSRF check on every state change. Keys are managed by the same rules as /admin/keys
+ * (domain/key-management.ts). None of this is on the model endpoints' path (routes/inference-lane.ts).
+ */
+import { Elysia } from 'elysia';
+import type { AppDeps } from '../app';
+import { ConsoleSessions } from '../domain/console-sessions';
+import { asset } from './assets';
+import { ENDED, forbiddenPage, readForm, signedInPage, signedInPost, type ConsoleContext } from './guard';
+import { keysRoutes } from './keys-routes';
+import { problemPage } from './pages/problem';
+import { signInPage } from './pages/sign-in';
+import { startPage } from './pages/start';
+import { assetResponse, page, redirect } from './respond';
+import { clearedCookie, crossSite, currentSession, sessionCookie } from './session';
+
+/** GET / from a browser (it asks for HTML) goes to the console; API clients see what they always saw. */
+const wantsHtml = (request: Request) => request.method === 'GET' && new URL(request.url).pathname === '/' && (request.headers.get('accept') ?? '').includes('text/html');
+
+export const consoleRoutes = (deps: AppDeps) => {
+  const ctx: ConsoleContext = { deps, sessions: new ConsoleSessions(deps.db, deps.settings.consoleSessionTtl) };
+  return new Elysia()
+    .onRequest(({ request }) => (wantsHtml(request) ? new Response(null, { status: 302, headers: { location: '/ui/' } }) : undefined))
+    // Also answers /ui (Elysia matches with and without the trailing slash).
+    .get('/ui/', ({ request }) => redirect('signedIn' in currentSession(request, ctx.sessions, deps.keys) ? '/ui/keys' : '/ui/sign-in'))
+    .get('/ui/assets/:name', ({ params }) => {
+      const found = asset(params.name);
+      return found ? assetResponse(found.body, found.type) : page(problemPage('Not found', 'There is no such file.'), 404);
+    })
+    .get('/ui/sign-in', ({ request, query }) => {
+      const state = currentSession(request, ctx.sessions, deps.keys);
+      if ('signedIn' in state) return redirect('/ui/keys');
+      const why = query.ended ?? state.ended;
+      const ended = why !== undefined && Object.hasOwn(ENDED, why) ? ENDED[why as keyof typeof ENDED] : undefined;
+      return page(signInPage(ended ? { kind: 'error', text: ended } : undefined), 200, state.ended ? { 'set-cookie': clearedCookie() } : {});
+    })
+    .post('/ui/sign-in', async ({ request }) => {
+      // No session yet, so no token to check: the origin check stops another site signing a browser in.
+      if (crossSite(request, deps.settings.publicUrl)) return forbiddenPage();
+      const form = await readForm(request);
+      if (form instanceof Response) return form;
+      const principal = deps.keys.authenticate((form.key ?? '').trim());
+      if (principal === undefined) return page(signInPage({ kind: 'error', text: 'That key is not valid: it is unknown, revoked or expired.' }), 401);
+      if (principal.serviceAccountId !== null) {
+        return page(signInPage({ kind: 'error', text: 'Service-account keys cannot sign in to the console. Use a personal key.' }), 403);
+      }
+      const { token } = ctx.sessions.open(principal.keyId, principal.userId);
+      return redirect('/ui/keys', { 'set-cookie': sessionCookie(request, deps.settings.publicUrl, token, deps.settings.consoleSessionTtl) });
+    })
+    .post(
+      '/ui/sign-out',
+      signedInPost(ctx, ({ who }) => {
+        ctx.sessions.close(who.token);
+        return redirect('/ui/sign-in', { 'set-cookie': clearedCookie() });
+      }),
+    )
+    .use(keysRoutes(ctx))
+    .get(
+      '/ui/start',
+      signedInPage(ctx, ({ who }, url) => page(startPage({ who, baseUrl: deps.settings.publicUrl ?? url.origin, router: deps.router, mcp: deps.mcp }))),
+    )
+    .get('/ui/*', ({ request }) => {
+      const state = currentSession(request, ctx.sessions, deps.keys);
+      return page(problemPage('Page not found', 'There is no such page in the console.', 'signedIn' in state ? state.signedIn : undefined), 404);
+    });
+};

@@ -1,0 +1,54 @@
+/** The frame of every console page: head (embedded stylesheet and script), header with navigation and sign-out. */
+import { ASSET_URLS } from './assets';
+import { html, type Html } from './html';
+import { CSRF_FIELD, type SignedIn } from './session';
+
+export type Section = 'keys' | 'start';
+
+const NAV: { section: Section; href: string; label: string }[] = [
+  { section: 'keys', href: '/ui/keys', label: 'Keys' },
+  { section: 'start', href: '/ui/start', label: 'Getting started' },
+];
+
+/** A hidden field with the session's CSRF token: every form that changes something includes it. */
+export const csrfField = (who: SignedIn) => html`<input type="hidden" name="${CSRF_FIELD}" value="${who.session.csrf}">`;
+
+export interface Notice {
+  kind: 'ok' | 'error';
+  text: string;
+}
+
+export const notice = (n: Notice | undefined) =>
+  n === undefined ? html`` : html`<div class="notice ${n.kind}" role="${n.kind === 'error' ? 'alert' : 'status'}">${n.text}</div>`;
+
+export function layout(opts: { title: string; who?: SignedIn; section?: Section; body: Html }): Html {
+  const { who } = opts;
+  const header = html`<header>
+  <span class="brand">Aqueduct console</span>
+  ${
+    who === undefined
+      ? html``
+      : html`<nav aria-label="Console">${NAV.map((n) => html`<a href="${n.href}"${n.section === opts.section ? html` aria-current="page"` : html``}>${n.label}</a>`)}</nav>
+  <span class="muted">${who.principal.email}</span>
+  <form method="post" action="/ui/sign-out">${csrfField(who)}<button type="submit" class="secondary">Sign out</button></form>`
+  }
+</header>`;
+  return html`<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<meta name="color-scheme" content="light dark">
+<title>${opts.title} · Aqueduct</title>
+<link rel="icon" href="${ASSET_URLS.icon}" type="image/svg+xml">
+<link rel="stylesheet" href="${ASSET_URLS.css}">
+<script src="${ASSET_URLS.js}" defer></script>
+</head>
+<body>
+<a class="skip" href="#main">Skip to content</a>
+${header}
+<main id="main">
+${opts.body}
+</main>
+</body>
+</html>`;
+}
