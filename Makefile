@@ -50,7 +50,7 @@ run: build
 	@echo "  export AQUEDUCT_KEY=\$$(cat data/initial-admin-key)"
 	@echo "  curl -H \"Authorization: Bearer \$$AQUEDUCT_KEY\" localhost:8000/v1/models"
 	@echo "  dist/aqueduct token create --user you@example.com     # a key for someone else"
-	@echo "API docs: http://localhost:8000/swagger"
+	@echo "Web console: http://localhost:8000/ui/ (sign in with a key)   API docs: http://localhost:8000/swagger"
 	@echo
 	./dist/aqueduct serve $(DEMO_FLAG) $(ARGS)
 
