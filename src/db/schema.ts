@@ -191,44 +191,6 @@ export const usage = sqliteTable(
 );
 
 /**
- * Usage rollups (src/domain/usage-rollups.ts): the usage rows summed per minute and per hour and per
- * combination of the dimensions reports filter and group by, kept up to date in the transaction that inserts
- * the rows. Reports and the console read these instead of scanning `usage`. "None" is 0 / '' rather than
- * NULL so that the primary key (the upsert's conflict target) matches it: team_id 0 = a personal key,
- * mcp_server '' = a model call, mcp_tool '' = no tool. Latencies: sum, min, max and a log-spaced histogram
- * h0..h39 (src/domain/latency-histogram.ts). The migration makes them WITHOUT ROWID tables (clustered by
- * time, so a time range is one sequential read).
- */
-const rollup = (name: string) =>
-  sqliteTable(
-    name,
-    {
-      /** The bucket's first second (Unix seconds). */
-      bucketStart: integer('bucket_start').notNull(),
-      orgId: integer('org_id').notNull(),
-      teamId: integer('team_id').notNull(),
-      userId: integer('user_id').notNull(),
-      keyId: integer('key_id').notNull(),
-      model: text('model').notNull(),
-      endUserId: text('end_user_id').notNull(),
-      mcpServer: text('mcp_server').notNull(),
-      mcpTool: text('mcp_tool').notNull(),
-      requests: integer('requests').notNull(),
-      failures: integer('failures').notNull(),
-      inputTokens: integer('input_tokens').notNull(),
-      outputTokens: integer('output_tokens').notNull(),
-      latencySum: integer('latency_sum').notNull(),
-      latencyMin: integer('latency_min').notNull(),
-      latencyMax: integer('latency_max').notNull(),
-      ...Object.fromEntries(Array.from({ length: 40 }, (_, i) => [`h${i}`, integer(`h${i}`).notNull().default(0)])),
-    },
-    (t) => [primaryKey({ columns: [t.bucketStart, t.orgId, t.teamId, t.userId, t.keyId, t.model, t.endUserId, t.mcpServer, t.mcpTool] })],
-  );
-
-export const usageMinute = rollup('usage_minute');
-export const usageHour = rollup('usage_hour');
-
-/**
  * Stored files. The bytes live at <data-dir>/files/<id>; the path comes from this row only. A file belongs
  * to a user (uploaded with a personal key) or to a team (uploaded with a service-account key).
  */

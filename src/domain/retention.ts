@@ -1,11 +1,7 @@
-/**
- * The daily in-process job that deletes usage older than the retention period, and the usage rollups'
- * old rows (minute rows after 48 h, hour rows after the same retention: src/domain/usage-rollups.ts).
- */
+/** The daily in-process job that deletes usage older than the retention period. */
 import type { Database } from 'bun:sqlite';
 import type { Logger } from '../log';
 import { pruneUsage } from './usage-report';
-import { pruneRollups } from './usage-rollups';
 
 const DAY = 86_400_000;
 
@@ -15,8 +11,6 @@ export function startRetention(sqlite: Database, retentionMs: number, log: Logge
     try {
       const deleted = pruneUsage(sqlite, retentionMs);
       if (deleted > 0) log.info('deleted old usage records', { deleted, older_than_days: Math.round(retentionMs / DAY) });
-      const rollups = pruneRollups(sqlite, retentionMs);
-      if (rollups.minute + rollups.hour > 0) log.info('deleted old usage rollups', { minute_rows: rollups.minute, hour_rows: rollups.hour });
     } catch (err) {
       log.warn('usage retention failed; will try again tomorrow', { error: (err as Error).message });
     }
