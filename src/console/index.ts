@@ -8,6 +8,7 @@ import type { AppDeps } from '../app';
 import { ConsoleSessions } from '../domain/console-sessions';
 import { asset } from './assets';
 import { ENDED, forbiddenPage, readForm, signedInPage, signedInPost, type ConsoleContext } from './guard';
+import { consoleFilesRoutes } from './files-routes';
 import { keysRoutes } from './keys-routes';
 import { problemPage } from './pages/problem';
 import { signInPage } from './pages/sign-in';
@@ -56,6 +57,7 @@ export const consoleRoutes = (deps: AppDeps) => {
       }),
     )
     .use(keysRoutes(ctx))
+    .use(consoleFilesRoutes(ctx))
     .get(
       '/ui/start',
       signedInPage(ctx, ({ who }, url) => page(startPage({ who, baseUrl: deps.settings.publicUrl ?? url.origin, router: deps.router, mcp: deps.mcp }))),

@@ -2,8 +2,9 @@
 import { Elysia, t } from 'elysia';
 import type { AppDeps } from '../app';
 import { visibleModel } from '../domain/admission';
+import { cancelBatch } from '../calls/batch-cancel';
 import { normaliseEndpoint } from '../domain/files/batch-file';
-import { isWellFormedId } from '../domain/files/ids';
+import { ownedBatch, ownedFile } from '../domain/files/owned';
 import { ownerOf } from '../domain/files/owner';
 import type { Principal } from '../domain/key-cache';
 import { ApiError } from '../http/api-error';
@@ -18,7 +19,7 @@ const endpointSchema = t.Union([t.Literal('/v1/chat/completions'), t.Literal('/v
 export const batchesRoutes = (deps: AppDeps) => {
   const { batches, files, runner } = deps;
   const find = (p: Principal, id: string) => {
-    const batch = isWellFormedId(id, 'batch_') ? batches.get(ownerOf(p), id) : undefined;
+    const batch = ownedBatch(batches, p, id);
     if (!batch) throw noSuchBatch(id);
     return batch;
   };
@@ -33,7 +34,7 @@ export const batchesRoutes = (deps: AppDeps) => {
         if (batches.activeCount(owner) >= cap) {
           throw new ApiError(403, `Batch limit reached: at most ${cap} active batches per ${owner.kind}. Wait for one to finish or cancel one.`, { code: 'batch_limit_reached', headers: { 'x-should-retry': 'false' } });
         }
-        const file = isWellFormedId(body.input_file_id, 'file-') ? files.get(owner, body.input_file_id) : undefined;
+        const file = ownedFile(files, principal, body.input_file_id);
         if (!file) throw new ApiError(404, `No such File object: ${body.input_file_id.slice(0, 80)}`, { param: 'input_file_id', code: 'file_not_found' });
         if (file.purpose !== 'batch' || file.batchEndpoint === null || file.batchModel === null) {
           throw new ApiError(400, `File ${file.id} was not uploaded with purpose "batch".`, { param: 'input_file_id', code: 'invalid_input_file' });
@@ -82,17 +83,7 @@ export const batchesRoutes = (deps: AppDeps) => {
     })
     .post(
       '/batches/:id/cancel',
-      ({ principal, params }) => {
-        const batch = find(principal, params.id);
-        if (['completed', 'failed', 'expired'].includes(batch.status)) {
-          throw new ApiError(409, `Batch ${batch.id} is already ${batch.status}.`, { code: 'batch_not_cancellable', headers: { 'x-should-retry': 'false' } });
-        }
-        if (batch.status !== 'cancelling' && batch.status !== 'cancelled') {
-          batches.setStatus(batch.id, 'cancelling', 'cancelling_at');
-          runner.cancel(batch.id);
-        }
-        return batchJson(batches.byId(batch.id)!);
-      },
+      ({ principal, params }) => batchJson(cancelBatch(batches, runner, find(principal, params.id))),
       { params: idParams, response: { 200: BatchObject, 404: ErrorResponse, 409: ErrorResponse, ...authErrors }, detail: secured('cancelBatch', 'Cancel a batch', ['Batches']) },
     );
 };

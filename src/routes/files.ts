@@ -2,11 +2,12 @@
 import { Elysia, t } from 'elysia';
 import type { AppDeps } from '../app';
 import { visibleModel } from '../domain/admission';
-import { isWellFormedId } from '../domain/files/ids';
+import { ownedFile } from '../domain/files/owned';
 import { ownerOf } from '../domain/files/owner';
 import { receiveUpload } from '../domain/files/upload';
 import type { Principal } from '../domain/key-cache';
 import { ApiError } from '../http/api-error';
+import { fileDownload } from '../http/file-download';
 import { auth } from '../http/auth';
 import { multipartUpload } from '../http/multipart';
 import { authErrors, cursorPage, errorDocs, ErrorResponse, refusals, secured } from '../schemas/common';
@@ -14,24 +15,13 @@ import { FileDeleted, FileList, FileObject, fileJson } from '../schemas/files';
 import { integerParam } from '../schemas/params';
 import { ENDPOINTS } from '../config/endpoints';
 
-/**
- * RFC 6266 Content-Disposition for any filename: header values must be Latin-1 (a name like 文件.txt made
- * the Response constructor throw), so the name goes percent-encoded in `filename*` (RFC 5987), with an
- * ASCII-only `filename` for clients that do not read it.
- */
-export function attachment(filename: string): string {
-  const ascii = filename.replace(/[^\x20-\x7e]/g, '_').replace(/["\\]/g, '_');
-  const encoded = encodeURIComponent(filename).replace(/['()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
-  return `attachment; filename="${ascii}"; filename*=UTF-8''${encoded}`;
-}
-
 const noSuchFile = (id: string) => new ApiError(404, `No such File object: ${id.slice(0, 80)}`, { param: 'id', code: 'file_not_found' });
 const BATCH_ENDPOINT = { '/v1/chat/completions': ENDPOINTS.chat, '/v1/completions': ENDPOINTS.completions, '/v1/embeddings': ENDPOINTS.embeddings } as const;
 
 export const filesRoutes = (deps: AppDeps) => {
   const store = deps.files;
   const find = (p: Principal, id: string) => {
-    const file = isWellFormedId(id, 'file-') ? store.get(ownerOf(p), id) : undefined;
+    const file = ownedFile(store, p, id);
     if (!file) throw noSuchFile(id);
     return file;
   };
@@ -103,9 +93,7 @@ export const filesRoutes = (deps: AppDeps) => {
       '/files/:id/content',
       ({ principal, params }) => {
         const file = find(principal, params.id);
-        return new Response(Bun.file(store.pathOf(file)), {
-          headers: { 'content-type': 'application/octet-stream', 'content-disposition': attachment(file.filename), 'x-content-type-options': 'nosniff' },
-        });
+        return fileDownload(store.pathOf(file), file.filename);
       },
       {
         params: idParams,
