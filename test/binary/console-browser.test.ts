@@ -116,6 +116,29 @@ describe.skipIf(!executablePath)('the console in a browser', () => {
     expect(await page.getByRole('cell', { name: 'demo-chat', exact: true }).count()).toBe(1);
     await shot('console-getting-started', true);
 
+    // Files & batches: a demo batch run with the SDK shows up completed, with its output to download; at 360 px too.
+    const admin = new OpenAI({ baseURL: `${gw.url}/v1`, apiKey: adminKey, maxRetries: 0 });
+    const lines = ['one', 'two'].map((w) => JSON.stringify({ custom_id: w, method: 'POST', url: '/v1/chat/completions', body: { model: 'demo-chat', messages: [{ role: 'user', content: w }] } }));
+    const input = await admin.files.create({ file: new File([`${lines.join('\n')}\n`], 'requests.jsonl'), purpose: 'batch' });
+    let batch = await admin.batches.create({ input_file_id: input.id, endpoint: '/v1/chat/completions', completion_window: '24h' });
+    for (const until = Date.now() + 15_000; batch.status !== 'completed' && Date.now() < until; ) {
+      await Bun.sleep(100);
+      batch = await admin.batches.retrieve(batch.id);
+    }
+    expect(batch.status).toBe('completed');
+    await page.getByRole('link', { name: 'Files & batches' }).click();
+    await page.waitForURL('**/ui/files');
+    expect(await page.getByRole('heading', { level: 1 }).textContent()).toBe('Files & batches');
+    expect(await page.getByText('2 completed, 0 failed, of 2').count()).toBe(1);
+    expect(await page.getByRole('link', { name: `Download output of ${batch.id}` }).count()).toBe(1);
+    await shot('console-files', true);
+    await page.setViewportSize({ width: 360, height: 800 });
+    await page.emulateMedia({ colorScheme: 'dark' });
+    expect((await page.evaluate('document.documentElement.scrollWidth')) as number).toBeLessThanOrEqual(360);
+    await shot('console-files-narrow-dark');
+    await page.setViewportSize({ width: 1280, height: 800 });
+    await page.emulateMedia({ colorScheme: 'light' });
+
     // Keyboard: the first Tab reaches the skip link, and it leads to the content.
     await page.keyboard.press('Tab');
     expect(await page.evaluate('document.activeElement?.textContent')).toBe('Skip to content');

@@ -29,7 +29,9 @@ function size(bytes: number): string {
   return `${n.toFixed(n < 10 ? 1 : 0)} ${units[i]}`;
 }
 
-const download = (id: string, label: string) => html`<a href="/ui/files/${id}/content" download>${label}</a>`;
+/** A download link; `name` is what a screen reader announces when the visible text alone is ambiguous. */
+const download = (id: string, label: string, name?: string) =>
+  html`<a href="/ui/files/${id}/content" download${name === undefined ? html`` : html` aria-label="${name}"`}>${label}</a>`;
 
 function fileItem(v: FilesView, f: StoredFile) {
   return html`<li>
@@ -41,7 +43,7 @@ function fileItem(v: FilesView, f: StoredFile) {
     <dt>Expires</dt><dd>${when(f.expiresAt, 'never')}</dd>
   </dl>
   <div class="actions">
-    ${download(f.id, 'Download')}
+    ${download(f.id, 'Download', `Download ${f.filename} (${f.id})`)}
     <form method="post" action="/ui/files/${f.id}/delete">
       ${csrfField(v.who)}
       <button type="submit" class="danger" aria-label="Delete ${f.filename} (${f.id})">Delete</button>
