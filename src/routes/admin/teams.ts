@@ -1,9 +1,13 @@
-/** /admin/teams: org-admins create teams and set their policy; team admins manage members and service accounts. */
+/**
+ * /admin/teams: org-admins create teams and set their policy; team admins manage members and service accounts
+ * (domain/team-management.ts, shared with the console).
+ */
 import { Type } from '@sinclair/typebox';
 import { Elysia, t } from 'elysia';
 import type { AppDeps } from '../../app';
 import { keyPreview } from '../../domain/api-key';
-import { forbidden, notFound } from '../../domain/reach';
+import { forbidden } from '../../domain/reach';
+import { createServiceAccount, deleteServiceAccount, listMembers, listServiceAccounts, removeMember, setMember, visibleTeams } from '../../domain/team-management';
 import { assertMayChangePolicy } from '../../domain/policy-rules';
 import { hasPolicy, list, PolicyBody, policyPatch, PoolBody, poolPatch, serviceAccountJson, teamJson } from '../../schemas/admin';
 import { CreatedServiceAccount, Deleted, ListOf, MemberView, RemovedMember, ServiceAccountView, SetMember, TeamView } from '../../schemas/admin-responses';
@@ -20,12 +24,7 @@ export const adminTeams = (deps: AppDeps) => {
     .use(adminContext(deps))
     .get(
       '/admin/teams',
-      ({ reach, principal: p, query }) => {
-        if (reach.isAdmin) return list(dir.listTeams({ orgId: query.org_id }).map(teamJson));
-        if (reach.manageOrg(p.orgId)) return list(dir.listTeams({ orgId: p.orgId }).map(teamJson));
-        if (reach.isServiceAccount) return list([]);
-        return list(dir.listTeams({ ids: dir.teamsOf(p.userId).map((m) => m.teamId) }).map(teamJson));
-      },
+      ({ reach, query }) => list(visibleTeams(dir, reach, query.org_id).map(teamJson)),
       {
         query: t.Object({ org_id: t.Optional(idParam('org_id', 'Admins: one org only')) }),
         response: { 200: ListOf(TeamView), ...refusals(400) },
@@ -87,22 +86,15 @@ export const adminTeams = (deps: AppDeps) => {
     )
     .get(
       '/admin/teams/:id/members',
-      ({ reach, params }) => list(dir.members(reach.team(params.id).id).map((m) => ({ object: 'team.member' as const, user_id: m.userId, email: m.email, is_admin: m.isAdmin }))),
+      ({ reach, params }) => list(listMembers(dir, reach, params.id).map((m) => ({ object: 'team.member' as const, user_id: m.userId, email: m.email, is_admin: m.isAdmin }))),
       { params: teamId, response: { 200: ListOf(MemberView), ...refusals(400, 404) }, detail: adminDetail('listTeamMembers', 'List members', 'Teams') },
     )
     .post(
       '/admin/teams/:id/members',
       ({ reach, params, body, changed }) => {
-        const team = reach.team(params.id, 'manage');
-        const user = body.user_id !== undefined ? dir.user(body.user_id) : body.email !== undefined ? dir.userByEmail(body.email) : undefined;
-        // Only users of the team's org can join; others are "not found" (their existence is not revealed).
-        if (!user || user.orgId !== team.orgId) throw notFound('user in this org');
-        if (body.is_admin !== undefined && body.is_admin !== (dir.membership(team.id, user.id)?.isAdmin ?? false) && !reach.manageOrg(team.orgId)) {
-          throw forbidden('Only org admins appoint or dismiss team admins.');
-        }
-        dir.setMember(team.id, user.id, body.is_admin ?? dir.membership(team.id, user.id)?.isAdmin ?? false);
+        const set = setMember(dir, reach, params.id, { userId: body.user_id, email: body.email }, body.is_admin);
         changed();
-        return { object: 'team.member' as const, team_id: team.id, user_id: user.id, email: user.email, is_admin: dir.membership(team.id, user.id)!.isAdmin };
+        return { object: 'team.member' as const, team_id: set.team.id, user_id: set.user.id, email: set.user.email, is_admin: set.isAdmin };
       },
       {
         params: teamId,
@@ -114,11 +106,7 @@ export const adminTeams = (deps: AppDeps) => {
     .delete(
       '/admin/teams/:id/members/:userId',
       ({ reach, params, changed }) => {
-        const team = reach.team(params.id, 'manage');
-        const member = dir.membership(team.id, params.userId);
-        if (!member) throw notFound('member');
-        if (member.isAdmin && !reach.manageOrg(team.orgId)) throw forbidden('Only org admins remove team admins.');
-        dir.removeMember(team.id, params.userId);
+        const team = removeMember(dir, reach, params.id, params.userId);
         changed();
         return { object: 'team.member' as const, team_id: team.id, user_id: params.userId, deleted: true as const };
       },
@@ -130,14 +118,13 @@ export const adminTeams = (deps: AppDeps) => {
     )
     .get(
       '/admin/teams/:id/service-accounts',
-      ({ reach, params }) => list(dir.listServiceAccounts(reach.team(params.id).id).map(serviceAccountJson)),
+      ({ reach, params }) => list(listServiceAccounts(dir, reach, params.id).map(serviceAccountJson)),
       { params: teamId, response: { 200: ListOf(ServiceAccountView), ...refusals(400, 404) }, detail: adminDetail('listServiceAccounts', 'List service accounts', 'Service accounts') },
     )
     .post(
       '/admin/teams/:id/service-accounts',
-      ({ reach, principal: p, params, body, changed }) => {
-        const team = reach.team(params.id, 'manage');
-        const created = dir.createServiceAccount(team.id, body.name, body.description ?? '', p.userId, deps.settings.maxServiceAccountsPerTeam);
+      ({ reach, params, body, changed }) => {
+        const created = createServiceAccount(dir, reach, params.id, deps.settings.maxServiceAccountsPerTeam, body);
         changed();
         return { ...serviceAccountJson({ ...created.serviceAccount, keyId: created.keyId, keyPreview: keyPreview(created.key) }), key: created.key };
       },
@@ -151,10 +138,7 @@ export const adminTeams = (deps: AppDeps) => {
     .delete(
       '/admin/service-accounts/:id',
       ({ reach, params, changed }) => {
-        const sa = dir.serviceAccount(params.id);
-        const team = sa && dir.team(sa.teamId);
-        if (!sa || !team || !reach.manageTeam(team)) throw notFound('service account');
-        dir.deleteServiceAccount(sa.id);
+        const sa = deleteServiceAccount(dir, reach, params.id);
         changed();
         return { id: sa.id, object: 'service_account' as const, deleted: true as const };
       },
