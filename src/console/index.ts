@@ -1,7 +1,8 @@
 /**
  * The web console under /ui/: server-rendered pages, plain forms (it works without JavaScript), a session
- * cookie, and a CSRF check on every state change. Keys are managed by the same rules as /admin/keys
- * (domain/key-management.ts). None of this is on the model endpoints' path (routes/inference-lane.ts).
+ * cookie, and a CSRF check on every state change. Keys and teams are managed by the same rules as
+ * /admin/keys and /admin/teams (domain/key-management.ts, domain/team-management.ts). None of this is on the
+ * model endpoints' path (routes/inference-lane.ts).
  */
 import { Elysia } from 'elysia';
 import type { AppDeps } from '../app';
@@ -10,6 +11,7 @@ import { asset } from './assets';
 import { ENDED, forbiddenPage, readForm, signedInPage, signedInPost, type ConsoleContext } from './guard';
 import { consoleFilesRoutes } from './files-routes';
 import { keysRoutes } from './keys-routes';
+import { teamsRoutes } from './teams-routes';
 import { problemPage } from './pages/problem';
 import { signInPage } from './pages/sign-in';
 import { startPage } from './pages/start';
@@ -57,6 +59,7 @@ export const consoleRoutes = (deps: AppDeps) => {
       }),
     )
     .use(keysRoutes(ctx))
+    .use(teamsRoutes(ctx))
     .use(consoleFilesRoutes(ctx))
     .get(
       '/ui/start',

@@ -3,10 +3,11 @@ import { ASSET_URLS } from './assets';
 import { html, type Html } from './html';
 import { CSRF_FIELD, type SignedIn } from './session';
 
-export type Section = 'keys' | 'files' | 'start';
+export type Section = 'keys' | 'teams' | 'files' | 'start';
 
 const NAV: { section: Section; href: string; label: string }[] = [
   { section: 'keys', href: '/ui/keys', label: 'Keys' },
+  { section: 'teams', href: '/ui/teams', label: 'Teams' },
   { section: 'files', href: '/ui/files', label: 'Files & batches' },
   { section: 'start', href: '/ui/start', label: 'Getting started' },
 ];
