@@ -139,6 +139,26 @@ describe.skipIf(!executablePath)('the console in a browser', () => {
     await page.setViewportSize({ width: 1280, height: 800 });
     await page.emulateMedia({ colorScheme: 'light' });
 
+    // Teams: a team made with the API; its page creates a service account whose key is shown once; at 360 px too.
+    const team = await fetch(`${gw.url}/admin/teams`, { method: 'POST', headers: { authorization: `Bearer ${adminKey}`, 'content-type': 'application/json' }, body: JSON.stringify({ name: 'research' }) });
+    expect(team.status).toBe(200);
+    await page.getByRole('link', { name: 'Teams' }).click();
+    await page.waitForURL('**/ui/teams');
+    await page.getByRole('link', { name: 'research' }).click();
+    expect(await page.getByRole('heading', { level: 1 }).textContent()).toBe('Team research');
+    await page.getByLabel('Name').fill('nightly-report');
+    await page.getByRole('button', { name: 'Create service account' }).click();
+    const saKey = await page.getByLabel('Service-account API key').inputValue();
+    expect(saKey).toMatch(/^sk-[A-Za-z0-9_-]{43}$/);
+    expect((await (await fetch(`${gw.url}/v1/models`, { headers: { authorization: `Bearer ${saKey}` } })).json()) as object).toMatchObject({ object: 'list' });
+    await shot('console-team', true);
+    await page.setViewportSize({ width: 360, height: 800 });
+    await page.emulateMedia({ colorScheme: 'dark' });
+    expect((await page.evaluate('document.documentElement.scrollWidth')) as number).toBeLessThanOrEqual(360);
+    await shot('console-team-narrow-dark');
+    await page.setViewportSize({ width: 1280, height: 800 });
+    await page.emulateMedia({ colorScheme: 'light' });
+
     // Keyboard: the first Tab reaches the skip link, and it leads to the content.
     await page.keyboard.press('Tab');
     expect(await page.evaluate('document.activeElement?.textContent')).toBe('Skip to content');
