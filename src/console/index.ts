@@ -1,7 +1,7 @@
 /**
  * The web console under /ui/: server-rendered pages, plain forms (it works without JavaScript), a session
- * cookie, and a CSRF check on every state change. Keys and teams are managed by the same rules as
- * /admin/keys and /admin/teams (domain/key-management.ts, domain/team-management.ts). None of this is on the
+ * cookie, and a CSRF check on every state change. Keys, teams and users are managed by the same rules as
+ * /admin/keys, /admin/teams and /admin/users (domain/key-management.ts, team-management.ts, user-management.ts). None of this is on the
  * model endpoints' path (routes/inference-lane.ts).
  */
 import { Elysia } from 'elysia';
@@ -12,6 +12,7 @@ import { ENDED, forbiddenPage, readForm, signedInPage, signedInPost, type Consol
 import { consoleFilesRoutes } from './files-routes';
 import { keysRoutes } from './keys-routes';
 import { teamsRoutes } from './teams-routes';
+import { usersRoutes } from './users-routes';
 import { problemPage } from './pages/problem';
 import { signInPage } from './pages/sign-in';
 import { startPage } from './pages/start';
@@ -60,6 +61,7 @@ export const consoleRoutes = (deps: AppDeps) => {
     )
     .use(keysRoutes(ctx))
     .use(teamsRoutes(ctx))
+    .use(usersRoutes(ctx))
     .use(consoleFilesRoutes(ctx))
     .get(
       '/ui/start',

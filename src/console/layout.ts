@@ -3,11 +3,13 @@ import { ASSET_URLS } from './assets';
 import { html, type Html } from './html';
 import { CSRF_FIELD, type SignedIn } from './session';
 
-export type Section = 'keys' | 'teams' | 'files' | 'start';
+export type Section = 'keys' | 'teams' | 'users' | 'files' | 'start';
 
-const NAV: { section: Section; href: string; label: string }[] = [
+/** `managers`: shown only to org admins and admins (the page itself is 404 for everyone else). */
+const NAV: { section: Section; href: string; label: string; managers?: true }[] = [
   { section: 'keys', href: '/ui/keys', label: 'Keys' },
   { section: 'teams', href: '/ui/teams', label: 'Teams' },
+  { section: 'users', href: '/ui/users', label: 'People', managers: true },
   { section: 'files', href: '/ui/files', label: 'Files & batches' },
   { section: 'start', href: '/ui/start', label: 'Getting started' },
 ];
@@ -30,7 +32,7 @@ export function layout(opts: { title: string; who?: SignedIn; section?: Section;
   ${
     who === undefined
       ? html``
-      : html`<nav aria-label="Console">${NAV.map((n) => html`<a href="${n.href}"${n.section === opts.section ? html` aria-current="page"` : html``}>${n.label}</a>`)}</nav>
+      : html`<nav aria-label="Console">${NAV.filter((n) => !n.managers || who.principal.role === 'admin' || who.principal.role === 'org-admin').map((n) => html`<a href="${n.href}"${n.section === opts.section ? html` aria-current="page"` : html``}>${n.label}</a>`)}</nav>
   <span class="muted">${who.principal.email}</span>
   <form method="post" action="/ui/sign-out">${csrfField(who)}<button type="submit" class="secondary">Sign out</button></form>`
   }

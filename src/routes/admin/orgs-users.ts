@@ -5,6 +5,7 @@ import type { AppDeps } from '../../app';
 import { cannotCreateUser, forbidden } from '../../domain/reach';
 import { Refusal } from '../../domain/refusal';
 import { assertMayChangePolicy } from '../../domain/policy-rules';
+import { updateUser, visibleUsers } from '../../domain/user-management';
 import { hasPolicy, list, orgJson, PolicyBody, policyPatch, PoolBody, poolPatch, userJson } from '../../schemas/admin';
 import { ListOf, OrgView, UserView } from '../../schemas/admin-responses';
 import { refusals } from '../../schemas/common';
@@ -84,10 +85,8 @@ export const adminOrgsUsers = (deps: AppDeps) => {
     )
     .get(
       '/admin/users',
-      ({ reach, principal: p, query }) => {
-        if (reach.isAdmin) return list(dir.listUsers(query.org_id).map(userJson));
-        if (reach.manageOrg(p.orgId)) return list(dir.listUsers(p.orgId).map(userJson));
-        return list(reach.isServiceAccount ? [] : [userJson(dir.user(p.userId)!)]);
+      ({ reach, query }) => {
+        return list(visibleUsers(dir, reach, query.org_id).map(userJson));
       },
       {
         query: t.Object({ org_id: t.Optional(idParam('org_id', 'Admins: one org only')) }),
@@ -121,14 +120,10 @@ export const adminOrgsUsers = (deps: AppDeps) => {
     .patch(
       '/admin/users/:id',
       ({ reach, params, body, changed }) => {
-        const user = reach.user(params.id, 'manage');
         const { role: newRole, ...policy } = body;
-        if (newRole === 'admin' && !reach.isAdmin) throw forbidden('Only admins make admins.');
-        const patch = policyPatch(policy);
-        assertMayChangePolicy(reach, dir, { user }, patch);
-        const updated = dir.updateUser(user.id, { ...patch, ...(newRole !== undefined ? { role: newRole } : {}) });
+        const updated = updateUser(dir, reach, params.id, { role: newRole, policy: policyPatch(policy) });
         changed();
-        return userJson(updated ?? user);
+        return userJson(updated);
       },
       {
         params: userId,
