@@ -28,9 +28,9 @@ function userForm(v: UsersView, u: User) {
     <label for="${id(name)}">${label}</label>
     <input id="${id(name)}" name="${name}" type="number" min="1" step="1" inputmode="numeric" value="${u[name] ?? ''}" placeholder="none">
   </div>`;
-  return html`<form method="post" action="/ui/users/${u.id}" aria-label="Change ${u.email}">
+  return html`<form method="post" action="/ui/users/${u.id}" class="user-form" aria-label="Change ${u.email}">
   ${csrfField(v.who)}
-  <div class="row">
+  <div class="row fields">
     <div>
       <label for="${id('role')}">Role</label>
       <select id="${id('role')}" name="role">${v.roles.map((r) => html`<option value="${r}"${r === u.role ? html` selected` : html``}>${r}</option>`)}</select>
