@@ -159,6 +159,18 @@ describe.skipIf(!executablePath)('the console in a browser', () => {
     await page.setViewportSize({ width: 1280, height: 800 });
     await page.emulateMedia({ colorScheme: 'light' });
 
+    // People (org admins and admins): every user with a form for role, limits and exclusions; at 360 px too.
+    await page.getByRole('link', { name: 'People' }).click();
+    await page.waitForURL('**/ui/users');
+    expect(await page.getByRole('heading', { level: 1 }).textContent()).toBe('People');
+    await shot('console-people', true);
+    await page.setViewportSize({ width: 360, height: 800 });
+    await page.emulateMedia({ colorScheme: 'dark' });
+    expect((await page.evaluate('document.documentElement.scrollWidth')) as number).toBeLessThanOrEqual(360);
+    await shot('console-people-narrow-dark');
+    await page.setViewportSize({ width: 1280, height: 800 });
+    await page.emulateMedia({ colorScheme: 'light' });
+
     // Keyboard: the first Tab reaches the skip link, and it leads to the content.
     await page.keyboard.press('Tab');
     expect(await page.evaluate('document.activeElement?.textContent')).toBe('Skip to content');
