@@ -104,6 +104,8 @@ function missBudget(perSecond: number, now: () => number): () => boolean {
   };
 }
 
+const expired = (p: Principal, at: number) => p.expiresAt !== null && p.expiresAt <= at;
+
 export function createKeyCache(
   sqlite: Database,
   refreshIntervalMs = 1000,
@@ -240,13 +242,13 @@ export function createKeyCache(
       if (principal === undefined) principal = lookAgain(hash);
       if (principal === undefined) return undefined;
       const t = now();
-      if (principal.expiresAt !== null && principal.expiresAt <= t) return undefined;
+      if (expired(principal, t)) return undefined;
       lastUsed.set(principal.keyId, t);
       return principal;
     },
     byKeyId(keyId) {
       const principal = byId.get(keyId);
-      return principal === undefined || (principal.expiresAt !== null && principal.expiresAt <= now()) ? undefined : principal;
+      return principal === undefined || expired(principal, now()) ? undefined : principal;
     },
     reload: () => reload(),
     refresh: () => catchUp(),

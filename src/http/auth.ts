@@ -8,6 +8,7 @@ import { bearerKey } from '../domain/api-key';
 import type { KeyCache, Principal } from '../domain/key-cache';
 import { principalOf } from './access-log';
 import { unauthorized } from './api-error';
+import { carriesBody } from './body';
 import { pathOf } from './url-path';
 
 /** The principal of the request's bearer key; throws 401 when there is none. */
@@ -36,8 +37,6 @@ const KEYED_PATH = /^\/(?:v1\/)?(?:models|files|batches)(?:\/|$)|^\/(?:admin|mcp
 
 export const needsKey = (path: string) => KEYED_PATH.test(path);
 
-const METHODS_WITH_BODY = new Set(['POST', 'PUT', 'PATCH']);
-
 /**
  * Mounted before body parsing: 401 (with WWW-Authenticate) for a request with a body to a keyed route
  * without a valid key. Requests without a body are authenticated by their routes as before, and a method
@@ -45,7 +44,7 @@ const METHODS_WITH_BODY = new Set(['POST', 'PUT', 'PATCH']);
  */
 export const requireKey = (keys: KeyCache, routed: (method: string, path: string) => boolean) =>
   new Elysia().onRequest(({ request }) => {
-    if (!METHODS_WITH_BODY.has(request.method)) return;
+    if (!carriesBody(request.method)) return;
     const path = pathOf(request.url);
     if (!needsKey(path) || !routed(request.method, path)) return;
     authenticate(keys, request);

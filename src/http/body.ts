@@ -13,6 +13,9 @@ export const tooLarge = (maxBytes: number) =>
 
 const METHODS_WITH_BODY = new Set(['POST', 'PUT', 'PATCH']);
 
+/** Whether requests of this method carry a body the gateway reads. */
+export const carriesBody = (method: string) => METHODS_WITH_BODY.has(method);
+
 /** Reads a body stream into text, failing as soon as it passes `maxBytes`. */
 async function readCapped(body: ReadableStream<Uint8Array>, maxBytes: number): Promise<string> {
   const chunks: Uint8Array[] = [];
@@ -74,7 +77,7 @@ const CONSOLE_PATH = /^\/ui\//;
 export const jsonBodies = (maxBytes: number, maxUploadBytes: number) =>
   new Elysia()
     .onRequest(({ request, set }) => {
-      if (!METHODS_WITH_BODY.has(request.method)) return;
+      if (!carriesBody(request.method)) return;
       const length = request.headers.get('content-length');
       if (length === null) return;
       // Multipart framing adds a little to the file itself.
