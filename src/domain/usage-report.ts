@@ -36,6 +36,8 @@ export type UsageScope =
   | { kind: 'all'; orgId?: number }
   | { kind: 'org'; orgId: number }
   | { kind: 'key'; keyId: number }
+  /** A team: its service accounts' calls (a member's personal keys count for the member). */
+  | { kind: 'team'; teamId: number }
   /**
    * A user: their personal keys and their teams' service accounts. The end-user `user_id` of a call is a
    * label inside the caller's own scope, never a way into someone else's report: any key may send any
@@ -97,6 +99,8 @@ function scopeSql(scope: UsageScope): { sql: string; params: (number | string)[]
       return { sql: 'org_id = ?', params: [scope.orgId] };
     case 'key':
       return { sql: 'key_id = ?', params: [scope.keyId] };
+    case 'team':
+      return { sql: 'team_id = ?', params: [scope.teamId] };
     case 'user': {
       const teams = scope.teamIds.length ? ` OR team_id IN (${scope.teamIds.map(() => '?').join(', ')})` : '';
       return { sql: `((user_id = ? AND team_id IS NULL)${teams})`, params: [scope.userId, ...scope.teamIds] };
