@@ -59,6 +59,9 @@ export interface SummaryQuery {
   groupBy?: SummaryGroup[];
   /** Series bucket; default by span (defaultBucket). Minute falls back to hour where the minute rows are gone. */
   bucket?: SummaryBucket;
+  /** Also a series per model (or MCP server), for the `seriesTop` busiest ones. */
+  seriesBy?: 'model' | 'mcp_server';
+  seriesTop?: number;
   /** Rows per breakdown (by requests), default 10; 0 for all. */
   top?: number;
   now?: number;
@@ -102,6 +105,8 @@ export interface UsageSummary {
   series: SeriesPoint[];
   /** Per requested group: the top rows by requests (ties by group). */
   top: Partial<Record<SummaryGroup, BreakdownRow[]>>;
+  /** With seriesBy: the busiest groups' own series, busiest first. */
+  seriesOf?: { group: string; series: SeriesPoint[] }[];
 }
 
 /** Where each group's value comes from: a rollup family, the column(s) it reads, and how a row gives the value. */
@@ -157,20 +162,35 @@ export function usageSummary(sqlite: Database, q: SummaryQuery): UsageSummary {
   const scope = scopeSql(q.scope);
   const filter = { sql: `${callsSql(calls)} AND ${scope.sql}`, params: scope.params };
 
-  const series = new Map<number, Sums>();
   const step = BUCKET_SECONDS[bucket];
+  const by = q.seriesBy;
+  // One read per piece, per bucket (and per model or server when a series of each is wanted).
+  const perGroup = new Map<string, Map<number, Sums>>();
   forEachPiece(
     sqlite, coverage, filter,
-    () => ({ select: `(bucket_start / ${step}) * ${step} AS b, ${SUMS_SQL}, ${HIST_SQL}`, groupBy: 'b' }),
+    () => ({ select: `(bucket_start / ${step}) * ${step} AS b, ${by ?? "''"} AS g, ${SUMS_SQL}, ${HIST_SQL}`, groupBy: by ? 'b, g' : 'b' }),
     (row) => {
+      const g = row[1] as string;
+      let m = perGroup.get(g);
+      if (!m) perGroup.set(g, (m = new Map()));
       const b = row[0] as number;
-      let s = series.get(b);
-      if (!s) series.set(b, (s = emptySums(true)));
-      addRow(s, row, 1);
+      let s = m.get(b);
+      if (!s) m.set(b, (s = emptySums(true)));
+      addRow(s, row, 2);
     },
   );
+  const series = new Map<number, Sums>();
+  for (const m of perGroup.values()) {
+    for (const [b, s] of m) {
+      let into = series.get(b);
+      if (!into) series.set(b, (into = emptySums(true)));
+      addSums(into, s);
+    }
+  }
   const total = emptySums(true);
   for (const s of series.values()) addSums(total, s);
+  const points = (m: Map<number, Sums>): SeriesPoint[] => [...m.entries()].sort((a, b) => a[0] - b[0]).map(([b, s]) => ({ bucket_start: b, ...totalsOf(s) }));
+  const requestsOf = (m: Map<number, Sums>) => [...m.values()].reduce((a, s) => a + s.requests, 0);
 
   const top: Partial<Record<SummaryGroup, BreakdownRow[]>> = {};
   for (const [g, sums] of breakdowns(sqlite, q.groupBy ?? [], coverage, { since: q.since, until: q.until, now, broad, filter })) {
@@ -187,8 +207,17 @@ export function usageSummary(sqlite: Database, q: SummaryQuery): UsageSummary {
     until: coverage.until,
     bucket,
     totals: totalsOf(total),
-    series: [...series.entries()].sort((a, b) => a[0] - b[0]).map(([b, s]) => ({ bucket_start: b, ...totalsOf(s) })),
+    series: points(series),
     top,
+    ...(by
+      ? {
+          seriesOf: [...perGroup.entries()]
+            .map(([group, m]) => ({ group, m, n: requestsOf(m) }))
+            .sort((a, b) => b.n - a.n || a.group.localeCompare(b.group))
+            .slice(0, q.seriesTop ?? 5)
+            .map(({ group, m }) => ({ group, series: points(m) })),
+        }
+      : {}),
   };
 }
 
