@@ -12,6 +12,7 @@ import { ENDED, forbiddenPage, readForm, signedInPage, signedInPost, type Consol
 import { consoleFilesRoutes } from './files-routes';
 import { keysRoutes } from './keys-routes';
 import { teamsRoutes } from './teams-routes';
+import { orgsRoutes } from './orgs-routes';
 import { usersRoutes } from './users-routes';
 import { problemPage } from './pages/problem';
 import { signInPage } from './pages/sign-in';
@@ -62,6 +63,7 @@ export const consoleRoutes = (deps: AppDeps) => {
     .use(keysRoutes(ctx))
     .use(teamsRoutes(ctx))
     .use(usersRoutes(ctx))
+    .use(orgsRoutes(ctx))
     .use(consoleFilesRoutes(ctx))
     .get(
       '/ui/start',
