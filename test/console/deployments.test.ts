@@ -50,13 +50,17 @@ beforeAll(async () => {
 });
 
 const chat = (model: string) => gw.request('POST', '/v1/chat/completions', { key: userKey, body: { model, messages: [{ role: 'user', content: 'ping' }] } });
-/** One deployment's row on the page. */
-const rowOf = (page: string, id: string) => {
-  const start = page.indexOf(`<tr id="deployment-${id}">`);
+/** One deployment's entry on the page. */
+const entryOf = (page: string, id: string) => {
+  const start = page.indexOf(`<li id="deployment-${id}">`);
   expect(start).toBeGreaterThan(-1);
-  return page.slice(start, page.indexOf('</tr>', start));
+  return page.slice(start, page.indexOf('</li>', start));
 };
-const cell = (row: string, n: number) => [...row.matchAll(/<td>([\s\S]*?)<\/td>/g)][n]![1]!;
+/** What an entry says under a heading. */
+const field = (entry: string, label: string) => new RegExp(`<dt>${label}</dt><dd>(.*?)</dd>`).exec(entry)?.[1];
+const stateOf = (page: string, id: string) => field(entryOf(page, id), 'State');
+const inFlightOf = (page: string, id: string) => field(entryOf(page, id), 'In flight');
+const failuresOf = (page: string, id: string) => field(entryOf(page, id), 'Recent failures');
 
 describe('deployments page', () => {
   test('org admins and users have neither the page nor the link: 404', async () => {
@@ -76,14 +80,14 @@ describe('deployments page', () => {
     expect(page).toContain('<strong>4</strong> deployments, <strong>0</strong> cooling down.');
     const host = new URL(mock.url).host;
     for (const [id, model, upstream] of [['pair#0', 'pair', 'openai/up-a'], ['pair#1', 'pair', 'openai/up-b'], ['solo#2', 'solo', 'openai/up-solo']]) {
-      const row = rowOf(page, id!);
-      expect(cell(row, 0)).toBe(`<code>${model}</code>`);
-      expect(cell(row, 1)).toBe(`<code>${id}</code>`);
-      expect(cell(row, 2)).toBe(`<code>${upstream}</code><br><code>${host}</code>`);
-      expect(cell(row, 3)).toContain('healthy');
-      expect([cell(row, 4), cell(row, 5)]).toEqual(['0', '0']);
+      const entry = entryOf(page, id!);
+      expect(entry).toContain(`<h3><code>${id}</code> <span class="badge">healthy</span></h3>`);
+      expect(field(entry, 'Model')).toBe(`<code>${model}</code>`);
+      expect(field(entry, 'Upstream')).toBe(`<code>${upstream}</code> at <code>${host}</code>`);
+      expect(field(entry, 'State')).toBe('healthy');
+      expect([field(entry, 'In flight'), field(entry, 'Recent failures')]).toEqual(['0', '0']);
     }
-    expect(cell(rowOf(page, 'house#3'), 2)).toBe('<code>demo/house-chat</code><br><span class="muted">built in</span>');
+    expect(field(entryOf(page, 'house#3'), 'Upstream')).toBe('<code>demo/house-chat</code> <span class="muted">(built in)</span>');
   });
 
   test('a deployment that keeps failing is shown cooling down, with its failures and the seconds left', async () => {
@@ -92,15 +96,14 @@ describe('deployments page', () => {
     expect(mock.requestsTo('solo')).toHaveLength(3);
     const page = await (await admin.get('/ui/deployments')).text();
     expect(page).toContain('<strong>4</strong> deployments, <strong>1</strong> cooling down.');
-    const solo = rowOf(page, 'solo#2');
-    const left = /cooling down<\/span> (\d+) s left/.exec(cell(solo, 3));
+    expect(entryOf(page, 'solo#2')).toContain('<h3><code>solo#2</code> <span class="badge bad">cooling down</span></h3>');
+    const left = /^cooling down, (\d+) s left$/.exec(stateOf(page, 'solo#2') ?? '');
     expect(left).not.toBeNull();
     expect(Number(left![1])).toBeGreaterThan(50);
     expect(Number(left![1])).toBeLessThanOrEqual(60);
-    expect(cell(solo, 5)).toBe('3');
-    const pair = rowOf(page, 'pair#0');
-    expect(cell(pair, 3)).toContain('healthy');
-    expect(cell(pair, 5)).toBe('0');
+    expect(failuresOf(page, 'solo#2')).toBe('3');
+    expect(stateOf(page, 'pair#0')).toBe('healthy');
+    expect(failuresOf(page, 'pair#0')).toBe('0');
   });
 
   test('a call in flight is counted while it runs', async () => {
@@ -108,12 +111,12 @@ describe('deployments page', () => {
     let during = '';
     for (let i = 0; i < 30 && !/^[1-9]/.test(during); i++) {
       await Bun.sleep(10);
-      during = cell(rowOf(await (await admin.get('/ui/deployments')).text(), 'house#3'), 4);
+      during = inFlightOf(await (await admin.get('/ui/deployments')).text(), 'house#3') ?? '';
     }
     expect(during).toBe('1');
     expect((await call).status).toBe(200);
     const after = await (await admin.get('/ui/deployments')).text();
-    expect(cell(rowOf(after, 'house#3'), 4)).toBe('0');
+    expect(inFlightOf(after, 'house#3')).toBe('0');
   });
 
   test('no api key, header or credential of a deployment is ever on the page', async () => {

@@ -155,7 +155,8 @@ describe('orgs page', () => {
       expect(`${JSON.stringify(changes)} ${res.status}`).toBe(`${JSON.stringify(changes)} ${status}`);
       const body = await res.text();
       expect(body).toContain(message);
-      expect(entryOf(body, orgA.id)).toContain('role="alert"'); // next to the org's own form
+      expect(entryOf(body, orgA.id)).toContain('role="alert"'); // next to the org's own form, opened
+      expect(entryOf(body, orgA.id)).toContain('<details open><summary>Change org-a</summary>');
     }
     expect(fresh(orgA.id)).toEqual(orgA);
 

@@ -17,21 +17,18 @@ export interface DeploymentsView {
 
 const seconds = (ms: number) => Math.ceil(ms / 1000);
 
-function stateCell(d: DeploymentState) {
-  return d.cooldownLeftMs > 0
-    ? html`<span class="badge bad">cooling down</span> ${seconds(d.cooldownLeftMs)} s left`
-    : html`<span class="badge good">healthy</span>`;
-}
-
-function row(d: DeploymentState) {
-  return html`<tr id="deployment-${d.id}">
-<td><code>${d.modelName}</code></td>
-<td><code>${d.id}</code></td>
-<td><code>${d.provider}/${d.upstreamModel}</code><br>${d.host === '' ? html`<span class="muted">built in</span>` : html`<code>${d.host}</code>`}</td>
-<td>${stateCell(d)}</td>
-<td>${d.inFlight}</td>
-<td>${d.recentFailures}</td>
-</tr>`;
+function item(d: DeploymentState) {
+  const cooling = d.cooldownLeftMs > 0;
+  return html`<li id="deployment-${d.id}">
+  <h3><code>${d.id}</code> ${cooling ? html`<span class="badge bad">cooling down</span>` : html`<span class="badge">healthy</span>`}</h3>
+  <dl>
+    <dt>Model</dt><dd><code>${d.modelName}</code></dd>
+    <dt>Upstream</dt><dd><code>${d.provider}/${d.upstreamModel}</code> ${d.host === '' ? html`<span class="muted">(built in)</span>` : html`at <code>${d.host}</code>`}</dd>
+    <dt>State</dt><dd>${cooling ? `cooling down, ${seconds(d.cooldownLeftMs)} s left` : 'healthy'}</dd>
+    <dt>In flight</dt><dd>${d.inFlight}</dd>
+    <dt>Recent failures</dt><dd>${d.recentFailures}</dd>
+  </dl>
+</li>`;
 }
 
 export function deploymentsPage(v: DeploymentsView) {
@@ -42,15 +39,12 @@ export function deploymentsPage(v: DeploymentsView) {
     who: v.who,
     section: 'deployments',
     body: html`<h1>Deployments</h1>
-<p>How each deployment of the router is doing right now, as the gateway's model calls see it. A deployment that fails ${s.allowedFails} ${s.allowedFails === 1 ? 'time' : 'times'} within a minute sits out for ${seconds(s.cooldownMs)} s while the others take its calls; routing: <code>${s.routingStrategy}</code>, up to ${s.numRetries} retries. Batches run in their own workers, with health of their own. Reload the page for the latest.</p>
+<p>How each deployment of the router is doing right now, as the gateway's model calls see it. A deployment that fails ${s.allowedFails} ${s.allowedFails === 1 ? 'time' : 'times'} within a minute sits out for ${seconds(s.cooldownMs)} s while the others take its calls; routing: <code>${s.routingStrategy}</code>, up to ${s.numRetries} retries. Batches run in their own workers, with health of their own. Recent failures are those of the last minute. Reload the page for the latest.</p>
 ${
   v.deployments.length === 0
     ? html`<p class="card">No deployments are configured.</p>`
     : html`<p role="status"><strong>${v.deployments.length}</strong> ${v.deployments.length === 1 ? 'deployment' : 'deployments'}, <strong>${cooling}</strong> cooling down.</p>
-<div class="card scroll"><table>
-<thead><tr><th scope="col">Model</th><th scope="col">Deployment</th><th scope="col">Upstream</th><th scope="col">State</th><th scope="col">In flight</th><th scope="col">Failures (last minute)</th></tr></thead>
-<tbody>${v.deployments.map(row)}</tbody>
-</table></div>`
+<ul class="items" aria-label="Deployments">${v.deployments.map(item)}</ul>`
 }`,
   });
 }

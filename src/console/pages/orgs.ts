@@ -1,7 +1,7 @@
 /**
  * "Orgs" (admins only): every org with how many users, teams and live keys it has, its limits, pooled
- * limits and exclusions, a form per org to rename it and change them, and a form to create one (the routes
- * check again: a form shown is never the permission).
+ * limits and exclusions, a form per org (folded away until opened) to rename it and change them, and a form
+ * to create one (the routes check again: a form shown is never the permission).
  */
 import type { Org, OrgCounts } from '../../domain/directory';
 import { html } from '../html';
@@ -75,7 +75,7 @@ function orgItem(v: OrgsView, o: OrgsView['orgs'][number]) {
     <dt>Excluded models</dt><dd>${listText(o.excludedModels)}${o.mergeModelExclusions ? html`` : html` <span class="badge">defaults not merged</span>`}</dd>
     <dt>Excluded MCP servers</dt><dd>${listText(o.excludedMcpServers)}${o.mergeMcpExclusions ? html`` : html` <span class="badge">defaults not merged</span>`}</dd>
   </dl>
-  ${orgForm(v, o)}
+  <details${v.focus === o.id ? html` open` : html``}><summary>Change ${o.name}</summary>${orgForm(v, o)}</details>
 </li>`;
 }
 
