@@ -41,6 +41,7 @@ export function shortNumber(n: number): string {
   if (abs >= 1e9) return `${+(n / 1e9).toFixed(1)}G`;
   if (abs >= 1e6) return `${+(n / 1e6).toFixed(1)}M`;
   if (abs >= 1e3) return `${+(n / 1e3).toFixed(1)}k`;
+  if (n > 0 && n < 0.01) return '<0.01';
   return abs >= 10 || n === 0 ? String(Math.round(n)) : String(+n.toFixed(2));
 }
 

@@ -15,6 +15,7 @@ import { consoleFilesRoutes } from './files-routes';
 import { keysRoutes } from './keys-routes';
 import { teamsRoutes } from './teams-routes';
 import { orgsRoutes } from './orgs-routes';
+import { usageRoutes } from './usage-routes';
 import { usersRoutes } from './users-routes';
 import { problemPage } from './pages/problem';
 import { signInPage } from './pages/sign-in';
@@ -62,6 +63,7 @@ export const consoleRoutes = (deps: AppDeps) => {
         return redirect('/ui/sign-in', { 'set-cookie': clearedCookie() });
       }),
     )
+    .use(usageRoutes(ctx))
     .use(keysRoutes(ctx))
     .use(teamsRoutes(ctx))
     .use(usersRoutes(ctx))

@@ -3,13 +3,14 @@ import { ASSET_URLS } from './assets';
 import { html, type Html } from './html';
 import { CSRF_FIELD, type SignedIn } from './session';
 
-export type Section = 'keys' | 'teams' | 'users' | 'orgs' | 'deployments' | 'files' | 'start';
+export type Section = 'usage' | 'keys' | 'teams' | 'users' | 'orgs' | 'deployments' | 'files' | 'start';
 
 /**
  * `managers`: shown only to org admins and admins; `admins`: only to admins (either way the page itself is
  * 404 for everyone else).
  */
 const NAV: { section: Section; href: string; label: string; managers?: true; admins?: true }[] = [
+  { section: 'usage', href: '/ui/usage', label: 'Usage' },
   { section: 'keys', href: '/ui/keys', label: 'Keys' },
   { section: 'teams', href: '/ui/teams', label: 'Teams' },
   { section: 'users', href: '/ui/users', label: 'People', managers: true },

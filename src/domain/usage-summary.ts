@@ -122,7 +122,8 @@ const ORG_WIDE: Partial<Record<SummaryGroup, true>> = { model: true, org: true, 
 function sourceOf(g: SummaryGroup, family: Family): GroupSource {
   switch (g) {
     case 'key': return { family, select: 'key_id', value: (v) => v as number };
-    case 'user': return { family, select: 'user_id', value: (v) => v as number };
+    // A person's own calls: a service account's calls count for its team, not for whoever created it.
+    case 'user': return { family, select: 'CASE WHEN team_id = 0 THEN user_id END', value: (v) => (v === null ? undefined : (v as number)) };
     case 'team': return { family, select: 'team_id', value: (v) => ((v as number) === 0 ? null : (v as number)) };
     case 'org': return { family, select: 'org_id', value: (v) => v as number };
     case 'model': return { family, select: 'model', value: (v) => v as string };

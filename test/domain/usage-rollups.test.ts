@@ -159,6 +159,15 @@ describe('usage summary', () => {
     expect(total({ kind: 'user', userId: 99, teamIds: [] }).totals).toMatchObject({ requests: 0, p95_latency_ms: null });
   });
 
+  test('a series per model: the busiest first, each adding up to its breakdown row', () => {
+    const s = usageSummary(h.sqlite, { ...range, scope: { kind: 'all' }, bucket: 'hour', groupBy: ['model'], seriesBy: 'model' });
+    expect(s.seriesOf!.map((g) => [g.group, g.series.reduce((a, p) => a + p.requests, 0)])).toEqual([['m1', 7], ['m2', 2]]);
+    expect(s.seriesOf!.map((g) => g.group)).toEqual(s.top.model!.map((r) => r.group));
+    // the org rollups (hourly, broad scope) and the key rollups (a user) agree on alice's models
+    const alice = usageSummary(h.sqlite, { ...range, scope: { kind: 'user', userId: 1, teamIds: [] }, bucket: 'hour', seriesBy: 'model' });
+    expect(alice.seriesOf!.map((g) => [g.group, g.series.reduce((a, p) => a + p.requests, 0)])).toEqual([['m1', 3], ['m2', 1]]);
+  });
+
   test('MCP calls are their own summary: per server and tool', () => {
     const s = total({ kind: 'user', userId: 1, teamIds: [] }, 'mcp');
     expect(s.totals).toMatchObject({ requests: 2, input_tokens: 0 });

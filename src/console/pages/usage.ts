@@ -24,7 +24,7 @@ const BUCKET_SECONDS = { minute: 60, hour: 3_600, day: 86_400 } as const;
 export const GROUP_TITLES: Record<SummaryGroup, string> = {
   model: 'By model',
   key: 'By key',
-  user: 'By person',
+  user: 'By person (personal keys)',
   team: 'By team',
   org: 'By org',
   user_id: 'By end user (the user_id sent with calls)',
@@ -119,7 +119,7 @@ function seriesTable(v: UsagePageView): Html {
   return html`<details class="numbers">
   <summary>The numbers, ${v.summary.bucket} by ${v.summary.bucket} (${rows.length} with calls)</summary>
   <a class="csv" href="${link(v, {}, '/ui/usage.csv')}&amp;table=series" download>Download CSV</a>
-  <div class="table-wrap"><table>
+  <div class="scroll"><table>
     <thead><tr><th scope="col">From (UTC)</th><th scope="col">Requests</th><th scope="col">Failures</th><th scope="col">Input tokens</th><th scope="col">Output tokens</th><th scope="col">p50</th><th scope="col">p95</th></tr></thead>
     <tbody>${rows.map((p) => html`<tr><td>${utc(p.bucket_start)}</td><td>${thousands(p.requests)}</td><td>${thousands(p.failures)}</td><td>${thousands(p.input_tokens)}</td><td>${thousands(p.output_tokens)}</td><td>${ms(p.p50_latency_ms)}</td><td>${ms(p.p95_latency_ms)}</td></tr>`)}</tbody>
   </table></div>
@@ -129,7 +129,7 @@ function seriesTable(v: UsagePageView): Html {
 function breakdown(v: UsagePageView, g: SummaryGroup, rows: BreakdownRow[]): Html {
   const body = rows.length === 0
     ? html`<p class="muted">No calls in this range.</p>`
-    : html`<div class="table-wrap"><table>
+    : html`<div class="scroll"><table>
     <thead><tr><th scope="col">${GROUP_TITLES[g].replace(/^By /, '').replace(/ \(.*\)$/, '')}</th><th scope="col">Requests</th><th scope="col">Failures</th><th scope="col">Input tokens</th><th scope="col">Output tokens</th><th scope="col">Avg latency</th></tr></thead>
     <tbody>${rows.map((r) => html`<tr><th scope="row">${rowName(g, r)}</th><td>${thousands(r.requests)}</td><td>${thousands(r.failures)}</td><td>${thousands(r.input_tokens)}</td><td>${thousands(r.output_tokens)}</td><td>${thousands(r.avg_latency_ms)} ms</td></tr>`)}</tbody>
   </table></div>`;
