@@ -67,9 +67,11 @@ export function chart(o: ChartOptions): Html {
     const v = max * f;
     return html`<line class="grid" x1="${PAD.left}" x2="${W - PAD.right}" y1="${y(v).toFixed(1)}" y2="${y(v).toFixed(1)}"/><text class="axis" x="${PAD.left - 6}" y="${(y(v) + 4).toFixed(1)}" text-anchor="end">${shortNumber(v)}</text>`;
   });
+  // First, middle and last bucket; the edge labels are anchored inwards so they are never cut off.
   const ticks = [0, Math.floor((n - 1) / 2), n - 1].filter((i, k, a) => a.indexOf(i) === k && buckets[i] !== undefined).map((i) => {
     const t = buckets[i]!;
-    return html`<text class="axis" x="${(x(t) + barW / 2).toFixed(1)}" y="${H - 6}" text-anchor="middle">${timeLabel(t, o.until - o.since)}</text>`;
+    const [at, anchor] = i === 0 ? [x(t), 'start'] : i === n - 1 ? [x(t) + barW, 'end'] : [x(t) + barW / 2, 'middle'];
+    return html`<text class="axis" x="${at.toFixed(1)}" y="${H - 6}" text-anchor="${anchor}">${timeLabel(t, o.until - o.since)}</text>`;
   });
 
   let marks: Html[];

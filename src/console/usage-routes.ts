@@ -7,7 +7,7 @@ import { Elysia } from 'elysia';
 import type { Reach } from '../domain/reach';
 import { Refusal } from '../domain/refusal';
 import type { Calls } from '../domain/usage-report';
-import { SUMMARY_GROUPS, usageSummary, type SummaryGroup } from '../domain/usage-summary';
+import { dashboardQuery, SUMMARY_GROUPS, usageSummary, type SummaryGroup } from '../domain/usage-summary';
 import { toCsv } from './csv';
 import { signedInPage, type ConsoleContext } from './guard';
 import { rowName, usagePage } from './pages/usage';
@@ -22,11 +22,7 @@ export const usageRoutes = (ctx: ConsoleContext) => {
     const range: Range = isRange(url.searchParams.get('range')) ? (url.searchParams.get('range') as Range) : '24h';
     const calls = callsOf(url.searchParams.get('calls'));
     const view = resolveView(url.searchParams.get('view'), reach, deps.directory, calls);
-    const now = Date.now();
-    const summary = usageSummary(deps.db.sqlite, {
-      since: now - RANGES[range], until: now + 1, scope: view.scope, calls, now,
-      groupBy: opts.groups ?? view.groups, top: opts.top, seriesBy: calls === 'model' ? 'model' : 'mcp_server',
-    });
+    const summary = usageSummary(deps.db.sqlite, dashboardQuery(view.scope, calls, RANGES[range], Date.now(), { groupBy: opts.groups, top: opts.top }));
     return { range, calls, view, summary };
   };
   return new Elysia()

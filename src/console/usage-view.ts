@@ -21,6 +21,7 @@ export interface UsageView {
   value: string;
   label: string;
   scope: UsageScope;
+  /** The breakdowns the page shows (and the CSV may export). */
   groups: SummaryGroup[];
 }
 

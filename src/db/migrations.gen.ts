@@ -20,5 +20,5 @@ export const MIGRATIONS: { tag: string; when: number; sql: string }[] = [
   { tag: '0006_usage_time_index_only', when: 1795662537868, sql: m6 },
   { tag: '0007_access_changes_and_pools', when: 1796022416541, sql: m7 },
   { tag: '0008_console_sessions', when: 1796024164952, sql: m8 },
-  { tag: '0009_usage_rollups', when: 1796027997854, sql: m9 },
+  { tag: '0009_usage_rollups', when: 1796028533600, sql: m9 },
 ];

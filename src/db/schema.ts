@@ -192,7 +192,7 @@ export const usage = sqliteTable(
 
 /**
  * Usage rollups (src/domain/usage-rollups.ts): the usage rows summed per time bucket and combination of
- * dimensions, in three families (key, org, end-user), kept up to date in the transaction that inserts the
+ * dimensions, in four families (key, org, gateway, end-user), kept up to date in the transaction that inserts the
  * rows. The console reads these instead of scanning `usage`. "None" is 0 / '' rather than NULL so that the
  * primary key (the upsert's conflict target) matches it: team_id 0 = a personal key, mcp_server '' = a model
  * call, mcp_tool '' = no tool. Latencies: sum, min, max and (key and org families) a log-spaced histogram
@@ -252,6 +252,19 @@ const orgRollup = (name: string) =>
     (t) => [primaryKey({ columns: [t.bucketStart, t.orgId, t.model, t.mcpServer, t.mcpTool] })],
   );
 
+const gatewayRollup = (name: string) =>
+  sqliteTable(
+    name,
+    {
+      bucketStart: integer('bucket_start').notNull(),
+      model: text('model').notNull(),
+      mcpServer: text('mcp_server').notNull(),
+      mcpTool: text('mcp_tool').notNull(),
+      ...rollupSums(true),
+    },
+    (t) => [primaryKey({ columns: [t.bucketStart, t.model, t.mcpServer, t.mcpTool] })],
+  );
+
 const endUserRollup = (name: string) =>
   sqliteTable(
     name,
@@ -276,6 +289,8 @@ export const usageHour = keyRollup('usage_hour');
 export const usageDay = keyRollup('usage_day');
 export const usageOrgHour = orgRollup('usage_org_hour');
 export const usageOrgDay = orgRollup('usage_org_day');
+export const usageGatewayHour = gatewayRollup('usage_gateway_hour');
+export const usageGatewayDay = gatewayRollup('usage_gateway_day');
 export const usageEndUserMinute = endUserRollup('usage_end_user_minute');
 export const usageEndUserHour = endUserRollup('usage_end_user_hour');
 export const usageEndUserDay = endUserRollup('usage_end_user_day');

@@ -4,8 +4,10 @@
  *
  * - key      (usage_minute, usage_hour, usage_day): org, team, user, key, model, MCP server and tool. Serves
  *            one org, team, user or key: breakdowns by key, user, team and the series of narrow scopes.
- * - org      (usage_org_hour, usage_org_day): org, model, MCP server and tool. Serves the gateway-wide and
- *            org-wide series and the breakdowns by org and model, without a row per key.
+ * - org      (usage_org_hour, usage_org_day): org, model, MCP server and tool. Serves the org-wide series
+ *            and the breakdowns by org (and an org's by model), without a row per key.
+ * - gateway  (usage_gateway_hour, usage_gateway_day): model, MCP server and tool. Serves the gateway-wide
+ *            series and breakdowns by model: a row per model and hour, however many orgs there are.
  * - end_user (usage_end_user_minute, _hour, _day): the end-user `user_id` of calls that sent one, with
  *            their key's org, team and user. Its own family because user_ids can be as many as calls: folded
  *            into the others (as in the first attempt) they multiplied every family's rows.
@@ -26,7 +28,7 @@ export const MINUTE = 60;
 export const HOUR = 3_600;
 export const DAY = 86_400;
 
-export type FamilyName = 'key' | 'org' | 'end_user';
+export type FamilyName = 'key' | 'org' | 'gateway' | 'end_user';
 
 export interface RollupLevel {
   table: string;
@@ -61,6 +63,15 @@ export const FAMILIES: Record<FamilyName, Family> = {
     levels: [
       { table: 'usage_org_hour', seconds: HOUR },
       { table: 'usage_org_day', seconds: DAY },
+    ],
+  },
+  gateway: {
+    name: 'gateway',
+    dims: ['model', 'mcp_server', 'mcp_tool'],
+    hist: true,
+    levels: [
+      { table: 'usage_gateway_hour', seconds: HOUR },
+      { table: 'usage_gateway_day', seconds: DAY },
     ],
   },
   end_user: {
@@ -164,6 +175,8 @@ function regroup(accs: Acc[], seconds: number, pick: (dims: (number | string)[])
 
 /** key dims (org, team, user, key, model, server, tool) → org dims (org, model, server, tool). */
 const toOrgDims = (d: (number | string)[]) => [d[0]!, d[4]!, d[5]!, d[6]!];
+/** org dims → gateway dims (model, server, tool). */
+const toGatewayDims = (d: (number | string)[]) => [d[1]!, d[2]!, d[3]!];
 
 const statements = new WeakMap<Database, Map<string, Statement>>();
 
@@ -193,6 +206,9 @@ export function addToRollups(db: Database, rows: UsageRecord[]): void {
   const orgHour = regroup(keyHour, HOUR, toOrgDims);
   write(db, FAMILIES.org, FAMILIES.org.levels[0]!.table, orgHour);
   write(db, FAMILIES.org, FAMILIES.org.levels[1]!.table, regroup(orgHour, DAY));
+  const gatewayHour = regroup(orgHour, HOUR, toGatewayDims);
+  write(db, FAMILIES.gateway, FAMILIES.gateway.levels[0]!.table, gatewayHour);
+  write(db, FAMILIES.gateway, FAMILIES.gateway.levels[1]!.table, regroup(gatewayHour, DAY));
   if (endUser.length) {
     const [euMinute, euHour, euDay] = FAMILIES.end_user.levels;
     const byHour = regroup(endUser, HOUR);

@@ -3,10 +3,11 @@
  * range, within what the caller may see (UsageScope), read from the usage rollups only (never the raw
  * rows; src/domain/usage-rollups.ts).
  *
- * Which rollups: gateway- and org-wide series, and breakdowns by model, org or MCP server/tool, come from
- * the org family when the range is hourly or coarser (few rows however many keys there are); breakdowns by
- * key, user and team from the key family; by end-user `user_id` from the end-user family; narrow scopes
- * (a user, a key) from the key family throughout. Every read covers the same range.
+ * Which rollups: when the range is hourly or coarser, the gateway-wide series and breakdowns by model or
+ * MCP server/tool come from the gateway family, org-wide ones and breakdowns by org from the org family (few
+ * rows however many keys and orgs there are); breakdowns by key, person and team from the key family; by
+ * end-user `user_id` from the end-user family; narrow scopes (a team, a person, a key) and minute series
+ * from the key family. Every read covers the same range.
  *
  * Averages and counts are exact; p50/p95 come from the histogram (within 19 %: src/domain/latency-histogram.ts).
  * `since`/`until` in the result say what was covered (see usage-rollup-query.ts for the rounding).
@@ -30,7 +31,7 @@ export function defaultBucket(spanMs: number): SummaryBucket {
 
 /**
  * The breakdowns a dashboard shows for a scope. Gateway-wide: by model and org only (a row per key of the
- * whole gateway is what the org family exists to avoid reading; an admin opens an org for those).
+ * whole gateway is what the gateway and org families exist to avoid reading; an admin opens an org for those).
  */
 export function dashboardGroups(scope: UsageScope, calls: Calls): SummaryGroup[] {
   const what: SummaryGroup[] = calls === 'model' ? ['model'] : ['mcp_server', 'mcp_tool'];
@@ -46,6 +47,18 @@ export function dashboardGroups(scope: UsageScope, calls: Calls): SummaryGroup[]
     case 'key':
       return [...what, 'user_id'];
   }
+}
+
+/**
+ * The console dashboard's query for a scope and span ending now: the series, its breakdowns
+ * (dashboardGroups) and a series per model or MCP server. One definition for the page and its benchmark.
+ */
+export function dashboardQuery(scope: UsageScope, calls: Calls, spanMs: number, now: number, opts: { groupBy?: SummaryGroup[]; top?: number } = {}): SummaryQuery {
+  return {
+    since: now - spanMs, until: now + 1, now, scope, calls,
+    groupBy: opts.groupBy ?? dashboardGroups(scope, calls), top: opts.top,
+    seriesBy: calls === 'model' ? 'model' : 'mcp_server',
+  };
 }
 
 export interface SummaryQuery {
@@ -117,7 +130,18 @@ interface GroupSource {
   value: (v: unknown) => string | number | null | undefined;
 }
 
-const ORG_WIDE: Partial<Record<SummaryGroup, true>> = { model: true, org: true, mcp_server: true, mcp_tool: true };
+/** The groups each coarse family has. */
+const HAS: Partial<Record<Family['name'], Partial<Record<SummaryGroup, true>>>> = {
+  gateway: { model: true, mcp_server: true, mcp_tool: true },
+  org: { model: true, org: true, mcp_server: true, mcp_tool: true },
+};
+
+/** The coarse families a broad scope can read (hourly and up), broadest first: the gateway's, then per org. */
+function wideFamilies(scope: UsageScope): Family[] {
+  if (scope.kind === 'all' && scope.orgId === undefined) return [FAMILIES.gateway, FAMILIES.org];
+  if (scope.kind === 'all' || scope.kind === 'org') return [FAMILIES.org];
+  return [];
+}
 
 function sourceOf(g: SummaryGroup, family: Family): GroupSource {
   switch (g) {
@@ -151,10 +175,9 @@ const totalsOf = (s: Sums): Totals => ({
 export function usageSummary(sqlite: Database, q: SummaryQuery): UsageSummary {
   const now = q.now ?? Date.now();
   const calls = q.calls ?? 'model';
-  const broad = q.scope.kind === 'all' || q.scope.kind === 'org';
   let bucket = q.bucket ?? defaultBucket(q.until - q.since);
-  // The series family: org-wide rollups for broad scopes where they have the resolution (hours and up).
-  const seriesFamily = () => (broad && bucket !== 'minute' ? FAMILIES.org : FAMILIES.key);
+  // The series family: the broadest rollups that have the scope's dimensions and the resolution (hours and up).
+  const seriesFamily = () => (bucket === 'minute' ? FAMILIES.key : wideFamilies(q.scope)[0] ?? FAMILIES.key);
   let coverage = cover(seriesFamily(), q.since, q.until, now, BUCKET_SECONDS[bucket]);
   if (!coverage) {
     bucket = 'hour'; // minute rows are kept 48 h
@@ -194,7 +217,7 @@ export function usageSummary(sqlite: Database, q: SummaryQuery): UsageSummary {
   const requestsOf = (m: Map<number, Sums>) => [...m.values()].reduce((a, s) => a + s.requests, 0);
 
   const top: Partial<Record<SummaryGroup, BreakdownRow[]>> = {};
-  for (const [g, sums] of breakdowns(sqlite, q.groupBy ?? [], coverage, { since: q.since, until: q.until, now, broad, filter })) {
+  for (const [g, sums] of breakdowns(sqlite, q.groupBy ?? [], coverage, { now, scope: q.scope, filter })) {
     let rows = [...sums.entries()].sort((a, b) => b[1].requests - a[1].requests || String(a[0]).localeCompare(String(b[0])));
     if ((q.top ?? 10) > 0) rows = rows.slice(0, q.top ?? 10);
     const labels = labelsOf(sqlite, g, rows.map(([v]) => v));
@@ -230,13 +253,13 @@ function breakdowns(
   sqlite: Database,
   groups: SummaryGroup[],
   coverage: Coverage,
-  ctx: { since: number; until: number; now: number; broad: boolean; filter: { sql: string; params: (number | string)[] } },
+  ctx: { now: number; scope: UsageScope; filter: { sql: string; params: (number | string)[] } },
 ): Map<SummaryGroup, Map<string | number | null, Sums>> {
   const out = new Map<SummaryGroup, Map<string | number | null, Sums>>(groups.map((g) => [g, new Map()]));
   const coarse = coverage.since % HOUR === 0 && coverage.until % HOUR === 0;
   const byFamily = new Map<Family, { g: SummaryGroup; src: GroupSource }[]>();
   for (const g of groups) {
-    const family = ctx.broad && ORG_WIDE[g] && coarse ? FAMILIES.org : FAMILIES.key;
+    const family = (coarse ? wideFamilies(ctx.scope).find((f) => HAS[f.name]?.[g]) : undefined) ?? FAMILIES.key;
     const src = sourceOf(g, family);
     byFamily.set(src.family, [...(byFamily.get(src.family) ?? []), { g, src }]);
   }

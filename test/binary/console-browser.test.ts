@@ -171,6 +171,45 @@ describe.skipIf(!executablePath)('the console in a browser', () => {
     await page.setViewportSize({ width: 1280, height: 800 });
     await page.emulateMedia({ colorScheme: 'light' });
 
+    // Usage: the calls made above (the SDK chat, the batch's two lines) in my own view and the whole gateway's,
+    // with the chart drawn; at 360 px too. Usage is written off the request path: reload until it is there.
+    await page.getByRole('link', { name: 'Usage' }).click();
+    await page.waitForURL('**/ui/usage');
+    const requests = () => page.locator('.cards div', { hasText: 'Requests' }).first().locator('dd').textContent();
+    for (const until = Date.now() + 10_000; (await requests()) !== '3' && Date.now() < until; ) {
+      await Bun.sleep(200);
+      await page.reload();
+    }
+    expect(await requests()).toBe('3');
+    expect(await page.getByRole('img', { name: /^Requests per hour/ }).count()).toBe(1);
+    expect(await page.getByRole('rowheader', { name: 'demo-chat', exact: true }).count()).toBe(1);
+    await page.getByLabel('Whose usage').selectOption({ label: 'Whole gateway' });
+    await page.getByRole('button', { name: 'Show' }).click();
+    await page.waitForURL('**/ui/usage?view=all**');
+    expect(await page.getByRole('heading', { level: 1 }).textContent()).toBe('Usage · Whole gateway');
+    await shot('console-usage', true);
+    await page.setViewportSize({ width: 360, height: 800 });
+    await page.emulateMedia({ colorScheme: 'dark' });
+    expect((await page.evaluate('document.documentElement.scrollWidth')) as number).toBeLessThanOrEqual(360);
+    await shot('console-usage-narrow-dark');
+    await page.setViewportSize({ width: 1280, height: 800 });
+    await page.emulateMedia({ colorScheme: 'light' });
+
+    // Admins: orgs and the live state of each deployment.
+    await page.getByRole('link', { name: 'Orgs' }).click();
+    await page.waitForURL('**/ui/orgs');
+    expect(await page.getByRole('heading', { level: 1 }).textContent()).toBe('Orgs');
+    await shot('console-orgs', true);
+    await page.getByRole('link', { name: 'Deployments' }).click();
+    await page.waitForURL('**/ui/deployments');
+    expect(await page.getByRole('heading', { name: /^demo-chat#0 / }).count()).toBe(1);
+    await shot('console-deployments', true);
+    await page.setViewportSize({ width: 360, height: 800 });
+    await page.emulateMedia({ colorScheme: 'dark' });
+    expect((await page.evaluate('document.documentElement.scrollWidth')) as number).toBeLessThanOrEqual(360);
+    await page.setViewportSize({ width: 1280, height: 800 });
+    await page.emulateMedia({ colorScheme: 'light' });
+
     // Keyboard: the first Tab reaches the skip link, and it leads to the content.
     await page.keyboard.press('Tab');
     expect(await page.evaluate('document.activeElement?.textContent')).toBe('Skip to content');

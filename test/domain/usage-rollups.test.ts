@@ -66,6 +66,7 @@ const RAW: Record<string, string> = {
 const TABLES = [
   ['usage_minute', 60, FAMILIES.key], ['usage_hour', 3600, FAMILIES.key], ['usage_day', 86400, FAMILIES.key],
   ['usage_org_hour', 3600, FAMILIES.org], ['usage_org_day', 86400, FAMILIES.org],
+  ['usage_gateway_hour', 3600, FAMILIES.gateway], ['usage_gateway_day', 86400, FAMILIES.gateway],
   ['usage_end_user_minute', 60, FAMILIES.end_user], ['usage_end_user_hour', 3600, FAMILIES.end_user], ['usage_end_user_day', 86400, FAMILIES.end_user],
 ] as const;
 
@@ -105,7 +106,7 @@ describe('rollups equal the raw rows', () => {
     };
     const expected = new Array(40).fill(0);
     for (const r of [...rows, batchUsage]) expected[histBucket(r.latencyMs)]++;
-    for (const table of ['usage_minute', 'usage_hour', 'usage_day', 'usage_org_hour', 'usage_org_day']) expect(hist(table)).toEqual(expected);
+    for (const table of ['usage_minute', 'usage_hour', 'usage_day', 'usage_org_hour', 'usage_org_day', 'usage_gateway_hour', 'usage_gateway_day']) expect(hist(table)).toEqual(expected);
   });
 
   test('the batch line is counted once, with its batch id on the raw row', () => {
@@ -162,8 +163,14 @@ describe('usage summary', () => {
   test('a series per model: the busiest first, each adding up to its breakdown row', () => {
     const s = usageSummary(h.sqlite, { ...range, scope: { kind: 'all' }, bucket: 'hour', groupBy: ['model'], seriesBy: 'model' });
     expect(s.seriesOf!.map((g) => [g.group, g.series.reduce((a, p) => a + p.requests, 0)])).toEqual([['m1', 7], ['m2', 2]]);
-    expect(s.seriesOf!.map((g) => g.group)).toEqual(s.top.model!.map((r) => r.group));
-    // the org rollups (hourly, broad scope) and the key rollups (a user) agree on alice's models
+    expect(s.seriesOf!.map((g): unknown => g.group)).toEqual(s.top.model!.map((r): unknown => r.group));
+    // gateway-wide per day: the gateway rollups for the series and models, the org rollups for orgs; same totals
+    const daily = usageSummary(h.sqlite, { ...range, scope: { kind: 'all' }, bucket: 'day', groupBy: ['org', 'model'] });
+    expect(daily.top.org!.map((r) => [r.group, r.requests])).toEqual([[1, 8], [2, 1]]); // org 1: alice 4, bob 1, the bot 2 + its batch line
+    expect(daily.top.model!.map((r) => [r.group, r.requests])).toEqual([['m1', 7], ['m2', 2]]);
+    expect(daily.totals).toEqual(s.totals);
+    expect(usageSummary(h.sqlite, { ...range, scope: { kind: 'org', orgId: 1 }, bucket: 'hour' }).totals.requests).toBe(8);
+    // the gateway rollups (hourly, broad scope) and the key rollups (a user) agree on alice's models
     const alice = usageSummary(h.sqlite, { ...range, scope: { kind: 'user', userId: 1, teamIds: [] }, bucket: 'hour', seriesBy: 'model' });
     expect(alice.seriesOf!.map((g) => [g.group, g.series.reduce((a, p) => a + p.requests, 0)])).toEqual([['m1', 3], ['m2', 1]]);
   });
@@ -226,8 +233,8 @@ describe('pruning', () => {
     const oldHours = count('usage_hour', 3600, cut);
     expect(oldHours).toBeGreaterThan(0);
     expect(oldHours).toBeLessThan(all('usage_hour'));
-    const expected = ['usage_hour', 'usage_org_hour', 'usage_end_user_hour'].reduce((a, t) => a + count(t, 3600, cut), 0)
-      + ['usage_day', 'usage_org_day', 'usage_end_user_day'].reduce((a, t) => a + count(t, 86400, cut), 0)
+    const expected = ['usage_hour', 'usage_org_hour', 'usage_gateway_hour', 'usage_end_user_hour'].reduce((a, t) => a + count(t, 3600, cut), 0)
+      + ['usage_day', 'usage_org_day', 'usage_gateway_day', 'usage_end_user_day'].reduce((a, t) => a + count(t, 86400, cut), 0)
       + ['usage_minute', 'usage_end_user_minute'].reduce((a, t) => a + all(t), 0); // 30 days on, every minute row is old
     expect(pruneRollups(h.sqlite, 30 * 86_400_000, later)).toBe(expected);
     expect(count('usage_hour', 3600, cut)).toBe(0);
