@@ -181,7 +181,7 @@ describe.skipIf(!executablePath)('the console in a browser', () => {
       await page.reload();
     }
     expect(await requests()).toBe('3');
-    expect(await page.getByRole('img', { name: /^Requests per hour/ }).count()).toBe(1);
+    expect(await page.getByRole('img', { name: /^Requests per hour/ }).count()).toBe(1); // my view: counts
     expect(await page.getByRole('rowheader', { name: 'demo-chat', exact: true }).count()).toBe(1);
     await page.getByLabel('Whose usage').selectOption({ label: 'Whole gateway' });
     await page.getByRole('button', { name: 'Show' }).click();

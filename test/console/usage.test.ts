@@ -128,7 +128,8 @@ describe('usage page', () => {
     expect(card(all, 'Requests')).toBe('5');
     expect(all).toContain('<h2 id="by-org">By org</h2>');
     expect(all).toMatch(/<th scope="row">org-b<\/th><td>1<\/td>/);
-    expect(all).toContain('Requests per day');
+    expect(all).toContain('Requests/s (average per day)'); // the gateway view charts rates
+    expect(all).toContain('Tokens/min (average per day)');
   });
 
   test('MCP calls are their own view; an empty range says so', async () => {

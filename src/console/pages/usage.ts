@@ -97,14 +97,19 @@ function charts(v: UsagePageView): Html {
   const of = (f: (p: UsageSummary['series'][number]) => number) => new Map(s.series.map((p) => [p.bucket_start, f(p)]));
   const base = { since: s.since, until: s.until, step };
   const per = `per ${s.bucket}`;
+  // The whole gateway is an operations view: rates (requests/s and tokens/min, averaged over each bucket).
+  // Elsewhere counts per bucket read better (a person's 12 calls a day are not 0.0001 requests/s).
+  const rates = v.view.scope.kind === 'all' && v.view.scope.orgId === undefined;
+  const perSecond = rates ? 1 / step : 1;
+  const perMinute = rates ? 60 / step : 1;
   const requests = chart({
-    ...base, kind: 'bars', unit: 'requests', title: `Requests ${per}`,
-    series: [{ name: 'Succeeded', values: of((p) => p.requests - p.failures) }, { name: 'Failed', values: of((p) => p.failures) }],
+    ...base, kind: 'bars', unit: rates ? 'requests/s' : 'requests', title: rates ? `Requests/s (average ${per})` : `Requests ${per}`,
+    series: [{ name: 'Succeeded', values: of((p) => (p.requests - p.failures) * perSecond) }, { name: 'Failed', values: of((p) => p.failures * perSecond) }],
   });
   const tokens = v.calls === 'model'
     ? chart({
-        ...base, kind: 'bars', unit: 'tokens', title: `Tokens ${per}`,
-        series: [{ name: 'Input', values: of((p) => p.input_tokens) }, { name: 'Output', values: of((p) => p.output_tokens) }],
+        ...base, kind: 'bars', unit: rates ? 'tokens/min' : 'tokens', title: rates ? `Tokens/min (average ${per})` : `Tokens ${per}`,
+        series: [{ name: 'Input', values: of((p) => p.input_tokens * perMinute) }, { name: 'Output', values: of((p) => p.output_tokens * perMinute) }],
       })
     : html``;
   const latency = chart({
