@@ -10,7 +10,7 @@
  */
 import type { Database } from 'bun:sqlite';
 import { HIST_BUCKETS, HIST_COLUMNS } from './latency-histogram';
-import type { Calls, UsageScope } from './usage-report';
+import { type Calls, scopeSql, type UsageScope } from './usage-report';
 import { type Family, MINUTE, MINUTE_RETENTION_MS, type RollupLevel } from './usage-rollups';
 
 /** A part of a range read from one rollup table: [from, to) in Unix seconds. */
@@ -65,23 +65,8 @@ export function callsSql(calls: Calls): string {
   return calls === 'model' ? "mcp_server = ''" : "mcp_server <> ''";
 }
 
-/** The scope in rollup terms (team_id 0 is a personal key); see UsageScope. Org rollups serve all/org only. */
-export function scopeSql(scope: UsageScope): { sql: string; params: number[] } {
-  switch (scope.kind) {
-    case 'all':
-      return scope.orgId === undefined ? { sql: '1', params: [] } : { sql: 'org_id = ?', params: [scope.orgId] };
-    case 'org':
-      return { sql: 'org_id = ?', params: [scope.orgId] };
-    case 'key':
-      return { sql: 'key_id = ?', params: [scope.keyId] };
-    case 'team':
-      return { sql: 'team_id = ?', params: [scope.teamId] };
-    case 'user': {
-      const teams = scope.teamIds.length ? ` OR team_id IN (${scope.teamIds.map(() => '?').join(', ')})` : '';
-      return { sql: `((user_id = ? AND team_id = 0)${teams})`, params: [scope.userId, ...scope.teamIds] };
-    }
-  }
-}
+/** The scope in rollup terms (team_id 0 is a personal key); see UsageScope. */
+export const rollupScopeSql = (scope: UsageScope) => scopeSql(scope, 'team_id = 0');
 
 /** The aggregate columns every rollup read selects, in the order of `Sums`. */
 export const SUMS_SQL = [

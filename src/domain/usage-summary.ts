@@ -14,7 +14,7 @@
  */
 import type { Database } from 'bun:sqlite';
 import { percentile } from './latency-histogram';
-import { addRow, addSums, avgLatency, callsSql, cover, emptySums, forEachPiece, HIST_SQL, scopeSql, SUMS_SQL, type Coverage, type Sums } from './usage-rollup-query';
+import { addRow, addSums, avgLatency, callsSql, cover, emptySums, forEachPiece, HIST_SQL, rollupScopeSql, SUMS_SQL, type Coverage, type Sums } from './usage-rollup-query';
 import type { Calls, UsageScope } from './usage-report';
 import { DAY, FAMILIES, type Family, HOUR, MINUTE } from './usage-rollups';
 
@@ -183,7 +183,7 @@ export function usageSummary(sqlite: Database, q: SummaryQuery): UsageSummary {
     bucket = 'hour'; // minute rows are kept 48 h
     coverage = cover(seriesFamily(), q.since, q.until, now, HOUR)!;
   }
-  const scope = scopeSql(q.scope);
+  const scope = rollupScopeSql(q.scope);
   const filter = { sql: `${callsSql(calls)} AND ${scope.sql}`, params: scope.params };
 
   const step = BUCKET_SECONDS[bucket];
