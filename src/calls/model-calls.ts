@@ -18,7 +18,7 @@ import type { UsageSink } from '../domain/usage';
 import type { Logger } from '../log';
 import { relayBytes } from '../upstream/byte-relay';
 import { completionAsSse } from '../upstream/json-as-sse';
-import { ClientGone, UpstreamExhausted, UpstreamRouter, type Routed } from '../upstream/router';
+import { ClientGone, UpstreamExhausted, UpstreamRouter, type DeploymentState, type Routed } from '../upstream/router';
 import { relaySse } from '../upstream/sse-relay';
 import { tokensOf, usageInJson } from '../upstream/usage-tokens';
 import { takeUserId } from './call-body';
@@ -45,6 +45,9 @@ export interface CallAnswer {
   rate: RateState;
   stream: boolean;
 }
+
+/** What the console's Deployments page shows (upstream/ is not the console's to import). */
+export type { DeploymentState };
 
 /** Response headers of the upstream that are worth passing on. */
 const PASSED_HEADERS = ['content-type', 'openai-processing-ms'];
@@ -73,6 +76,11 @@ export class ModelCalls {
     this.config = config;
     this.upstream = next;
     this.secrets = secrets;
+  }
+
+  /** The live state of the current router's deployments (after a reload: the new router's, fresh). */
+  deployments(): DeploymentState[] {
+    return this.upstream.deploymentStates();
   }
 
   async live(call: LiveCall): Promise<CallAnswer> {

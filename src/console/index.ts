@@ -1,7 +1,8 @@
 /**
  * The web console under /ui/: server-rendered pages, plain forms (it works without JavaScript), a session
- * cookie, and a CSRF check on every state change. Keys, teams and users are managed by the same rules as
- * /admin/keys, /admin/teams and /admin/users (domain/key-management.ts, team-management.ts, user-management.ts). None of this is on the
+ * cookie, and a CSRF check on every state change. Keys, teams, users and orgs are managed by the same rules as
+ * /admin/keys, /admin/teams, /admin/users and /admin/orgs (domain/key-management.ts, team-management.ts,
+ * user-management.ts, org-management.ts); admins also see the router's deployments. None of this is on the
  * model endpoints' path (routes/inference-lane.ts).
  */
 import { Elysia } from 'elysia';
@@ -9,9 +10,12 @@ import type { AppDeps } from '../app';
 import { ConsoleSessions } from '../domain/console-sessions';
 import { asset } from './assets';
 import { ENDED, forbiddenPage, readForm, signedInPage, signedInPost, type ConsoleContext } from './guard';
+import { deploymentsRoutes } from './deployments-routes';
 import { consoleFilesRoutes } from './files-routes';
 import { keysRoutes } from './keys-routes';
 import { teamsRoutes } from './teams-routes';
+import { orgsRoutes } from './orgs-routes';
+import { usageRoutes } from './usage-routes';
 import { usersRoutes } from './users-routes';
 import { problemPage } from './pages/problem';
 import { signInPage } from './pages/sign-in';
@@ -59,9 +63,12 @@ export const consoleRoutes = (deps: AppDeps) => {
         return redirect('/ui/sign-in', { 'set-cookie': clearedCookie() });
       }),
     )
+    .use(usageRoutes(ctx))
     .use(keysRoutes(ctx))
     .use(teamsRoutes(ctx))
     .use(usersRoutes(ctx))
+    .use(orgsRoutes(ctx))
+    .use(deploymentsRoutes(ctx))
     .use(consoleFilesRoutes(ctx))
     .get(
       '/ui/start',

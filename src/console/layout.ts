@@ -3,16 +3,29 @@ import { ASSET_URLS } from './assets';
 import { html, type Html } from './html';
 import { CSRF_FIELD, type SignedIn } from './session';
 
-export type Section = 'keys' | 'teams' | 'users' | 'files' | 'start';
+export type Section = 'usage' | 'keys' | 'teams' | 'users' | 'orgs' | 'deployments' | 'files' | 'start';
 
-/** `managers`: shown only to org admins and admins (the page itself is 404 for everyone else). */
-const NAV: { section: Section; href: string; label: string; managers?: true }[] = [
+/**
+ * `managers`: shown only to org admins and admins; `admins`: only to admins (either way the page itself is
+ * 404 for everyone else).
+ */
+const NAV: { section: Section; href: string; label: string; managers?: true; admins?: true }[] = [
+  { section: 'usage', href: '/ui/usage', label: 'Usage' },
   { section: 'keys', href: '/ui/keys', label: 'Keys' },
   { section: 'teams', href: '/ui/teams', label: 'Teams' },
   { section: 'users', href: '/ui/users', label: 'People', managers: true },
+  { section: 'orgs', href: '/ui/orgs', label: 'Orgs', admins: true },
+  { section: 'deployments', href: '/ui/deployments', label: 'Deployments', admins: true },
   { section: 'files', href: '/ui/files', label: 'Files & batches' },
   { section: 'start', href: '/ui/start', label: 'Getting started' },
 ];
+
+function shownTo(who: SignedIn, n: (typeof NAV)[number]): boolean {
+  const role = who.principal.role;
+  if (n.admins) return role === 'admin';
+  if (n.managers) return role === 'admin' || role === 'org-admin';
+  return true;
+}
 
 /** A hidden field with the session's CSRF token: every form that changes something includes it. */
 export const csrfField = (who: SignedIn) => html`<input type="hidden" name="${CSRF_FIELD}" value="${who.session.csrf}">`;
@@ -32,7 +45,7 @@ export function layout(opts: { title: string; who?: SignedIn; section?: Section;
   ${
     who === undefined
       ? html``
-      : html`<nav aria-label="Console">${NAV.filter((n) => !n.managers || who.principal.role === 'admin' || who.principal.role === 'org-admin').map((n) => html`<a href="${n.href}"${n.section === opts.section ? html` aria-current="page"` : html``}>${n.label}</a>`)}</nav>
+      : html`<nav aria-label="Console">${NAV.filter((n) => shownTo(who, n)).map((n) => html`<a href="${n.href}"${n.section === opts.section ? html` aria-current="page"` : html``}>${n.label}</a>`)}</nav>
   <span class="muted">${who.principal.email}</span>
   <form method="post" action="/ui/sign-out">${csrfField(who)}<button type="submit" class="secondary">Sign out</button></form>`
   }

@@ -3,7 +3,7 @@
  * drizzle/, which is embedded in the binary (src/db/migrations.gen.ts). Times are unix milliseconds.
  */
 import { sql } from 'drizzle-orm';
-import { index, integer, primaryKey, sqliteTable, text, uniqueIndex } from 'drizzle-orm/sqlite-core';
+import { type AnySQLiteColumn, index, integer, primaryKey, sqliteTable, text, uniqueIndex } from 'drizzle-orm/sqlite-core';
 
 const now = sql`(cast(unixepoch('subsecond') * 1000 as integer))`;
 
@@ -189,6 +189,111 @@ export const usage = sqliteTable(
   // model and on (key, time) cost ~50 % of each row's write (a row touches a page per key) for no query.
   (t) => [index('usage_created_idx').on(t.createdAt)],
 );
+
+/**
+ * Usage rollups (src/domain/usage-rollups.ts): the usage rows summed per time bucket and combination of
+ * dimensions, in four families (key, org, gateway, end-user), kept up to date in the transaction that inserts the
+ * rows. The console reads these instead of scanning `usage`. "None" is 0 / '' rather than NULL so that the
+ * primary key (the upsert's conflict target) matches it: team_id 0 = a personal key, mcp_server '' = a model
+ * call, mcp_tool '' = no tool. Latencies: sum, min, max and (key and org families) a log-spaced histogram
+ * h0..h39 (src/domain/latency-histogram.ts). The migration makes them WITHOUT ROWID tables (clustered by
+ * time, so a time range is one sequential read); the key and end-user families have indexes per scope.
+ */
+const rollupSums = (hist: boolean) => ({
+  requests: integer('requests').notNull(),
+  failures: integer('failures').notNull(),
+  inputTokens: integer('input_tokens').notNull(),
+  outputTokens: integer('output_tokens').notNull(),
+  latencySum: integer('latency_sum').notNull(),
+  latencyMin: integer('latency_min').notNull(),
+  latencyMax: integer('latency_max').notNull(),
+  ...(hist ? Object.fromEntries(Array.from({ length: 40 }, (_, i) => [`h${i}`, integer(`h${i}`).notNull().default(0)])) : {}),
+});
+
+/**
+ * Minute rows serve at most 48 h, read by time (the 1 h view, the edges of longer ranges): no index per
+ * scope, which would cost the writer ~20 % for reads that are short anyway.
+ */
+const scopeIndexes = (name: string, t: { orgId: AnySQLiteColumn; userId: AnySQLiteColumn; teamId: AnySQLiteColumn; bucketStart: AnySQLiteColumn }) =>
+  name.endsWith('_minute') ? [] : [index(`${name}_org_idx`).on(t.orgId, t.bucketStart), index(`${name}_user_idx`).on(t.userId, t.bucketStart), index(`${name}_team_idx`).on(t.teamId, t.bucketStart)];
+
+const keyRollup = (name: string) =>
+  sqliteTable(
+    name,
+    {
+      /** The bucket's first second (Unix seconds). */
+      bucketStart: integer('bucket_start').notNull(),
+      orgId: integer('org_id').notNull(),
+      teamId: integer('team_id').notNull(),
+      userId: integer('user_id').notNull(),
+      keyId: integer('key_id').notNull(),
+      model: text('model').notNull(),
+      mcpServer: text('mcp_server').notNull(),
+      mcpTool: text('mcp_tool').notNull(),
+      ...rollupSums(true),
+    },
+    (t) => [
+      primaryKey({ columns: [t.bucketStart, t.orgId, t.teamId, t.userId, t.keyId, t.model, t.mcpServer, t.mcpTool] }),
+      ...scopeIndexes(name, t),
+    ],
+  );
+
+const orgRollup = (name: string) =>
+  sqliteTable(
+    name,
+    {
+      bucketStart: integer('bucket_start').notNull(),
+      orgId: integer('org_id').notNull(),
+      model: text('model').notNull(),
+      mcpServer: text('mcp_server').notNull(),
+      mcpTool: text('mcp_tool').notNull(),
+      ...rollupSums(true),
+    },
+    (t) => [primaryKey({ columns: [t.bucketStart, t.orgId, t.model, t.mcpServer, t.mcpTool] })],
+  );
+
+const gatewayRollup = (name: string) =>
+  sqliteTable(
+    name,
+    {
+      bucketStart: integer('bucket_start').notNull(),
+      model: text('model').notNull(),
+      mcpServer: text('mcp_server').notNull(),
+      mcpTool: text('mcp_tool').notNull(),
+      ...rollupSums(true),
+    },
+    (t) => [primaryKey({ columns: [t.bucketStart, t.model, t.mcpServer, t.mcpTool] })],
+  );
+
+const endUserRollup = (name: string) =>
+  sqliteTable(
+    name,
+    {
+      bucketStart: integer('bucket_start').notNull(),
+      orgId: integer('org_id').notNull(),
+      teamId: integer('team_id').notNull(),
+      userId: integer('user_id').notNull(),
+      keyId: integer('key_id').notNull(),
+      endUserId: text('end_user_id').notNull(),
+      mcpServer: text('mcp_server').notNull(),
+      ...rollupSums(false),
+    },
+    (t) => [
+      primaryKey({ columns: [t.bucketStart, t.orgId, t.teamId, t.userId, t.keyId, t.endUserId, t.mcpServer] }),
+      ...scopeIndexes(name, t),
+    ],
+  );
+
+export const usageMinute = keyRollup('usage_minute');
+export const usageHour = keyRollup('usage_hour');
+export const usageDay = keyRollup('usage_day');
+export const usageOrgHour = orgRollup('usage_org_hour');
+export const usageOrgDay = orgRollup('usage_org_day');
+export const usageGatewayHour = gatewayRollup('usage_gateway_hour');
+export const usageGatewayDay = gatewayRollup('usage_gateway_day');
+export const usageEndUserMinute = endUserRollup('usage_end_user_minute');
+export const usageEndUserHour = endUserRollup('usage_end_user_hour');
+export const usageEndUserDay = endUserRollup('usage_end_user_day');
 
 /**
  * Stored files. The bytes live at <data-dir>/files/<id>; the path comes from this row only. A file belongs

@@ -34,6 +34,12 @@ export type Org = typeof orgs.$inferSelect;
 export type Team = typeof teams.$inferSelect;
 export type User = typeof users.$inferSelect;
 export type ServiceAccount = typeof serviceAccounts.$inferSelect;
+/** How much an org holds: its users, teams, and live keys (not revoked, not expired; service accounts' too). */
+export interface OrgCounts {
+  users: number;
+  teams: number;
+  keys: number;
+}
 export interface Member {
   userId: number;
   email: string;
@@ -84,6 +90,24 @@ export class Directory {
 
   org(id: number): Org | undefined {
     return this.h.db.select().from(orgs).where(eq(orgs.id, id)).get();
+  }
+
+  /** Users, teams and live keys per org id (a service account's key counts in its team's org). */
+  orgCounts(now = Date.now()): Map<number, OrgCounts> {
+    const rows = this.h.sqlite
+      .query<{ id: number } & OrgCounts, [number]>(
+        `SELECT o.id,
+                (SELECT count(*) FROM users u WHERE u.org_id = o.id) AS users,
+                (SELECT count(*) FROM teams t WHERE t.org_id = o.id) AS teams,
+                (SELECT count(*) FROM api_keys k
+                   JOIN users u ON u.id = k.user_id
+                   LEFT JOIN service_accounts sa ON sa.id = k.service_account_id
+                   LEFT JOIN teams t ON t.id = sa.team_id
+                  WHERE coalesce(t.org_id, u.org_id) = o.id AND k.revoked_at IS NULL AND (k.expires_at IS NULL OR k.expires_at > ?1)) AS keys
+           FROM orgs o`,
+      )
+      .all(now);
+    return new Map(rows.map((r) => [r.id, { users: r.users, teams: r.teams, keys: r.keys }]));
   }
 
   orgByName(name: string): Org | undefined {

@@ -1,7 +1,11 @@
-/** The daily in-process job that deletes usage older than the retention period. */
+/**
+ * The daily in-process job that deletes usage older than the retention period, and the usage rollups'
+ * old rows (minute rows after 48 h, hour and day rows after the same retention: src/domain/usage-rollups.ts).
+ */
 import type { Database } from 'bun:sqlite';
 import type { Logger } from '../log';
 import { pruneUsage } from './usage-report';
+import { pruneRollups } from './usage-rollups';
 
 const DAY = 86_400_000;
 
@@ -11,6 +15,8 @@ export function startRetention(sqlite: Database, retentionMs: number, log: Logge
     try {
       const deleted = pruneUsage(sqlite, retentionMs);
       if (deleted > 0) log.info('deleted old usage records', { deleted, older_than_days: Math.round(retentionMs / DAY) });
+      const rollupRows = pruneRollups(sqlite, retentionMs);
+      if (rollupRows > 0) log.info('deleted old usage rollups', { rows: rollupRows });
     } catch (err) {
       log.warn('usage retention failed; will try again tomorrow', { error: (err as Error).message });
     }

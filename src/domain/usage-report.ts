@@ -36,6 +36,8 @@ export type UsageScope =
   | { kind: 'all'; orgId?: number }
   | { kind: 'org'; orgId: number }
   | { kind: 'key'; keyId: number }
+  /** A team: its service accounts' calls (a member's personal keys count for the member). */
+  | { kind: 'team'; teamId: number }
   /**
    * A user: their personal keys and their teams' service accounts. The end-user `user_id` of a call is a
    * label inside the caller's own scope, never a way into someone else's report: any key may send any
@@ -89,7 +91,11 @@ const LABEL_SQL: Partial<Record<GroupBy, string>> = {
   org: 'SELECT id, name AS label FROM orgs',
 };
 
-function scopeSql(scope: UsageScope): { sql: string; params: (number | string)[] } {
+/**
+ * The scope as a WHERE condition. `noTeam` is how a personal key's call says it has no team: NULL in the
+ * usage rows, 0 in the rollups (whose primary keys cannot hold NULL).
+ */
+export function scopeSql(scope: UsageScope, noTeam = 'team_id IS NULL'): { sql: string; params: number[] } {
   switch (scope.kind) {
     case 'all':
       return scope.orgId === undefined ? { sql: '1', params: [] } : { sql: 'org_id = ?', params: [scope.orgId] };
@@ -97,9 +103,11 @@ function scopeSql(scope: UsageScope): { sql: string; params: (number | string)[]
       return { sql: 'org_id = ?', params: [scope.orgId] };
     case 'key':
       return { sql: 'key_id = ?', params: [scope.keyId] };
+    case 'team':
+      return { sql: 'team_id = ?', params: [scope.teamId] };
     case 'user': {
       const teams = scope.teamIds.length ? ` OR team_id IN (${scope.teamIds.map(() => '?').join(', ')})` : '';
-      return { sql: `((user_id = ? AND team_id IS NULL)${teams})`, params: [scope.userId, ...scope.teamIds] };
+      return { sql: `((user_id = ? AND ${noTeam})${teams})`, params: [scope.userId, ...scope.teamIds] };
     }
   }
 }

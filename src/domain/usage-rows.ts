@@ -1,5 +1,6 @@
 /** The usage row and its insertion, shared by the inline writer and the writer worker. */
 import type { Database, Statement } from 'bun:sqlite';
+import { addToRollups } from './usage-rollups';
 
 export interface UsageRecord {
   createdAt: number;
@@ -34,7 +35,10 @@ const COLUMNS = [
 
 const statements = new WeakMap<Database, Statement>();
 
-/** Inserts rows in one transaction (or in the caller's, when there is one). */
+/**
+ * Inserts rows and adds them to the rollups (src/domain/usage-rollups.ts) in one transaction (or in the
+ * caller's, when there is one), so the rollups are always exactly the sums of the rows.
+ */
 export function insertUsageRows(db: Database, rows: UsageRecord[]): void {
   let insert = statements.get(db);
   if (!insert) {
@@ -50,5 +54,6 @@ export function insertUsageRows(db: Database, rows: UsageRecord[]): void {
         r.mcpServer ?? null, r.mcpTool ?? null,
       );
     }
+    addToRollups(db, rows);
   }).immediate();
 }

@@ -4,10 +4,26 @@
  */
 import type { Deployment } from '../config/router-config';
 
+/** The window in which failures count towards a cooldown, ms. */
+export const FAILURE_WINDOW_MS = 60_000;
+/** Failure times kept per deployment for reporting (a bound, should one fail thousands of times a minute). */
+const MAX_REPORTED_FAILURES = 1000;
+
+/** What an operator sees of one deployment right now (read-only; nothing here decides routing). */
+export interface HealthSnapshot {
+  inFlight: number;
+  /** Ms of cooldown left; 0 when the deployment takes calls. */
+  cooldownLeftMs: number;
+  /** Failures within the last FAILURE_WINDOW_MS, including those that started a cooldown. */
+  recentFailures: number;
+}
+
 export class DeploymentHealth {
   private readonly inFlight = new Map<string, number>();
   private readonly failures = new Map<string, number[]>();
   private readonly coolUntil = new Map<string, number>();
+  /** Failure times for reporting only: unlike `failures`, not cleared when a cooldown starts or a call succeeds. */
+  private readonly failureLog = new Map<string, number[]>();
 
   constructor(
     private readonly allowedFails: number,
@@ -34,8 +50,11 @@ export class DeploymentHealth {
 
   failed(d: Deployment): void {
     const now = this.now();
-    const recent = (this.failures.get(d.id) ?? []).filter((t) => t > now - 60_000);
+    const recent = (this.failures.get(d.id) ?? []).filter((t) => t > now - FAILURE_WINDOW_MS);
     recent.push(now);
+    const logged = (this.failureLog.get(d.id) ?? []).filter((t) => t > now - FAILURE_WINDOW_MS).slice(-(MAX_REPORTED_FAILURES - 1));
+    logged.push(now);
+    this.failureLog.set(d.id, logged);
     if (recent.length >= Math.max(1, this.allowedFails)) {
       this.coolUntil.set(d.id, now + this.cooldownMs);
       this.failures.delete(d.id);
@@ -45,5 +64,15 @@ export class DeploymentHealth {
   succeeded(d: Deployment): void {
     this.failures.delete(d.id);
     this.coolUntil.delete(d.id);
+  }
+
+  snapshot(d: Deployment): HealthSnapshot {
+    const now = this.now();
+    const until = this.coolUntil.get(d.id);
+    return {
+      inFlight: this.busy(d),
+      cooldownLeftMs: until !== undefined && until > now ? until - now : 0,
+      recentFailures: (this.failureLog.get(d.id) ?? []).filter((t) => t > now - FAILURE_WINDOW_MS).length,
+    };
   }
 }

@@ -6,7 +6,7 @@
  */
 import type { Deployment, ModelEntry, RouterConfig } from '../config/router-config';
 import type { Endpoint } from '../config/endpoints';
-import { DeploymentHealth } from './deployment-health';
+import { DeploymentHealth, type HealthSnapshot } from './deployment-health';
 import { providerFor } from './provider';
 import { ClientGone, isRetryable, retryAfterMs, UpstreamExhausted, type Failure } from './upstream-error';
 
@@ -31,6 +31,26 @@ const MAX_BACKOFF_MS = 8_000;
 /** A Retry-After longer than this is not waited for: the failure is passed to the caller instead. */
 const MAX_RETRY_AFTER_MS = 30_000;
 
+/** One deployment as an operator may see it: where it goes and how it is doing, never its key or headers. */
+export interface DeploymentState extends HealthSnapshot {
+  /** `<model_name>#<index in model_list>`. */
+  id: string;
+  modelName: string;
+  provider: string;
+  upstreamModel: string;
+  /** The host (and port) of its api_base only: no path, query or credentials; '' for built-in providers. */
+  host: string;
+}
+
+/** The host of an api_base, nothing else of it (a URL may carry credentials or a key in its query). */
+export function hostOf(apiBase: string): string {
+  try {
+    return new URL(apiBase).host;
+  } catch {
+    return '';
+  }
+}
+
 export type RouterEvent = { type: 'failure'; deployment: string; kind: string } | { type: 'retry'; model: string };
 
 export class UpstreamRouter {
@@ -47,6 +67,13 @@ export class UpstreamRouter {
   /** The routing settings this router was built with (timeouts, retries). */
   get settings() {
     return this.config.settings;
+  }
+
+  /** Every deployment of every model in config order, with its live health (read-only). */
+  deploymentStates(): DeploymentState[] {
+    return [...this.config.models.values()].flatMap((m) =>
+      m.deployments.map((d) => ({ id: d.id, modelName: d.modelName, provider: d.provider, upstreamModel: d.upstreamModel, host: hostOf(d.apiBase), ...this.health.snapshot(d) })),
+    );
   }
 
   /**

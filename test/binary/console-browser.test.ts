@@ -33,6 +33,16 @@ describe.skipIf(!executablePath)('the console in a browser', () => {
     if (forDocs && process.env.AQUEDUCT_UPDATE_SCREENSHOTS === '1') copyFileSync(path, join(DOCS, `${name}.png`));
   }
 
+  /** The page at 360 px in dark mode: nothing wider than the screen; a screenshot when named; then back. */
+  async function narrowDark(name?: string, forDocs = false) {
+    await page.setViewportSize({ width: 360, height: 800 });
+    await page.emulateMedia({ colorScheme: 'dark' });
+    expect((await page.evaluate('document.documentElement.scrollWidth')) as number).toBeLessThanOrEqual(360);
+    if (name !== undefined) await shot(name, forDocs);
+    await page.setViewportSize({ width: 1280, height: 800 });
+    await page.emulateMedia({ colorScheme: 'light' });
+  }
+
   beforeAll(async () => {
     gw = await startBinary({ args: ['--demo'] });
     shots = join(gw.cwd, 'screenshots');
@@ -94,12 +104,7 @@ describe.skipIf(!executablePath)('the console in a browser', () => {
     await page.goto(`${gw.url}/ui/keys`);
     expect(await page.getByLabel('New API key').count()).toBe(0);
     await shot('console-keys', true);
-    await page.setViewportSize({ width: 360, height: 800 });
-    await page.emulateMedia({ colorScheme: 'dark' });
-    expect((await page.evaluate('document.documentElement.scrollWidth')) as number).toBeLessThanOrEqual(360);
-    await shot('console-keys-narrow-dark', true);
-    await page.setViewportSize({ width: 1280, height: 800 });
-    await page.emulateMedia({ colorScheme: 'light' });
+    await narrowDark('console-keys-narrow-dark', true);
 
     // Revoke it on the page: the SDK now gets 401.
     await page.getByRole('button', { name: /^Revoke notebook / }).click();
@@ -132,12 +137,7 @@ describe.skipIf(!executablePath)('the console in a browser', () => {
     expect(await page.getByText('2 completed, 0 failed, of 2').count()).toBe(1);
     expect(await page.getByRole('link', { name: `Download output of ${batch.id}` }).count()).toBe(1);
     await shot('console-files', true);
-    await page.setViewportSize({ width: 360, height: 800 });
-    await page.emulateMedia({ colorScheme: 'dark' });
-    expect((await page.evaluate('document.documentElement.scrollWidth')) as number).toBeLessThanOrEqual(360);
-    await shot('console-files-narrow-dark');
-    await page.setViewportSize({ width: 1280, height: 800 });
-    await page.emulateMedia({ colorScheme: 'light' });
+    await narrowDark('console-files-narrow-dark');
 
     // Teams: a team made with the API; its page creates a service account whose key is shown once; at 360 px too.
     const team = await fetch(`${gw.url}/admin/teams`, { method: 'POST', headers: { authorization: `Bearer ${adminKey}`, 'content-type': 'application/json' }, body: JSON.stringify({ name: 'research' }) });
@@ -152,24 +152,44 @@ describe.skipIf(!executablePath)('the console in a browser', () => {
     expect(saKey).toMatch(/^sk-[A-Za-z0-9_-]{43}$/);
     expect((await (await fetch(`${gw.url}/v1/models`, { headers: { authorization: `Bearer ${saKey}` } })).json()) as object).toMatchObject({ object: 'list' });
     await shot('console-team', true);
-    await page.setViewportSize({ width: 360, height: 800 });
-    await page.emulateMedia({ colorScheme: 'dark' });
-    expect((await page.evaluate('document.documentElement.scrollWidth')) as number).toBeLessThanOrEqual(360);
-    await shot('console-team-narrow-dark');
-    await page.setViewportSize({ width: 1280, height: 800 });
-    await page.emulateMedia({ colorScheme: 'light' });
+    await narrowDark('console-team-narrow-dark');
 
     // People (org admins and admins): every user with a form for role, limits and exclusions; at 360 px too.
     await page.getByRole('link', { name: 'People' }).click();
     await page.waitForURL('**/ui/users');
     expect(await page.getByRole('heading', { level: 1 }).textContent()).toBe('People');
     await shot('console-people', true);
-    await page.setViewportSize({ width: 360, height: 800 });
-    await page.emulateMedia({ colorScheme: 'dark' });
-    expect((await page.evaluate('document.documentElement.scrollWidth')) as number).toBeLessThanOrEqual(360);
-    await shot('console-people-narrow-dark');
-    await page.setViewportSize({ width: 1280, height: 800 });
-    await page.emulateMedia({ colorScheme: 'light' });
+    await narrowDark('console-people-narrow-dark');
+
+    // Usage: the calls made above (the SDK chat, the batch's two lines) in my own view and the whole gateway's,
+    // with the chart drawn; at 360 px too. Usage is written off the request path: reload until it is there.
+    await page.getByRole('link', { name: 'Usage' }).click();
+    await page.waitForURL('**/ui/usage');
+    const requests = () => page.locator('.cards div', { hasText: 'Requests' }).first().locator('dd').textContent();
+    for (const until = Date.now() + 10_000; (await requests()) !== '3' && Date.now() < until; ) {
+      await Bun.sleep(200);
+      await page.reload();
+    }
+    expect(await requests()).toBe('3');
+    expect(await page.getByRole('img', { name: /^Requests per hour/ }).count()).toBe(1); // my view: counts
+    expect(await page.getByRole('rowheader', { name: 'demo-chat', exact: true }).count()).toBe(1);
+    await page.getByLabel('Whose usage').selectOption({ label: 'Whole gateway' });
+    await page.getByRole('button', { name: 'Show' }).click();
+    await page.waitForURL('**/ui/usage?view=all**');
+    expect(await page.getByRole('heading', { level: 1 }).textContent()).toBe('Usage · Whole gateway');
+    await shot('console-usage', true);
+    await narrowDark('console-usage-narrow-dark');
+
+    // Admins: orgs and the live state of each deployment.
+    await page.getByRole('link', { name: 'Orgs' }).click();
+    await page.waitForURL('**/ui/orgs');
+    expect(await page.getByRole('heading', { level: 1 }).textContent()).toBe('Orgs');
+    await shot('console-orgs', true);
+    await page.getByRole('link', { name: 'Deployments' }).click();
+    await page.waitForURL('**/ui/deployments');
+    expect(await page.getByRole('heading', { name: /^demo-chat#0 / }).count()).toBe(1);
+    await shot('console-deployments', true);
+    await narrowDark();
 
     // Keyboard: the first Tab reaches the skip link, and it leads to the content.
     await page.keyboard.press('Tab');

@@ -2,11 +2,11 @@
 import { Type } from '@sinclair/typebox';
 import { Elysia, t } from 'elysia';
 import type { AppDeps } from '../../app';
-import { cannotCreateUser, forbidden } from '../../domain/reach';
+import { createOrg, updateOrg, visibleOrgs } from '../../domain/org-management';
+import { cannotCreateUser } from '../../domain/reach';
 import { Refusal } from '../../domain/refusal';
-import { assertMayChangePolicy } from '../../domain/policy-rules';
 import { updateUser, visibleUsers } from '../../domain/user-management';
-import { hasPolicy, list, orgJson, PolicyBody, policyPatch, PoolBody, poolPatch, userJson } from '../../schemas/admin';
+import { list, orgJson, PolicyBody, policyPatch, PoolBody, poolPatch, userJson } from '../../schemas/admin';
 import { ListOf, OrgView, UserView } from '../../schemas/admin-responses';
 import { refusals } from '../../schemas/common';
 import { idParam } from '../../schemas/params';
@@ -37,18 +37,15 @@ export const adminOrgsUsers = (deps: AppDeps) => {
     .use(adminContext(deps))
     .get(
       '/admin/orgs',
-      ({ reach, principal: p }) => list((reach.isAdmin ? dir.listOrgs() : reach.isServiceAccount ? [] : dir.listOrgs([p.orgId])).map(orgJson)),
+      ({ reach }) => list(visibleOrgs(dir, reach).map(orgJson)),
       { response: { 200: ListOf(OrgView), ...refusals() }, detail: adminDetail('listOrgs', 'List orgs', 'Orgs', 'Admins see every org; others their own.') },
     )
     .post(
       '/admin/orgs',
       ({ reach, body, changed }) => {
-        if (!reach.isAdmin) throw forbidden('Only admins create orgs.');
-        const org = dir.createOrg(body.name);
-        const patch = { ...policyPatch(body), ...poolPatch(body) };
-        const out = hasPolicy(patch) ? dir.updateOrg(org.id, patch)! : org;
+        const org = createOrg(dir, reach, body.name, { ...policyPatch(body), ...poolPatch(body) });
         changed();
-        return orgJson(out);
+        return orgJson(org);
       },
       {
         body: t.Object({ name: t.String({ minLength: 1, maxLength: 200 }), ...PolicyBody, ...PoolBody }),
@@ -67,14 +64,10 @@ export const adminOrgsUsers = (deps: AppDeps) => {
     .patch(
       '/admin/orgs/:id',
       ({ reach, params, body, changed }) => {
-        reach.org(params.id, 'manage');
         const { name } = body;
-        if (name !== undefined && !reach.isAdmin) throw forbidden('Only admins rename orgs.');
-        const patch = { ...policyPatch(body), ...poolPatch(body) };
-        assertMayChangePolicy(reach, dir, { org: dir.org(params.id)! }, patch);
-        const org = dir.updateOrg(params.id, { ...patch, ...(name !== undefined ? { name } : {}) });
+        const org = updateOrg(dir, reach, params.id, { ...policyPatch(body), ...poolPatch(body), ...(name !== undefined ? { name } : {}) });
         changed();
-        return orgJson(org ?? dir.org(params.id)!);
+        return orgJson(org);
       },
       {
         params: orgId,
