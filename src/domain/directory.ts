@@ -211,14 +211,29 @@ export class Directory {
     this.write(() => this.h.db.insert(tosAcceptances).values({ userId, version, acceptedAt: at }).onConflictDoNothing().run(), [{ kind: 'user', ref: userId }, ...adminOf]);
   }
 
-  /** Each user's latest acceptance of the terms (any version), by user id. */
-  termsAcceptances(): Map<number, TermsAcceptance> {
+  /** When the user accepted this version of the terms (Unix ms), or undefined. */
+  termsAcceptedAt(userId: number, version: string): number | undefined {
+    return this.h.db
+      .select({ at: tosAcceptances.acceptedAt })
+      .from(tosAcceptances)
+      .where(and(eq(tosAcceptances.userId, userId), eq(tosAcceptances.version, version)))
+      .get()?.at;
+  }
+
+  /**
+   * One acceptance of the terms per user, by user id: of `current` (the version in force) when they
+   * accepted it, else their latest. `userId`: that user's only.
+   */
+  termsAcceptances(current: string | undefined, userId?: number): Map<number, TermsAcceptance> {
     const rows = this.h.sqlite
-      .query<{ user_id: number; version: string; accepted_at: number }, []>(
-        // SQLite: with max(), the bare column `version` comes from the row holding the maximum.
-        'SELECT user_id, version, max(accepted_at) AS accepted_at FROM tos_acceptances GROUP BY user_id',
+      .query<{ user_id: number; version: string; accepted_at: number }, [number | null, string | null]>(
+        `SELECT user_id, version, accepted_at FROM (
+           SELECT user_id, version, accepted_at,
+                  row_number() OVER (PARTITION BY user_id ORDER BY version IS ?2 DESC, accepted_at DESC) AS n
+             FROM tos_acceptances WHERE ?1 IS NULL OR user_id = ?1)
+          WHERE n = 1`,
       )
-      .all();
+      .all(userId ?? null, current ?? null);
     return new Map(rows.map((r) => [r.user_id, { version: r.version, acceptedAt: r.accepted_at }]));
   }
 
