@@ -42,7 +42,7 @@ export function readTermsFile(path: string): TermsDocument {
     const code = (err as NodeJS.ErrnoException).code;
     throw new Error(code ? `cannot read: ${code}` : (err as Error).message);
   }
-  if (bytes.length > MAX_TERMS_BYTES) throw new Error(`more than the ${MAX_TERMS_BYTES} bytes allowed`);
+  if (bytes.length > MAX_TERMS_BYTES) throw new Error(`${bytes.length} bytes, more than the ${MAX_TERMS_BYTES} allowed`);
   let text: string;
   try {
     text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
