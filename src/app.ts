@@ -19,6 +19,7 @@ import type { FileStore } from './domain/files/file-store';
 import type { KeyCache } from './domain/key-cache';
 import type { McpSessions } from './domain/mcp/sessions';
 import type { Metrics } from './domain/metrics';
+import type { TermsSource } from './domain/terms';
 import type { UsageSink } from './domain/usage';
 import type { ModelCalls } from './calls/model-calls';
 import { consoleRoutes } from './console';
@@ -59,6 +60,8 @@ export interface AppDeps {
   access: AccessLog;
   metrics: Metrics;
   log: Logger;
+  /** The terms of service in force (AQUEDUCT_TOS_FILE); undefined when none are set. */
+  terms?: TermsSource;
   /** Unix ms; the `created` time of listed models. */
   startedAt: number;
 }

@@ -21,6 +21,7 @@ import { ModelCalls } from './calls/model-calls';
 import { Secrets } from './calls/secrets';
 import { UpstreamRouter } from './upstream/router';
 import { Metrics } from './domain/metrics';
+import { watchTerms } from './domain/terms';
 import { accessLogTo, noAccessLog, type AccessLog } from './http/access-log';
 import { createLogger } from './log';
 import { writePidFile } from './pid-file';
@@ -88,7 +89,16 @@ export function startServer(config: LoadedConfig): RunningServer {
       .all()
       .map((r) => [{ state: r.state === 'pending' ? 'queued' : r.state }, r.n]),
   );
-  deps = { settings, router: config.router, mcp: config.mcp, db: h, directory, files, batches, runner, keys, calls, usage, mcpSessions, access, metrics, log, startedAt };
+  // The terms file was read and checked by loadConfig; from here it is watched for changes.
+  const terms =
+    settings.tosFile !== undefined && config.terms !== undefined
+      ? watchTerms(settings.tosFile, config.terms, {
+          onProblem: (message) => log.warn(`terms of service: ${message}`),
+          onChange: (doc) => log.info('terms of service changed: everyone must accept the new version', { version: doc.version }),
+        })
+      : undefined;
+  if (config.terms) log.info('terms of service in force', { file: settings.tosFile, version: config.terms.version });
+  deps = { settings, router: config.router, mcp: config.mcp, db: h, directory, files, batches, runner, keys, calls, usage, mcpSessions, access, metrics, log, startedAt, terms };
   const app = buildApp(deps);
   app.listen({
     hostname: settings.host,

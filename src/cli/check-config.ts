@@ -9,10 +9,11 @@ export const checkConfigCommand = defineCommand({
   description:
     'Loads the settings, router_config.yaml and mcp.json exactly as "serve" would, prints every problem\n' +
     '(unknown keys, duplicate aliases, unset os.environ/VAR, malformed URLs, unknown providers, …),\n' +
+    'checks the terms-of-service file (readable UTF-8, not empty, at most 1 MB) and prints its version,\n' +
     'and exits 1 when there is any. Warnings (e.g. models of a mode not served yet, which are left out)\n' +
     'go to stderr as "warning: …" and do not change the exit code.',
   run(args, io) {
-    const { settings, router, mcp, demo, problems, warnings } = loadConfig(args.flags, io.env);
+    const { settings, router, mcp, demo, terms, problems, warnings } = loadConfig(args.flags, io.env);
     for (const w of warnings) io.err(`warning: ${w}`);
     if (problems.length > 0) {
       io.err(`${problems.length} problem${problems.length === 1 ? '' : 's'} found:`);
@@ -22,7 +23,8 @@ export const checkConfigCommand = defineCommand({
     const deployments = [...router.models.values()].reduce((n, m) => n + m.deployments.length, 0);
     io.out(
       `ok: router config ${demo ? DEMO_SOURCE : (settings.routerConfig ?? '(none)')}: ${router.models.size} models, ${deployments} deployments, ` +
-        `${router.aliases.size} aliases; MCP config ${settings.mcpConfig ?? '(none)'}: ${mcp.servers.size} servers`,
+        `${router.aliases.size} aliases; MCP config ${settings.mcpConfig ?? '(none)'}: ${mcp.servers.size} servers` +
+        (terms ? `; terms of service ${settings.tosFile}: version ${terms.version} (${terms.format})` : ''),
     );
     return 0;
   },

@@ -5,6 +5,7 @@ import type { EnvLookup } from './env-ref';
 import { parseMcpConfig, type McpConfig } from './mcp-config';
 import { emptyRouterConfig, parseRouterConfig, type RouterConfig } from './router-config';
 import { resolveSettings, type Settings } from './settings';
+import { readTermsFile, type TermsDocument } from './terms-file';
 
 export interface LoadedConfig {
   settings: Settings;
@@ -14,6 +15,8 @@ export interface LoadedConfig {
   mcp: McpConfig;
   /** True when the built-in demo models are served (--demo and no router config). */
   demo: boolean;
+  /** The terms of service as read at load (AQUEDUCT_TOS_FILE), or undefined when none are set. */
+  terms: TermsDocument | undefined;
   /** The config cannot be used: serve refuses to start (or to reload), check-config exits 1. */
   problems: string[];
   /** The config is used, but not everything it asks is done: printed by check-config (exit 0) and logged by serve. */
@@ -52,5 +55,13 @@ export function loadConfig(flags: ReadonlyMap<string, string>, env: EnvLookup = 
     ? { config: parseRouterConfig(DEMO_ROUTER_YAML, env, DEMO_SOURCE).config, text: DEMO_ROUTER_YAML }
     : loadFile(settings.routerConfig, parseRouterConfig, emptyRouterConfig(), env, problems, warnings);
   const mcp = loadFile(settings.mcpConfig, parseMcpConfig, { servers: new Map() }, env, problems, warnings).config;
-  return { settings, router: router.config, routerText: router.text, mcp, demo, problems, warnings };
+  let terms: TermsDocument | undefined;
+  if (settings.tosFile !== undefined) {
+    try {
+      terms = readTermsFile(settings.tosFile);
+    } catch (err) {
+      problems.push(`${settings.tosFile} (terms of service): ${(err as Error).message}`);
+    }
+  }
+  return { settings, router: router.config, routerText: router.text, mcp, demo, terms, problems, warnings };
 }

@@ -353,6 +353,14 @@ export const SETTINGS = {
     def: () => 32,
     parse: int(1, 100_000),
   } satisfies Spec<number>,
+  tosFile: {
+    flag: '--tos-file',
+    env: 'AQUEDUCT_TOS_FILE',
+    description: 'Terms of service (a Markdown file, .md; or .txt/.html shown as plain text): when set, every person must accept the current version in the console (/ui/terms) before their keys make model, file, batch or MCP calls; a changed file is a new version',
+    defaultText: '(none)',
+    def: () => undefined as string | undefined,
+    parse: str,
+  } satisfies Spec<string | undefined>,
   keyRefreshInterval: {
     flag: '--key-refresh-interval',
     env: 'AQUEDUCT_KEY_REFRESH_INTERVAL',

@@ -76,7 +76,7 @@ export interface Signed {
 export function signedInPost(ctx: ConsoleContext, handle: (s: Signed, form: Record<string, string>) => Response) {
   return async ({ request, params }: RouteInput): Promise<Response> => {
     if (crossSite(request, ctx.deps.settings.publicUrl)) return forbiddenPage();
-    const state = currentSession(request, ctx.sessions, ctx.deps.keys);
+    const state = currentSession(request, ctx.sessions, ctx.deps.keys, ctx.deps.terms);
     if (!('signedIn' in state)) return toSignIn(state.ended);
     const form = await readForm(request);
     if (form instanceof Response) return form;
@@ -92,7 +92,7 @@ export function signedInPost(ctx: ConsoleContext, handle: (s: Signed, form: Reco
 
 export function signedInPage(ctx: ConsoleContext, render: (s: Signed, url: URL) => Response) {
   return ({ request, params }: RouteInput): Response => {
-    const state = currentSession(request, ctx.sessions, ctx.deps.keys);
+    const state = currentSession(request, ctx.sessions, ctx.deps.keys, ctx.deps.terms);
     if (!('signedIn' in state)) return toSignIn(state.ended);
     const who = state.signedIn;
     try {

@@ -8,6 +8,7 @@
 import { Elysia } from 'elysia';
 import type { AppDeps } from '../app';
 import { ConsoleSessions } from '../domain/console-sessions';
+import { termsAccepted } from '../domain/terms';
 import { asset } from './assets';
 import { ENDED, forbiddenPage, readForm, signedInPage, signedInPost, type ConsoleContext } from './guard';
 import { deploymentsRoutes } from './deployments-routes';
@@ -16,6 +17,7 @@ import { keysRoutes } from './keys-routes';
 import { teamsRoutes } from './teams-routes';
 import { orgsRoutes } from './orgs-routes';
 import { usageRoutes } from './usage-routes';
+import { termsRoutes } from './terms-routes';
 import { usersRoutes } from './users-routes';
 import { problemPage } from './pages/problem';
 import { signInPage } from './pages/sign-in';
@@ -31,13 +33,13 @@ export const consoleRoutes = (deps: AppDeps) => {
   return new Elysia()
     .onRequest(({ request }) => (wantsHtml(request) ? new Response(null, { status: 302, headers: { location: '/ui/' } }) : undefined))
     // Also answers /ui (Elysia matches with and without the trailing slash).
-    .get('/ui/', ({ request }) => redirect('signedIn' in currentSession(request, ctx.sessions, deps.keys) ? '/ui/keys' : '/ui/sign-in'))
+    .get('/ui/', ({ request }) => redirect('signedIn' in currentSession(request, ctx.sessions, deps.keys, deps.terms) ? '/ui/keys' : '/ui/sign-in'))
     .get('/ui/assets/:name', ({ params }) => {
       const found = asset(params.name);
       return found ? assetResponse(found.body, found.type) : page(problemPage('Not found', 'There is no such file.'), 404);
     })
     .get('/ui/sign-in', ({ request, query }) => {
-      const state = currentSession(request, ctx.sessions, deps.keys);
+      const state = currentSession(request, ctx.sessions, deps.keys, deps.terms);
       if ('signedIn' in state) return redirect('/ui/keys');
       const why = query.ended ?? state.ended;
       const ended = why !== undefined && Object.hasOwn(ENDED, why) ? ENDED[why as keyof typeof ENDED] : undefined;
@@ -54,7 +56,8 @@ export const consoleRoutes = (deps: AppDeps) => {
         return page(signInPage({ kind: 'error', text: 'Service-account keys cannot sign in to the console. Use a personal key.' }), 403);
       }
       const { token } = ctx.sessions.open(principal.keyId, principal.userId);
-      return redirect('/ui/keys', { 'set-cookie': sessionCookie(request, deps.settings.publicUrl, token, deps.settings.consoleSessionTtl) });
+      // Terms of service not accepted yet: straight to them (every page also says so until they are).
+      return redirect(termsAccepted(principal, deps.terms) ? '/ui/keys' : '/ui/terms', { 'set-cookie': sessionCookie(request, deps.settings.publicUrl, token, deps.settings.consoleSessionTtl) });
     })
     .post(
       '/ui/sign-out',
@@ -70,12 +73,13 @@ export const consoleRoutes = (deps: AppDeps) => {
     .use(orgsRoutes(ctx))
     .use(deploymentsRoutes(ctx))
     .use(consoleFilesRoutes(ctx))
+    .use(termsRoutes(ctx))
     .get(
       '/ui/start',
       signedInPage(ctx, ({ who }, url) => page(startPage({ who, baseUrl: deps.settings.publicUrl ?? url.origin, router: deps.router, mcp: deps.mcp }))),
     )
     .get('/ui/*', ({ request }) => {
-      const state = currentSession(request, ctx.sessions, deps.keys);
+      const state = currentSession(request, ctx.sessions, deps.keys, deps.terms);
       return page(problemPage('Page not found', 'There is no such page in the console.', 'signedIn' in state ? state.signedIn : undefined), 404);
     });
 };

@@ -3,13 +3,13 @@ import { ASSET_URLS } from './assets';
 import { html, type Html } from './html';
 import { CSRF_FIELD, type SignedIn } from './session';
 
-export type Section = 'usage' | 'keys' | 'teams' | 'users' | 'orgs' | 'deployments' | 'files' | 'start';
+export type Section = 'usage' | 'keys' | 'teams' | 'users' | 'orgs' | 'deployments' | 'files' | 'start' | 'terms';
 
 /**
  * `managers`: shown only to org admins and admins; `admins`: only to admins (either way the page itself is
  * 404 for everyone else).
  */
-const NAV: { section: Section; href: string; label: string; managers?: true; admins?: true }[] = [
+const NAV: { section: Section; href: string; label: string; managers?: true; admins?: true; terms?: true }[] = [
   { section: 'usage', href: '/ui/usage', label: 'Usage' },
   { section: 'keys', href: '/ui/keys', label: 'Keys' },
   { section: 'teams', href: '/ui/teams', label: 'Teams' },
@@ -18,9 +18,11 @@ const NAV: { section: Section; href: string; label: string; managers?: true; adm
   { section: 'deployments', href: '/ui/deployments', label: 'Deployments', admins: true },
   { section: 'files', href: '/ui/files', label: 'Files & batches' },
   { section: 'start', href: '/ui/start', label: 'Getting started' },
+  { section: 'terms', href: '/ui/terms', label: 'Terms', terms: true },
 ];
 
 function shownTo(who: SignedIn, n: (typeof NAV)[number]): boolean {
+  if (n.terms) return who.terms !== undefined;
   const role = who.principal.role;
   if (n.admins) return role === 'admin';
   if (n.managers) return role === 'admin' || role === 'org-admin';
@@ -37,6 +39,9 @@ export interface Notice {
 
 export const notice = (n: Notice | undefined) =>
   n === undefined ? html`` : html`<div class="notice ${n.kind}" role="${n.kind === 'error' ? 'alert' : 'status'}">${n.text}</div>`;
+
+/** On every page while the person has not accepted the terms of service in force. */
+const termsBanner = html`<div class="notice error" role="alert"><strong>Terms of service not accepted.</strong> Until you accept the current terms, your keys are refused for model calls, files, batches and MCP (403 <code>tos_not_accepted</code>). <a href="/ui/terms">Read and accept the terms</a></div>`;
 
 export function layout(opts: { title: string; who?: SignedIn; section?: Section; body: Html }): Html {
   const { who } = opts;
@@ -64,6 +69,7 @@ export function layout(opts: { title: string; who?: SignedIn; section?: Section;
 <a class="skip" href="#main">Skip to content</a>
 ${header}
 <main id="main">
+${who?.terms?.pending && opts.section !== 'terms' ? termsBanner : html``}
 ${opts.body}
 </main>
 </body>

@@ -7,6 +7,7 @@
 import { timingSafeEqual } from 'node:crypto';
 import type { ConsoleSession, ConsoleSessions } from '../domain/console-sessions';
 import type { KeyCache, Principal } from '../domain/key-cache';
+import { termsAccepted, type TermsSource } from '../domain/terms';
 
 export const COOKIE = 'aq_console';
 /** The hidden form field that carries the CSRF token. */
@@ -16,6 +17,8 @@ export interface SignedIn {
   token: string;
   session: ConsoleSession;
   principal: Principal;
+  /** Set when the gateway has terms of service: whether this person still has to accept the version in force. */
+  terms?: { pending: boolean };
 }
 
 export function cookieValue(request: Request, name: string): string | undefined {
@@ -31,7 +34,7 @@ export function cookieValue(request: Request, name: string): string | undefined 
 /** Why there is no one signed in: no session at all, or one that just ended (shown on the sign-in page). */
 export type SignInState = { signedIn: SignedIn } | { ended?: 'expired' | 'key_gone' };
 
-export function currentSession(request: Request, sessions: ConsoleSessions, keys: KeyCache): SignInState {
+export function currentSession(request: Request, sessions: ConsoleSessions, keys: KeyCache, terms?: TermsSource): SignInState {
   const token = cookieValue(request, COOKIE);
   if (token === undefined || token === '') return {};
   const session = sessions.find(token);
@@ -41,7 +44,7 @@ export function currentSession(request: Request, sessions: ConsoleSessions, keys
     sessions.close(token);
     return { ended: 'key_gone' };
   }
-  return { signedIn: { token, session, principal } };
+  return { signedIn: { token, session, principal, ...(terms ? { terms: { pending: !termsAccepted(principal, terms) } } : {}) } };
 }
 
 /** Secure when the browser reached us over https, directly or through the configured public https URL. */

@@ -72,7 +72,9 @@ export const usersRoutes = (ctx: ConsoleContext) => {
   const view = (who: SignedIn, reach: Reach, extra: { notice?: Notice; focus?: number } = {}) => {
     const orgNames = reach.isAdmin ? new Map(dir.listOrgs().map((o) => [o.id, o.name])) : undefined;
     const users = visibleUsers(dir, reach).map((u) => ({ ...u, manage: reach.manageUser(u), ...(orgNames ? { orgName: orgNames.get(u.orgId) ?? '' } : {}) }));
-    return usersPage({ who, users, roles: reach.isAdmin ? ROLES : ROLES.filter((r) => r !== 'admin'), ...extra });
+    const current = deps.terms?.current().version;
+    const terms = current === undefined ? undefined : { current, accepted: dir.termsAcceptances(current) };
+    return usersPage({ who, users, terms, roles: reach.isAdmin ? ROLES : ROLES.filter((r) => r !== 'admin'), ...extra });
   };
   return new Elysia()
     .get(

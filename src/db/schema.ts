@@ -404,3 +404,19 @@ export const consoleSessions = sqliteTable(
   },
   (t) => [index('console_sessions_expires_idx').on(t.expiresAt), index('console_sessions_key_idx').on(t.keyId)],
 );
+
+/**
+ * Who accepted which version of the terms of service (AQUEDUCT_TOS_FILE), and when. One row per user and
+ * version: accepting a version again keeps the first time. The version is a hash of the file's content.
+ */
+export const tosAcceptances = sqliteTable(
+  'tos_acceptances',
+  {
+    userId: integer('user_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    version: text('version').notNull(),
+    acceptedAt: integer('accepted_at').notNull().default(now),
+  },
+  (t) => [primaryKey({ columns: [t.userId, t.version] })],
+);

@@ -48,6 +48,11 @@ export interface Principal {
    * and its org's, where set. Empty for most keys.
    */
   pools: readonly Pool[];
+  /**
+   * The terms-of-service versions this key may work under: those its user accepted, or for a
+   * service-account key those any admin of its team accepted (src/domain/terms.ts).
+   */
+  acceptedTerms: ReadonlySet<string>;
 }
 
 export interface KeyCache {

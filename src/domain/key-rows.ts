@@ -43,6 +43,8 @@ export interface KeyRow {
   org_pool_rpm: number | null;
   org_pool_itpm: number | null;
   org_pool_otpm: number | null;
+  /** JSON array: the terms-of-service versions the user accepted (a service-account key: its team's admins). */
+  tos_versions: string;
 }
 
 export const SELECT_KEYS = `
@@ -63,7 +65,13 @@ SELECT k.id AS key_id, k.key_hash, k.name AS key_name, k.preview, k.expires_at,
        CASE WHEN t.id IS NULL THEN u.otpm ELSE t.otpm END AS own_otpm,
        o.rpm AS org_rpm, o.itpm AS org_itpm, o.otpm AS org_otpm,
        t.pool_rpm AS team_pool_rpm, t.pool_itpm AS team_pool_itpm, t.pool_otpm AS team_pool_otpm,
-       o.pool_rpm AS org_pool_rpm, o.pool_itpm AS org_pool_itpm, o.pool_otpm AS org_pool_otpm
+       o.pool_rpm AS org_pool_rpm, o.pool_itpm AS org_pool_itpm, o.pool_otpm AS org_pool_otpm,
+       -- Terms of service: a personal key follows its user; a service-account key its team's admins (any one will do).
+       CASE WHEN t.id IS NULL
+            THEN (SELECT json_group_array(a.version) FROM tos_acceptances a WHERE a.user_id = u.id)
+            ELSE (SELECT json_group_array(DISTINCT a.version) FROM team_members m JOIN tos_acceptances a ON a.user_id = m.user_id
+                   WHERE m.team_id = t.id AND m.is_admin = 1)
+       END AS tos_versions
   FROM api_keys k
   JOIN users u ON u.id = k.user_id
   LEFT JOIN service_accounts sa ON sa.id = k.service_account_id
@@ -82,6 +90,7 @@ export function effectiveExclusions(own: string[], ownMerges: boolean, org: stri
 }
 
 const NO_POOLS: readonly Pool[] = [];
+const NO_TERMS: ReadonlySet<string> = new Set();
 
 /** The team's and the org's pooled budgets that apply to a key (only those with a limit set). */
 function poolsOf(r: KeyRow): readonly Pool[] {
@@ -128,5 +137,6 @@ export function principalOf(r: KeyRow, defaults: AccessDefaults, canonical: (nam
       otpm: r.key_otpm ?? r.own_otpm ?? r.org_otpm,
     },
     pools: poolsOf(r),
+    acceptedTerms: r.tos_versions === '[]' ? NO_TERMS : new Set(parseList(r.tos_versions)),
   };
 }

@@ -1,6 +1,7 @@
 /** /batches: create from an uploaded batch file, list, retrieve, cancel — owner-scoped; run by BatchRunner. */
 import { Elysia, t } from 'elysia';
 import type { AppDeps } from '../app';
+import { authWithTerms } from './terms-gate';
 import { visibleModel } from '../domain/admission';
 import { cancelBatch } from '../calls/batch-cancel';
 import { normaliseEndpoint } from '../domain/files/batch-file';
@@ -8,9 +9,8 @@ import { ownedBatch, ownedFile } from '../domain/files/owned';
 import { ownerOf } from '../domain/files/owner';
 import type { Principal } from '../domain/key-cache';
 import { ApiError } from '../http/api-error';
-import { auth } from '../http/auth';
 import { BatchList, BatchObject, batchJson } from '../schemas/batches';
-import { authErrors, cursorPage, ErrorResponse, refusals, secured } from '../schemas/common';
+import { gatedAuthErrors, cursorPage, ErrorResponse, refusals, secured } from '../schemas/common';
 import { integerParam } from '../schemas/params';
 
 const noSuchBatch = (id: string) => new ApiError(404, `No such Batch object: ${id.slice(0, 80)}`, { param: 'id', code: 'batch_not_found' });
@@ -25,7 +25,7 @@ export const batchesRoutes = (deps: AppDeps) => {
   };
   const idParams = t.Object({ id: t.String({ description: 'A batch id (batch_…)' }) });
   return new Elysia()
-    .use(auth(deps.keys))
+    .use(authWithTerms(deps))
     .post(
       '/batches',
       ({ principal, body }) => {
@@ -56,7 +56,7 @@ export const batchesRoutes = (deps: AppDeps) => {
           completion_window: t.Literal('24h'),
           metadata: t.Optional(t.Union([t.Record(t.String({ maxLength: 64 }), t.String({ maxLength: 512 }), { maxProperties: 16 }), t.Null()])),
         }, { additionalProperties: true }),
-        response: { 200: BatchObject, 400: ErrorResponse, 403: ErrorResponse, 404: ErrorResponse, ...authErrors },
+        response: { 200: BatchObject, 400: ErrorResponse, 404: ErrorResponse, ...gatedAuthErrors },
         detail: secured('createBatch', 'Create a batch', ['Batches'], 'Runs every line of an uploaded batch file through the gateway (within 24 h); results go to an output file and an error file.'),
       },
     )
@@ -72,18 +72,18 @@ export const batchesRoutes = (deps: AppDeps) => {
           limit: t.Optional(integerParam('limit', { minimum: 1, maximum: 100, default: 20, description: 'How many batches to list (OpenAI: 1 to 100)' })),
           after: t.Optional(t.String({ description: 'The id the previous page ended with' })),
         }),
-        response: { 200: BatchList, ...refusals(400) },
+        response: { 200: BatchList, ...refusals(400, 403) },
         detail: secured('listBatches', 'List batches', ['Batches'], 'Newest first, with cursor pagination.'),
       },
     )
     .get('/batches/:id', ({ principal, params }) => batchJson(find(principal, params.id)), {
       params: idParams,
-      response: { 200: BatchObject, 404: ErrorResponse, ...authErrors },
+      response: { 200: BatchObject, 404: ErrorResponse, ...gatedAuthErrors },
       detail: secured('retrieveBatch', 'Retrieve a batch', ['Batches']),
     })
     .post(
       '/batches/:id/cancel',
       ({ principal, params }) => batchJson(cancelBatch(batches, runner, find(principal, params.id))),
-      { params: idParams, response: { 200: BatchObject, 404: ErrorResponse, 409: ErrorResponse, ...authErrors }, detail: secured('cancelBatch', 'Cancel a batch', ['Batches']) },
+      { params: idParams, response: { 200: BatchObject, 404: ErrorResponse, 409: ErrorResponse, ...gatedAuthErrors }, detail: secured('cancelBatch', 'Cancel a batch', ['Batches']) },
     );
 };

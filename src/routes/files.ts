@@ -1,6 +1,7 @@
 /** /files: upload (streamed to disk), list with cursor pagination, retrieve, download, delete — owner-scoped. */
 import { Elysia, t } from 'elysia';
 import type { AppDeps } from '../app';
+import { authWithTerms } from './terms-gate';
 import { visibleModel } from '../domain/admission';
 import { ownedFile } from '../domain/files/owned';
 import { ownerOf } from '../domain/files/owner';
@@ -8,9 +9,8 @@ import { receiveUpload } from '../domain/files/upload';
 import type { Principal } from '../domain/key-cache';
 import { ApiError } from '../http/api-error';
 import { fileDownload } from '../http/file-download';
-import { auth } from '../http/auth';
 import { multipartUpload } from '../http/multipart';
-import { authErrors, cursorPage, errorDocs, ErrorResponse, refusals, secured } from '../schemas/common';
+import { gatedAuthErrors, cursorPage, errorDocs, ErrorResponse, refusals, secured } from '../schemas/common';
 import { FileDeleted, FileList, FileObject, fileJson } from '../schemas/files';
 import { integerParam } from '../schemas/params';
 import { ENDPOINTS } from '../config/endpoints';
@@ -36,7 +36,7 @@ export const filesRoutes = (deps: AppDeps) => {
   const idParams = t.Object({ id: t.String({ description: 'A file id (file-…)' }) });
 
   return new Elysia()
-    .use(auth(deps.keys))
+    .use(authWithTerms(deps))
     .post(
       '/files',
       async ({ request, principal, server }) => {
@@ -48,7 +48,7 @@ export const filesRoutes = (deps: AppDeps) => {
         return fileJson(file);
       },
       {
-        response: { 200: FileObject, 400: ErrorResponse, 408: ErrorResponse, 413: ErrorResponse, 415: ErrorResponse, ...authErrors },
+        response: { 200: FileObject, 400: ErrorResponse, 408: ErrorResponse, 413: ErrorResponse, 415: ErrorResponse, ...gatedAuthErrors },
         detail: {
           ...secured('createFile', 'Upload a file', ['Files'], 'multipart/form-data with `file` and `purpose` (batch, user_data, assistants, vision); optional `expires_after[anchor]=created_at`, `expires_after[seconds]`. Batch files are validated line by line.'),
           requestBody: {
@@ -80,13 +80,13 @@ export const filesRoutes = (deps: AppDeps) => {
           order: t.Optional(t.Union([t.Literal('asc'), t.Literal('desc')])),
           after: t.Optional(t.String({ description: 'The id the previous page ended with' })),
         }),
-        response: { 200: FileList, 400: ErrorResponse, ...authErrors },
+        response: { 200: FileList, 400: ErrorResponse, ...gatedAuthErrors },
         detail: secured('listFiles', 'List files', ['Files'], "The caller's files (a service-account key: its team's), newest first."),
       },
     )
     .get('/files/:id', ({ principal, params }) => fileJson(find(principal, params.id)), {
       params: idParams,
-      response: { 200: FileObject, 404: ErrorResponse, ...authErrors },
+      response: { 200: FileObject, 404: ErrorResponse, ...gatedAuthErrors },
       detail: secured('retrieveFile', 'Retrieve a file', ['Files']),
     })
     .get(
@@ -101,7 +101,7 @@ export const filesRoutes = (deps: AppDeps) => {
           ...secured('downloadFile', 'Download a file', ['Files'], 'The bytes as stored (streamed).'),
           responses: {
             200: { description: 'The file content', content: { 'application/octet-stream': { schema: { type: 'string', format: 'binary' } } } },
-            ...errorDocs(404, 401, 500),
+            ...errorDocs(403, 404, 401, 500),
           },
         },
       },
@@ -113,6 +113,6 @@ export const filesRoutes = (deps: AppDeps) => {
         store.delete(ownerOf(principal), file.id);
         return { id: file.id, object: 'file' as const, deleted: true as const };
       },
-      { params: idParams, response: { 200: FileDeleted, ...refusals(404) }, detail: secured('deleteFile', 'Delete a file', ['Files']) },
+      { params: idParams, response: { 200: FileDeleted, ...refusals(403, 404) }, detail: secured('deleteFile', 'Delete a file', ['Files']) },
     );
 };

@@ -25,6 +25,7 @@ import { validationError } from '../http/errors';
 import { nextRequestId, REQUEST_ID } from '../http/request-id';
 import { pathOf } from '../http/url-path';
 import { ENDPOINTS, type Endpoint, type EndpointName } from '../config/endpoints';
+import { termsGate } from './terms-gate';
 
 interface LaneRoute {
   endpoint: Endpoint;
@@ -53,6 +54,7 @@ export function inferenceLane(deps: AppDeps, schemas: Record<EndpointName, TSche
   }
   const cors = corsHeaders(deps.settings.corsOrigins);
   const maxBytes = deps.settings.maxBodySize;
+  const gate = termsGate(deps);
 
   async function handle(request: Request, server: Server<unknown> | null | undefined, path: string, route: LaneRoute): Promise<Response> {
     const startedAt = performance.now();
@@ -66,6 +68,7 @@ export function inferenceLane(deps: AppDeps, schemas: Record<EndpointName, TSche
       const length = request.headers.get('content-length');
       if (length !== null && Number(length) > maxBytes) throw tooLarge(maxBytes);
       principal = principalFor(deps.keys, request.headers.get('authorization'));
+      gate(principal, request); // terms of service: before the body is read
       const body = await jsonOrNothing(request, request.headers.get('content-type') ?? '', maxBytes);
       if (!route.check.Check(body)) {
         const all = [...route.check.Errors(body)];

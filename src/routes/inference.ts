@@ -35,7 +35,7 @@ export const inferenceRoutes = (lane: InferenceLane) => {
         requestBody: { required: true, content: { 'application/json': { schema: r.body } } },
         responses: {
           200: { description: 'The upstream answer, relayed as it arrives', content: r.ok },
-          ...errorDocs(400, 401, 404, 413, 415, 429, 500, 502, 503, 504),
+          ...errorDocs(400, 401, 403, 404, 413, 415, 429, 500, 502, 503, 504),
         },
       },
     }) as unknown as typeof app;

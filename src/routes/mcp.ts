@@ -18,6 +18,7 @@ import { clientGone } from '../domain/refusal';
 import { errorDocs, refusals, secured } from '../schemas/common';
 import { JsonObject } from '../schemas/inference';
 import { INITIALIZE, McpServerList } from '../schemas/mcp';
+import { termsGate } from './terms-gate';
 
 const FORWARDED_REQUEST = ['accept', 'content-type', 'mcp-protocol-version', 'last-event-id', 'mcp-method', 'mcp-name'];
 const RELAYED_RESPONSE = ['content-type', 'mcp-protocol-version', 'cache-control', 'allow', 'www-authenticate', 'x-accel-buffering'];
@@ -36,6 +37,7 @@ const sessionNotFound = () => new ApiError(404, 'Session not found: initialize a
 
 export const mcpRoutes = (deps: AppDeps) => {
   const { mcpSessions: sessions } = deps;
+  const gate = termsGate(deps);
   const visible = (p: Principal, name: string): McpServer | undefined => (p.excludedMcpServers.has(name) ? undefined : deps.mcp.servers.get(name));
 
   /** Host (421) and Origin (403) checks against DNS rebinding, before anything else. */
@@ -54,6 +56,7 @@ export const mcpRoutes = (deps: AppDeps) => {
     const { request, params, body, set } = ctx;
     guard(request);
     const principal = authenticate(deps.keys, request);
+    gate(principal, request);
     const srv = visible(principal, params.name);
     if (!srv) throw serverNotFound(params.name);
     ctx.server?.timeout(request, 0); // GET streams and slow tools stay open as long as they need

@@ -30,7 +30,18 @@ const teamFields = { id: int(), object: t.Literal('team'), org_id: int(), name: 
 export const TeamView = t.Object(teamFields);
 
 const role = t.Union([t.Literal('user'), t.Literal('org-admin'), t.Literal('admin')]);
-export const UserView = t.Object({ id: int(), object: t.Literal('user'), email: t.String(), org_id: int(), role, created_at: seconds(), ...policy });
+export const UserView = t.Object({
+  id: int(),
+  object: t.Literal('user'),
+  email: t.String(),
+  org_id: int(),
+  role,
+  created_at: seconds(),
+  ...policy,
+  tos_version: nullable(t.String({ description: 'Terms of service: the version in force if the user accepted it, else the latest version they accepted; null: none' })),
+  tos_accepted_at: seconds('Unix seconds: when the user accepted tos_version'),
+  tos_current: nullable(t.Boolean({ description: 'Whether the user accepted the terms in force; null when the gateway has no terms of service' })),
+});
 
 const keyFields = {
   id: int(),

@@ -1,7 +1,7 @@
 /** Request bodies and JSON views of the management API (/admin/...). */
 import { Type } from '@sinclair/typebox';
 import { t } from 'elysia';
-import type { Org, PolicyPatch, PoolPatch, ServiceAccount, Team, User } from '../domain/directory';
+import type { Org, PolicyPatch, PoolPatch, ServiceAccount, Team, TermsAcceptance, User } from '../domain/directory';
 import type { KeyInfo } from '../domain/tokens';
 
 // Plain TypeBox integers: JSON bodies carry numbers, and Elysia's t.Integer (which also takes numeric
@@ -65,7 +65,26 @@ const poolJson = (x: Org | Team) => ({ pool_rpm: x.poolRpm, pool_itpm: x.poolItp
 
 export const orgJson = (o: Org) => ({ id: o.id, object: 'organization' as const, name: o.name, created_at: seconds(o.createdAt), ...policyJson(o), ...poolJson(o) });
 export const teamJson = (x: Team) => ({ id: x.id, object: 'team' as const, org_id: x.orgId, name: x.name, description: x.description, created_at: seconds(x.createdAt), ...policyJson(x), ...poolJson(x) });
-export const userJson = (u: User) => ({ id: u.id, object: 'user' as const, email: u.email, org_id: u.orgId, role: u.role, created_at: seconds(u.createdAt), ...policyJson(u) });
+/**
+ * A user's terms of service: their acceptance (of the version in force if they accepted it, else their
+ * latest; Directory.termsAcceptances) and the version in force (undefined: no terms are set).
+ */
+export interface UserTerms {
+  accepted: TermsAcceptance | undefined;
+  current: string | undefined;
+}
+export const userJson = (u: User, terms: UserTerms) => ({
+  id: u.id,
+  object: 'user' as const,
+  email: u.email,
+  org_id: u.orgId,
+  role: u.role,
+  created_at: seconds(u.createdAt),
+  ...policyJson(u),
+  tos_version: terms.accepted?.version ?? null,
+  tos_accepted_at: seconds(terms.accepted?.acceptedAt ?? null),
+  tos_current: terms.current === undefined ? null : terms.accepted?.version === terms.current,
+});
 export const keyJson = (k: KeyInfo) => ({
   id: k.id,
   object: 'key' as const,

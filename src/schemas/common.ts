@@ -19,6 +19,13 @@ export const authErrors = {
   500: ErrorResponse,
 } as const;
 
+/** authErrors of the routes behind the terms of service (403 tos_not_accepted while they are not accepted). */
+export const gatedAuthErrors = {
+  401: ErrorResponse,
+  403: ErrorResponse,
+  500: ErrorResponse,
+} as const;
+
 /** The OpenAI error body for each of `statuses`, and for the 401 and 500 any authenticated route can give. */
 export function refusals<S extends number>(...statuses: S[]): Record<S | 401 | 500, typeof ErrorResponse> {
   return Object.fromEntries([...statuses, 401, 500].map((s) => [s, ErrorResponse])) as Record<S | 401 | 500, typeof ErrorResponse>;

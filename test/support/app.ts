@@ -23,6 +23,8 @@ import { ModelCalls } from '../../src/calls/model-calls';
 import { Secrets } from '../../src/calls/secrets';
 import { UpstreamRouter } from '../../src/upstream/router';
 import { silentLogger, type Logger } from '../../src/log';
+import { readTermsFile } from '../../src/config/terms-file';
+import { watchTerms } from '../../src/domain/terms';
 
 export interface TestGateway {
   app: ReturnType<typeof buildApp>;
@@ -54,6 +56,8 @@ export interface TestGatewayOptions {
   env?: Record<string, string>;
   mcp?: McpConfig;
   log?: Logger;
+  /** How often the terms file (settings.tosFile) is looked at; 0 (default here): on every request. */
+  termsCheckIntervalMs?: number;
 }
 
 export function testGateway(opts: TestGatewayOptions = {}): TestGateway {
@@ -92,7 +96,8 @@ export function testGateway(opts: TestGatewayOptions = {}): TestGateway {
   }, log, { principalOf: (id) => keys.byKeyId(id), router: () => router });
   runner.start();
   const mcpSessions = new McpSessions(settings.mcpSessionTimeout, Date.now, settings.mcpSessionsPerKey);
-  const deps: AppDeps = { settings, router, mcp: opts.mcp ?? { servers: new Map() }, db, directory, files, batches, runner, keys, calls, usage, mcpSessions, access: (line) => metrics.observe(line), metrics, log, startedAt: Date.now() };
+  const terms = settings.tosFile === undefined ? undefined : watchTerms(settings.tosFile, readTermsFile(settings.tosFile), { checkIntervalMs: opts.termsCheckIntervalMs ?? 0 });
+  const deps: AppDeps = { terms, settings, router, mcp: opts.mcp ?? { servers: new Map() }, db, directory, files, batches, runner, keys, calls, usage, mcpSessions, access: (line) => metrics.observe(line), metrics, log, startedAt: Date.now() };
   const app = buildApp(deps);
 
   const newKey = (email = `user${Math.random().toString(36).slice(2, 8)}@example.com`, o: { expiresAt?: number | null } = {}) => {

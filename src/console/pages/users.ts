@@ -3,7 +3,7 @@
  * excluded models, and a form per user the caller may manage (the routes check again: a form shown is never
  * the permission).
  */
-import type { User } from '../../domain/directory';
+import type { TermsAcceptance, User } from '../../domain/directory';
 import { html } from '../html';
 import { csrfField, layout, notice, type Notice } from '../layout';
 import type { SignedIn } from '../session';
@@ -13,6 +13,8 @@ export const MAX_MODELS_TEXT = 8000;
 export interface UsersView {
   who: SignedIn;
   users: (User & { orgName?: string; manage: boolean })[];
+  /** Set when the gateway has terms of service: the version in force and each user's acceptance. */
+  terms?: { current: string; accepted: ReadonlyMap<number, TermsAcceptance> };
   /** Roles the caller may give (admins: admin too). */
   roles: readonly string[];
   notice?: Notice;
@@ -21,6 +23,15 @@ export interface UsersView {
 }
 
 const limitText = (n: number | null) => (n === null ? 'not set' : String(n));
+const when = (ms: number) => `${new Date(ms).toISOString().slice(0, 16).replace('T', ' ')} UTC`;
+
+/** Whether and when the user accepted the terms: the version in force, an earlier one, or none. */
+function termsText(terms: NonNullable<UsersView['terms']>, userId: number) {
+  const a = terms.accepted.get(userId);
+  if (a === undefined) return html`<span class="badge">not accepted</span>`;
+  const which = a.version === terms.current ? html`the current version` : html`<span class="badge">an earlier version</span>`;
+  return html`${which} <code>${a.version}</code>, accepted <time datetime="${new Date(a.acceptedAt).toISOString()}">${when(a.acceptedAt)}</time>`;
+}
 
 function userForm(v: UsersView, u: User) {
   const id = (name: string) => `u${u.id}-${name}`;
@@ -54,6 +65,7 @@ function userItem(v: UsersView, u: UsersView['users'][number]) {
     ${u.orgName === undefined ? html`` : html`<dt>Org</dt><dd>${u.orgName}</dd>`}
     <dt>Limits</dt><dd>rpm ${limitText(u.rpm)} · itpm ${limitText(u.itpm)} · otpm ${limitText(u.otpm)}</dd>
     <dt>Excluded models</dt><dd>${u.excludedModels.length === 0 ? 'none' : u.excludedModels.join(', ')}</dd>
+    ${v.terms === undefined ? html`` : html`<dt>Terms of service</dt><dd>${termsText(v.terms, u.id)}</dd>`}
   </dl>
   ${
     u.manage

@@ -3,7 +3,25 @@ import { Elysia } from 'elysia';
 import type { AppDeps } from '../../app';
 import { Reach } from '../../domain/reach';
 import { authenticate } from '../../http/auth';
+import type { User } from '../../domain/directory';
+import { userJson } from '../../schemas/admin';
 import { secured } from '../../schemas/common';
+
+/** Users as the API shows them, with their acceptance of the terms of service (one query per answer). */
+export function userViews(deps: AppDeps) {
+  const current = () => deps.terms?.current().version;
+  return {
+    one(u: User) {
+      const version = current();
+      return userJson(u, { accepted: deps.directory.termsAcceptances(version, u.id).get(u.id), current: version });
+    },
+    many(users: User[]) {
+      const version = current();
+      const accepted = deps.directory.termsAcceptances(version);
+      return users.map((u) => userJson(u, { accepted: accepted.get(u.id), current: version }));
+    },
+  };
+}
 
 export const adminContext = (deps: AppDeps) =>
   new Elysia().resolve({ as: 'scoped' }, ({ request }) => {

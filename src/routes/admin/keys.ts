@@ -3,20 +3,21 @@ import { Type } from '@sinclair/typebox';
 import { Elysia, t } from 'elysia';
 import type { AppDeps } from '../../app';
 import { createKey, listKeys, revokeKey, updateKey } from '../../domain/key-management';
-import { keyJson, LimitsBody, list, teamJson, userJson } from '../../schemas/admin';
+import { keyJson, LimitsBody, list, teamJson } from '../../schemas/admin';
 import { CreatedKey, Deleted, KeyView, ListOf, Me } from '../../schemas/admin-responses';
 import { refusals } from '../../schemas/common';
 import { idParam } from '../../schemas/params';
-import { adminContext, adminDetail } from './context';
+import { adminContext, adminDetail, userViews } from './context';
 
-export const adminKeys = (deps: AppDeps) =>
-  new Elysia()
+export const adminKeys = (deps: AppDeps) => {
+  const users = userViews(deps);
+  return new Elysia()
     .use(adminContext(deps))
     .get(
       '/admin/me',
       ({ principal: p }) => ({
         object: 'me' as const,
-        user: userJson(deps.directory.user(p.userId)!),
+        user: users.one(deps.directory.user(p.userId)!),
         key: { id: p.keyId, name: p.keyName, preview: p.keyPreview, service_account_id: p.serviceAccountId, team_id: p.teamId },
         teams: p.serviceAccountId !== null ? [] : deps.directory.teamsOf(p.userId).map((m) => ({ ...teamJson(deps.directory.team(m.teamId)!), is_admin: m.isAdmin })),
         effective: { limits: p.limits, excluded_models: [...p.excludedModels], excluded_mcp_servers: [...p.excludedMcpServers] },
@@ -73,3 +74,4 @@ export const adminKeys = (deps: AppDeps) =>
       },
       { params: t.Object({ id: idParam('id', 'A key id') }), response: { 200: Deleted('key'), ...refusals(400, 404) }, detail: adminDetail('revokeKey', 'Revoke a key', 'Keys') },
     );
+};

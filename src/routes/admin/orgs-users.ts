@@ -6,11 +6,11 @@ import { createOrg, updateOrg, visibleOrgs } from '../../domain/org-management';
 import { cannotCreateUser } from '../../domain/reach';
 import { Refusal } from '../../domain/refusal';
 import { updateUser, visibleUsers } from '../../domain/user-management';
-import { list, orgJson, PolicyBody, policyPatch, PoolBody, poolPatch, userJson } from '../../schemas/admin';
+import { list, orgJson, PolicyBody, policyPatch, PoolBody, poolPatch } from '../../schemas/admin';
 import { ListOf, OrgView, UserView } from '../../schemas/admin-responses';
 import { refusals } from '../../schemas/common';
 import { idParam } from '../../schemas/params';
-import { adminContext, adminDetail } from './context';
+import { adminContext, adminDetail, userViews } from './context';
 
 const role = t.Union([t.Literal('user'), t.Literal('org-admin'), t.Literal('admin')]);
 const orgId = t.Object({ id: idParam('id', 'An org id') });
@@ -18,6 +18,7 @@ const userId = t.Object({ id: idParam('id', 'A user id') });
 
 export const adminOrgsUsers = (deps: AppDeps) => {
   const dir = deps.directory;
+  const users = userViews(deps);
   /**
    * An org-admin creating a user: an email already taken (in any org) gets the very refusal a policy
    * refusal gets, so the answer never tells whether, or where, the address exists (emails are unique
@@ -79,7 +80,7 @@ export const adminOrgsUsers = (deps: AppDeps) => {
     .get(
       '/admin/users',
       ({ reach, query }) => {
-        return list(visibleUsers(dir, reach, query.org_id).map(userJson));
+        return list(users.many(visibleUsers(dir, reach, query.org_id)));
       },
       {
         query: t.Object({ org_id: t.Optional(idParam('org_id', 'Admins: one org only')) }),
@@ -93,7 +94,7 @@ export const adminOrgsUsers = (deps: AppDeps) => {
         const orgId = reach.orgToCreateIn(body.org_id, 'users');
         const user = reach.isAdmin ? dir.createUser(body.email, orgId, body.role ?? 'user') : createAsOrgAdmin(body.email, orgId, body.role ?? 'user');
         changed();
-        return userJson(user);
+        return users.one(user);
       },
       {
         body: t.Object({
@@ -107,7 +108,7 @@ export const adminOrgsUsers = (deps: AppDeps) => {
     )
     .get(
       '/admin/users/:id',
-      ({ reach, params }) => userJson(reach.user(params.id, 'see')),
+      ({ reach, params }) => users.one(reach.user(params.id, 'see')),
       { params: userId, response: { 200: UserView, ...refusals(400, 404) }, detail: adminDetail('getUser', 'Get a user', 'Users') },
     )
     .patch(
@@ -116,7 +117,7 @@ export const adminOrgsUsers = (deps: AppDeps) => {
         const { role: newRole, ...policy } = body;
         const updated = updateUser(dir, reach, params.id, { role: newRole, policy: policyPatch(policy) });
         changed();
-        return userJson(updated);
+        return users.one(updated);
       },
       {
         params: userId,
