@@ -38,7 +38,7 @@ export interface Notice {
 export const notice = (n: Notice | undefined) =>
   n === undefined ? html`` : html`<div class="notice ${n.kind}" role="${n.kind === 'error' ? 'alert' : 'status'}">${n.text}</div>`;
 
-export function layout(opts: { title: string; who?: SignedIn; section?: Section; body: Html }): Html {
+export function layout(opts: { title: string; who?: SignedIn; section?: Section; body: Html; head?: Html }): Html {
   const { who } = opts;
   const header = html`<header>
   <span class="brand">Aqueduct console</span>
@@ -59,6 +59,7 @@ export function layout(opts: { title: string; who?: SignedIn; section?: Section;
 <link rel="icon" href="${ASSET_URLS.icon}" type="image/svg+xml">
 <link rel="stylesheet" href="${ASSET_URLS.css}">
 <script src="${ASSET_URLS.js}" defer></script>
+${opts.head ?? html``}
 </head>
 <body>
 <a class="skip" href="#main">Skip to content</a>

@@ -9,6 +9,7 @@ import m6 from '../../drizzle/0006_usage_time_index_only.sql' with { type: 'text
 import m7 from '../../drizzle/0007_access_changes_and_pools.sql' with { type: 'text' };
 import m8 from '../../drizzle/0008_console_sessions.sql' with { type: 'text' };
 import m9 from '../../drizzle/0009_usage_rollups.sql' with { type: 'text' };
+import m10 from '../../drizzle/0010_oidc_identity.sql' with { type: 'text' };
 
 export const MIGRATIONS: { tag: string; when: number; sql: string }[] = [
   { tag: '0000_init', when: 1795647289371, sql: m0 },
@@ -21,4 +22,5 @@ export const MIGRATIONS: { tag: string; when: number; sql: string }[] = [
   { tag: '0007_access_changes_and_pools', when: 1796022416541, sql: m7 },
   { tag: '0008_console_sessions', when: 1796024164952, sql: m8 },
   { tag: '0009_usage_rollups', when: 1796028533600, sql: m9 },
+  { tag: '0010_oidc_identity', when: 1796028749505, sql: m10 },
 ];
