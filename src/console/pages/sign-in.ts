@@ -1,6 +1,7 @@
 /**
  * The sign-in page: an API key, posted once (the browser keeps only the session cookie), and, when single
- * sign-on is configured, a button that starts it. And the page every failed single sign-on ends on.
+ * sign-on is configured, a link that starts it (a link, not a form: the provider is another origin and
+ * the console's forms may post only to itself). And the page every failed single sign-on ends on.
  */
 import { html } from '../html';
 import { layout, notice, type Notice } from '../layout';
@@ -13,10 +14,10 @@ ${notice(n)}
 ${
   sso === undefined
     ? html``
-    : html`<form method="get" action="/ui/auth/login" class="card">
-  <button type="submit">Sign in with ${sso.providerName}</button>
+    : html`<div class="card">
+  <p><a class="button" href="/ui/auth/login">Sign in with ${sso.providerName}</a></p>
   <p class="muted">Single sign-on with your organisation's account.</p>
-</form>
+</div>
 <p class="muted">Or sign in with an API key:</p>`
 }
 <form method="post" action="/ui/sign-in" class="card">
