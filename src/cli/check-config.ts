@@ -1,5 +1,7 @@
 import { DEMO_SOURCE } from '../config/demo-models';
 import { loadConfig } from '../config/load';
+import { parseOidcConfig } from '../config/oidc';
+import { OidcClient } from '../http/oidc-client';
 import { defineCommand } from './context';
 
 export const checkConfigCommand = defineCommand({
@@ -10,10 +12,20 @@ export const checkConfigCommand = defineCommand({
     'Loads the settings, router_config.yaml and mcp.json exactly as "serve" would, prints every problem\n' +
     '(unknown keys, duplicate aliases, unset os.environ/VAR, malformed URLs, unknown providers, …),\n' +
     'checks the terms-of-service file (readable UTF-8, not empty, at most 1 MB) and prints its version,\n' +
-    'and exits 1 when there is any. Warnings (e.g. models of a mode not served yet, which are left out)\n' +
+    'and exits 1 when there is any. With single sign-on configured it also checks the settings (client id,\n' +
+    'public URL, the org and team patterns) and that the issuer\'s discovery document can be read. Warnings (e.g. models of a mode not served yet, which are left out)\n' +
     'go to stderr as "warning: …" and do not change the exit code.',
-  run(args, io) {
+  async run(args, io) {
     const { settings, router, mcp, demo, terms, problems, warnings } = loadConfig(args.flags, io.env);
+    const oidc = problems.length === 0 ? parseOidcConfig(settings).oidc : undefined;
+    if (oidc !== undefined) {
+      try {
+        const meta = (await new OidcClient(oidc).configuration()).serverMetadata();
+        if (meta.end_session_endpoint === undefined) warnings.push(`single sign-on: ${oidc.issuer.href} offers no end_session_endpoint: signing out ends the console session only`);
+      } catch (err) {
+        problems.push(`AQUEDUCT_OIDC_ISSUER=${JSON.stringify(settings.oidcIssuer)}: ${(err as Error).message}`);
+      }
+    }
     for (const w of warnings) io.err(`warning: ${w}`);
     if (problems.length > 0) {
       io.err(`${problems.length} problem${problems.length === 1 ? '' : 's'} found:`);
@@ -24,7 +36,8 @@ export const checkConfigCommand = defineCommand({
     io.out(
       `ok: router config ${demo ? DEMO_SOURCE : (settings.routerConfig ?? '(none)')}: ${router.models.size} models, ${deployments} deployments, ` +
         `${router.aliases.size} aliases; MCP config ${settings.mcpConfig ?? '(none)'}: ${mcp.servers.size} servers` +
-        (terms ? `; terms of service ${settings.tosFile}: version ${terms.version} (${terms.format})` : ''),
+        (terms ? `; terms of service ${settings.tosFile}: version ${terms.version} (${terms.format})` : '') +
+        (oidc ? `; single sign-on with ${oidc.issuer.href} (redirect URI ${oidc.redirectUri})` : ''),
     );
     return 0;
   },

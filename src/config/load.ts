@@ -4,6 +4,7 @@ import { DEMO_ROUTER_YAML, DEMO_SOURCE } from './demo-models';
 import type { EnvLookup } from './env-ref';
 import { parseMcpConfig, type McpConfig } from './mcp-config';
 import { emptyRouterConfig, parseRouterConfig, type RouterConfig } from './router-config';
+import { parseOidcConfig } from './oidc';
 import { resolveSettings, type Settings } from './settings';
 import { readTermsFile, type TermsDocument } from './terms-file';
 
@@ -48,6 +49,7 @@ function loadFile<T>(
 
 export function loadConfig(flags: ReadonlyMap<string, string>, env: EnvLookup = process.env): LoadedConfig {
   const { settings, problems } = resolveSettings(flags, env);
+  problems.push(...parseOidcConfig(settings).problems);
   const warnings: string[] = [];
   // A real router config always wins over --demo.
   const demo = settings.demo && settings.routerConfig === undefined;

@@ -73,7 +73,7 @@ export interface Signed {
   params: Record<string, string>;
 }
 
-export function signedInPost(ctx: ConsoleContext, handle: (s: Signed, form: Record<string, string>) => Response) {
+export function signedInPost(ctx: ConsoleContext, handle: (s: Signed, form: Record<string, string>) => Response | Promise<Response>) {
   return async ({ request, params }: RouteInput): Promise<Response> => {
     if (crossSite(request, ctx.deps.settings.publicUrl)) return forbiddenPage();
     const state = currentSession(request, ctx.sessions, ctx.deps.keys, ctx.deps.terms);
@@ -83,7 +83,7 @@ export function signedInPost(ctx: ConsoleContext, handle: (s: Signed, form: Reco
     const who = state.signedIn;
     if (!csrfMatches(who.session, form[CSRF_FIELD])) return forbiddenPage(who);
     try {
-      return handle({ who, reach: new Reach(ctx.deps.directory, who.principal), params }, form);
+      return await handle({ who, reach: new Reach(ctx.deps.directory, who.principal), params }, form);
     } catch (err) {
       return refusalPage(err, who);
     }

@@ -7,20 +7,23 @@
  */
 import { Elysia } from 'elysia';
 import type { AppDeps } from '../app';
+import { parseOidcConfig } from '../config/oidc';
 import { ConsoleSessions } from '../domain/console-sessions';
 import { termsAccepted } from '../domain/terms';
+import { authRoutes } from './auth-routes';
 import { asset } from './assets';
 import { ENDED, forbiddenPage, readForm, signedInPage, signedInPost, type ConsoleContext } from './guard';
 import { deploymentsRoutes } from './deployments-routes';
 import { consoleFilesRoutes } from './files-routes';
 import { keysRoutes } from './keys-routes';
+import { OidcClient } from '../http/oidc-client';
 import { teamsRoutes } from './teams-routes';
 import { orgsRoutes } from './orgs-routes';
 import { usageRoutes } from './usage-routes';
 import { termsRoutes } from './terms-routes';
 import { usersRoutes } from './users-routes';
 import { problemPage } from './pages/problem';
-import { signInPage } from './pages/sign-in';
+import { signedOutPage, signInPage } from './pages/sign-in';
 import { startPage } from './pages/start';
 import { assetResponse, page, redirect } from './respond';
 import { clearedCookie, crossSite, currentSession, sessionCookie } from './session';
@@ -30,6 +33,10 @@ const wantsHtml = (request: Request) => request.method === 'GET' && new URL(requ
 
 export const consoleRoutes = (deps: AppDeps) => {
   const ctx: ConsoleContext = { deps, sessions: new ConsoleSessions(deps.db, deps.settings.consoleSessionTtl) };
+  // Single sign-on, when configured (a configuration with problems never gets this far: serve refuses it).
+  const oidc = parseOidcConfig(deps.settings).oidc;
+  const oidcClient = oidc && new OidcClient(oidc);
+  const sso = oidc && { providerName: oidc.providerName };
   return new Elysia()
     .onRequest(({ request }) => (wantsHtml(request) ? new Response(null, { status: 302, headers: { location: '/ui/' } }) : undefined))
     // Also answers /ui (Elysia matches with and without the trailing slash).
@@ -43,7 +50,7 @@ export const consoleRoutes = (deps: AppDeps) => {
       if ('signedIn' in state) return redirect('/ui/keys');
       const why = query.ended ?? state.ended;
       const ended = why !== undefined && Object.hasOwn(ENDED, why) ? ENDED[why as keyof typeof ENDED] : undefined;
-      return page(signInPage(ended ? { kind: 'error', text: ended } : undefined), 200, state.ended ? { 'set-cookie': clearedCookie() } : {});
+      return page(signInPage(ended ? { kind: 'error', text: ended } : undefined, sso), 200, state.ended ? { 'set-cookie': clearedCookie() } : {});
     })
     .post('/ui/sign-in', async ({ request }) => {
       // No session yet, so no token to check: the origin check stops another site signing a browser in.
@@ -51,9 +58,9 @@ export const consoleRoutes = (deps: AppDeps) => {
       const form = await readForm(request);
       if (form instanceof Response) return form;
       const principal = deps.keys.authenticate((form.key ?? '').trim());
-      if (principal === undefined) return page(signInPage({ kind: 'error', text: 'That key is not valid: it is unknown, revoked or expired.' }), 401);
+      if (principal === undefined) return page(signInPage({ kind: 'error', text: 'That key is not valid: it is unknown, revoked or expired.' }, sso), 401);
       if (principal.serviceAccountId !== null) {
-        return page(signInPage({ kind: 'error', text: 'Service-account keys cannot sign in to the console. Use a personal key.' }), 403);
+        return page(signInPage({ kind: 'error', text: 'Service-account keys cannot sign in to the console. Use a personal key.' }, sso), 403);
       }
       const { token } = ctx.sessions.open(principal.keyId, principal.userId);
       // Terms of service not accepted yet: straight to them (every page also says so until they are).
@@ -61,11 +68,16 @@ export const consoleRoutes = (deps: AppDeps) => {
     })
     .post(
       '/ui/sign-out',
-      signedInPost(ctx, ({ who }) => {
+      signedInPost(ctx, async ({ who }) => {
         ctx.sessions.close(who.token);
+        // A single sign-on session also ends at the provider when it offers that (RP-initiated logout).
+        const idToken = who.session.idToken;
+        const atProvider = idToken !== null && oidcClient !== undefined ? await oidcClient.endSessionUrl(idToken) : undefined;
+        if (atProvider !== undefined) return page(signedOutPage(oidc!.providerName, atProvider.href), 200, { 'set-cookie': clearedCookie() });
         return redirect('/ui/sign-in', { 'set-cookie': clearedCookie() });
       }),
     )
+    .use(oidc && oidcClient ? authRoutes(ctx, oidc, oidcClient) : new Elysia())
     .use(usageRoutes(ctx))
     .use(keysRoutes(ctx))
     .use(teamsRoutes(ctx))

@@ -43,7 +43,7 @@ export const notice = (n: Notice | undefined) =>
 /** On every page while the person has not accepted the terms of service in force. */
 const termsBanner = html`<div class="notice error" role="alert"><strong>Terms of service not accepted.</strong> Until you accept the current terms, your keys are refused for model calls, files, batches and MCP (403 <code>tos_not_accepted</code>). <a href="/ui/terms">Read and accept the terms</a></div>`;
 
-export function layout(opts: { title: string; who?: SignedIn; section?: Section; body: Html }): Html {
+export function layout(opts: { title: string; who?: SignedIn; section?: Section; body: Html; head?: Html }): Html {
   const { who } = opts;
   const header = html`<header>
   <span class="brand">Aqueduct console</span>
@@ -64,6 +64,7 @@ export function layout(opts: { title: string; who?: SignedIn; section?: Section;
 <link rel="icon" href="${ASSET_URLS.icon}" type="image/svg+xml">
 <link rel="stylesheet" href="${ASSET_URLS.css}">
 <script src="${ASSET_URLS.js}" defer></script>
+${opts.head ?? html``}
 </head>
 <body>
 <a class="skip" href="#main">Skip to content</a>

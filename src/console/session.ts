@@ -1,6 +1,7 @@
 /**
  * Who is signed in: the session cookie → the session row → the key it was opened with, looked up live in
- * the key cache (a revoked or expired key ends the session on its next request). And the CSRF rules every
+ * the key cache (a revoked or expired key ends the session on its next request), or, for a single sign-on
+ * session, its user read live. And the CSRF rules every
  * state change passes: a same-origin request (Origin / Sec-Fetch-Site, when the browser sends them) that
  * carries the session's own token.
  */
@@ -39,7 +40,8 @@ export function currentSession(request: Request, sessions: ConsoleSessions, keys
   if (token === undefined || token === '') return {};
   const session = sessions.find(token);
   if (session === undefined) return { ended: 'expired' };
-  const principal = keys.byKeyId(session.keyId);
+  // A single sign-on session has no key: it acts as its user, read live.
+  const principal = session.keyId === null ? sessions.userPrincipal(session.userId) : keys.byKeyId(session.keyId);
   if (principal === undefined || principal.userId !== session.userId) {
     sessions.close(token);
     return { ended: 'key_gone' };

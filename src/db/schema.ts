@@ -54,10 +54,12 @@ export const teams = sqliteTable(
     name: text('name').notNull(),
     description: text('description').notNull().default(''),
     createdAt: integer('created_at').notNull().default(now),
+    /** Set on a team single sign-on made from a provider group (that group's name); null for a team made by hand. */
+    oidcGroup: text('oidc_group'),
     ...policy(),
     ...pool(),
   },
-  (t) => [uniqueIndex('teams_org_name_idx').on(t.orgId, t.name)],
+  (t) => [uniqueIndex('teams_org_name_idx').on(t.orgId, t.name), uniqueIndex('teams_org_oidc_group_idx').on(t.orgId, t.oidcGroup)],
 );
 
 export const users = sqliteTable(
@@ -71,9 +73,12 @@ export const users = sqliteTable(
     /** `user` | `org-admin` | `admin` */
     role: text('role', { enum: ['user', 'org-admin', 'admin'] }).notNull().default('user'),
     createdAt: integer('created_at').notNull().default(now),
+    /** Single sign-on identity: the issuer and its `sub` (null for users who never signed in that way). */
+    oidcIssuer: text('oidc_issuer'),
+    oidcSubject: text('oidc_subject'),
     ...policy(),
   },
-  (t) => [index('users_org_idx').on(t.orgId)],
+  (t) => [index('users_org_idx').on(t.orgId), uniqueIndex('users_oidc_identity_idx').on(t.oidcIssuer, t.oidcSubject)],
 );
 
 export const teamMembers = sqliteTable(
@@ -86,6 +91,8 @@ export const teamMembers = sqliteTable(
       .notNull()
       .references(() => users.id, { onDelete: 'cascade' }),
     isAdmin: integer('is_admin', { mode: 'boolean' }).notNull().default(false),
+    /** Added by single sign-on from a provider group (and removed by it when the group goes); false: added by hand. */
+    viaGroup: integer('via_group', { mode: 'boolean' }).notNull().default(false),
   },
   (t) => [primaryKey({ columns: [t.teamId, t.userId] }), index('team_members_user_idx').on(t.userId)],
 );
@@ -391,14 +398,15 @@ export const consoleSessions = sqliteTable(
   {
     /** SHA-256 hex digest of the session token. */
     id: text('id').primaryKey(),
-    keyId: integer('key_id')
-      .notNull()
-      .references(() => apiKeys.id, { onDelete: 'cascade' }),
+    /** The key the session was opened with; null for a single sign-on session (it lives as long as its user). */
+    keyId: integer('key_id').references(() => apiKeys.id, { onDelete: 'cascade' }),
     userId: integer('user_id')
       .notNull()
       .references(() => users.id, { onDelete: 'cascade' }),
     /** Random; forms carry it back and every POST must match it. */
     csrfSecret: text('csrf_secret').notNull(),
+    /** Single sign-on: the ID token, sent back as the hint of an RP-initiated logout. */
+    idToken: text('id_token'),
     createdAt: integer('created_at').notNull(),
     expiresAt: integer('expires_at').notNull(),
   },
@@ -419,4 +427,21 @@ export const tosAcceptances = sqliteTable(
     acceptedAt: integer('accepted_at').notNull().default(now),
   },
   (t) => [primaryKey({ columns: [t.userId, t.version] })],
+);
+
+/**
+ * Single sign-on logins under way: the state, nonce and PKCE verifier stay here; the browser holds only a
+ * random id (HttpOnly cookie), keyed by its SHA-256. One use, a few minutes.
+ */
+export const oidcLogins = sqliteTable(
+  'oidc_logins',
+  {
+    id: text('id').primaryKey(),
+    state: text('state').notNull(),
+    nonce: text('nonce').notNull(),
+    codeVerifier: text('code_verifier').notNull(),
+    returnTo: text('return_to').notNull(),
+    expiresAt: integer('expires_at').notNull(),
+  },
+  (t) => [index('oidc_logins_expires_idx').on(t.expiresAt)],
 );

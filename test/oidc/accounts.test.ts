@@ -1,0 +1,147 @@
+/**
+ * Single sign-on account writes (one transaction each): a first sign-in creates the user in its org, the
+ * admin role follows the admin groups both ways, team membership follows the groups without ever touching
+ * teams or memberships made by hand, an email change follows the user, and a refusal leaves nothing behind.
+ */
+import { beforeEach, expect, test } from 'bun:test';
+import { openMemoryDatabase, type DbHandle } from '../../src/db/connection';
+import { migrate } from '../../src/db/migrate';
+import { ConsoleSessions } from '../../src/domain/console-sessions';
+import { Directory } from '../../src/domain/directory';
+import { signInFromProvider, type SignInFacts } from '../../src/domain/oidc-accounts';
+import { OidcLogins } from '../../src/domain/oidc-logins';
+import { teamsFor } from '../../src/domain/oidc-mapping';
+
+let h: DbHandle;
+let dir: Directory;
+beforeEach(() => {
+  h = openMemoryDatabase();
+  migrate(h.sqlite);
+  dir = new Directory(h);
+});
+
+const ISSUER = 'https://id.example.org';
+const facts = (over: Partial<SignInFacts> & { groups?: string[] } = {}): SignInFacts => ({
+  issuer: ISSUER,
+  subject: 'sub-ada',
+  email: 'ada@example.org',
+  org: 'physics',
+  admin: false,
+  teams: teamsFor(/^team-(.+)$/, over.groups ?? []),
+  createTeams: true,
+  ...over,
+});
+const teamNames = (userId: number) => dir.teamsOf(userId).map((m) => dir.team(m.teamId)!.name).sort();
+
+test('first sign-in creates the user in the org (made when missing) and its group teams; the second finds the same user', () => {
+  const first = signInFromProvider(h, facts({ groups: ['team-optics', 'staff'] }));
+  if (!first.ok) throw new Error('refused');
+  expect(first.created).toBe(true);
+  const user = dir.user(first.userId)!;
+  expect(dir.org(user.orgId)!.name).toBe('physics');
+  expect(user.role).toBe('user');
+  expect(teamNames(user.id)).toEqual(['optics']);
+  const again = signInFromProvider(h, facts({ groups: ['team-optics'] }));
+  expect(again).toMatchObject({ ok: true, userId: user.id, created: false, joined: [], left: [] });
+});
+
+test('admin groups decide admin both ways; an org-admin set by hand stays one; no admin groups leaves roles alone', () => {
+  const a = signInFromProvider(h, facts({ admin: true }));
+  if (!a.ok) throw new Error('refused');
+  expect(dir.user(a.userId)!.role).toBe('admin');
+  signInFromProvider(h, facts({ admin: false }));
+  expect(dir.user(a.userId)!.role).toBe('user');
+  dir.updateUser(a.userId, { role: 'org-admin' });
+  signInFromProvider(h, facts({ admin: false }));
+  expect(dir.user(a.userId)!.role).toBe('org-admin');
+  dir.updateUser(a.userId, { role: 'admin' });
+  signInFromProvider(h, facts({ admin: undefined }));
+  expect(dir.user(a.userId)!.role).toBe('admin');
+});
+
+test('leaving a group removes the membership it made; teams and memberships made by hand are never touched', () => {
+  const r = signInFromProvider(h, facts({ groups: ['team-optics', 'team-lasers'] }));
+  if (!r.ok) throw new Error('refused');
+  const orgId = dir.user(r.userId)!.orgId;
+  // By hand: a team named like a group, and a membership in a group-made team.
+  const handMade = dir.createTeam(orgId, 'vacuum');
+  dir.setMember(handMade.id, r.userId, false);
+  const optics = dir.teamByName(orgId, 'optics')!;
+  const colleague = dir.createUser('bob@example.org', orgId);
+  dir.setMember(optics.id, colleague.id, true);
+
+  const next = signInFromProvider(h, facts({ groups: ['team-lasers', 'team-vacuum'] }));
+  expect(next).toMatchObject({ ok: true, joined: [], left: ['optics'], skipped: ['vacuum'] });
+  expect(teamNames(r.userId)).toEqual(['lasers', 'vacuum']);
+  expect(dir.team(handMade.id)!.oidcGroup).toBeNull();
+  expect(dir.membership(optics.id, colleague.id)).toEqual({ isAdmin: true });
+
+  // Leaving every group: only the hand-made membership is left.
+  signInFromProvider(h, facts({ groups: [] }));
+  expect(teamNames(r.userId)).toEqual(['vacuum']);
+});
+
+test('a renamed group-made team is still the group’s team (no duplicate); team creation off joins only existing group teams', () => {
+  const r = signInFromProvider(h, facts({ groups: ['team-optics'] }));
+  if (!r.ok) throw new Error('refused');
+  const orgId = dir.user(r.userId)!.orgId;
+  const optics = dir.teamByName(orgId, 'optics')!;
+  dir.updateTeam(optics.id, { name: 'Optics lab' });
+  signInFromProvider(h, facts({ groups: ['team-optics', 'team-new'], createTeams: false }));
+  expect(teamNames(r.userId)).toEqual(['Optics lab']);
+  expect(dir.listTeams({ orgId }).map((t) => t.name)).toEqual(['Optics lab']);
+});
+
+test('an email change at the provider follows the user; an email held by another identity is refused and nothing changes', () => {
+  const r = signInFromProvider(h, facts());
+  if (!r.ok) throw new Error('refused');
+  signInFromProvider(h, facts({ email: 'ada.lovelace@example.org' }));
+  expect(dir.user(r.userId)!.email).toBe('ada.lovelace@example.org');
+
+  const other = signInFromProvider(h, facts({ subject: 'sub-eve', email: 'eve@example.org' }));
+  if (!other.ok) throw new Error('refused');
+  const usersBefore = dir.listUsers().length;
+  expect(signInFromProvider(h, facts({ subject: 'sub-eve', email: 'ada.lovelace@example.org', admin: true }))).toEqual({ ok: false, reason: 'email_taken' });
+  expect(signInFromProvider(h, facts({ subject: 'sub-mallory', email: 'ada.lovelace@example.org', org: 'new-org', groups: ['team-x'] }))).toEqual({ ok: false, reason: 'email_taken' });
+  // Rolled back: no role change, no new user, org or team.
+  expect(dir.user(other.userId)!.role).toBe('user');
+  expect(dir.user(other.userId)!.email).toBe('eve@example.org');
+  expect(dir.listUsers()).toHaveLength(usersBefore);
+  expect(dir.orgByName('new-org')).toBeUndefined();
+});
+
+test('a user made before single sign-on (by email, no identity) is linked at their first sign-in and keeps their org', () => {
+  const orgId = dir.createOrg('chemistry').id;
+  const existing = dir.createUser('ada@example.org', orgId);
+  const r = signInFromProvider(h, facts());
+  expect(r).toMatchObject({ ok: true, userId: existing.id, created: false });
+  expect(dir.user(existing.id)!.oidcSubject).toBe('sub-ada');
+  expect(dir.user(existing.id)!.orgId).toBe(orgId);
+});
+
+test('a key-less console session acts as its user, read live, and ends when the user is deleted', () => {
+  const r = signInFromProvider(h, facts());
+  if (!r.ok) throw new Error('refused');
+  const sessions = new ConsoleSessions(h, 60_000);
+  const { token, session } = sessions.open(null, r.userId, 'id-token');
+  expect(session.keyId).toBeNull();
+  expect(sessions.find(token)!.idToken).toBe('id-token');
+  dir.updateUser(r.userId, { role: 'org-admin' });
+  expect(sessions.userPrincipal(r.userId)).toMatchObject({ userId: r.userId, role: 'org-admin', email: 'ada@example.org', serviceAccountId: null });
+  h.sqlite.run('DELETE FROM users WHERE id = ?', [r.userId]);
+  expect(sessions.find(token)).toBeUndefined();
+  expect(sessions.userPrincipal(r.userId)).toBeUndefined();
+});
+
+test('a pending login is used once and expires', () => {
+  let now = 1_000;
+  const logins = new OidcLogins(h, 60_000, () => now);
+  const login = { state: 's', nonce: 'n', codeVerifier: 'v', returnTo: '/ui/keys' };
+  const id = logins.begin(login);
+  expect(logins.take(id)).toEqual(login);
+  expect(logins.take(id)).toBeUndefined();
+  const late = logins.begin(login);
+  now += 60_001;
+  expect(logins.take(late)).toBeUndefined();
+  expect(logins.take('forged')).toBeUndefined();
+});
