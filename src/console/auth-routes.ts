@@ -11,6 +11,7 @@ import type { OidcConfig } from '../config/oidc';
 import { signInFromProvider } from '../domain/oidc-accounts';
 import { OidcLogins } from '../domain/oidc-logins';
 import { groupsFromClaim, mapIdentity } from '../domain/oidc-mapping';
+import { termsAccepted } from '../domain/terms';
 import type { ConsoleContext } from './guard';
 import { OidcClient, ProviderError } from '../http/oidc-client';
 import { signInProblemPage } from './pages/sign-in';
@@ -125,6 +126,9 @@ export function authRoutes(ctx: ConsoleContext, cfg: OidcConfig, client: OidcCli
         );
       }
       const { token } = ctx.sessions.open(null, outcome.userId, claims.idToken);
-      return go(pending.returnTo, [sessionCookie(request, deps.settings.publicUrl, token, deps.settings.consoleSessionTtl), clearedLoginCookie()]);
+      // Terms of service not accepted yet: straight to them, as after a key sign-in.
+      const who = ctx.sessions.userPrincipal(outcome.userId);
+      const next = who !== undefined && !termsAccepted(who, deps.terms) ? '/ui/terms' : pending.returnTo;
+      return go(next, [sessionCookie(request, deps.settings.publicUrl, token, deps.settings.consoleSessionTtl), clearedLoginCookie()]);
     });
 }

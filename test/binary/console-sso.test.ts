@@ -3,7 +3,8 @@
  * 127.0.0.1, PKCE required, its development login and consent forms): a first sign-in creates the user in
  * the org and team its groups name; an admin group gives admin; leaving a group removes the team at the
  * next sign-in; sign-out ends the session at the provider too; a tampered state and an unreachable provider
- * end on pages that say so, with a way back. Nothing leaves 127.0.0.1. AQUEDUCT_UPDATE_SCREENSHOTS=1 writes
+ * end on pages that say so, with a way back; with terms of service, a new SSO user's key works only once they
+ * accept them in the console, and again after a new version. Nothing leaves 127.0.0.1. AQUEDUCT_UPDATE_SCREENSHOTS=1 writes
  * docs/screenshots/console-sign-in-sso.png.
  */
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
@@ -74,8 +75,8 @@ describe.skipIf(!executablePath)('single sign-on in a browser', () => {
       if (from.startsWith(ours) && new URL(r.url()).hostname !== '127.0.0.1') foreign.push(r.url());
     });
     page.on('console', (m) => {
-      // The failure pages answer 400/502 on purpose, which Chromium logs; anything else (a 404 asset) counts.
-      if (/status of (400|502) /.test(m.text())) return;
+      // The failure pages answer 400/403/502 on purpose, which Chromium logs; anything else (a 404 asset) counts.
+      if (/status of (400|403|502) /.test(m.text())) return;
       if ((m.type() === 'error' || m.type() === 'warning') && m.location().url.startsWith(ours)) problems.push(`console ${m.type()}: ${m.text()}`);
     });
     page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
@@ -186,6 +187,23 @@ describe.skipIf(!executablePath)('single sign-on in a browser', () => {
     await context.close();
   }, 60_000);
 
+  test('cancelled at the provider: a page that says so, nobody signed in, a way back', async () => {
+    const { context, page } = await freshPage();
+    await page.goto(`${gw.url}/ui/sign-in`);
+    await page.getByRole('link', { name: 'Sign in with Test IdP' }).click();
+    await page.waitForURL(`${idp.issuer}/**`);
+    const answer = page.waitForResponse((r) => r.url().startsWith(`${gw.url}/ui/auth/callback`));
+    await page.getByRole('link', { name: '[ Cancel ]' }).click();
+    expect((await answer).status()).toBe(403);
+    expect(await page.getByRole('heading', { level: 1 }).textContent()).toBe('Sign-in cancelled');
+    expect(await page.getByRole('alert').textContent()).toContain('You are not signed in');
+    await page.getByRole('link', { name: 'Back to sign in' }).click();
+    await page.waitForURL(`${gw.url}/ui/sign-in`);
+    await page.goto(`${gw.url}/ui/keys`);
+    expect(new URL(page.url()).pathname).toBe('/ui/sign-in');
+    await context.close();
+  }, 60_000);
+
   test('an unreachable provider: the gateway starts, and the button leads to a page that says so', async () => {
     const port = freePort();
     const publicUrl = `http://127.0.0.1:${port}`;
@@ -204,6 +222,72 @@ describe.skipIf(!executablePath)('single sign-on in a browser', () => {
       await context.close();
     } finally {
       await other.stop();
+    }
+  }, 60_000);
+
+  test('terms of service: an SSO user\'s new key is refused (403 tos_not_accepted) until they accept in the console; a new version gates again', async () => {
+    const port = freePort();
+    const publicUrl = `http://127.0.0.1:${port}`;
+    const cwd = tempDir();
+    const terms = join(cwd, 'terms.md');
+    await Bun.write(terms, '# Terms\n\nUse the gateway **fairly**.\n');
+    const idp2 = await startTestProvider({ gatewayUrl: publicUrl });
+    idp2.accounts.set('cy', { email: 'cy@example.org', groups: ['org-physics'] });
+    const tos = await startBinary({ cwd, args: ['--demo', '--port', String(port)], env: { ...ssoEnv(idp2.issuer, publicUrl), AQUEDUCT_TOS_FILE: terms } });
+    try {
+      const { context, page } = await freshPage();
+      await page.goto(`${tos.url}/ui/sign-in`);
+      await page.getByRole('link', { name: 'Sign in with Test IdP' }).click();
+      await page.waitForURL(`${idp2.issuer}/**`);
+      await page.locator('input[name=login]').fill('cy');
+      await page.locator('input[name=password]').fill('any password');
+      await page.getByRole('button', { name: 'Sign-in' }).click();
+      await page.getByRole('button', { name: 'Continue' }).click();
+      // Not accepted yet: the sign-in lands on the terms, and every page says so.
+      await page.waitForURL(`${tos.url}/ui/terms`);
+      expect(await page.getByRole('heading', { level: 1 }).textContent()).toBe('Terms of service');
+      expect(await page.locator('main strong').first().textContent()).toBe('fairly');
+      await page.goto(`${tos.url}/ui/keys`);
+      expect(await page.getByRole('alert').first().textContent()).toContain('Terms of service not accepted');
+      await page.getByLabel('Name', { exact: true }).fill('laptop');
+      await page.getByRole('button', { name: 'Create key' }).click();
+      const key = await page.getByLabel('New API key').inputValue();
+
+      const chat = () =>
+        fetch(`${tos.url}/v1/chat/completions`, {
+          method: 'POST',
+          headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+          body: JSON.stringify({ model: 'demo-chat', messages: [{ role: 'user', content: 'hello' }] }),
+        });
+      const refused = await chat();
+      expect(refused.status).toBe(403);
+      const error = ((await refused.json()) as { error: { code: string; message: string } }).error;
+      expect(error.code).toBe('tos_not_accepted');
+      expect(error.message).toContain(`${publicUrl}/ui/terms`);
+      expect((await fetch(`${tos.url}/v1/models`, { headers: { authorization: `Bearer ${key}` } })).status).toBe(200);
+
+      await page.goto(`${tos.url}/ui/terms`);
+      await page.getByRole('button', { name: 'I accept these terms' }).click();
+      await page.waitForLoadState();
+      expect((await chat()).status).toBe(200);
+
+      // A new version: refused again (the file is looked at every 2 s), until accepted again.
+      await Bun.write(terms, '# Terms\n\nUse the gateway fairly, and log out when done.\n');
+      let status = 200;
+      for (const until = Date.now() + 10_000; status === 200 && Date.now() < until; ) {
+        await Bun.sleep(250);
+        status = (await chat()).status;
+      }
+      expect(status).toBe(403);
+      await page.goto(`${tos.url}/ui/terms`);
+      expect(await page.locator('main').textContent()).toContain('log out when done');
+      await page.getByRole('button', { name: 'I accept these terms' }).click();
+      await page.waitForLoadState();
+      expect((await chat()).status).toBe(200);
+      await context.close();
+    } finally {
+      await tos.stop();
+      await idp2.stop();
     }
   }, 60_000);
 
