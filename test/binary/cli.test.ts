@@ -3,6 +3,7 @@ import { describe, expect, test } from 'bun:test';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { runBinary, tempDir } from '../support/binary';
+import { startTestProvider } from '../support/oidc-provider';
 
 describe('aqueduct commands', () => {
   test('--help on every command, and --version', async () => {
@@ -52,6 +53,33 @@ describe('aqueduct commands', () => {
     expect(good.code).toBe(0);
     expect(good.stdout).toContain('1 models');
     expect(good.stdout).toContain('1 servers');
+  });
+
+  test('check-config: single sign-on settings are checked, and the issuer is asked for its discovery document', async () => {
+    const cwd = tempDir();
+    const closed = Bun.serve({ hostname: '127.0.0.1', port: 0, fetch: () => new Response() });
+    const downIssuer = `http://127.0.0.1:${closed.port}`;
+    closed.stop(true);
+    const bad = await runBinary(['check-config', '--demo'], {
+      cwd,
+      env: { AQUEDUCT_OIDC_ISSUER: 'https://idp.example.com/?x=1', AQUEDUCT_PUBLIC_URL: 'http://gw.example.com/?q', AQUEDUCT_OIDC_ORG: '^(a)-(b)$', AQUEDUCT_OIDC_TEAM_GROUPS: '([' },
+    });
+    expect(bad.code).toBe(1);
+    for (const p of ['AQUEDUCT_OIDC_ISSUER="https://idp.example.com/?x=1": must not have a query', 'AQUEDUCT_OIDC_CLIENT_ID is required', 'AQUEDUCT_PUBLIC_URL="http://gw.example.com/?q"', 'AQUEDUCT_OIDC_ORG="^(a)-(b)$": needs exactly one capture group, has 2', 'AQUEDUCT_OIDC_TEAM_GROUPS="([": not a valid regular expression']) {
+      expect(bad.stderr).toContain(p);
+    }
+    const settings = { AQUEDUCT_PUBLIC_URL: 'http://127.0.0.1:8000', AQUEDUCT_OIDC_CLIENT_ID: 'aqueduct', AQUEDUCT_OIDC_ORG: 'acme' };
+    const down = await runBinary(['check-config', '--demo'], { cwd, env: { ...settings, AQUEDUCT_OIDC_ISSUER: downIssuer } });
+    expect(down.code).toBe(1);
+    expect(down.stderr).toContain(`AQUEDUCT_OIDC_ISSUER="${downIssuer}"`);
+    const idp = await startTestProvider({ gatewayUrl: 'http://127.0.0.1:8000' });
+    try {
+      const good = await runBinary(['check-config', '--demo'], { cwd, env: { ...settings, AQUEDUCT_OIDC_ISSUER: idp.issuer } });
+      expect(good.code).toBe(0);
+      expect(good.stdout).toContain(`single sign-on with ${idp.issuer}/ (redirect URI http://127.0.0.1:8000/ui/auth/callback)`);
+    } finally {
+      await idp.stop();
+    }
   });
 
   test("check-config: Aqueduct's example config loads, models not served yet are warnings (stderr, exit 0)", async () => {
