@@ -10,7 +10,7 @@ export const checkConfigCommand = defineCommand({
     'Loads the settings, router_config.yaml and mcp.json exactly as "serve" would, prints every problem\n' +
     '(unknown keys, duplicate aliases, unset os.environ/VAR, malformed URLs, unknown providers, …),\n' +
     'checks the terms-of-service file (readable UTF-8, not empty, at most 1 MB) and prints its version,\n' +
-    'and exits 1 when there is any. Warnings (e.g. models of a mode not served yet, which are left out)\n' +
+    'and exits 1 when there is any. Warnings\n' +
     'go to stderr as "warning: …" and do not change the exit code.',
   run(args, io) {
     const { settings, router, mcp, demo, terms, problems, warnings } = loadConfig(args.flags, io.env);

@@ -94,7 +94,7 @@ const INFO_KEYS = new Set([
 export interface LoadedRouterConfig {
   config: RouterConfig;
   problems: string[];
-  /** Loads, but not everything asked is done (e.g. models not served yet). */
+  /** Loads, but not everything asked is done. */
   warnings: string[];
 }
 

@@ -347,7 +347,7 @@ export const SETTINGS = {
   demo: {
     flag: '--demo',
     env: 'AQUEDUCT_DEMO',
-    description: 'With no router config: serve the built-in demo models (demo-chat, demo-completion, demo-embedding, demo-tts, demo-image), answered by the gateway itself. A router config always wins. "--demo" alone means on',
+    description: 'With no router config: serve the built-in demo models (demo-chat, demo-completion, demo-embedding, demo-tts, demo-image, demo-transcribe), answered by the gateway itself. A router config always wins. "--demo" alone means on',
     defaultText: 'off',
     def: () => false,
     parse: onOff,
