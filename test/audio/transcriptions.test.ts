@@ -52,7 +52,7 @@ function form(parts: [string, string | Blob][]): FormData {
   for (const [name, value] of parts) typeof value === 'string' ? fd.append(name, value) : fd.append(name, value, 'speech.wav');
   return fd;
 }
-const post = (path: string, body: BodyInit, init: { key?: string; headers?: Record<string, string>; signal?: AbortSignal } = {}) =>
+const post = (path: string, body: RequestInit['body'], init: { key?: string; headers?: Record<string, string>; signal?: AbortSignal } = {}) =>
   fetch(`${f.url}${path}`, { method: 'POST', headers: { authorization: `Bearer ${init.key ?? f.gw.adminKey}`, ...init.headers }, body, signal: init.signal, duplex: 'half' } as RequestInit);
 
 describe('transcriptions with the openai SDK', () => {
