@@ -163,6 +163,24 @@ describe('the multipart request', () => {
     expect(f.mock.received).toEqual([]);
   });
 
+  test('rate limits apply: with rpm 2 the third upload is refused with 429 and Retry-After, before anything goes upstream', async () => {
+    const email = `rl${Math.random().toString(36).slice(2)}@example.com`;
+    const key = f.gw.newKey(email);
+    f.gw.directory.updateUser(f.gw.directory.userByEmail(email)!.id, { rpm: 2 });
+    f.gw.keys.reload();
+    const statuses: number[] = [];
+    for (let i = 0; i < 3; i++) {
+      const res = await post('/v1/audio/transcriptions', form([['model', 'whisper-test'], ['file', new Blob([wav])]]), { key });
+      statuses.push(res.status);
+      if (res.status === 429) {
+        expect(res.headers.get('retry-after')).toMatch(/^\d+$/);
+        expect(((await res.json()) as any).error.code).toBe('rate_limit_exceeded');
+      } else await res.arrayBuffer();
+    }
+    expect(statuses).toEqual([200, 200, 429]);
+    expect(f.mock.received).toHaveLength(2);
+  });
+
   test('audio_transcriptions models are listed', async () => {
     const ids = (await f.client().models.list()).data.map((m) => m.id);
     expect(ids).toEqual(['whisper-test', 'broken-whisper', 'slow-whisper', 'chat-test']);

@@ -63,7 +63,7 @@ describe('dist/aqueduct', () => {
     expect(created.stdout).toBe(`${key}\n`);
     expect(key).toMatch(/^sk-[A-Za-z0-9_-]{43}$/);
     const client = new OpenAI({ apiKey: key, baseURL: `${gw.url}/v1`, maxRetries: 0 });
-    expect((await client.models.list()).data.length).toBe(4); // at once: a miss checks for new keys
+    expect((await client.models.list()).data.length).toBe(5); // at once: a miss checks for new keys
 
     const listed = await runBinary(['token', 'list', '--user', 'dev@example.com', '--json'], { cwd: gw.cwd });
     const [row] = JSON.parse(listed.stdout) as { id: number; name: string; preview: string }[];
