@@ -34,7 +34,7 @@ export async function transcriptionAnswer(form: AudioForm, translate: boolean): 
   }
   const wav = wavSeconds(head.subarray(0, headBytes), size);
   const seconds = wav ?? 0;
-  const what = wav === undefined ? `${size} bytes of audio that is not a WAV file` : `a WAV recording of ${round(wav)} second${round(wav) === 1 ? "" : "s"}`;
+  const what = wav === undefined ? `${size} bytes of audio that is not a WAV file` : `a WAV recording of ${round(wav)} second${round(wav) === 1 ? '' : 's'}`;
   const text = `${translate ? 'Demo translation' : 'Demo transcription'} of ${what}.`;
   const format = fields.get('response_format') ?? 'json';
   const end = Math.max(seconds, 0.001);
