@@ -104,7 +104,7 @@ export function startServer(config: LoadedConfig): RunningServer {
     hostname: settings.host,
     port: settings.port,
     // Leave room above our own limits so oversized bodies get our 413, not Bun's.
-    maxRequestBodySize: Math.max(settings.maxBodySize * 2, settings.maxFileSize + 16 * 1024 * 1024),
+    maxRequestBodySize: Math.max(settings.maxBodySize * 2, Math.max(settings.maxFileSize, settings.maxAudioSize) + 16 * 1024 * 1024),
   });
   const server = app.server!;
   const url = `http://${settings.host.includes(':') ? `[${settings.host}]` : settings.host}:${server.port}`;

@@ -20,7 +20,7 @@ import { relayBytes } from '../upstream/byte-relay';
 import { completionAsSse } from '../upstream/json-as-sse';
 import { ClientGone, UpstreamExhausted, UpstreamRouter, type DeploymentState, type Routed } from '../upstream/router';
 import { relaySse } from '../upstream/sse-relay';
-import { tokensOf, usageInJson } from '../upstream/usage-tokens';
+import { audioSecondsIn, tokensOf, usageInJson } from '../upstream/usage-tokens';
 import { takeUserId } from './call-body';
 import type { Secrets } from './secrets';
 import { statusOf } from './refusal-status';
@@ -34,6 +34,16 @@ export interface LiveCall {
   requestId: string;
   /** Aborts when the client disconnects. */
   signal: AbortSignal;
+  /** Audio calls (multipart): what the upload itself tells, read when the answer is metered. */
+  audio?: AudioFacts;
+}
+
+/** What the edge knows of an audio upload once it has been sent (the form may end after the call starts). */
+export interface AudioFacts {
+  /** The `response_format` field, if sent. */
+  responseFormat(): string | undefined;
+  /** Seconds of audio when the file is a WAV (the fallback unit when the upstream reports no usage). */
+  seconds(): number | undefined;
 }
 
 /** A call's answer, for the edge to send: the body as it arrives, and what the client should know. */
@@ -88,7 +98,7 @@ export class ModelCalls {
     const { endpoint, body, principal } = call;
     const requested = String(body.model);
     const endUserId = takeUserId(body);
-    const stream = endpoint.sseUsage && body.stream === true;
+    let stream = endpoint.sseUsage && body.stream === true;
     const event = (line: Omit<AccessLine, 'request_id' | 'method' | 'path' | 'key'>) =>
       this.access({
         request_id: call.requestId,
@@ -105,7 +115,7 @@ export class ModelCalls {
         refused: line.refused,
       });
     /** Meters, records and reports the call once it has ended (for streams: when the stream ends). */
-    const finish = (r: Pick<CallFacts, 'status' | 'model' | 'deployment' | 'ttftMs' | 'inputTokens' | 'outputTokens' | 'errorCode'>) => {
+    const finish = (r: Pick<CallFacts, 'status' | 'model' | 'deployment' | 'ttftMs' | 'inputTokens' | 'outputTokens' | 'errorCode' | 'audioSeconds'>) => {
       const inputTokens = r.inputTokens ?? 0;
       const outputTokens = r.outputTokens ?? 0;
       if (inputTokens || outputTokens) this.limiter.addTokens(principal.keyId, inputTokens, outputTokens, principal.pools);
@@ -126,6 +136,7 @@ export class ModelCalls {
           endUserId,
           stream,
           errorCode: r.errorCode,
+          audioSeconds: r.audioSeconds ?? (endpoint.multipart ? call.audio?.seconds() : undefined),
         }),
       );
     };
@@ -152,7 +163,8 @@ export class ModelCalls {
 
     let routed: Routed;
     try {
-      routed = await this.upstream.send(chain, endpoint, body, call.signal, stream || endpoint.name === 'speech');
+      // An audio call's timer covers the whole answer unless the caller asked for a stream before the file.
+      routed = await this.upstream.send(chain, endpoint, body, call.signal, stream || endpoint.name === 'speech' || (endpoint.multipart === true && body.stream === true));
     } catch (err) {
       const refusal = failed(err instanceof UpstreamExhausted ? err.model : model.name, err);
       refusal.rate = rate;
@@ -189,6 +201,26 @@ export class ModelCalls {
       return { body: sse, passed, rate, stream: true };
     }
 
+    if (endpoint.multipart && isEventStream(routed.response)) {
+      // A transcription stream: transcript.text.delta events, then transcript.text.done (with the usage), no [DONE].
+      stream = true;
+      passed['content-type'] = 'text/event-stream; charset=utf-8';
+      const sse = relaySse({
+        body: routed.response.body!,
+        forwardUsageChunk: true,
+        idleTimeoutMs: routed.timeoutMs,
+        clientIdleTimeoutMs: this.clientIdleTimeoutMs,
+        startedAt,
+        finalEvent: TRANSCRIPT_DONE,
+        abortUpstream: (reason) => routed.abort(reason),
+        onEnd: (o) => {
+          routed.release();
+          finish({ ...base, status: o.status, ttftMs: o.ttftMs, inputTokens: o.tokens?.input ?? 0, outputTokens: o.tokens?.output ?? 0, errorCode: o.errorCode });
+        },
+      });
+      return { body: sse, passed, rate, stream: true };
+    }
+
     if (endpoint.name === 'speech') {
       // Audio streams through as it arrives, with the upstream's content type and the same idle timeout.
       const bytes = relayBytes({
@@ -207,8 +239,16 @@ export class ModelCalls {
     // JSON: read it whole (still within the call's timeout), meter it, pass the bytes on unchanged.
     try {
       const bytes = await routed.response.arrayBuffer();
-      const tokens = tokensOf(usageInJson(utf8.decode(bytes)));
-      finish({ ...base, status: 200, inputTokens: tokens?.input ?? 0, outputTokens: tokens?.output ?? 0 });
+      const text = utf8.decode(bytes);
+      const usage = usageInJson(text);
+      const tokens = tokensOf(usage);
+      let audioSeconds: number | undefined;
+      if (endpoint.multipart) {
+        audioSeconds = audioSecondsIn(usage, text);
+        // Text formats are the transcript itself (Aqueduct: text/plain, whatever the upstream said).
+        if (TEXT_FORMATS.has(call.audio?.responseFormat() ?? '')) passed['content-type'] = 'text/plain; charset=utf-8';
+      }
+      finish({ ...base, status: 200, inputTokens: tokens?.input ?? 0, outputTokens: tokens?.output ?? 0, audioSeconds });
       return { body: bytes, passed, rate, stream: false };
     } catch (err) {
       const gone = call.signal.aborted;
@@ -268,6 +308,15 @@ export class ModelCalls {
 }
 
 const utf8 = new TextDecoder();
+
+/** The event that completes a transcription stream. */
+const TRANSCRIPT_DONE = /"type"\s*:\s*"transcript\.text\.done"/;
+/** Transcription formats answered as plain text. */
+const TEXT_FORMATS = new Set(['text', 'srt', 'vtt']);
+
+function isEventStream(response: Response): boolean {
+  return (response.headers.get('content-type') ?? '').toLowerCase().startsWith('text/event-stream');
+}
 
 /** An answer whose content type says JSON (rather than the text/event-stream a stream request expects). */
 function isJsonAnswer(response: Response): boolean {

@@ -14,7 +14,7 @@ export interface Billed {
 
 export interface CallFacts {
   requestId: string;
-  /** chat | completions | embeddings | speech | images, or mcp.initialize | mcp.tools/call */
+  /** chat | completions | embeddings | speech | images | transcriptions | translations, or mcp.initialize | mcp.tools/call */
   endpoint: string;
   /** The resolved model_name ('' for MCP calls). */
   model: string;
@@ -30,6 +30,8 @@ export interface CallFacts {
   batchId?: string | null;
   mcpServer?: string | null;
   mcpTool?: string | null;
+  /** Audio calls: seconds of audio, when known. */
+  audioSeconds?: number | null;
 }
 
 // Fields are listed rather than spread: this runs once per call on the hot path.
@@ -55,5 +57,6 @@ export function usageRecord(who: Billed, f: CallFacts, createdAt = Date.now()): 
     batchId: f.batchId ?? null,
     mcpServer: f.mcpServer ?? null,
     mcpTool: f.mcpTool ?? null,
+    audioSeconds: f.audioSeconds ?? null,
   };
 }

@@ -13,7 +13,7 @@ export const checkConfigCommand = defineCommand({
     '(unknown keys, duplicate aliases, unset os.environ/VAR, malformed URLs, unknown providers, …),\n' +
     'checks the terms-of-service file (readable UTF-8, not empty, at most 1 MB) and prints its version,\n' +
     'and exits 1 when there is any. With single sign-on configured it also checks the settings (client id,\n' +
-    'public URL, the org and team patterns) and that the issuer\'s discovery document can be read. Warnings (e.g. models of a mode not served yet, which are left out)\n' +
+    'public URL, the org and team patterns) and that the issuer\'s discovery document can be read. Warnings\n' +
     'go to stderr as "warning: …" and do not change the exit code.',
   async run(args, io) {
     const { settings, router, mcp, demo, terms, problems, warnings } = loadConfig(args.flags, io.env);

@@ -9,6 +9,7 @@ const DEMO_MODELS = [
   ['demo-embedding', 'embedding'],
   ['demo-tts', 'audio_speech'],
   ['demo-image', 'image_generations'],
+  ['demo-transcribe', 'audio_transcriptions'],
 ] as const;
 
 export const DEMO_MODEL_NAMES = DEMO_MODELS.map(([name]) => name);

@@ -1,7 +1,7 @@
 /** The model endpoints the gateway relays, and which model modes serve each. */
 import type { ModelMode } from './router-config';
 
-export type EndpointName = 'chat' | 'completions' | 'embeddings' | 'speech' | 'images';
+export type EndpointName = 'chat' | 'completions' | 'embeddings' | 'speech' | 'images' | 'transcriptions' | 'translations';
 
 export interface Endpoint {
   name: EndpointName;
@@ -13,6 +13,8 @@ export interface Endpoint {
   modes: readonly ModelMode[];
   /** Chat and completions stream SSE and carry token usage in their chunks. */
   sseUsage: boolean;
+  /** The request is multipart/form-data with an audio `file` part, streamed to the upstream (not JSON). */
+  multipart?: boolean;
 }
 
 export const ENDPOINTS: Record<EndpointName, Endpoint> = {
@@ -21,6 +23,8 @@ export const ENDPOINTS: Record<EndpointName, Endpoint> = {
   embeddings: { name: 'embeddings', path: '/embeddings', v1Path: '/v1/embeddings', modes: ['embedding'], sseUsage: false },
   speech: { name: 'speech', path: '/audio/speech', v1Path: '/v1/audio/speech', modes: ['audio_speech'], sseUsage: false },
   images: { name: 'images', path: '/images/generations', v1Path: '/v1/images/generations', modes: ['image_generations'], sseUsage: false },
+  transcriptions: { name: 'transcriptions', path: '/audio/transcriptions', v1Path: '/v1/audio/transcriptions', modes: ['audio_transcriptions'], sseUsage: false, multipart: true },
+  translations: { name: 'translations', path: '/audio/translations', v1Path: '/v1/audio/translations', modes: ['audio_transcriptions'], sseUsage: false, multipart: true },
 };
 
 /** The gateway paths a model of this mode serves, for the 400 that names them. */

@@ -9,12 +9,6 @@ import { Problems, isHttpUrl, isPlainObject } from './problems';
 
 export const MODEL_MODES = ['chat', 'completion', 'embedding', 'audio_speech', 'audio_transcriptions', 'image_generations'] as const;
 export type ModelMode = (typeof MODEL_MODES)[number];
-/**
- * Modes valid in the format but served by no route of this gateway yet (transcriptions come later). Their
- * models load with a warning and are set aside: not listed, and unknown (404 model_not_found) to every call,
- * so /models never lists a model no route serves.
- */
-export const UNSERVED_MODES: ReadonlySet<ModelMode> = new Set(['audio_transcriptions']);
 export const ROUTING_STRATEGIES = ['simple-shuffle', 'least-busy'] as const;
 export type RoutingStrategy = (typeof ROUTING_STRATEGIES)[number];
 
@@ -57,7 +51,7 @@ export interface RouterSettings {
 }
 
 export interface RouterConfig {
-  /** Public models in config order (models of an UNSERVED_MODES mode are left out). */
+  /** Public models in config order. */
   models: Map<string, ModelEntry>;
   /** Alias → model_name. */
   aliases: Map<string, string>;
@@ -100,7 +94,7 @@ const INFO_KEYS = new Set([
 export interface LoadedRouterConfig {
   config: RouterConfig;
   problems: string[];
-  /** Loads, but not everything asked is done (e.g. models not served yet). */
+  /** Loads, but not everything asked is done. */
   warnings: string[];
 }
 
@@ -134,7 +128,6 @@ export function parseRouterConfig(text: string, env: EnvLookup, source = 'router
     readRouterSettings(config, { ...routerSettings, ...pick(doc, ROUTER_KEYS) }, problems);
   }
   checkAliases(config, problems);
-  setAsideUnserved(config, problems);
   return { config, problems: problems.list, warnings: problems.warnings };
 }
 
@@ -394,30 +387,5 @@ function checkAliases(config: RouterConfig, problems: Problems): void {
   for (const [from, targets] of [...config.settings.fallbacks]) {
     config.settings.fallbacks.delete(from);
     config.settings.fallbacks.set(config.aliases.get(from) ?? from, targets.map((t) => config.aliases.get(t) ?? t));
-  }
-}
-
-/**
- * Takes models of an unserved mode out of `models`, their aliases out of `aliases`, and them out of every
- * fallback list (as a source or a target), with a warning each. Runs after validation, so the file's
- * problems (duplicate aliases, unknown fallbacks) are the same as if they were served.
- */
-function setAsideUnserved(config: RouterConfig, problems: Problems): void {
-  const unserved = new Set<string>();
-  for (const model of config.models.values()) {
-    if (model.mode === undefined || !UNSERVED_MODES.has(model.mode)) continue;
-    unserved.add(model.name);
-    config.models.delete(model.name);
-    for (const alias of model.aliases) if (config.aliases.get(alias) === model.name) config.aliases.delete(alias);
-    problems.warn(`model ${model.name}`, `mode ${model.mode} is not served by this version of Aqueduct yet: the model is not listed and calls to it (or its aliases) answer 404 model_not_found`);
-  }
-  if (unserved.size === 0) return;
-  const fallbacks = config.settings.fallbacks;
-  for (const [from, targets] of [...fallbacks]) {
-    if (unserved.has(from)) fallbacks.delete(from);
-    else if (targets.some((t) => unserved.has(t))) {
-      fallbacks.set(from, targets.filter((t) => !unserved.has(t)));
-      problems.warn('fallbacks', `${from}: ${targets.filter((t) => unserved.has(t)).join(', ')} skipped (not served yet)`);
-    }
   }
 }

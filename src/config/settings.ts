@@ -199,6 +199,14 @@ export const SETTINGS = {
     def: () => 512 * 1024 ** 2,
     parse: parseBytes,
   } satisfies Spec<number>,
+  maxAudioSize: {
+    flag: '--max-audio-size',
+    env: 'AQUEDUCT_MAX_AUDIO_SIZE',
+    description: 'Largest audio file accepted by POST /audio/transcriptions and /audio/translations (413 beyond it)',
+    defaultText: '25MB',
+    def: () => 25 * 1024 ** 2,
+    parse: parseBytes,
+  } satisfies Spec<number>,
   maxBatchFileSize: {
     flag: '--max-batch-file-size',
     env: 'AQUEDUCT_MAX_BATCH_FILE_SIZE',
@@ -427,7 +435,7 @@ export const SETTINGS = {
   demo: {
     flag: '--demo',
     env: 'AQUEDUCT_DEMO',
-    description: 'With no router config: serve the built-in demo models (demo-chat, demo-completion, demo-embedding, demo-tts, demo-image), answered by the gateway itself. A router config always wins. "--demo" alone means on',
+    description: 'With no router config: serve the built-in demo models (demo-chat, demo-completion, demo-embedding, demo-tts, demo-image, demo-transcribe), answered by the gateway itself. A router config always wins. "--demo" alone means on',
     defaultText: 'off',
     def: () => false,
     parse: onOff,

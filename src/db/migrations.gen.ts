@@ -11,6 +11,7 @@ import m8 from '../../drizzle/0008_console_sessions.sql' with { type: 'text' };
 import m9 from '../../drizzle/0009_usage_rollups.sql' with { type: 'text' };
 import m10 from '../../drizzle/0010_tos_acceptance.sql' with { type: 'text' };
 import m11 from '../../drizzle/0011_oidc_identity.sql' with { type: 'text' };
+import m12 from '../../drizzle/0012_audio_usage.sql' with { type: 'text' };
 
 export const MIGRATIONS: { tag: string; when: number; sql: string }[] = [
   { tag: '0000_init', when: 1795647289371, sql: m0 },
@@ -25,4 +26,5 @@ export const MIGRATIONS: { tag: string; when: number; sql: string }[] = [
   { tag: '0009_usage_rollups', when: 1796028533600, sql: m9 },
   { tag: '0010_tos_acceptance', when: 1796028723131, sql: m10 },
   { tag: '0011_oidc_identity', when: 1796029617684, sql: m11 },
+  { tag: '0012_audio_usage', when: 1796030102718, sql: m12 },
 ];

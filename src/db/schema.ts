@@ -3,7 +3,7 @@
  * drizzle/, which is embedded in the binary (src/db/migrations.gen.ts). Times are unix milliseconds.
  */
 import { sql } from 'drizzle-orm';
-import { type AnySQLiteColumn, index, integer, primaryKey, sqliteTable, text, uniqueIndex } from 'drizzle-orm/sqlite-core';
+import { type AnySQLiteColumn, index, integer, primaryKey, real, sqliteTable, text, uniqueIndex } from 'drizzle-orm/sqlite-core';
 
 const now = sql`(cast(unixepoch('subsecond') * 1000 as integer))`;
 
@@ -174,7 +174,7 @@ export const usage = sqliteTable(
     model: text('model').notNull(),
     /** The deployment that answered (`<model_name>#<index>`), when one did. */
     deployment: text('deployment'),
-    /** chat | completions | embeddings | speech | images */
+    /** chat | completions | embeddings | speech | images | transcriptions | translations */
     endpoint: text('endpoint').notNull(),
     status: integer('status').notNull(),
     latencyMs: integer('latency_ms').notNull(),
@@ -191,6 +191,12 @@ export const usage = sqliteTable(
     /** MCP: the server, and the tool of a tools/call. */
     mcpServer: text('mcp_server'),
     mcpTool: text('mcp_tool'),
+    /**
+     * Audio calls (transcriptions, translations): seconds of audio, from the upstream's `usage` (type
+     * duration), verbose_json's `duration`, or the WAV header; NULL when unknown or not an audio call.
+     * Tokens, when the upstream reports them, are in input_tokens/output_tokens as for every call.
+     */
+    audioSeconds: real('audio_seconds'),
   },
   // One index, on time: every report reads a time range and filters it by scope (org, user, key). Indexes on
   // model and on (key, time) cost ~50 % of each row's write (a row touches a page per key) for no query.

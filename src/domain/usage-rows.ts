@@ -25,12 +25,14 @@ export interface UsageRecord {
   /** MCP: the server, and the tool of a tools/call. */
   mcpServer?: string | null;
   mcpTool?: string | null;
+  /** Audio calls: seconds of audio (null when unknown or not an audio call). */
+  audioSeconds?: number | null;
 }
 
 const COLUMNS = [
   'created_at', 'request_id', 'key_id', 'user_id', 'org_id', 'team_id', 'model', 'deployment', 'endpoint', 'status',
   'latency_ms', 'ttft_ms', 'input_tokens', 'output_tokens', 'end_user_id', 'stream', 'error_code', 'batch_id',
-  'mcp_server', 'mcp_tool',
+  'mcp_server', 'mcp_tool', 'audio_seconds',
 ] as const;
 
 const statements = new WeakMap<Database, Statement>();
@@ -51,7 +53,7 @@ export function insertUsageRows(db: Database, rows: UsageRecord[]): void {
       stmt.run(
         r.createdAt, r.requestId, r.keyId, r.userId, r.orgId, r.teamId, r.model, r.deployment, r.endpoint, r.status,
         r.latencyMs, r.ttftMs, r.inputTokens, r.outputTokens, r.endUserId, r.stream ? 1 : 0, r.errorCode, r.batchId ?? null,
-        r.mcpServer ?? null, r.mcpTool ?? null,
+        r.mcpServer ?? null, r.mcpTool ?? null, r.audioSeconds ?? null,
       );
     }
     addToRollups(db, rows);

@@ -13,6 +13,8 @@ export const DEMO_MODELS: Record<EndpointName, string> = {
   embeddings: 'demo-embedding',
   speech: 'demo-tts',
   images: 'demo-image',
+  transcriptions: 'demo-transcribe',
+  translations: 'demo-transcribe',
 };
 
 const BODIES: Record<EndpointName, (model: string) => Record<string, unknown>> = {
@@ -21,6 +23,9 @@ const BODIES: Record<EndpointName, (model: string) => Record<string, unknown>> =
   embeddings: (model) => ({ model, input: 'The quick brown fox jumps over the lazy dog.' }),
   speech: (model) => ({ model, input: 'Hello from Aqueduct.', voice: 'alloy' }),
   images: (model) => ({ model, prompt: 'A stone aqueduct at sunset, watercolour', n: 1 }),
+  // Multipart: the model field only (the file is the caller's).
+  transcriptions: (model) => ({ model, response_format: 'json' }),
+  translations: (model) => ({ model, response_format: 'json' }),
 };
 
 /** The mode each endpoint is made for (chat models also serve /completions and the other way round). */
@@ -30,6 +35,8 @@ const PREFERRED: Record<EndpointName, ModelMode> = {
   embeddings: 'embedding',
   speech: 'audio_speech',
   images: 'image_generations',
+  transcriptions: 'audio_transcriptions',
+  translations: 'audio_transcriptions',
 };
 
 /**

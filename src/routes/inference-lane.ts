@@ -1,6 +1,7 @@
 /**
  * The request path of the model endpoints (POST /chat/completions, /completions, /embeddings,
- * /audio/speech, /images/generations; bare and under /v1).
+ * /audio/speech, /images/generations, and the multipart /audio/transcriptions and /audio/translations,
+ * whose upload is streamed to the upstream by http/audio-upload.ts; bare and under /v1).
  *
  * These routes carry nearly all of a gateway's traffic, so they do not go through Elysia's per-request
  * lifecycle (context, hook chains, response mapping: ~15% of the CPU of a relayed call). Instead one
@@ -26,6 +27,20 @@ import { nextRequestId, REQUEST_ID } from '../http/request-id';
 import { pathOf } from '../http/url-path';
 import { ENDPOINTS, type Endpoint, type EndpointName } from '../config/endpoints';
 import { termsGate } from './terms-gate';
+import { AUDIO_FORM, receiveAudioUpload, type AudioUpload } from '../http/audio-upload';
+import type { CallAnswer } from '../calls/model-calls';
+
+/**
+ * The call body of an audio request: the fields the pipeline decides on (model, stream, user_id) as far as
+ * they came before the file, and the form itself, which the provider streams to the upstream.
+ */
+function audioCallBody(fields: Map<string, string>, upload: AudioUpload): Record<string, unknown> {
+  const body: Record<string | symbol, unknown> = { model: fields.get('model') };
+  if (fields.get('stream') === 'true') body.stream = true;
+  if (fields.has('user_id')) body.user_id = fields.get('user_id');
+  body[AUDIO_FORM] = upload.form;
+  return body as Record<string, unknown>;
+}
 
 interface LaneRoute {
   endpoint: Endpoint;
@@ -64,20 +79,50 @@ export function inferenceLane(deps: AppDeps, schemas: Record<EndpointName, TSche
     if (corsFor !== undefined) Object.assign(headers, corsFor);
     let principal: Principal | undefined;
     let relayed = false;
+    let upload: AudioUpload | undefined;
     try {
       const length = request.headers.get('content-length');
-      if (length !== null && Number(length) > maxBytes) throw tooLarge(maxBytes);
+      const multipart = route.endpoint.multipart === true;
+      if (!multipart && length !== null && Number(length) > maxBytes) throw tooLarge(maxBytes);
       principal = principalFor(deps.keys, request.headers.get('authorization'));
       gate(principal, request); // terms of service: before the body is read
-      const body = await jsonOrNothing(request, request.headers.get('content-type') ?? '', maxBytes);
-      if (!route.check.Check(body)) {
-        const all = [...route.check.Errors(body)];
-        throw validationError({ valueError: all[0], all });
+      let body: Record<string, unknown>;
+      if (multipart) {
+        // Large uploads over slow links (a stalled one is ended by the upload idle timeout).
+        server?.timeout(request, 0);
+        upload = receiveAudioUpload(request, deps.files.tempPath(), deps.settings.maxAudioSize, deps.settings.uploadIdleTimeout);
+        body = audioCallBody(await upload.ready, upload);
+      } else {
+        const json = await jsonOrNothing(request, request.headers.get('content-type') ?? '', maxBytes);
+        if (!route.check.Check(json)) {
+          const all = [...route.check.Errors(json)];
+          throw validationError({ valueError: all[0], all });
+        }
+        body = json as Record<string, unknown>;
       }
       // Long first tokens and long streams must not be cut by the listener's idle timeout.
       server?.timeout(request, 0);
       relayed = true; // from here the model-call pipeline writes the access line (also for its refusals)
-      const answer = await deps.calls.live({ endpoint: route.endpoint, body: body as Record<string, unknown>, principal, requestId, signal: request.signal });
+      let answer: CallAnswer;
+      if (upload) {
+        // An upload that fails once the call is under way (too large, cut, stalled) ends the call with its own error.
+        const u = upload;
+        const cancel = new AbortController();
+        const onGone = () => cancel.abort();
+        request.signal.addEventListener('abort', onGone, { once: true });
+        if (request.signal.aborted) cancel.abort();
+        const audio = { responseFormat: () => u.field('response_format'), seconds: () => u.wavSeconds() };
+        const call = deps.calls.live({ endpoint: route.endpoint, body, principal, requestId, signal: cancel.signal, audio });
+        try {
+          answer = await Promise.race([call, u.failed]);
+        } catch (err) {
+          cancel.abort();
+          call.catch(() => {});
+          throw err;
+        } finally {
+          request.signal.removeEventListener('abort', onGone);
+        }
+      } else answer = await deps.calls.live({ endpoint: route.endpoint, body, principal, requestId, signal: request.signal });
       rateHeaders(answer.rate, headers);
       for (const k in answer.passed) headers[k] = answer.passed[k]!;
       if (answer.stream) {
@@ -92,6 +137,8 @@ export function inferenceLane(deps: AppDeps, schemas: Record<EndpointName, TSche
         deps.access({ request_id: requestId, method: 'POST', path, status: apiError.status, latency_ms: Math.round((performance.now() - startedAt) * 10) / 10, key: principal?.keyPreview });
       }
       return errorResponse(apiError, headers);
+    } finally {
+      upload?.dispose();
     }
   }
 

@@ -60,5 +60,27 @@ export const ImageRequest = open(
   'OpenAI image generation request',
 );
 
+const audioFields = (streams: boolean) => ({
+  file: t.String({ format: 'binary', description: 'The audio (flac, mp3, mp4, mpeg, mpga, m4a, ogg, wav or webm); at most AQUEDUCT_MAX_AUDIO_SIZE (25 MB)' }),
+  model: t.String({ minLength: 1, description: 'A model name or alias of an audio_transcriptions model (replaced by the upstream model)' }),
+  prompt: t.Optional(t.String()),
+  response_format: t.Optional(
+    t.Union([t.Literal('json'), t.Literal('verbose_json'), t.Literal('text'), t.Literal('srt'), t.Literal('vtt')], { description: 'text, srt and vtt are answered as text/plain' }),
+  ),
+  temperature: t.Optional(t.Number()),
+  ...(streams
+    ? {
+        language: t.Optional(t.String({ description: 'ISO-639-1 code of the spoken language' })),
+        'timestamp_granularities[]': t.Optional(t.Array(t.Union([t.Literal('word'), t.Literal('segment')]))),
+        stream: t.Optional(t.Boolean({ description: 'Stream transcript.text.delta / transcript.text.done events (SSE)' })),
+      }
+    : {}),
+  user_id: t.Optional(t.String({ description: 'End-user attribution (recorded with the usage, not forwarded)' })),
+});
+
+/** multipart/form-data; documented only: the lane reads the form itself (src/http/audio-upload.ts). */
+export const TranscriptionRequest = open(audioFields(true), 'OpenAI transcription request (multipart/form-data); every field but user_id is forwarded');
+export const TranslationRequest = open(audioFields(false), 'OpenAI translation request, to English (multipart/form-data); every field but user_id is forwarded');
+
 /** Loose response shapes, for the OpenAPI document. */
 export const JsonObject = t.Object({}, { additionalProperties: true });

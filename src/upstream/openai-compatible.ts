@@ -1,5 +1,9 @@
-/** OpenAI and every OpenAI-compatible server: the body goes out as JSON, the answer comes back as is. */
+/**
+ * OpenAI and every OpenAI-compatible server: the body goes out as JSON (audio requests: as multipart, the
+ * upload streamed through), the answer comes back as is.
+ */
 import type { Deployment } from '../config/router-config';
+import { audioFormOf, multipartBody } from './audio-form';
 import type { Provider } from './provider';
 
 /** The request headers of a deployment, built once (fetch copies them; they are never changed). */
@@ -22,7 +26,15 @@ function headersFor(deployment: Deployment, stream: boolean): Record<string, str
 
 export const openAICompatible: Provider<{ url: string; init: RequestInit }> = {
   prepare({ endpoint, deployment, body }) {
-    return { url: deployment.apiBase + endpoint.path, init: { method: 'POST', headers: headersFor(deployment, body.stream === true), body: JSON.stringify(body) } };
+    const url = deployment.apiBase + endpoint.path;
+    const form = endpoint.multipart ? audioFormOf(body) : undefined;
+    if (form !== undefined) {
+      // A fresh body per attempt: the parts are read again from the start (the upload is spooled as it arrives).
+      const multipart = multipartBody(form, String(body.model));
+      const headers = { ...headersFor(deployment, false), 'content-type': multipart.contentType, accept: '*/*' };
+      return { url, init: { method: 'POST', headers, body: multipart.body, duplex: 'half' } as RequestInit };
+    }
+    return { url, init: { method: 'POST', headers: headersFor(deployment, body.stream === true), body: JSON.stringify(body) } };
   },
   send({ url, init }, signal) {
     return fetch(url, { ...init, signal });

@@ -1,5 +1,5 @@
 /**
- * Relays an upstream SSE stream (chat or completions) to the client event by event, as it arrives:
+ * Relays an upstream SSE stream (chat, completions or transcription) to the client event by event, as it arrives:
  * - reads upstream only when the client reads (a slow client holds back the upstream, memory stays bounded);
  * - picks the token usage out of the stream (the gateway always asks upstream for it) and drops the
  *   usage-only chunk unless the client asked for it;
@@ -33,6 +33,11 @@ export interface SseRelayOptions {
   startedAt: number;
   abortUpstream(reason: unknown): void;
   onEnd(outcome: SseOutcome): void;
+  /**
+   * An event that completes the stream like `[DONE]` (transcription streams end with their
+   * `transcript.text.done` event and no `[DONE]`).
+   */
+  finalEvent?: RegExp;
 }
 
 const encoder = new TextEncoder();
@@ -66,7 +71,8 @@ export function relaySse(o: SseRelayOptions): ReadableStream<Uint8Array> {
     }
     if (ttftMs === null && data !== '') ttftMs = Math.round(performance.now() - o.startedAt);
     if (data === '[DONE]') sawDone = true;
-    else if (USAGE.test(data)) {
+    else if (o.finalEvent?.test(data)) sawDone = true;
+    if (data !== '[DONE]' && USAGE.test(data)) {
       try {
         const chunk = JSON.parse(data) as { usage?: unknown; choices?: unknown[] };
         tokens = tokensOf(chunk.usage) ?? tokens;

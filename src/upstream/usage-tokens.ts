@@ -15,6 +15,24 @@ export function tokensOf(usage: unknown): Tokens | undefined {
 }
 
 /**
+ * Seconds of audio an audio answer reports: its `usage` of type duration (whisper), else the top-level
+ * `duration` of a verbose_json answer; undefined for other answers (token usage, text formats).
+ */
+export function audioSecondsIn(usage: unknown, text: string): number | undefined {
+  const ok = (v: unknown) => (typeof v === 'number' && Number.isFinite(v) && v >= 0 ? v : undefined);
+  if (typeof usage === 'object' && usage !== null && (usage as { type?: unknown }).type === 'duration') {
+    const seconds = ok((usage as { seconds?: unknown }).seconds);
+    if (seconds !== undefined) return seconds;
+  }
+  if (!text.includes('"duration"')) return undefined;
+  try {
+    return ok((JSON.parse(text) as { duration?: unknown }).duration);
+  } catch {
+    return undefined;
+  }
+}
+
+/**
  * The top-level `usage` of a JSON answer, read without parsing the whole answer: an embeddings answer is
  * mostly floats (tens of kilobytes per input) and an image answer may be megabytes of base64, while the
  * usage is a few dozen bytes at the end. Takes the last `"usage"` key that is not inside a string and

@@ -52,7 +52,7 @@ test("the README's quick tour works verbatim on a fresh start with no provider k
   expect(out).toContain('data: [DONE]');
   expect(out).toMatch(/"object":"embedding","index":0,"embedding":\[(-?[\d.e-]+,){3}-?[\d.e-]+\]/);
   // The SDK scripts.
-  expect(out).toContain('models: demo-chat, demo-completion, demo-embedding, demo-tts, demo-image');
+  expect(out).toContain('models: demo-chat, demo-completion, demo-embedding, demo-tts, demo-image, demo-transcribe');
   expect(out).toContain('chat: Hello from the openai SDK! (5 in, 5 out)');
   expect(out).toContain('stream: streamed word by word');
   expect(out).toMatch(/batch: batch_\S+ completed \{"total":3,"completed":3,"failed":0\}/);

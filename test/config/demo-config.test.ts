@@ -41,12 +41,12 @@ describe('--demo', () => {
   writeFileSync(routerFile, 'model_list:\n  - { model_name: real, litellm_params: { model: openai/real, api_key: k } }\n');
   const flags = (...argv: string[]) => parseArgs(argv, []).flags;
 
-  test('with no router config, serves the five demo models, one per endpoint kind', () => {
+  test('with no router config, serves the six demo models, one per endpoint kind', () => {
     const c = loadConfig(flags('--demo'), {});
     expect(c.problems).toEqual([]);
     expect(c.demo).toBe(true);
     expect([...c.router.models.keys()]).toEqual([...DEMO_MODEL_NAMES]);
-    expect([...c.router.models.values()].map((m) => m.mode)).toEqual(['chat', 'completion', 'embedding', 'audio_speech', 'image_generations']);
+    expect([...c.router.models.values()].map((m) => m.mode)).toEqual(['chat', 'completion', 'embedding', 'audio_speech', 'image_generations', 'audio_transcriptions']);
     // Batch workers build their router from this text: it must hold the same models.
     expect([...parseRouterConfig(c.routerText, {}).config.models.keys()]).toEqual([...DEMO_MODEL_NAMES]);
   });

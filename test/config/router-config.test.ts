@@ -9,10 +9,10 @@ describe('router_config.yaml', () => {
   test("Aqueduct's example config loads unchanged", () => {
     const { config, problems, warnings } = parseRouterConfig(example, { OPENAI_API_KEY: 'sk-upstream' });
     expect(problems).toEqual([]);
-    // whisper-1 (audio_transcriptions) is served by no route yet: set aside with a warning, aliases too
-    expect([...config.models.keys()]).toEqual(['gpt-4.1-nano', 'text-embedding-ada-002', 'gpt-4o-mini-tts', 'dall-e-2']);
-    expect(warnings).toEqual([expect.stringMatching(/^router_config\.yaml: model whisper-1: mode audio_transcriptions is not served .*404 model_not_found/)]);
-    for (const name of ['whisper-1', 'transcribe', 'stt']) expect(resolveModel(config, name)).toBeUndefined();
+    // every mode is served, whisper-1 (audio_transcriptions) too: no warnings
+    expect([...config.models.keys()]).toEqual(['gpt-4.1-nano', 'text-embedding-ada-002', 'gpt-4o-mini-tts', 'whisper-1', 'dall-e-2']);
+    expect(warnings).toEqual([]);
+    for (const name of ['whisper-1', 'transcribe', 'stt']) expect(resolveModel(config, name)?.mode).toBe('audio_transcriptions');
     expect(resolveModel(config, 'main')?.name).toBe('gpt-4.1-nano');
     expect(resolveModel(config, 'Main')).toBeUndefined(); // aliases are case-sensitive
     const embed = resolveModel(config, 'embed')!;
@@ -100,7 +100,7 @@ model_list:
     expect(config.models.get('Qwen/Qwen2.5-7B')!.deployments[0]!.upstreamModel).toBe('Qwen/Qwen2.5-7B');
   });
 
-  test('unserved models: not problems, out of models, aliases and fallbacks; validated like the others', () => {
+  test('audio_transcriptions models are served like the others: listed, aliased, in fallbacks', () => {
     const yaml = `
 model_list:
   - model_name: chat
@@ -110,22 +110,17 @@ model_list:
     model_info: { mode: audio_transcriptions, aliases: [listen] }
   - model_name: stt
     litellm_params: { model: openai/whisper-2 }
-fallbacks: [{ chat: [listen, chat2] }, { stt: [chat] }]
+fallbacks: [{ listen: [chat] }]
 `;
-    const ok = parseRouterConfig(yaml.replace('fallbacks: [{ chat: [listen, chat2] }', 'fallbacks: [{ chat: [listen] }'), {});
+    const ok = parseRouterConfig(yaml, {});
     expect(ok.problems).toEqual([]);
-    expect([...ok.config.models.keys()]).toEqual(['chat']);
-    expect([...ok.config.aliases.keys()]).toEqual([]);
-    // a fallback from an unserved model goes; one to it is skipped (the router would skip it anyway)
-    expect([...ok.config.settings.fallbacks]).toEqual([['chat', []]]);
-    expect(ok.warnings).toHaveLength(2);
-    expect(ok.warnings[0]).toContain('model stt: mode audio_transcriptions is not served');
-    expect(ok.warnings[1]).toBe('router_config.yaml: fallbacks: chat: stt skipped (not served yet)');
-    // problems in an unserved model's entry still count: the file is validated as a whole
+    expect(ok.warnings).toEqual([]);
+    expect([...ok.config.models.keys()]).toEqual(['chat', 'stt']);
+    expect(ok.config.models.get('stt')!.deployments.map((d) => d.upstreamModel)).toEqual(['whisper-1', 'whisper-2']);
+    expect(resolveModel(ok.config, 'listen')?.name).toBe('stt');
+    expect([...ok.config.settings.fallbacks]).toEqual([['stt', ['chat']]]);
     const bad = parseRouterConfig(yaml.replace('openai/whisper-1', 'madeup/whisper-1'), {});
-    expect(bad.problems).toHaveLength(2);
-    expect(bad.problems[0]).toStartWith('router_config.yaml: model_list[1].litellm_params.model: unknown provider prefix "madeup"');
-    expect(bad.problems[1]).toBe('router_config.yaml: fallbacks[0].chat: unknown fallback model "chat2"');
+    expect(bad.problems).toEqual([expect.stringMatching(/^router_config\.yaml: model_list\[1\]\.litellm_params\.model: unknown provider prefix "madeup"/)]);
   });
 
   test('not YAML, or not a mapping', () => {

@@ -145,7 +145,7 @@ describe('the OpenAPI document', () => {
 
   test('every operation documents a success answer and its errors in the OpenAI shape', () => {
     const ops = operations();
-    expect(ops.length).toBe(48);
+    expect(ops.length).toBe(50);
     for (const { path, method, op } of ops) {
       const where = `${method.toUpperCase()} ${path}`;
       const statuses = Object.keys(op.responses);
@@ -158,6 +158,19 @@ describe('the OpenAPI document', () => {
       }
       const secured = (op as { security?: unknown[] }).security !== undefined;
       if (secured !== errors.includes('401')) throw new Error(`${where}: a secured operation documents 401, an open one does not`);
+    }
+  });
+
+  test('the audio uploads are documented as multipart with a required file and model, answered as JSON, text or SSE', () => {
+    for (const [path, id] of [['/v1/audio/transcriptions', 'createTranscription'], ['/v1/audio/translations', 'createTranslation']] as const) {
+      const op = doc.paths[path]!.post! as any;
+      expect(op.operationId).toBe(id);
+      expect(Object.keys(op.requestBody.content)).toEqual(['multipart/form-data']);
+      const schema = op.requestBody.content['multipart/form-data'].schema;
+      expect(schema.required).toEqual(expect.arrayContaining(['file', 'model']));
+      expect(schema.properties.file).toMatchObject({ type: 'string', format: 'binary' });
+      expect(Object.keys(op.responses['200'].content).sort()).toEqual(['application/json', 'text/event-stream', 'text/plain']);
+      expect(Object.keys(op.responses)).toEqual(expect.arrayContaining(['400', '413', '504']));
     }
   });
 

@@ -17,8 +17,7 @@ describe('/models', () => {
       expect(res.status).toBe(200);
       const body = (await res.json()) as { object: string; data: { id: string; object: string; created: number; owned_by: string }[] };
       expect(body.object).toBe('list');
-      // whisper-1 (audio_transcriptions) is configured but no route serves it yet: not listed
-      expect(body.data.map((m) => m.id)).toEqual(['gpt-4.1-nano', 'text-embedding-ada-002', 'gpt-4o-mini-tts', 'dall-e-2', 'Qwen/Qwen2.5-7B']);
+      expect(body.data.map((m) => m.id)).toEqual(['gpt-4.1-nano', 'text-embedding-ada-002', 'gpt-4o-mini-tts', 'whisper-1', 'dall-e-2', 'Qwen/Qwen2.5-7B']);
       for (const m of body.data) {
         expect(m.object).toBe('model');
         expect(m.owned_by).toBe('aqueduct');
@@ -38,23 +37,25 @@ describe('/models', () => {
     expect(await res.json()).toMatchObject({ id: 'Qwen/Qwen2.5-7B' });
   });
 
-  test('unknown model → 404 model_not_found; aliases are case-sensitive; a model not served yet is unknown', async () => {
-    for (const name of ['gpt-9', 'Main', 'whisper-1', 'transcribe']) {
+  test('unknown model → 404 model_not_found; aliases are case-sensitive', async () => {
+    for (const name of ['gpt-9', 'Main', 'Transcribe']) {
       const e = await expectOpenAIError(await gw.request('GET', `/v1/models/${name}`), 404);
       expect(e).toMatchObject({ code: 'model_not_found', param: 'model' });
       expect(e.message).toContain(name);
     }
   });
 
-  test('a model not served yet is unknown to every endpoint: 404 model_not_found, as an unknown model', async () => {
+  test('an audio_transcriptions model is listed by its aliases too, and refused by the JSON endpoints, which it does not serve', async () => {
+    expect(await (await gw.request('GET', '/v1/models/stt')).json()).toMatchObject({ id: 'whisper-1' });
     const calls: [string, object][] = [
       ['/v1/chat/completions', { model: 'whisper-1', messages: [{ role: 'user', content: 'hi' }] }],
       ['/v1/embeddings', { model: 'stt', input: 'hi' }],
       ['/v1/audio/speech', { model: 'whisper-1', input: 'hi', voice: 'alloy' }],
     ];
     for (const [path, body] of calls) {
-      const e = await expectOpenAIError(await gw.request('POST', path, { body }), 404);
-      expect(e).toMatchObject({ code: 'model_not_found', param: 'model' });
+      const e = await expectOpenAIError(await gw.request('POST', path, { body }), 400);
+      expect(e).toMatchObject({ code: 'model_not_supported', param: 'model' });
+      expect(e.message).toContain('/v1/audio/transcriptions, /v1/audio/translations');
     }
   });
 });

@@ -2,7 +2,8 @@
  * A faithful mock of an OpenAI-compatible upstream, for tests and benchmarks.
  *
  * It speaks the OpenAI wire format for chat completions (JSON and SSE, tools, include_usage), legacy
- * completions, embeddings (float and base64 float32), speech (streamed audio bytes) and images, and
+ * completions, embeddings (float and base64 float32), speech (streamed audio bytes), images and multipart
+ * transcriptions and translations (every response format, and streamed transcripts), and
  * records every request it receives. Several "deployments" share one server: the first path segment
  * before /v1 is the deployment's name (api_base `http://127.0.0.1:PORT/<name>/v1`).
  *
@@ -45,6 +46,18 @@ export interface Received {
   /** Stream chunks produced so far (the gateway pulls them as its client reads). */
   chunksSent?: number;
   startedAt: number;
+  /** Multipart requests: when the first and the last byte of the body arrived, and the order of the parts. */
+  firstByteAt?: number;
+  lastByteAt?: number;
+  partOrder?: string[];
+}
+
+/** What the mock saw of a multipart upload's file part. */
+export interface ReceivedFile {
+  filename: string;
+  type: string;
+  size: number;
+  sha256: string;
 }
 
 const encoder = new TextEncoder();
@@ -150,10 +163,16 @@ export class MockUpstream {
     if (!m) return errorResponse(404);
     const deployment = m[1] || 'default';
     const path = m[2]!;
-    const body = req.method === 'POST' ? await req.json().catch(() => null) : null;
-    const entry: Received = { deployment, path, headers: Object.fromEntries(req.headers), body, startedAt: Date.now() };
+    const entry: Received = { deployment, path, headers: Object.fromEntries(req.headers), body: null, startedAt: Date.now() };
     if (this.record) this.received.push(entry);
     req.signal.addEventListener('abort', () => (entry.abortedAt ??= Date.now()));
+    const multipart = (req.headers.get('content-type') ?? '').startsWith('multipart/form-data');
+    if (multipart) {
+      const form = await this.readMultipart(req, entry).catch(() => null);
+      if (form === null) return new Response(null, { status: 499 }); // the gateway gave up on the upload
+      entry.body = form;
+    } else entry.body = req.method === 'POST' ? await req.json().catch(() => null) : null;
+    const body = entry.body;
 
     const profile = this.profiles.get(deployment);
     const step: Step = { chunkDelayMs: profile?.chunkDelayMs, ...this.scripts.get(deployment)?.shift() };
@@ -191,6 +210,9 @@ export class MockUpstream {
         return this.speech(body, req.signal, entry, profile?.chunkDelayMs ?? 20, step);
       case '/images/generations':
         return this.images(body);
+      case '/audio/transcriptions':
+      case '/audio/translations':
+        return this.transcription(body, path === '/audio/translations');
       default:
         return errorResponse(404);
     }
@@ -353,6 +375,62 @@ export class MockUpstream {
       },
     });
     return new Response(stream, { headers: { 'content-type': AUDIO_TYPES[format] ?? 'application/octet-stream' } });
+  }
+
+  /**
+   * Reads a multipart body as it arrives (noting when its first and last bytes came), then parses it:
+   * text fields as strings, the file part as its name, type, size and SHA-256.
+   */
+  private async readMultipart(req: Request, entry: Received): Promise<Record<string, unknown>> {
+    const chunks: Uint8Array[] = [];
+    for await (const chunk of req.body as unknown as AsyncIterable<Uint8Array>) {
+      entry.firstByteAt ??= Date.now();
+      chunks.push(chunk);
+    }
+    entry.lastByteAt = Date.now();
+    const form = await new Response(Buffer.concat(chunks), { headers: { 'content-type': req.headers.get('content-type')! } }).formData();
+    const out: Record<string, unknown> = {};
+    entry.partOrder = [];
+    for (const [name, value] of form.entries()) {
+      entry.partOrder.push(name);
+      if (typeof value === 'string') out[name] = value;
+      else {
+        const bytes = new Uint8Array(await value.arrayBuffer());
+        out[name] = { filename: value.name, type: value.type, size: bytes.byteLength, sha256: new Bun.CryptoHasher('sha256').update(bytes).digest('hex') } satisfies ReceivedFile;
+      }
+    }
+    return out;
+  }
+
+  /**
+   * Transcriptions and translations, like OpenAI's: `json` reports token usage, `verbose_json` a duration
+   * of 9.5 s (whatever was sent), text formats are text/plain with no usage, `stream=true` sends
+   * transcript.text.delta events and transcript.text.done (with token usage) and no [DONE].
+   */
+  private transcription(body: any, translate: boolean): Response {
+    const file = body?.file as ReceivedFile | undefined;
+    if (!file) return Response.json({ error: { message: 'file: Field required', type: 'invalid_request_error', param: 'file', code: null } }, { status: 400 });
+    const text = `mock ${translate ? 'translation' : 'transcript'} of ${file.size} bytes (${file.sha256.slice(0, 12)}) by ${body.model}`;
+    const usage = { type: 'tokens', input_tokens: Math.ceil(file.size / 1000), output_tokens: words(text), total_tokens: Math.ceil(file.size / 1000) + words(text) };
+    const plain = (t: string) => new Response(t, { headers: { 'content-type': 'text/plain; charset=utf-8' } });
+    if (body.stream === 'true') {
+      const events = [...text.split(/(?<= )/).map((delta) => ({ type: 'transcript.text.delta', delta })), { type: 'transcript.text.done', text, usage }];
+      return new Response(events.map((e) => `data: ${JSON.stringify(e)}\n\n`).join(''), { headers: { 'content-type': 'text/event-stream' } });
+    }
+    switch (body.response_format ?? 'json') {
+      case 'json':
+        return Response.json({ text, usage });
+      case 'verbose_json':
+        return Response.json({ task: translate ? 'translate' : 'transcribe', language: 'english', duration: 9.5, text, segments: [] });
+      case 'text':
+        return plain(`${text}\n`);
+      case 'srt':
+        return plain(`1\n00:00:00,000 --> 00:00:09,500\n${text}\n\n`);
+      case 'vtt':
+        return plain(`WEBVTT\n\n00:00:00.000 --> 00:00:09.500\n${text}\n\n`);
+      default:
+        return errorResponse(400);
+    }
   }
 
   private images(body: any): Response {

@@ -1,5 +1,5 @@
 /**
- * The built-in demo provider (`model: demo/<name>`): answers all five model endpoints in-process,
+ * The built-in demo provider (`model: demo/<name>`): answers every model endpoint in-process,
  * deterministically and in exact OpenAI shapes, so the gateway serves with no provider at all — for a
  * first try, for demos and as a load-test target. It implements the same Provider contract as a real
  * upstream and returns a Response, so routing, limits, metering, usage and batches treat it like one.
@@ -10,6 +10,8 @@ import { chatAnswer, completionAnswer } from './answers';
 import { embeddingsJson } from './embeddings';
 import { imagesJson, speechAudio } from './media';
 import { refuse, type Outcome } from './outcome';
+import { audioFormOf } from '../../audio-form';
+import { transcriptionAnswer } from './transcribe';
 import { chatChunks, chatJson, completionChunks, completionJson, type Meta } from './text-wire';
 
 const encoder = new TextEncoder();
@@ -52,7 +54,7 @@ function delay(ms: number, signal: AbortSignal): Promise<void> {
   });
 }
 
-function answer(endpoint: string, body: Record<string, unknown>, signal: AbortSignal): Response {
+function answer(endpoint: string, body: Record<string, unknown>, signal: AbortSignal): Response | Promise<Response> {
   const meta: Meta = { id: '', created: Math.floor(Date.now() / 1000), model: String(body.model) };
   const stream = body.stream === true;
   const withUsage = stream && (body.stream_options as { include_usage?: unknown } | undefined)?.include_usage === true;
@@ -75,6 +77,12 @@ function answer(endpoint: string, body: Record<string, unknown>, signal: AbortSi
     }
     case 'images':
       return reply(imagesJson(body));
+    case 'transcriptions':
+    case 'translations': {
+      const form = audioFormOf(body);
+      if (form === undefined) return reply(refuse('file', "Missing required field 'file'."));
+      return transcriptionAnswer(form, endpoint === 'translations');
+    }
     default:
       return reply(refuse('model', `The demo provider does not serve ${endpoint}.`));
   }
