@@ -12,6 +12,7 @@ import OpenAI, { toFile } from 'openai';
 import { DEMO_ROUTER_YAML } from '../../src/config/demo-models';
 import { termsVersion } from '../../src/config/terms-file';
 import type { User } from '../../src/domain/directory';
+import { makeWav } from '../audio/wav';
 import { testGateway, type TestGateway } from '../support/app';
 import { ConsoleClient } from '../support/console-client';
 
@@ -120,9 +121,11 @@ describe('with terms of service', () => {
     ann = await person('ann@acme.example');
   });
 
-  test('until accepted: chat, embeddings, files, batches and MCP calls are 403 tos_not_accepted with the URL; /v1/models and /admin work', async () => {
+  test('until accepted: chat, embeddings, audio, files, batches and MCP calls are 403 tos_not_accepted with the URL; /v1/models and /admin work', async () => {
     await expectRefused(chat(ann.key));
     await expectRefused(sdk(ann.key).embeddings.create({ model: 'demo-embedding', input: 'x' }));
+    await expectRefused(sdk(ann.key).audio.transcriptions.create({ model: 'demo-transcribe', file: await toFile(makeWav(0.5), 'a.wav') }));
+    await expectRefused(sdk(ann.key).audio.speech.create({ model: 'demo-tts', voice: 'alloy', input: 'hi' }));
     await expectRefused(sdk(ann.key).files.create({ file: await toFile(Buffer.from('hello'), 'a.txt'), purpose: 'user_data' }));
     await expectRefused(sdk(ann.key).files.list());
     await expectRefused(sdk(ann.key).batches.list());
