@@ -76,11 +76,23 @@ export function translatingProvider<C>(adapter: WireAdapter<C>): Provider<{ wire
   };
 }
 
-/** Re-encodes an SSE stream event by event through a mapper. */
+/** Re-encodes an SSE stream event by event through a mapper (OpenAI `data:` events). */
 export function mapSse(body: ReadableStream<Uint8Array>, mapper: StreamMapper): ReadableStream<Uint8Array> {
+  return sseEvents(body, (e) => {
+    let out = '';
+    for (const m of mapper.map(e)) out += m === 'DONE' ? 'data: [DONE]\n\n' : `data: ${JSON.stringify(m)}\n\n`;
+    return out;
+  }).pipeThrough(new TransformStream<string, Uint8Array>({ transform: (text, controller) => controller.enqueue(encoder.encode(text)) }));
+}
+
+/**
+ * Parses an SSE byte stream into events as they arrive and gives each to `map`, whose text (if any) is
+ * passed on. Errors and cancellation pass through to and from the source stream.
+ */
+export function sseEvents(body: ReadableStream<Uint8Array>, map: (e: WireEvent) => string): ReadableStream<string> {
   const decoder = new TextDecoder();
   let buffer = '';
-  const emit = (raw: string, controller: TransformStreamDefaultController<Uint8Array>) => {
+  const emit = (raw: string, controller: TransformStreamDefaultController<string>) => {
     let event: string | undefined;
     let data = '';
     let sawData = false;
@@ -92,11 +104,10 @@ export function mapSse(body: ReadableStream<Uint8Array>, mapper: StreamMapper): 
       }
     }
     if (!sawData && event === undefined) return; // a comment or keep-alive
-    let out = '';
-    for (const m of mapper.map({ event, data })) out += m === 'DONE' ? 'data: [DONE]\n\n' : `data: ${JSON.stringify(m)}\n\n`;
-    if (out !== '') controller.enqueue(encoder.encode(out));
+    const out = map({ event, data });
+    if (out !== '') controller.enqueue(out);
   };
-  const split = (controller: TransformStreamDefaultController<Uint8Array>) => {
+  const split = (controller: TransformStreamDefaultController<string>) => {
     if (buffer.includes('\r')) buffer = buffer.replace(/\r\n?/g, '\n');
     let cut: number;
     while ((cut = buffer.indexOf('\n\n')) >= 0) {
@@ -106,7 +117,7 @@ export function mapSse(body: ReadableStream<Uint8Array>, mapper: StreamMapper): 
     }
   };
   return body.pipeThrough(
-    new TransformStream<Uint8Array, Uint8Array>({
+    new TransformStream<Uint8Array, string>({
       transform(chunk, controller) {
         buffer += decoder.decode(chunk, { stream: true });
         split(controller);

@@ -77,7 +77,7 @@ export class MockAnthropic {
     const m = /^\/([^/]+)\/v1(\/.*)$/.exec(new URL(req.url).pathname);
     if (!m) return this.error(404, 'not_found_error', 'no such path');
     const [, deployment, path] = m as unknown as [string, string, string];
-    const body = await req.json().catch(() => null);
+    const body: any = await req.json().catch(() => null);
     this.received.push({ deployment, path, headers: Object.fromEntries(req.headers), body });
     const step = this.scripts.get(deployment)?.shift();
     if (step) return this.error(step.status, step.type ?? ERROR_TYPES[step.status] ?? 'api_error', step.message ?? `mock anthropic failure ${step.status}`);
