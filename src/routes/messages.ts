@@ -92,7 +92,7 @@ export const messagesRoutes = (deps: AppDeps) => {
       tags: ['Anthropic'],
       security: [{ bearerAuth: [] as string[] }, { anthropicApiKey: [] as string[] }] as Record<string, string[]>[],
       requestBody: { required: true, content: { 'application/json': { schema } } },
-      responses: { 200: { description: 'The answer in Anthropic format', content: ok }, ...errorDocs(400, 401, 403, 404, 413, 415, 429, 502, 503, 504) },
+      responses: { 200: { description: 'The answer in Anthropic format', content: ok }, ...errorDocs(400, 401, 403, 404, 413, 415, 429, 500, 502, 503, 504) },
     },
   });
   const createDoc = doc('createMessage', 'Create a message (Anthropic format; JSON or SSE stream)', MessagesRequest, { 'application/json': { schema: AnthropicMessage }, 'text/event-stream': { schema: { type: 'string' } as unknown as TSchema } });

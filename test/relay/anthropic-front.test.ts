@@ -123,7 +123,7 @@ describe('/v1/messages passed through to an anthropic/ deployment', () => {
     const msg = await sdk().messages.create({
       model: 'claude',
       max_tokens: 3000,
-      top_k: 5,
+      ...({ top_k: 5 } as object), // not in this SDK version's types; passed through all the same
       thinking: { type: 'enabled', budget_tokens: 2000 },
       system: [{ type: 'text', text: 'Be brief.', cache_control: { type: 'ephemeral' } }],
       messages: [{ role: 'user', content: 'hello there' }],
