@@ -40,6 +40,7 @@ import { healthRoutes } from './routes/health';
 import { mcpRoutes } from './routes/mcp';
 import { metricsRoutes } from './routes/metrics';
 import { INFERENCE_SCHEMAS, inferenceRoutes } from './routes/inference';
+import { messagesRoutes } from './routes/messages';
 import { inferenceIntercept, inferenceLane, type InferenceLane } from './routes/inference-lane';
 import { modelsRoutes } from './routes/models';
 import { VERSION } from './version';
@@ -68,7 +69,7 @@ export interface AppDeps {
 
 /** The API routes, mounted once bare and once under /v1. */
 const apiRoutes = (deps: AppDeps, lane: InferenceLane, prefix: '' | '/v1') =>
-  new Elysia({ prefix }).use(modelsRoutes(deps)).use(inferenceRoutes(lane)).use(filesRoutes(deps)).use(batchesRoutes(deps));
+  new Elysia({ prefix }).use(modelsRoutes(deps)).use(inferenceRoutes(lane)).use(messagesRoutes(deps)).use(filesRoutes(deps)).use(batchesRoutes(deps));
 
 /** Examples for the API document that name what is configured (see http/request-examples.ts). */
 function documentExamples(deps: AppDeps): DocumentExamples {

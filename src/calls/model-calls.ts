@@ -8,9 +8,9 @@
  * It throws domain Refusals; the HTTP edge (src/routes/inference-lane.ts) turns them into OpenAI errors.
  */
 import type { Endpoint } from '../config/endpoints';
-import type { RouterConfig } from '../config/router-config';
+import type { ModelEntry, RouterConfig } from '../config/router-config';
 import { noAccessLog, type AccessLine, type AccessLog } from '../domain/access-line';
-import { admit, type Admitted } from '../domain/admission';
+import { admit, usableModel, type Admitted } from '../domain/admission';
 import type { Principal } from '../domain/key-cache';
 import type { RateLimiter } from '../domain/rate-limiter';
 import { clientGone, Refusal, type RateState } from '../domain/refusal';
@@ -86,6 +86,11 @@ export class ModelCalls {
     this.config = config;
     this.upstream = next;
     this.secrets = secrets;
+  }
+
+  /** The model a caller may use for this endpoint under this name (no call, no limits); refusals as for a call. */
+  modelFor(principal: Principal, endpoint: Endpoint, name: string): ModelEntry {
+    return usableModel(this.config, principal, endpoint, name);
   }
 
   /** The live state of the current router's deployments (after a reload: the new router's, fresh). */

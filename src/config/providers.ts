@@ -1,8 +1,7 @@
 /**
  * LiteLLM provider prefixes that speak the OpenAI wire format, with the base URL LiteLLM uses when a
  * deployment sets no `api_base`. `undefined` means the deployment must set `api_base` itself.
- * Translating providers (Anthropic, Azure, Gemini, …) are not here yet; a config naming them is refused
- * by check-config rather than failing on the first request.
+ * Providers with their own wire format are in TRANSLATED_PREFIXES below.
  */
 export const OPENAI_COMPATIBLE_PREFIXES: Readonly<Record<string, string | undefined>> = {
   openai: 'https://api.openai.com/v1',
@@ -29,9 +28,16 @@ export const OPENAI_COMPATIBLE_PREFIXES: Readonly<Record<string, string | undefi
 /** Providers that answer inside the gateway itself: no api_base, no api_key (src/upstream/providers/). */
 export const BUILT_IN_PREFIXES: ReadonlySet<string> = new Set(['demo']);
 
-/** Prefixes LiteLLM knows whose wire format needs translation; named so the error can say "not yet". */
+/**
+ * Providers with their own wire format that the gateway translates (src/upstream/providers/<name>/):
+ * the api_base LiteLLM uses when none is set, and the litellm_params a deployment must set.
+ */
+export const TRANSLATED_PREFIXES: Readonly<Record<string, { apiBase: string | undefined; required: readonly string[] }>> = {
+  anthropic: { apiBase: 'https://api.anthropic.com', required: ['api_key'] },
+};
+
+/** Prefixes LiteLLM knows whose wire format needs translation not written yet; named so the error can say "not yet". */
 export const TRANSLATING_PREFIXES = new Set([
-  'anthropic',
   'azure',
   'azure_ai',
   'bedrock',

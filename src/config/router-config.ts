@@ -3,7 +3,7 @@
  * and validation. Every problem is collected (not thrown) so check-config can print them all.
  */
 import { parse as parseYaml } from 'yaml';
-import { BUILT_IN_PREFIXES, OPENAI_COMPATIBLE_PREFIXES, TRANSLATING_PREFIXES, splitProviderModel } from './providers';
+import { BUILT_IN_PREFIXES, OPENAI_COMPATIBLE_PREFIXES, TRANSLATED_PREFIXES, TRANSLATING_PREFIXES, splitProviderModel } from './providers';
 import { resolveEnvRef, type EnvLookup } from './env-ref';
 import { Problems, isHttpUrl, isPlainObject } from './problems';
 
@@ -83,7 +83,7 @@ const ENTRY_KEYS = new Set(['model_name', 'litellm_params', 'model_info']);
 const PARAM_KEYS = new Set([
   'model', 'api_key', 'api_base', 'base_url', 'timeout', 'stream_timeout', 'tpm', 'rpm', 'max_retries',
   'weight', 'organization', 'api_version', 'extra_headers', 'headers', 'drop_params', 'max_parallel_requests',
-  'input_cost_per_token', 'output_cost_per_token', 'order', 'mock_latency_ms',
+  'input_cost_per_token', 'output_cost_per_token', 'order', 'mock_latency_ms', 'anthropic_version',
 ]);
 const INFO_KEYS = new Set([
   'id', 'mode', 'aliases', 'request_limit_multiplier', 'supports_vision', 'supports_function_calling',
@@ -183,21 +183,32 @@ function readDeployment(
   if (BUILT_IN_PREFIXES.has(provider)) return readBuiltInDeployment(modelName, provider, upstreamModel, params, path, problems);
   let ok = true;
   if (params.mock_latency_ms !== undefined) problems.add(`${path}.mock_latency_ms`, `only for the built-in demo/ provider, not "${provider}"`);
-  if (!(provider in OPENAI_COMPATIBLE_PREFIXES)) {
+  const translated = TRANSLATED_PREFIXES[provider];
+  if (!(provider in OPENAI_COMPATIBLE_PREFIXES) && translated === undefined) {
     ok = false;
     problems.add(
       `${path}.model`,
       TRANSLATING_PREFIXES.has(provider)
-        ? `provider "${provider}" is not supported yet (supported: OpenAI-compatible providers such as openai/, hosted_vllm/)`
-        : `unknown provider prefix "${provider}" (supported: ${[...BUILT_IN_PREFIXES, ...Object.keys(OPENAI_COMPATIBLE_PREFIXES)].join(', ')})`,
+        ? `provider "${provider}" is not supported yet (supported: ${Object.keys(TRANSLATED_PREFIXES).join(', ')} and OpenAI-compatible providers such as openai/, hosted_vllm/)`
+        : `unknown provider prefix "${provider}" (supported: ${[...BUILT_IN_PREFIXES, ...Object.keys(TRANSLATED_PREFIXES), ...Object.keys(OPENAI_COMPATIBLE_PREFIXES)].join(', ')})`,
     );
+  }
+  for (const key of translated?.required ?? []) {
+    if (params[key] === undefined || params[key] === null || params[key] === '') {
+      ok = false;
+      problems.add(`${path}.${key}`, `required for provider "${provider}"${key === 'api_key' ? ` (e.g. os.environ/${provider.toUpperCase()}_API_KEY)` : ''}`);
+    }
+  }
+  if (params.anthropic_version !== undefined && (provider !== 'anthropic' || typeof params.anthropic_version !== 'string')) {
+    ok = false;
+    problems.add(`${path}.anthropic_version`, provider === 'anthropic' ? 'expected a string such as "2023-06-01"' : `only for anthropic/ deployments, not "${provider}"`);
   }
   if (upstreamModel === '') {
     ok = false;
     problems.add(`${path}.model`, 'the upstream model name after the provider prefix is empty');
   }
   const base = params.api_base ?? params.base_url;
-  let apiBase = OPENAI_COMPATIBLE_PREFIXES[provider];
+  let apiBase = translated ? translated.apiBase : OPENAI_COMPATIBLE_PREFIXES[provider];
   if (base !== undefined) {
     if (typeof base !== 'string' || !isHttpUrl(base)) {
       ok = false;
@@ -224,6 +235,7 @@ function readDeployment(
       problems.add(`${path}.${key}`, 'expected a mapping of header names to strings');
     } else Object.assign(extraHeaders, h);
   }
+  if (typeof params.anthropic_version === 'string') extraHeaders['anthropic-version'] = params.anthropic_version;
   if (!ok) return undefined;
   return {
     id: '',

@@ -56,6 +56,8 @@ export function accessLogTo(write: (text: string) => void): { log: AccessLog; fl
  * and the relay write their lines (routes/inference-lane.ts).
  */
 export const principalOf = new WeakMap<Request, Principal>();
+/** Requests whose line the model-call pipeline writes (e.g. /v1/messages): no second line here. */
+export const loggedElsewhere = new WeakSet<Request>();
 const startedAt = new WeakMap<Request, number>();
 
 export const accessLog = (log: AccessLog) =>
@@ -64,6 +66,7 @@ export const accessLog = (log: AccessLog) =>
       startedAt.set(request, performance.now());
     })
     .onAfterResponse({ as: 'global' }, ({ request, set, responseValue, path }) => {
+      if (loggedElsewhere.has(request)) return;
       const status = responseValue instanceof Response ? responseValue.status : typeof set.status === 'number' ? set.status : 200;
       const started = startedAt.get(request);
       log({

@@ -16,7 +16,7 @@ const ASSETS = {
 } as const;
 
 /** Bare API paths duplicate the /v1 ones; the document lists each route once, under /v1. */
-const BARE_API_PATHS = /^\/(models|chat|completions|embeddings|audio|images|files|batches)(\/|$)/;
+const BARE_API_PATHS = /^\/(models|chat|completions|embeddings|audio|images|files|batches|messages)(\/|$)/;
 
 const SPEC_PATH = '/swagger/json';
 
@@ -66,7 +66,10 @@ export const docs = (version: string, examples: DocumentExamples) => {
               'OpenAI-compatible API gateway. Authenticate with `Authorization: Bearer <key>`. Every API route is also served without the `/v1` prefix.',
           },
           components: {
-            securitySchemes: { bearerAuth: { type: 'http', scheme: 'bearer', description: 'A gateway key (sk-…)' } },
+            securitySchemes: {
+              bearerAuth: { type: 'http', scheme: 'bearer', description: 'A gateway key (sk-…)' },
+              anthropicApiKey: { type: 'apiKey', in: 'header', name: 'x-api-key', description: 'A gateway key (sk-…), as Anthropic clients send it (/v1/messages only)' },
+            },
           },
         },
       }),

@@ -157,7 +157,7 @@ export class UpstreamRouter {
         return { response, model, deployment, timeoutMs, release, abort: (reason) => controller.abort(reason), timedOut: () => timedOut };
       }
       clearTimeout(timer);
-      const failure: Failure = { kind: 'status', status: response.status, body: await response.text().catch(() => ''), headers: response.headers };
+      const failure: Failure = { kind: 'status', status: response.status, body: await response.text().catch(() => ''), headers: response.headers, retryable: provider.retryable?.(response.status) };
       if (isRetryable(failure)) this.health.failed(deployment);
       release();
       return { failure };

@@ -1,7 +1,8 @@
 /** What went wrong in one upstream attempt, and whether another attempt could help (transport only). */
 
 export type Failure =
-  | { kind: 'status'; status: number; body: string; headers: Headers }
+  /** `retryable`: the provider's own verdict on this status (absent: 429 and 5xx). */
+  | { kind: 'status'; status: number; body: string; headers: Headers; retryable?: boolean }
   | { kind: 'connect'; message: string }
   | { kind: 'timeout'; timeoutMs: number }
   /** The request could not be built (e.g. a body that cannot be encoded): the caller's problem. */
@@ -10,6 +11,7 @@ export type Failure =
 /** 429 and 5xx, connection failures and timeouts before the first byte are worth another attempt. */
 export function isRetryable(f: Failure): boolean {
   if (f.kind === 'request') return false;
+  if (f.kind === 'status' && f.retryable !== undefined) return f.retryable;
   return f.kind !== 'status' || f.status === 429 || f.status >= 500;
 }
 

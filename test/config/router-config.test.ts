@@ -30,7 +30,7 @@ model_list:
     litellm_params: { model: openai/a, api_key: os.environ/MISSING_KEY, api_base: "not a url", colour: blue }
     model_info: { aliases: [x], mode: chat-ish }
   - model_name: b
-    litellm_params: { model: anthropic/claude, api_key: k }
+    litellm_params: { model: anthropic/claude }
     model_info: { aliases: [x] }
   - model_name: c
     litellm_params: { model: madeup/thing }
@@ -47,7 +47,7 @@ surprise: true
     expect(text).toContain('model_list[0].litellm_params.api_base: not a valid http(s) URL');
     expect(text).toContain('model_list[0].litellm_params.colour: unknown key');
     expect(text).toContain('model_list[0].model_info.mode: expected one of');
-    expect(text).toContain('provider "anthropic" is not supported yet');
+    expect(text).toContain('model_list[1].litellm_params.api_key: required for provider "anthropic" (e.g. os.environ/ANTHROPIC_API_KEY)');
     expect(text).toContain('unknown provider prefix "madeup"');
     expect(text).toContain('model_list[3].litellm_params.api_base: required for provider "hosted_vllm"');
     expect(text).toContain('duplicate alias "x"');
@@ -56,6 +56,32 @@ surprise: true
     expect(text).toContain('num_retries: expected a non-negative integer');
     expect(text).toContain('surprise: unknown key');
     expect(problems.length).toBe(12);
+  });
+
+  test('anthropic/ deployments load with LiteLLM parameter names: default api_base, api_key required, anthropic_version', () => {
+    const yaml = `
+model_list:
+  - model_name: claude
+    litellm_params: { model: anthropic/claude-sonnet-4-5, api_key: os.environ/ANTHROPIC_API_KEY }
+  - model_name: claude-pinned
+    litellm_params: { model: anthropic/claude-haiku-4-5, api_key: k, api_base: "https://proxy.example/anthropic/", anthropic_version: "2023-01-01", extra_headers: { anthropic-beta: x } }
+`;
+    const { config, problems } = parseRouterConfig(yaml, { ANTHROPIC_API_KEY: 'sk-ant-1' });
+    expect(problems).toEqual([]);
+    expect(config.models.get('claude')!.deployments[0]).toMatchObject({ provider: 'anthropic', upstreamModel: 'claude-sonnet-4-5', apiKey: 'sk-ant-1', apiBase: 'https://api.anthropic.com' });
+    expect(config.models.get('claude-pinned')!.deployments[0]).toMatchObject({ apiBase: 'https://proxy.example/anthropic', extraHeaders: { 'anthropic-beta': 'x', 'anthropic-version': '2023-01-01' } });
+    const bad = parseRouterConfig(`
+model_list:
+  - model_name: c
+    litellm_params: { model: anthropic/claude, anthropic_version: 1 }
+  - model_name: o
+    litellm_params: { model: openai/gpt, anthropic_version: "2023-06-01" }
+`, {}).problems;
+    expect(bad).toEqual([
+      'router_config.yaml: model_list[0].litellm_params.api_key: required for provider "anthropic" (e.g. os.environ/ANTHROPIC_API_KEY)',
+      'router_config.yaml: model_list[0].litellm_params.anthropic_version: expected a string such as "2023-06-01"',
+      'router_config.yaml: model_list[1].litellm_params.anthropic_version: only for anthropic/ deployments, not "openai"',
+    ]);
   });
 
   test('several deployments under one name, routing settings and fallbacks (aliases resolved)', () => {

@@ -7,6 +7,7 @@
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
 import { validate } from '@readme/openapi-parser';
 import { ErrorResponse } from '../../src/schemas/common';
+import { AnthropicErrorResponse } from '../../src/schemas/messages';
 import { parseMcpConfig } from '../../src/config/mcp-config';
 import { startEverything, type EverythingServer } from '../support/mcp-everything';
 import { MockUpstream } from '../support/mock-upstream';
@@ -128,6 +129,8 @@ function errorShape(schema: unknown) {
   return { required: s?.required, errorRequired: s?.properties?.error?.required?.toSorted(), errorKeys: Object.keys(s?.properties?.error?.properties ?? {}).sort() };
 }
 const OPENAI_ERROR_SHAPE = errorShape(ErrorResponse);
+/** Anthropic's API in front (/v1/messages) answers errors in Anthropic's shape. */
+const ANTHROPIC_ERROR_SHAPE = errorShape(AnthropicErrorResponse);
 
 /** What a browser on the gateway's own page sends (the MCP routes check Host against DNS rebinding). */
 const BROWSER = { host: 'localhost:8000' };
@@ -143,9 +146,9 @@ describe('the OpenAPI document', () => {
     expect(result.valid).toBe(true);
   });
 
-  test('every operation documents a success answer and its errors in the OpenAI shape', () => {
+  test('every operation documents a success answer and its errors in the OpenAI shape (Anthropic\'s under /v1/messages)', () => {
     const ops = operations();
-    expect(ops.length).toBe(50);
+    expect(ops.length).toBe(52); // 48, the two audio uploads, /v1/messages and its count_tokens
     for (const { path, method, op } of ops) {
       const where = `${method.toUpperCase()} ${path}`;
       const statuses = Object.keys(op.responses);
@@ -154,7 +157,7 @@ describe('the OpenAPI document', () => {
       expect({ where, has500: errors.includes('500') }).toEqual({ where, has500: true });
       for (const s of errors) {
         const schema = op.responses[s]!.content?.['application/json']?.schema;
-        expect({ where, status: s, shape: errorShape(schema) }).toEqual({ where, status: s, shape: OPENAI_ERROR_SHAPE });
+        expect({ where, status: s, shape: errorShape(schema) }).toEqual({ where, status: s, shape: path.startsWith('/v1/messages') ? ANTHROPIC_ERROR_SHAPE : OPENAI_ERROR_SHAPE });
       }
       const secured = (op as { security?: unknown[] }).security !== undefined;
       if (secured !== errors.includes('401')) throw new Error(`${where}: a secured operation documents 401, an open one does not`);
