@@ -40,7 +40,7 @@ import { healthRoutes } from './routes/health';
 import { mcpRoutes } from './routes/mcp';
 import { metricsRoutes } from './routes/metrics';
 import { INFERENCE_SCHEMAS, inferenceRoutes } from './routes/inference';
-import { messagesRoutes } from './routes/messages';
+import { messagesKeyFirst, messagesRoutes } from './routes/messages';
 import { inferenceIntercept, inferenceLane, type InferenceLane } from './routes/inference-lane';
 import { modelsRoutes } from './routes/models';
 import { VERSION } from './version';
@@ -88,6 +88,7 @@ export function buildApp(deps: AppDeps) {
     .use(cors(deps.settings.corsOrigins))
     .use(errors(deps.log, (path) => methodsFor(path)))
     .use(requireKey(deps.keys, (method, path) => methodsFor(path).includes(method)))
+    .use(messagesKeyFirst(deps))
     .use(jsonBodies(deps.settings.maxBodySize, deps.settings.maxFileSize))
     .use(docs(VERSION, documentExamples(deps)))
     .use(healthRoutes(deps))

@@ -15,23 +15,50 @@ import { rateHeaders, asApiError } from '../http/refusal-response';
 import { principalFor } from '../http/auth';
 import { validationError } from '../http/errors';
 import { REQUEST_ID } from '../http/request-id';
+import { pathOf } from '../http/url-path';
 import { AnthropicErrorResponse, AnthropicMessage, CountTokensRequest, MessagesRequest, TokenCount } from '../schemas/messages';
 import { termsGate } from './terms-gate';
 
 const errorDocs = (...statuses: number[]) =>
   Object.fromEntries(statuses.map((s) => [s, { description: "Error (Anthropic's shape)", content: { 'application/json': { schema: AnthropicErrorResponse } } }]));
 
+/** The caller of a /messages request: the gateway key as `x-api-key` (Anthropic's way) or a bearer token. */
+function messagesPrincipal(deps: AppDeps, request: Request): Principal {
+  const apiKey = request.headers.get('x-api-key');
+  const principal = principalFor(deps.keys, apiKey !== null ? `Bearer ${apiKey}` : request.headers.get('authorization'));
+  principalOf.set(request, principal);
+  return principal;
+}
+
+/** A refusal in Anthropic's error shape, with the status and headers an OpenAI route would give. */
+function anthropicFailure(deps: AppDeps, err: unknown, requestId: string): Response {
+  const e = asApiError(err);
+  if (e.status === 500) deps.log.error('unhandled error', { request_id: requestId, error: err as Error });
+  return new Response(JSON.stringify(anthropicError(e.status, e.message)), { status: e.status, headers: { ...e.headers, 'content-type': 'application/json', [REQUEST_ID]: requestId } });
+}
+
+const MESSAGES_PATH = /^\/(?:v1\/)?messages(?:\/count_tokens)?\/?$/;
+
+/**
+ * Mounted before body parsing (like http/auth.ts requireKey for the OpenAI routes): a /messages request
+ * without a valid key is refused before a byte of its body is read, in Anthropic's error shape.
+ */
+export const messagesKeyFirst = (deps: AppDeps) =>
+  new Elysia().onRequest(({ request, set }) => {
+    if (request.method !== 'POST' || !MESSAGES_PATH.test(pathOf(request.url))) return;
+    try {
+      messagesPrincipal(deps, request);
+    } catch (err) {
+      return anthropicFailure(deps, err, String(set.headers[REQUEST_ID]));
+    }
+  });
+
 export const messagesRoutes = (deps: AppDeps) => {
   const front = new MessagesCalls(() => deps.calls);
   const gate = termsGate(deps);
   const checks = { create: TypeCompiler.Compile(MessagesRequest), count: TypeCompiler.Compile(CountTokensRequest) };
 
-  const principalOfRequest = (request: Request): Principal => {
-    const apiKey = request.headers.get('x-api-key');
-    const principal = principalFor(deps.keys, apiKey !== null ? `Bearer ${apiKey}` : request.headers.get('authorization'));
-    principalOf.set(request, principal);
-    return principal;
-  };
+  const principalOfRequest = (request: Request) => messagesPrincipal(deps, request);
 
   /** The body, parsed by the JSON body plugin (size limit, 415, bad JSON), checked against the schema. */
   const body = (json: unknown, check: { Check(v: unknown): boolean; Errors(v: unknown): Iterable<unknown> }) => {
@@ -42,11 +69,7 @@ export const messagesRoutes = (deps: AppDeps) => {
     return json as Record<string, unknown>;
   };
 
-  const fail = (err: unknown, requestId: string) => {
-    const e = asApiError(err);
-    if (e.status === 500) deps.log.error('unhandled error', { request_id: requestId, error: err as Error });
-    return new Response(JSON.stringify(anthropicError(e.status, e.message)), { status: e.status, headers: { ...e.headers, 'content-type': 'application/json', [REQUEST_ID]: requestId } });
-  };
+  const fail = (err: unknown, requestId: string) => anthropicFailure(deps, err, requestId);
 
   type Ctx = { request: Request; body: unknown; server: { timeout(r: Request, s: number): void } | null; set: { headers: Record<string, unknown> } };
 

@@ -111,6 +111,16 @@ describe('/v1/messages translated for a demo model', () => {
     expect(embed.error.error.message).toContain('embedding model');
   });
 
+  test('a bad key is refused before the body is read: a body that never ends still gets its 401 at once', async () => {
+    // A body stream that sends the start of a JSON object and then stalls.
+    const stalled = () => new ReadableStream<Uint8Array>({ start: (c) => c.enqueue(new TextEncoder().encode('{"model":"demo-chat","messages":[')) });
+    for (const path of ['/v1/messages', '/messages/count_tokens']) {
+      const res = await fetch(`${url}${path}`, { method: 'POST', headers: { 'x-api-key': 'sk-not-a-key', 'content-type': 'application/json' }, body: stalled(), signal: AbortSignal.timeout(3_000) });
+      expect(res.status).toBe(401);
+      expect(await res.json()).toMatchObject({ type: 'error', error: { type: 'authentication_error' } });
+    }
+  });
+
   test('bare /messages and Authorization: Bearer work too', async () => {
     const res = await fetch(`${url}/messages`, { method: 'POST', headers: { authorization: `Bearer ${gw.adminKey}`, 'content-type': 'application/json' }, body: JSON.stringify({ model: 'demo-chat', max_tokens: 10, messages: [{ role: 'user', content: 'hi' }] }) });
     expect(res.status).toBe(200);
