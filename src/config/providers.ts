@@ -29,14 +29,13 @@ export const OPENAI_COMPATIBLE_PREFIXES: Readonly<Record<string, string | undefi
 /** Providers that answer inside the gateway itself: no api_base, no api_key (src/upstream/providers/). */
 export const BUILT_IN_PREFIXES: ReadonlySet<string> = new Set(['demo']);
 
-/** Prefixes LiteLLM knows whose wire format needs translation; named so the error can say "not yet". */
+/**
+ * Prefixes LiteLLM knows whose wire format needs translation and that are not served yet; named so the
+ * error can say "not yet". (azure/, gemini/, vertex_ai/ and bedrock/ are served: config/cloud-params.ts.)
+ */
 export const TRANSLATING_PREFIXES = new Set([
   'anthropic',
-  'azure',
   'azure_ai',
-  'bedrock',
-  'gemini',
-  'vertex_ai',
   'cohere',
   'ollama',
   'ollama_chat',

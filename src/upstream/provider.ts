@@ -11,6 +11,7 @@ import type { Endpoint } from '../config/endpoints';
 import { OPENAI_COMPATIBLE_PREFIXES } from '../config/providers';
 import { openAICompatible } from './openai-compatible';
 import { demoProvider } from './providers/demo';
+import { cloudProviderFor } from './providers/cloud';
 
 export interface ProviderCall {
   endpoint: Endpoint;
@@ -28,6 +29,8 @@ export interface Provider<Prepared = unknown> {
 export function providerFor(deployment: Deployment): Provider {
   if (deployment.provider in OPENAI_COMPATIBLE_PREFIXES) return openAICompatible as Provider;
   if (deployment.provider === 'demo') return demoProvider as Provider;
+  const cloud = cloudProviderFor(deployment.provider);
+  if (cloud !== undefined) return cloud;
   // check-config refuses other providers, so this is a programming error.
   throw new Error(`no provider implementation for "${deployment.provider}"`);
 }
