@@ -154,7 +154,9 @@ describe('bedrock/: embeddings', () => {
     const titan = await f.client().embeddings.create({ model: 'br-titan', input: ['one two', 'three'], dimensions: 3 });
     expect(titan.data.map((d) => d.embedding.length)).toEqual([3, 3]);
     expect(titan.usage).toEqual({ prompt_tokens: 3, total_tokens: 3 });
-    expect(bedrock.received.map((r) => r.body)).toEqual([{ inputText: 'one two', dimensions: 3 }, { inputText: 'three', dimensions: 3 }]);
+    // Sent in parallel (any order); answered in the inputs' order (the mock's vectors start with length % 7 / 7).
+    expect(titan.data.map((d) => d.embedding[0])).toEqual([0, Math.fround(5 / 7)]); // the SDK asks for base64 float32
+    expect(bedrock.received.map((r) => r.body).sort((a, b) => a.inputText.localeCompare(b.inputText))).toEqual([{ inputText: 'one two', dimensions: 3 }, { inputText: 'three', dimensions: 3 }]);
     expect(bedrock.received.every((r) => r.signatureProblem === null && r.path === '/model/amazon.titan-embed-text-v2%3A0/invoke')).toBe(true);
 
     bedrock.reset();
