@@ -8,7 +8,8 @@ export const checkConfigCommand = defineCommand({
   summary: 'Load all settings and config files and print every problem found',
   description:
     'Loads the settings, router_config.yaml and mcp.json exactly as "serve" would, prints every problem\n' +
-    '(unknown keys, duplicate aliases, unset os.environ/VAR, malformed URLs, unknown providers, …),\n' +
+    '(unknown keys, duplicate aliases, unset os.environ/VAR, malformed URLs, unknown providers, what a\n' +
+    'cloud provider (azure/, gemini/, vertex_ai/, bedrock/) deployment is missing, …),\n' +
     'checks the terms-of-service file (readable UTF-8, not empty, at most 1 MB) and prints its version,\n' +
     'and exits 1 when there is any. Warnings (e.g. models of a mode not served yet, which are left out)\n' +
     'go to stderr as "warning: …" and do not change the exit code.',
