@@ -12,12 +12,12 @@ const cache = new TokenCache();
 
 export function entraToken(creds: NonNullable<AzureSettings['clientCredentials']>, signal: AbortSignal): Promise<string> {
   const url = `${creds.authorityHost}/${encodeURIComponent(creds.tenantId)}/oauth2/v2.0/token`;
-  return cache.get(`${url}\n${creds.clientId}`, async () => {
+  return cache.get(`${url}\n${creds.clientId}`, async (fetchSignal) => {
     const res = await fetch(url, {
       method: 'POST',
       headers: { 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' },
       body: new URLSearchParams({ grant_type: 'client_credentials', client_id: creds.clientId, client_secret: creds.clientSecret, scope: AZURE_SCOPE }),
-      signal,
+      signal: fetchSignal,
     });
     const json = (await res.json().catch(() => ({}))) as { access_token?: unknown; expires_in?: unknown; error?: unknown; error_description?: unknown };
     if (res.status >= 500) throw new Error(`Entra ID token endpoint failed (${res.status})`);
@@ -27,5 +27,5 @@ export function entraToken(creds: NonNullable<AzureSettings['clientCredentials']
     }
     const seconds = Number(json.expires_in);
     return { value: json.access_token, expiresAt: Date.now() + (Number.isFinite(seconds) && seconds > 0 ? seconds : 3600) * 1000 };
-  });
+  }, signal);
 }

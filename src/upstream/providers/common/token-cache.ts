@@ -19,6 +19,16 @@ export class TokenRefused extends Error {
 }
 
 const REFRESH_MARGIN_MS = 5 * 60_000;
+const FETCH_TIMEOUT_MS = 30_000;
+
+function abortable<T>(p: Promise<T>, signal: AbortSignal): Promise<T> {
+  if (signal.aborted) return Promise.reject(signal.reason);
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(signal.reason);
+    signal.addEventListener('abort', onAbort, { once: true });
+    p.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
+  });
+}
 
 export class TokenCache {
   private readonly tokens = new Map<string, Token & { refreshAt: number }>();
@@ -26,15 +36,19 @@ export class TokenCache {
 
   constructor(private readonly now: () => number = Date.now) {}
 
-  async get(key: string, fetchToken: () => Promise<Token>): Promise<string> {
+  /**
+   * The cached token, or a fresh one. The fetch is shared by every call waiting for it, so it runs under
+   * its own timeout, not the first caller's signal; `signal` only stops this caller's wait.
+   */
+  async get(key: string, fetchToken: (signal: AbortSignal) => Promise<Token>, signal: AbortSignal): Promise<string> {
     const cached = this.tokens.get(key);
     if (cached !== undefined && this.now() < cached.refreshAt) return cached.value;
     let p = this.pending.get(key);
     if (p === undefined) {
-      p = fetchToken().finally(() => this.pending.delete(key));
+      p = fetchToken(AbortSignal.timeout(FETCH_TIMEOUT_MS)).finally(() => this.pending.delete(key));
       this.pending.set(key, p);
     }
-    const token = await p;
+    const token = await abortable(p, signal);
     const now = this.now();
     const margin = Math.min(REFRESH_MARGIN_MS, Math.max(0, (token.expiresAt - now) / 2));
     this.tokens.set(key, { ...token, refreshAt: token.expiresAt - margin });

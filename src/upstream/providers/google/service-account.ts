@@ -42,12 +42,12 @@ export function serviceAccountToken(sa: ServiceAccount, signal: AbortSignal): Pr
   // Keyed by the key itself too: two keys of one account (one revoked, say) are not the same credentials.
   let id = ids.get(sa);
   if (id === undefined) ids.set(sa, (id = `${sa.tokenUri}\n${sa.clientEmail}\n${new Bun.CryptoHasher('sha256').update(sa.privateKeyPem).digest('hex')}`));
-  return cache.get(id, async () => {
+  return cache.get(id, async (fetchSignal) => {
     const res = await fetch(sa.tokenUri, {
       method: 'POST',
       headers: { 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' },
       body: new URLSearchParams({ grant_type: 'urn:ietf:params:oauth:grant-type:jwt-bearer', assertion: await signedJwt(sa) }),
-      signal,
+      signal: fetchSignal,
     });
     const json = (await res.json().catch(() => ({}))) as { access_token?: unknown; expires_in?: unknown; error?: unknown; error_description?: unknown };
     if (res.status >= 500) throw new Error(`Google token endpoint failed (${res.status})`);
@@ -57,5 +57,5 @@ export function serviceAccountToken(sa: ServiceAccount, signal: AbortSignal): Pr
     }
     const seconds = Number(json.expires_in);
     return { value: json.access_token, expiresAt: Date.now() + (Number.isFinite(seconds) && seconds > 0 ? seconds : 3600) * 1000 };
-  });
+  }, signal);
 }
