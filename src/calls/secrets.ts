@@ -22,6 +22,7 @@ export class Secrets {
     for (const model of router.models.values()) {
       for (const d of model.deployments) {
         if (d.apiKey) out.push(d.apiKey);
+        out.push(...(d.secrets ?? []));
         out.push(...Object.values(d.extraHeaders));
       }
     }

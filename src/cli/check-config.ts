@@ -10,7 +10,8 @@ export const checkConfigCommand = defineCommand({
   summary: 'Load all settings and config files and print every problem found',
   description:
     'Loads the settings, router_config.yaml and mcp.json exactly as "serve" would, prints every problem\n' +
-    '(unknown keys, duplicate aliases, unset os.environ/VAR, malformed URLs, unknown providers, …),\n' +
+    '(unknown keys, duplicate aliases, unset os.environ/VAR, malformed URLs, unknown providers, what a\n' +
+    'cloud provider (azure/, gemini/, vertex_ai/, bedrock/) deployment is missing, …),\n' +
     'checks the terms-of-service file (readable UTF-8, not empty, at most 1 MB) and prints its version,\n' +
     'and exits 1 when there is any. With single sign-on configured it also checks the settings (client id,\n' +
     'public URL, the org and team patterns) and that the issuer\'s discovery document can be read. Warnings\n' +

@@ -30,7 +30,8 @@ export const BUILT_IN_PREFIXES: ReadonlySet<string> = new Set(['demo']);
 
 /**
  * Providers with their own wire format that the gateway translates (src/upstream/providers/<name>/):
- * the api_base LiteLLM uses when none is set, and the litellm_params a deployment must set.
+ * the api_base LiteLLM uses when none is set, and the litellm_params a deployment must set. (azure/,
+ * gemini/, vertex_ai/ and bedrock/ are translated too; their settings are read by config/cloud-params.ts.)
  */
 export const TRANSLATED_PREFIXES: Readonly<Record<string, { apiBase: string | undefined; required: readonly string[] }>> = {
   anthropic: { apiBase: 'https://api.anthropic.com', required: ['api_key'] },
@@ -38,11 +39,7 @@ export const TRANSLATED_PREFIXES: Readonly<Record<string, { apiBase: string | un
 
 /** Prefixes LiteLLM knows whose wire format needs translation not written yet; named so the error can say "not yet". */
 export const TRANSLATING_PREFIXES = new Set([
-  'azure',
   'azure_ai',
-  'bedrock',
-  'gemini',
-  'vertex_ai',
   'cohere',
   'ollama',
   'ollama_chat',

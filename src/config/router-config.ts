@@ -6,6 +6,7 @@ import { parse as parseYaml } from 'yaml';
 import { BUILT_IN_PREFIXES, OPENAI_COMPATIBLE_PREFIXES, TRANSLATED_PREFIXES, TRANSLATING_PREFIXES, splitProviderModel } from './providers';
 import { resolveEnvRef, type EnvLookup } from './env-ref';
 import { Problems, isHttpUrl, isPlainObject } from './problems';
+import { CLOUD_PARAM_KEYS, CLOUD_PREFIXES, readCloudDeployment, type CloudSettings } from './cloud-params';
 
 export const MODEL_MODES = ['chat', 'completion', 'embedding', 'audio_speech', 'audio_transcriptions', 'image_generations'] as const;
 export type ModelMode = (typeof MODEL_MODES)[number];
@@ -27,6 +28,10 @@ export interface Deployment {
   extraHeaders: Record<string, string>;
   /** Demo provider only: a delay before every answer, ms (`mock_latency_ms`). */
   mockLatencyMs?: number;
+  /** Cloud providers (azure/, gemini/, vertex_ai/, bedrock/): their typed connection settings. */
+  cloud?: CloudSettings;
+  /** Configured secrets besides apiKey (client secrets, AWS keys), redacted from upstream errors. */
+  secrets?: string[];
 }
 
 export interface ModelEntry {
@@ -83,7 +88,7 @@ const ENTRY_KEYS = new Set(['model_name', 'litellm_params', 'model_info']);
 const PARAM_KEYS = new Set([
   'model', 'api_key', 'api_base', 'base_url', 'timeout', 'stream_timeout', 'tpm', 'rpm', 'max_retries',
   'weight', 'organization', 'api_version', 'extra_headers', 'headers', 'drop_params', 'max_parallel_requests',
-  'input_cost_per_token', 'output_cost_per_token', 'order', 'mock_latency_ms', 'anthropic_version',
+  'input_cost_per_token', 'output_cost_per_token', 'order', 'mock_latency_ms', 'anthropic_version', ...CLOUD_PARAM_KEYS,
 ]);
 const INFO_KEYS = new Set([
   'id', 'mode', 'aliases', 'request_limit_multiplier', 'supports_vision', 'supports_function_calling',
@@ -156,7 +161,7 @@ function addEntry(config: RouterConfig, entry: unknown, index: number, env: EnvL
   if (!isPlainObject(info)) return problems.add(`${path}.model_info`, 'expected a mapping');
   problems.unknownKeys(`${path}.model_info`, info, INFO_KEYS);
 
-  const deployment = readDeployment(name, params, `${path}.litellm_params`, problems);
+  const deployment = readDeployment(name, params, `${path}.litellm_params`, problems, env);
   const model = config.models.get(name) ?? {
     name,
     aliases: [],
@@ -173,6 +178,7 @@ function readDeployment(
   params: Record<string, unknown>,
   path: string,
   problems: Problems,
+  env: EnvLookup,
 ): Deployment | undefined {
   const model = params.model;
   if (typeof model !== 'string' || model.trim() === '') {
@@ -181,6 +187,7 @@ function readDeployment(
   }
   const { provider, upstreamModel } = splitProviderModel(model);
   if (BUILT_IN_PREFIXES.has(provider)) return readBuiltInDeployment(modelName, provider, upstreamModel, params, path, problems);
+  if (CLOUD_PREFIXES.has(provider)) return readCloud(modelName, provider, upstreamModel, params, path, problems, env);
   let ok = true;
   if (params.mock_latency_ms !== undefined) problems.add(`${path}.mock_latency_ms`, `only for the built-in demo/ provider, not "${provider}"`);
   const translated = TRANSLATED_PREFIXES[provider];
@@ -189,8 +196,8 @@ function readDeployment(
     problems.add(
       `${path}.model`,
       TRANSLATING_PREFIXES.has(provider)
-        ? `provider "${provider}" is not supported yet (supported: ${Object.keys(TRANSLATED_PREFIXES).join(', ')} and OpenAI-compatible providers such as openai/, hosted_vllm/)`
-        : `unknown provider prefix "${provider}" (supported: ${[...BUILT_IN_PREFIXES, ...Object.keys(TRANSLATED_PREFIXES), ...Object.keys(OPENAI_COMPATIBLE_PREFIXES)].join(', ')})`,
+        ? `provider "${provider}" is not supported yet (supported: ${[...Object.keys(TRANSLATED_PREFIXES), ...CLOUD_PREFIXES].join(', ')} and OpenAI-compatible providers such as openai/, hosted_vllm/)`
+        : `unknown provider prefix "${provider}" (supported: ${[...BUILT_IN_PREFIXES, ...Object.keys(TRANSLATED_PREFIXES), ...CLOUD_PREFIXES, ...Object.keys(OPENAI_COMPATIBLE_PREFIXES)].join(', ')})`,
     );
   }
   for (const key of translated?.required ?? []) {
@@ -248,6 +255,23 @@ function readDeployment(
     weight: weight!,
     extraHeaders,
   };
+}
+
+/** A cloud deployment (azure/, gemini/, vertex_ai/, bedrock/): its settings are read by cloud-params.ts. */
+function readCloud(modelName: string, provider: string, upstreamModel: string, params: Record<string, unknown>, path: string, problems: Problems, env: EnvLookup): Deployment | undefined {
+  if (params.mock_latency_ms !== undefined) problems.add(`${path}.mock_latency_ms`, `only for the built-in demo/ provider, not "${provider}"`);
+  const parts = readCloudDeployment(provider, upstreamModel, params, env, path, problems);
+  const timeoutMs = seconds(params.timeout, `${path}.timeout`, problems);
+  const weight = readWeight(params, path, problems);
+  const extraHeaders: Record<string, string> = {};
+  for (const key of ['extra_headers', 'headers'] as const) {
+    const h = params[key];
+    if (h === undefined) continue;
+    if (!isPlainObject(h) || Object.values(h).some((v) => typeof v !== 'string')) return void problems.add(`${path}.${key}`, 'expected a mapping of header names to strings');
+    Object.assign(extraHeaders, h);
+  }
+  if (parts === undefined || weight === undefined) return undefined;
+  return { id: '', modelName, provider, upstreamModel, apiBase: parts.apiBase, apiKey: parts.apiKey, timeoutMs, weight, extraHeaders, cloud: parts.cloud, secrets: parts.secrets };
 }
 
 /**

@@ -19,6 +19,7 @@ import { OPENAI_COMPATIBLE_PREFIXES } from '../config/providers';
 import { openAICompatible } from './openai-compatible';
 import { anthropicProvider } from './providers/anthropic';
 import { demoProvider } from './providers/demo';
+import { cloudProviderFor } from './providers/cloud';
 
 export interface ProviderCall {
   endpoint: Endpoint;
@@ -52,6 +53,8 @@ export function providerFor(deployment: Deployment): Provider {
   if (deployment.provider in OPENAI_COMPATIBLE_PREFIXES) return openAICompatible as Provider;
   if (deployment.provider === 'demo') return demoProvider as Provider;
   if (deployment.provider === 'anthropic') return anthropicProvider as Provider;
+  const cloud = cloudProviderFor(deployment.provider);
+  if (cloud !== undefined) return cloud;
   // check-config refuses other providers, so this is a programming error.
   throw new Error(`no provider implementation for "${deployment.provider}"`);
 }
