@@ -33,7 +33,16 @@ export interface Deployment {
   extraHeaders: Record<string, string>;
   /** Demo provider only: a delay before every answer, ms (`mock_latency_ms`). */
   mockLatencyMs?: number;
+  /**
+   * How /v1/responses reaches this deployment (model_info.responses_api): `native` relays to the upstream's
+   * own /responses; `translated` turns the call into a chat completion and back. Default: native for
+   * OpenAI itself (`openai/` without an api_base), translated for every other upstream.
+   */
+  responsesApi: ResponsesApiMode;
 }
+
+export const RESPONSES_API_MODES = ['native', 'translated'] as const;
+export type ResponsesApiMode = (typeof RESPONSES_API_MODES)[number];
 
 export interface ModelEntry {
   name: string;
@@ -94,7 +103,7 @@ const PARAM_KEYS = new Set([
 const INFO_KEYS = new Set([
   'id', 'mode', 'aliases', 'request_limit_multiplier', 'supports_vision', 'supports_function_calling',
   'supports_reasoning', 'base_model', 'max_tokens', 'max_input_tokens', 'max_output_tokens',
-  'input_cost_per_token', 'output_cost_per_token', 'description',
+  'input_cost_per_token', 'output_cost_per_token', 'description', 'responses_api',
 ]);
 
 export interface LoadedRouterConfig {
@@ -171,7 +180,8 @@ function addEntry(config: RouterConfig, entry: unknown, index: number, env: EnvL
     deployments: [],
   };
   readModelInfo(model, info, `${path}.model_info`, problems);
-  if (deployment) model.deployments.push({ ...deployment, id: `${name}#${index}` });
+  const responsesApi = readResponsesApi(deployment, params, info, `${path}.model_info.responses_api`, problems);
+  if (deployment && responsesApi) model.deployments.push({ ...deployment, responsesApi, id: `${name}#${index}` });
   config.models.set(name, model);
 }
 
@@ -180,7 +190,7 @@ function readDeployment(
   params: Record<string, unknown>,
   path: string,
   problems: Problems,
-): Deployment | undefined {
+): Omit<Deployment, 'responsesApi'> | undefined {
   const model = params.model;
   if (typeof model !== 'string' || model.trim() === '') {
     problems.add(`${path}.model`, 'required: "provider/upstream-model", e.g. openai/gpt-4.1-nano');
@@ -256,7 +266,7 @@ function readBuiltInDeployment(
   params: Record<string, unknown>,
   path: string,
   problems: Problems,
-): Deployment | undefined {
+): Omit<Deployment, 'responsesApi'> | undefined {
   let ok = true;
   for (const key of ['api_base', 'base_url', 'api_key']) {
     if (params[key] !== undefined) {
@@ -329,6 +339,25 @@ function readModelInfo(model: ModelEntry, info: Record<string, unknown>, path: s
     } else model.requestLimitMultiplier = m;
   }
   if (info.id !== undefined && typeof info.id !== 'string') problems.add(`${path}.id`, 'expected a string');
+}
+
+/** model_info.responses_api, or the provider's default (see Deployment.responsesApi). */
+function readResponsesApi(deployment: Omit<Deployment, 'responsesApi'> | undefined, params: Record<string, unknown>, info: Record<string, unknown>, path: string, problems: Problems): ResponsesApiMode | undefined {
+  const raw = info.responses_api;
+  if (raw !== undefined && !(RESPONSES_API_MODES as readonly unknown[]).includes(raw)) {
+    problems.add(path, `expected one of ${RESPONSES_API_MODES.join(', ')}`);
+    return undefined;
+  }
+  if (deployment === undefined) return undefined;
+  if (BUILT_IN_PREFIXES.has(deployment.provider)) {
+    if (raw === 'native') {
+      problems.add(path, `the built-in ${deployment.provider}/ provider serves /v1/responses through translation only`);
+      return undefined;
+    }
+    return 'translated';
+  }
+  if (raw !== undefined) return raw as ResponsesApiMode;
+  return deployment.provider === 'openai' && params.api_base === undefined && params.base_url === undefined ? 'native' : 'translated';
 }
 
 function readRouterSettings(config: RouterConfig, raw: Record<string, unknown>, problems: Problems): void {

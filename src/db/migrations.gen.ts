@@ -10,6 +10,7 @@ import m7 from '../../drizzle/0007_access_changes_and_pools.sql' with { type: 't
 import m8 from '../../drizzle/0008_console_sessions.sql' with { type: 'text' };
 import m9 from '../../drizzle/0009_usage_rollups.sql' with { type: 'text' };
 import m10 from '../../drizzle/0010_tos_acceptance.sql' with { type: 'text' };
+import m11 from '../../drizzle/0011_responses.sql' with { type: 'text' };
 
 export const MIGRATIONS: { tag: string; when: number; sql: string }[] = [
   { tag: '0000_init', when: 1795647289371, sql: m0 },
@@ -23,4 +24,5 @@ export const MIGRATIONS: { tag: string; when: number; sql: string }[] = [
   { tag: '0008_console_sessions', when: 1796024164952, sql: m8 },
   { tag: '0009_usage_rollups', when: 1796028533600, sql: m9 },
   { tag: '0010_tos_acceptance', when: 1796028723131, sql: m10 },
+  { tag: '0011_responses', when: 1796029336457, sql: m11 },
 ];

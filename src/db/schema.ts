@@ -420,3 +420,33 @@ export const tosAcceptances = sqliteTable(
   },
   (t) => [primaryKey({ columns: [t.userId, t.version] })],
 );
+
+/**
+ * Responses created through /v1/responses (src/domain/responses/). Every response id the gateway handed
+ * out belongs to an owner (a user, or a team for service-account keys). `mode` native: the upstream keeps
+ * the response; the row says who owns it and which deployment holds it. `mode` translated: the gateway
+ * produced it from a chat completion and keeps it here (the response object and its input items), so
+ * retrieve, input_items and `previous_response_id` chains work. Rows go after `expires_at`.
+ */
+export const responses = sqliteTable(
+  'responses',
+  {
+    /** `resp_…`: the upstream's id (native) or the gateway's own (translated). */
+    id: text('id').primaryKey(),
+    ownerUserId: integer('owner_user_id'),
+    ownerTeamId: integer('owner_team_id'),
+    keyId: integer('key_id').notNull(),
+    /** native | translated */
+    mode: text('mode').notNull(),
+    model: text('model').notNull(),
+    /** The deployment that answered (native: where retrieve and delete go). */
+    deployment: text('deployment').notNull(),
+    /** Translated only: the response object as returned, and the items of its input (JSON). */
+    response: text('response'),
+    inputItems: text('input_items'),
+    previousResponseId: text('previous_response_id'),
+    createdAt: integer('created_at').notNull(),
+    expiresAt: integer('expires_at').notNull(),
+  },
+  (t) => [index('responses_expires_idx').on(t.expiresAt)],
+);

@@ -13,6 +13,7 @@ export const DEMO_MODELS: Record<EndpointName, string> = {
   embeddings: 'demo-embedding',
   speech: 'demo-tts',
   images: 'demo-image',
+  responses: 'demo-chat',
 };
 
 const BODIES: Record<EndpointName, (model: string) => Record<string, unknown>> = {
@@ -21,6 +22,7 @@ const BODIES: Record<EndpointName, (model: string) => Record<string, unknown>> =
   embeddings: (model) => ({ model, input: 'The quick brown fox jumps over the lazy dog.' }),
   speech: (model) => ({ model, input: 'Hello from Aqueduct.', voice: 'alloy' }),
   images: (model) => ({ model, prompt: 'A stone aqueduct at sunset, watercolour', n: 1 }),
+  responses: (model) => ({ model, instructions: 'Answer briefly.', input: 'Say hello in one short sentence.' }),
 };
 
 /** The mode each endpoint is made for (chat models also serve /completions and the other way round). */
@@ -30,6 +32,7 @@ const PREFERRED: Record<EndpointName, ModelMode> = {
   embeddings: 'embedding',
   speech: 'audio_speech',
   images: 'image_generations',
+  responses: 'chat',
 };
 
 /**

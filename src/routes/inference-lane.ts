@@ -1,6 +1,6 @@
 /**
  * The request path of the model endpoints (POST /chat/completions, /completions, /embeddings,
- * /audio/speech, /images/generations; bare and under /v1).
+ * /audio/speech, /images/generations, /responses; bare and under /v1).
  *
  * These routes carry nearly all of a gateway's traffic, so they do not go through Elysia's per-request
  * lifecycle (context, hook chains, response mapping: ~15% of the CPU of a relayed call). Instead one
@@ -26,6 +26,7 @@ import { nextRequestId, REQUEST_ID } from '../http/request-id';
 import { pathOf } from '../http/url-path';
 import { ENDPOINTS, type Endpoint, type EndpointName } from '../config/endpoints';
 import { termsGate } from './terms-gate';
+import type { ResponsesContext } from '../calls/responses';
 
 interface LaneRoute {
   endpoint: Endpoint;
@@ -55,6 +56,16 @@ export function inferenceLane(deps: AppDeps, schemas: Record<EndpointName, TSche
   const cors = corsHeaders(deps.settings.corsOrigins);
   const maxBytes = deps.settings.maxBodySize;
   const gate = termsGate(deps);
+  const responsesContext = (request: Request): ResponsesContext => {
+    const origin = new URL(request.url).origin;
+    const publicOrigin = deps.settings.publicUrl === undefined ? undefined : new URL(deps.settings.publicUrl).origin;
+    return {
+      store: deps.responses,
+      mcp: deps.mcp,
+      allowExternalMcp: deps.settings.responsesAllowExternalMcp,
+      gatewayOrigins: publicOrigin === undefined ? [origin] : [publicOrigin, origin],
+    };
+  };
 
   async function handle(request: Request, server: Server<unknown> | null | undefined, path: string, route: LaneRoute): Promise<Response> {
     const startedAt = performance.now();
@@ -77,7 +88,14 @@ export function inferenceLane(deps: AppDeps, schemas: Record<EndpointName, TSche
       // Long first tokens and long streams must not be cut by the listener's idle timeout.
       server?.timeout(request, 0);
       relayed = true; // from here the model-call pipeline writes the access line (also for its refusals)
-      const answer = await deps.calls.live({ endpoint: route.endpoint, body: body as Record<string, unknown>, principal, requestId, signal: request.signal });
+      const answer = await deps.calls.live({
+        endpoint: route.endpoint,
+        body: body as Record<string, unknown>,
+        principal,
+        requestId,
+        signal: request.signal,
+        responses: route.endpoint.name === 'responses' ? responsesContext(request) : undefined,
+      });
       rateHeaders(answer.rate, headers);
       for (const k in answer.passed) headers[k] = answer.passed[k]!;
       if (answer.stream) {

@@ -1,12 +1,12 @@
 /**
- * POST /chat/completions, /completions, /embeddings, /audio/speech, /images/generations: their schemas
+ * POST /chat/completions, /completions, /embeddings, /audio/speech, /images/generations, /responses: their schemas
  * and documentation. The relay (src/upstream/relay.ts) resolves, forwards, streams and meters.
  */
 import { Elysia, t, type TSchema } from 'elysia';
 import { ENDPOINTS, type EndpointName } from '../config/endpoints';
 import type { InferenceLane } from './inference-lane';
 import { errorDocs, secured } from '../schemas/common';
-import { ChatRequest, CompletionRequest, EmbeddingRequest, ImageRequest, JsonObject, SpeechRequest } from '../schemas/inference';
+import { ChatRequest, CompletionRequest, EmbeddingRequest, ImageRequest, JsonObject, ResponsesRequest, SpeechRequest } from '../schemas/inference';
 
 const ROUTES: { name: EndpointName; operationId: string; body: TSchema; summary: string; tag: string; ok: Record<string, { schema: TSchema }> }[] = [
   { name: 'chat', operationId: 'createChatCompletion', body: ChatRequest, summary: 'Create a chat completion (JSON or SSE stream)', tag: 'Chat', ok: { 'application/json': { schema: JsonObject }, 'text/event-stream': { schema: t.String() } } },
@@ -14,6 +14,7 @@ const ROUTES: { name: EndpointName; operationId: string; body: TSchema; summary:
   { name: 'embeddings', operationId: 'createEmbedding', body: EmbeddingRequest, summary: 'Create embeddings', tag: 'Embeddings', ok: { 'application/json': { schema: JsonObject } } },
   { name: 'speech', operationId: 'createSpeech', body: SpeechRequest, summary: 'Text to speech (audio streamed back)', tag: 'Audio', ok: { 'audio/mpeg': { schema: t.String({ format: 'binary' }) } } },
   { name: 'images', operationId: 'createImage', body: ImageRequest, summary: 'Generate images', tag: 'Images', ok: { 'application/json': { schema: JsonObject } } },
+  { name: 'responses', operationId: 'createResponse', body: ResponsesRequest, summary: 'Create a model response (Responses API; JSON or SSE stream of response events)', tag: 'Responses', ok: { 'application/json': { schema: JsonObject }, 'text/event-stream': { schema: t.String() } } },
 ];
 
 

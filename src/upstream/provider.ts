@@ -11,6 +11,7 @@ import type { Endpoint } from '../config/endpoints';
 import { OPENAI_COMPATIBLE_PREFIXES } from '../config/providers';
 import { openAICompatible } from './openai-compatible';
 import { demoProvider } from './providers/demo';
+import { translatedResponses } from './responses/translated';
 
 export interface ProviderCall {
   endpoint: Endpoint;
@@ -25,7 +26,13 @@ export interface Provider<Prepared = unknown> {
   send(prepared: Prepared, signal: AbortSignal): Promise<Response>;
 }
 
-export function providerFor(deployment: Deployment): Provider {
+/** The provider of a deployment; for /responses on a `responses_api: translated` deployment, its chat translation. */
+export function providerFor(deployment: Deployment, endpoint?: Endpoint): Provider {
+  const base = baseProvider(deployment);
+  return endpoint?.name === 'responses' && deployment.responsesApi === 'translated' ? (translatedResponses(base) as Provider) : base;
+}
+
+function baseProvider(deployment: Deployment): Provider {
   if (deployment.provider in OPENAI_COMPATIBLE_PREFIXES) return openAICompatible as Provider;
   if (deployment.provider === 'demo') return demoProvider as Provider;
   // check-config refuses other providers, so this is a programming error.

@@ -1,0 +1,132 @@
+/**
+ * The responses the gateway handed out (/v1/responses), owner-scoped like files: a user's, or a team's for
+ * service-account keys; anyone else finds nothing (the same as a missing id). A native response is kept by
+ * its upstream: the row records its owner and the deployment that holds it. A translated response was made
+ * by the gateway: the row keeps the response object and its input items, which retrieve, input_items and
+ * `previous_response_id` chains read. Rows are gone after `expires_at` (AQUEDUCT_RESPONSES_RETENTION).
+ */
+import type { Database } from 'bun:sqlite';
+import { ownerWhere, type Owner } from '../files/owner';
+import { Refusal } from '../refusal';
+
+export type ResponseMode = 'native' | 'translated';
+type Json = Record<string, unknown>;
+
+export interface StoredResponse {
+  id: string;
+  mode: ResponseMode;
+  model: string;
+  deployment: string;
+  /** Translated only. */
+  response: Json | null;
+  inputItems: Json[] | null;
+  previousResponseId: string | null;
+  createdAt: number;
+  expiresAt: number;
+}
+
+export interface NewResponse {
+  id: string;
+  owner: Owner;
+  keyId: number;
+  mode: ResponseMode;
+  model: string;
+  deployment: string;
+  response?: Json;
+  inputItems?: Json[];
+  previousResponseId?: string | null;
+}
+
+interface Row {
+  id: string;
+  mode: ResponseMode;
+  model: string;
+  deployment: string;
+  response: string | null;
+  inputItems: string | null;
+  previousResponseId: string | null;
+  createdAt: number;
+  expiresAt: number;
+}
+
+const SELECT = `SELECT id, mode, model, deployment, response, input_items AS inputItems, previous_response_id AS previousResponseId,
+  created_at AS createdAt, expires_at AS expiresAt FROM responses`;
+
+/** How many earlier responses a `previous_response_id` chain may reach back. */
+export const MAX_CHAIN = 200;
+
+export const responseNotFound = (id: string, param: string | null = null) =>
+  new Refusal('not_found', `Response with id '${id}' not found.`, { code: 'response_not_found', param });
+
+export class ResponseStore {
+  constructor(
+    private readonly sqlite: Database,
+    /** How long a response is kept, ms. */
+    public retentionMs = 30 * 86_400_000,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  save(r: NewResponse): void {
+    const created = this.now();
+    this.sqlite
+      .query(
+        `INSERT OR REPLACE INTO responses (id, owner_user_id, owner_team_id, key_id, mode, model, deployment, response, input_items, previous_response_id, created_at, expires_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      )
+      .run(
+        r.id,
+        r.owner.kind === 'user' ? r.owner.id : null,
+        r.owner.kind === 'team' ? r.owner.id : null,
+        r.keyId,
+        r.mode,
+        r.model,
+        r.deployment,
+        r.response === undefined ? null : JSON.stringify(r.response),
+        r.inputItems === undefined ? null : JSON.stringify(r.inputItems),
+        r.previousResponseId ?? null,
+        created,
+        created + this.retentionMs,
+      );
+  }
+
+  /** The owner's live response with this id, or undefined. */
+  find(id: string, owner: Owner): StoredResponse | undefined {
+    const w = ownerWhere(owner);
+    const row = this.sqlite.query<Row, [string, number, number]>(`${SELECT} WHERE id = ? AND ${w.sql} AND expires_at > ?`).get(id, w.param, this.now());
+    if (row === null) return undefined;
+    return {
+      ...row,
+      response: row.response === null ? null : (JSON.parse(row.response) as Json),
+      inputItems: row.inputItems === null ? null : (JSON.parse(row.inputItems) as Json[]),
+    };
+  }
+
+  /** Forgets the owner's response; false when there was none. */
+  remove(id: string, owner: Owner): boolean {
+    const w = ownerWhere(owner);
+    return this.sqlite.query(`DELETE FROM responses WHERE id = ? AND ${w.sql}`).run(id, w.param).changes > 0;
+  }
+
+  /**
+   * The conversation a translated response ends: the input items and output items of every response of its
+   * chain, oldest first. Throws not_found when a link is missing, expired or someone else's.
+   */
+  conversation(id: string, owner: Owner): Json[] {
+    const parts: Json[][] = [];
+    let next: string | null = id;
+    for (let depth = 0; next !== null; depth++) {
+      if (depth >= MAX_CHAIN) throw new Refusal('invalid', `The previous_response_id chain is longer than ${MAX_CHAIN} responses.`, { param: 'previous_response_id', code: 'chain_too_long' });
+      const r = this.find(next, owner);
+      if (r === undefined || r.mode !== 'translated' || r.response === null) throw responseNotFound(next, 'previous_response_id');
+      const output = Array.isArray(r.response.output) ? (r.response.output as Json[]) : [];
+      parts.unshift([...(r.inputItems ?? []), ...output]);
+      next = r.previousResponseId;
+    }
+    return parts.flat();
+  }
+
+  /** Deletes expired rows; returns how many. */
+  prune(): number {
+    return this.sqlite.query('DELETE FROM responses WHERE expires_at <= ?').run(this.now()).changes;
+  }
+}
