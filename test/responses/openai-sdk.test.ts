@@ -7,23 +7,11 @@
 import { afterAll, beforeEach, describe, expect, test } from 'bun:test';
 import OpenAI from 'openai';
 import { relayFixture } from '../support/relay-fixture';
-
-export const RESPONSES_MODELS = `
-model_list:
-  - model_name: native-model
-    litellm_params: { model: openai/gpt-upstream, api_base: "{{base:native}}", api_key: os.environ/UPSTREAM_KEY }
-    model_info: { mode: chat, responses_api: native }
-  - model_name: chat-only
-    litellm_params: { model: hosted_vllm/llama-upstream, api_base: "{{base:chatonly}}", api_key: os.environ/UPSTREAM_KEY }
-    model_info: { mode: chat }
-`;
+import { RESPONSES_MODELS, statusOf } from '../support/responses';
 
 const f = relayFixture(RESPONSES_MODELS);
 afterAll(() => f.close());
 beforeEach(() => f.reset());
-
-/** The HTTP status a call ends with (the SDK's promises are lazy: await them, do not inspect them). */
-export const statusOf = (p: PromiseLike<unknown>): Promise<number> => Promise.resolve(p).then(() => 200, (e: { status?: number }) => e.status ?? 0);
 
 const weather: OpenAI.Responses.FunctionTool = {
   type: 'function',
