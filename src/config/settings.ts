@@ -204,7 +204,7 @@ export const SETTINGS = {
     env: 'AQUEDUCT_RESPONSES_ALLOW_EXTERNAL_MCP',
     description: 'Allow `mcp` tools in /v1/responses that name a server_url outside mcp.json (on or off)',
     defaultText: 'off',
-    def: () => false,
+    def: (): boolean => false,
     parse: onOff,
   } satisfies Spec<boolean>,
   maxFileSize: {

@@ -5,11 +5,12 @@
  */
 import { afterAll, beforeEach, describe, expect, test } from 'bun:test';
 import OpenAI from 'openai';
+import type { McpConfig, McpServer } from '../../src/config/mcp-config';
 import { relayFixture } from '../support/relay-fixture';
 import { RESPONSES_MODELS, statusOf } from '../support/responses';
 
-const mcp = {
-  servers: new Map([
+const mcp: McpConfig = {
+  servers: new Map<string, McpServer>([
     ['everything', { name: 'everything', url: 'http://127.0.0.1:3001/mcp', tags: [], headers: { 'x-api-key': 'mcp-secret' } }],
     ['private', { name: 'private', url: 'http://127.0.0.1:3002/mcp', tags: [], headers: {} }],
   ]),
