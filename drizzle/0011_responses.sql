@@ -1,3 +1,11 @@
+CREATE TABLE `response_items` (
+	`item_id` text PRIMARY KEY NOT NULL,
+	`response_id` text NOT NULL,
+	`item` text NOT NULL,
+	FOREIGN KEY (`response_id`) REFERENCES `responses`(`id`) ON UPDATE no action ON DELETE cascade
+);
+--> statement-breakpoint
+CREATE INDEX `response_items_response_idx` ON `response_items` (`response_id`);--> statement-breakpoint
 CREATE TABLE `responses` (
 	`id` text PRIMARY KEY NOT NULL,
 	`owner_user_id` integer,

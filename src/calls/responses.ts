@@ -49,6 +49,11 @@ export function prepareResponse(body: Json, principal: Principal, ctx: Responses
     if (stored === undefined) throw responseNotFound(previous, 'previous_response_id');
     if (stored.mode === 'translated') attachHistory(body, ctx.store.conversation(previous, owner));
   }
+  // Earlier items by reference (the AI SDK sends them): the gateway's own are put in place; others are the upstream's.
+  if (Array.isArray(body.input)) {
+    const owner = ownerOf(principal);
+    body.input = body.input.map((item) => (isObject(item) && item.type === 'item_reference' && typeof item.id === 'string' ? (ctx.store.item(item.id, owner) ?? item) : item));
+  }
   const input = inputItems(body.input).map((item) => {
     const type = String(item.type ?? 'message');
     return { id: itemId(ITEM_PREFIX[type] ?? 'item_'), ...(item.type === undefined ? { type: 'message' } : {}), ...item, ...(type === 'message' && item.status === undefined ? { status: 'completed' } : {}) };

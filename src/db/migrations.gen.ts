@@ -24,5 +24,5 @@ export const MIGRATIONS: { tag: string; when: number; sql: string }[] = [
   { tag: '0008_console_sessions', when: 1796024164952, sql: m8 },
   { tag: '0009_usage_rollups', when: 1796028533600, sql: m9 },
   { tag: '0010_tos_acceptance', when: 1796028723131, sql: m10 },
-  { tag: '0011_responses', when: 1796029336457, sql: m11 },
+  { tag: '0011_responses', when: 1796030145882, sql: m11 },
 ];

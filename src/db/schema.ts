@@ -450,3 +450,19 @@ export const responses = sqliteTable(
   },
   (t) => [index('responses_expires_idx').on(t.expiresAt)],
 );
+
+/**
+ * The items (input and output) of translated responses by id, so an `item_reference` in a later input
+ * (the AI SDK sends them for earlier turns) can be resolved; owner-scoped through their response.
+ */
+export const responseItems = sqliteTable(
+  'response_items',
+  {
+    itemId: text('item_id').primaryKey(),
+    responseId: text('response_id')
+      .notNull()
+      .references(() => responses.id, { onDelete: 'cascade' }),
+    item: text('item').notNull(),
+  },
+  (t) => [index('response_items_response_idx').on(t.responseId)],
+);

@@ -65,6 +65,16 @@ for (const [model, deployment] of [
       expect(result.text).toBe('echo: sunny');
     });
 
+    test('a second turn: earlier answers come back as item references, which the gateway resolves for translation', async () => {
+      const first = await generateText({ model: openai(model), prompt: 'my name is Ada' });
+      const second = await generateText({ model: openai(model), messages: [{ role: 'user', content: 'my name is Ada' }, ...first.response.messages, { role: 'user', content: 'what is my name?' }] });
+      expect(second.text).toBe('echo: what is my name?');
+      const sent = f.mock.requestsTo(deployment)[1]!.body;
+      if (deployment === 'native') expect(sent.input).toContainEqual({ type: 'item_reference', id: expect.stringMatching(/^msg_/) });
+      else expect(sent.messages.map((m: { role: string }) => m.role)).toEqual(['user', 'assistant', 'user']);
+      if (deployment === 'chatonly') expect(sent.messages[1].content).toBe('echo: my name is Ada');
+    });
+
     test('structured output (json_schema)', async () => {
       const result = await generateText({
         model: openai(model),

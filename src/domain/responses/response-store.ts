@@ -68,6 +68,27 @@ export class ResponseStore {
 
   save(r: NewResponse): void {
     const created = this.now();
+    this.sqlite.transaction(() => {
+      this.insert(r, created);
+      if (r.mode !== 'translated') return;
+      const add = this.sqlite.query('INSERT OR IGNORE INTO response_items (item_id, response_id, item) VALUES (?, ?, ?)');
+      const output = Array.isArray(r.response?.output) ? (r.response.output as Json[]) : [];
+      for (const item of [...(r.inputItems ?? []), ...output]) if (typeof item.id === 'string') add.run(item.id, r.id, JSON.stringify(item));
+    })();
+  }
+
+  /** An item (input or output) of one of the owner's live translated responses, by its id. */
+  item(itemId: string, owner: Owner): Json | undefined {
+    const w = ownerWhere(owner);
+    const row = this.sqlite
+      .query<{ item: string }, [string, number, number]>(
+        `SELECT item FROM response_items WHERE item_id = ? AND response_id IN (SELECT id FROM responses WHERE ${w.sql} AND expires_at > ?)`,
+      )
+      .get(itemId, w.param, this.now());
+    return row === null ? undefined : (JSON.parse(row.item) as Json);
+  }
+
+  private insert(r: NewResponse, created: number): void {
     this.sqlite
       .query(
         `INSERT OR REPLACE INTO responses (id, owner_user_id, owner_team_id, key_id, mode, model, deployment, response, input_items, previous_response_id, created_at, expires_at)
