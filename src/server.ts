@@ -161,6 +161,7 @@ export function startServer(config: LoadedConfig): RunningServer {
       mcpSessions.close();
       stopRetention();
       clearInterval(fileSweeper);
+      responses.close();
       await usage.close();
       limiter.close();
       keys.close();

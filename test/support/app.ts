@@ -148,6 +148,7 @@ export function testGateway(opts: TestGatewayOptions = {}): TestGateway {
       if (app.server) void app.stop();
       void runner.stop();
       mcpSessions.close();
+      responses.close();
       usage.close();
       limiter.close();
       keys.close();

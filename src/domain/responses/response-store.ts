@@ -58,27 +58,68 @@ export const MAX_CHAIN = 200;
 export const responseNotFound = (id: string, param: string | null = null) =>
   new Refusal('not_found', `Response with id '${id}' not found.`, { code: 'response_not_found', param });
 
+const sameOwner = (a: Owner, b: Owner) => a.kind === b.kind && a.id === b.id;
+
+/** A response saved but not yet written: readable at once, written with others a moment later. */
+interface Pending {
+  r: NewResponse;
+  createdAt: number;
+}
+
+/**
+ * Writes are behind the call, not in it: save() keeps the response in memory (reads see it at once) and
+ * a timer writes everything saved in the last `flushMs` in one transaction, so a call never waits for
+ * SQLite's commit. close() (shutdown) writes what is left.
+ */
 export class ResponseStore {
+  private pending = new Map<string, Pending>();
+  /** Item id → response id, for pending translated responses. */
+  private pendingItems = new Map<string, string>();
+  private timer: Timer | undefined;
+
   constructor(
     private readonly sqlite: Database,
     /** How long a response is kept, ms. */
     public retentionMs = 30 * 86_400_000,
     private readonly now: () => number = Date.now,
+    private readonly flushMs = 50,
   ) {}
 
   save(r: NewResponse): void {
-    const created = this.now();
+    this.pending.set(r.id, { r, createdAt: this.now() });
+    for (const item of itemsOf(r)) if (!this.pendingItems.has(item.id as string)) this.pendingItems.set(item.id as string, r.id);
+    if (this.timer === undefined) {
+      this.timer = setTimeout(() => this.flush(), this.flushMs);
+      this.timer.unref?.();
+    }
+  }
+
+  /** Writes the saved responses now. */
+  flush(): void {
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    if (this.pending.size === 0) return;
+    const batch = [...this.pending.values()];
     this.sqlite.transaction(() => {
-      this.insert(r, created);
-      if (r.mode !== 'translated') return;
       const add = this.sqlite.query('INSERT OR IGNORE INTO response_items (item_id, response_id, item) VALUES (?, ?, ?)');
-      const output = Array.isArray(r.response?.output) ? (r.response.output as Json[]) : [];
-      for (const item of [...(r.inputItems ?? []), ...output]) if (typeof item.id === 'string') add.run(item.id, r.id, JSON.stringify(item));
+      for (const { r, createdAt } of batch) {
+        this.insert(r, createdAt);
+        for (const item of itemsOf(r)) add.run(item.id as string, r.id, JSON.stringify(item));
+      }
     })();
+    this.pending.clear();
+    this.pendingItems.clear();
+  }
+
+  close(): void {
+    this.flush();
   }
 
   /** An item (input or output) of one of the owner's live translated responses, by its id. */
   item(itemId: string, owner: Owner): Json | undefined {
+    const pendingId = this.pendingItems.get(itemId);
+    const p = pendingId === undefined ? undefined : this.pending.get(pendingId);
+    if (p !== undefined && sameOwner(p.r.owner, owner)) return itemsOf(p.r).find((i) => i.id === itemId);
     const w = ownerWhere(owner);
     const row = this.sqlite
       .query<{ item: string }, [string, number, number]>(
@@ -112,6 +153,12 @@ export class ResponseStore {
 
   /** The owner's live response with this id, or undefined. */
   find(id: string, owner: Owner): StoredResponse | undefined {
+    const p = this.pending.get(id);
+    if (p !== undefined) {
+      if (!sameOwner(p.r.owner, owner)) return undefined;
+      const { r } = p;
+      return { id: r.id, mode: r.mode, model: r.model, deployment: r.deployment, response: r.response ?? null, inputItems: r.inputItems ?? null, previousResponseId: r.previousResponseId ?? null, createdAt: p.createdAt, expiresAt: p.createdAt + this.retentionMs };
+    }
     const w = ownerWhere(owner);
     const row = this.sqlite.query<Row, [string, number, number]>(`${SELECT} WHERE id = ? AND ${w.sql} AND expires_at > ?`).get(id, w.param, this.now());
     if (row === null) return undefined;
@@ -124,6 +171,8 @@ export class ResponseStore {
 
   /** Forgets the owner's response; false when there was none. */
   remove(id: string, owner: Owner): boolean {
+    if (this.find(id, owner) === undefined) return false;
+    this.flush();
     const w = ownerWhere(owner);
     return this.sqlite.query(`DELETE FROM responses WHERE id = ? AND ${w.sql}`).run(id, w.param).changes > 0;
   }
@@ -150,4 +199,11 @@ export class ResponseStore {
   prune(): number {
     return this.sqlite.query('DELETE FROM responses WHERE expires_at <= ?').run(this.now()).changes;
   }
+}
+
+/** The items a translated response makes referable: its input items and output items that have ids. */
+function itemsOf(r: NewResponse): Json[] {
+  if (r.mode !== 'translated') return [];
+  const output = Array.isArray(r.response?.output) ? (r.response.output as Json[]) : [];
+  return [...(r.inputItems ?? []), ...output].filter((i) => typeof i.id === 'string');
 }
