@@ -198,3 +198,17 @@ describe('translation details', () => {
     expect(((await unknown.json()) as any).error.code).toBe('model_not_found');
   });
 });
+
+describe('native details', () => {
+  test('an upstream that ignores stream: true still gives the client a Responses stream', async () => {
+    f.mock.script('native', { ignoreStream: true });
+    const events: OpenAI.Responses.ResponseStreamEvent[] = [];
+    for await (const e of await f.client().responses.create({ model: 'native-model', input: 'json anyway', stream: true })) events.push(e);
+    expect(events[0]!.type).toBe('response.created');
+    const done = events.at(-1) as OpenAI.Responses.ResponseCompletedEvent;
+    expect(done.type).toBe('response.completed');
+    expect(done.response.output[0]).toMatchObject({ type: 'message', content: [{ type: 'output_text', text: 'echo: json anyway' }] });
+    expect(f.gw.usageRows()[0]).toMatchObject({ endpoint: 'responses', status: 200, stream: 1 });
+    expect(f.gw.usageRows()[0]!.output_tokens).toBeGreaterThan(0);
+  });
+});
