@@ -75,7 +75,7 @@ function mcpTool(tool: Json, i: number, principal: Principal, ctx: ResponsesCont
   } catch {
     throw new Refusal('invalid', `tools[${i}].server_url is not a URL.`, { param, code: 'invalid_mcp_server' });
   }
-  const own = /^\/(?:v1\/)?mcp-servers\/([^/]+)\/mcp\/?$/.exec(url.pathname);
+  const own = /^\/mcp-servers\/([^/]+)\/mcp$/.exec(url.pathname);
   if (own !== null && ctx.gatewayOrigins.includes(url.origin)) {
     const name = decodeURIComponent(own[1]!);
     const server = ctx.mcp.servers.get(name);

@@ -56,9 +56,10 @@ export function inferenceLane(deps: AppDeps, schemas: Record<EndpointName, TSche
   const cors = corsHeaders(deps.settings.corsOrigins);
   const maxBytes = deps.settings.maxBodySize;
   const gate = termsGate(deps);
+  const publicOrigin = deps.settings.publicUrl === undefined ? undefined : new URL(deps.settings.publicUrl).origin;
+  /** What a /responses call needs from the edge: the store, mcp.json as now loaded, and where this gateway is reached. */
   const responsesContext = (request: Request): ResponsesContext => {
     const origin = new URL(request.url).origin;
-    const publicOrigin = deps.settings.publicUrl === undefined ? undefined : new URL(deps.settings.publicUrl).origin;
     return {
       store: deps.responses,
       mcp: deps.mcp,
