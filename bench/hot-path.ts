@@ -25,6 +25,7 @@ import { InMemoryRateLimiter } from '../src/domain/rate-limiter';
 import { WorkerUsageRecorder } from '../src/domain/usage';
 import { accessLogTo } from '../src/http/access-log';
 import { createLogger } from '../src/log';
+import { ResponseStore } from '../src/domain/responses/response-store';
 import { ModelCalls } from '../src/calls/model-calls';
 import { Secrets } from '../src/calls/secrets';
 import { UpstreamRouter } from '../src/upstream/router';
@@ -56,9 +57,11 @@ const modelCalls = new ModelCalls(router, upstream, limiter, usage, log, Secrets
 const files = new FileStore(h.sqlite, settings.dataDir);
 const batches = new BatchStore(h.sqlite);
 const runner = new BatchRunner(batches, files, { workers: 0, concurrency: 1, perBatchConcurrency: 1, routerYaml: routerText, env: {}, outputExpiryMs: 1 }, log, { principalOf: () => undefined, router: () => router });
-const deps: AppDeps = { settings, router, mcp: { servers: new Map() }, db: h, directory: new Directory(h), files, batches, runner, keys, calls: modelCalls, usage, mcpSessions: new McpSessions(60_000), access, metrics, log, startedAt: Date.now() };
+const deps: AppDeps = { settings, router, mcp: { servers: new Map() }, db: h, directory: new Directory(h), files, batches, runner, keys, calls: modelCalls, usage, mcpSessions: new McpSessions(60_000), access, metrics, log, startedAt: Date.now(), responses: new ResponseStore(h.sqlite) };
 const app = buildApp(deps);
-const post = (app.config.serve as unknown as { routes: Record<string, { POST: (r: Request, s: null) => Promise<Response> }> }).routes['/v1/chat/completions']!.POST;
+const routes = (app.config.serve as unknown as { routes: Record<string, { POST: (r: Request, s: null) => Promise<Response> }> }).routes;
+const post = routes['/v1/chat/completions']!.POST;
+const postResponses = routes['/v1/responses']!.POST;
 
 // The upstream answers at once with a typical completion.
 const answer = JSON.stringify({ id: 'chatcmpl-1', object: 'chat.completion', created: 1, model: 'chat-bench', choices: [{ index: 0, message: { role: 'assistant', content: 'A prince avenges his father.' }, finish_reason: 'stop' }], usage: { prompt_tokens: 12, completion_tokens: 7, total_tokens: 19 } });
@@ -90,6 +93,13 @@ const total = await timed('relayed call (incl. harness)', calls, async (i) => (a
 const req = await timed('harness: building the request', calls, (i) => request(i));
 const up = await timed('harness: building the upstream answer', calls, async () => upstreamResponse());
 err(`gateway's own CPU per call ≈ ${(total - req - up).toFixed(2)} µs (Bun's HTTP server and client not included)`);
+
+// The same question through /v1/responses, translated to chat and back (the deployment has an api_base).
+const responsesBody = JSON.stringify({ model: 'chat-bench', input: 'Summarise the plot of Hamlet in one line.', store: !process.argv.includes('--no-store') });
+const responsesRequest = (i: number) => new Request('http://gateway/v1/responses', { method: 'POST', headers: { 'content-type': 'application/json', 'content-length': String(responsesBody.length), authorization: `Bearer ${apiKeys[i % apiKeys.length]}` }, body: responsesBody });
+await timed('warm-up /v1/responses', 20_000, async (i) => (await postResponses(responsesRequest(i), null)).arrayBuffer());
+const translated = await timed('/v1/responses translated (incl. harness)', calls, async (i) => (await postResponses(responsesRequest(i), null)).arrayBuffer());
+err(`/v1/responses over chat ≈ ${(translated - total).toFixed(2)} µs per call`);
 lines.flush();
 await usage.close();
 process.exit(0);

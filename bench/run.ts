@@ -32,6 +32,8 @@ const SUT_CPU = 0;
 const LOAD_CPU = 1;
 
 const chatBody = (model: string, stream = false) => JSON.stringify({ model, messages: [{ role: 'user', content: 'Summarise the plot of Hamlet in one line.' }], stream });
+/** The same question through /v1/responses (the bench models are translated to chat: the translation's cost). */
+const responsesBody = (model: string) => JSON.stringify({ model, input: 'Summarise the plot of Hamlet in one line.' });
 const embedBody = (model: string) => JSON.stringify({ model, input: ['the quick brown fox', 'jumps over the lazy dog'], encoding_format: 'float' });
 
 interface System {
@@ -52,6 +54,8 @@ type Repeated = WrkResult & { rps_runs: number[] };
 
 interface SystemResult {
   latency?: WrkResult;
+  /** Aqueduct only: /v1/responses translated to chat, 1 connection (right after `latency`). */
+  responsesLatency?: WrkResult;
   throughput32?: Repeated;
   throughput128?: Repeated;
   embeddings32?: WrkResult;
@@ -151,6 +155,11 @@ async function measureAll(systems: System[]): Promise<Record<string, SystemResul
       // than the tail of what the 8-connection burst left behind (usage rows, compilation, collection).
       await post(s, chatUrl(s, 'bench'), chatBody(s.model('chat', 'bench')), 1, D.warm);
       results[s.name]!.latency = await post(s, chatUrl(s, 'bench'), chatBody(s.model('chat', 'bench')), 1, D.lat);
+      if (s.gateway) {
+        const url = `${s.base('bench')}/responses`;
+        await post(s, url, responsesBody(s.model('chat', 'bench')), 1, D.warm);
+        results[s.name]!.responsesLatency = await post(s, url, responsesBody(s.model('chat', 'bench')), 1, D.lat);
+      }
     }
   }
   if (scenarios.has('throughput')) {
@@ -211,13 +220,15 @@ function markdown(when: string, machine: string, results: Record<string, SystemR
     ['p99 latency, 1 conn (ms)', (r) => r.latency?.p99_ms],
     ['added p50 over direct (ms)', (r) => (r.latency && d?.latency ? +(r.latency.p50_ms - d.latency.p50_ms).toFixed(3) : undefined)],
     ['added p99 over direct (ms)', (r) => (r.latency && d?.latency ? +(r.latency.p99_ms - d.latency.p99_ms).toFixed(3) : undefined)],
+    ['/responses (translated) p50 / p99, 1 conn (ms)', (r) => (r.responsesLatency ? `${r.responsesLatency.p50_ms} / ${r.responsesLatency.p99_ms}` : undefined)],
+    ['/responses added p50 over chat (ms)', (r) => (r.responsesLatency && r.latency ? +(r.responsesLatency.p50_ms - r.latency.p50_ms).toFixed(3) : undefined)],
     ['req/s, 32 conns (median)', (r) => r.throughput32?.rps],
     ['req/s, 32 conns (runs)', (r) => r.throughput32?.rps_runs.join(' ')],
     ['p99, 32 conns (ms)', (r) => r.throughput32?.p99_ms],
     ['req/s, 128 conns (median)', (r) => r.throughput128?.rps],
     ['req/s, 128 conns (runs)', (r) => r.throughput128?.rps_runs.join(' ')],
     ['p99, 128 conns (ms)', (r) => r.throughput128?.p99_ms],
-    ['errors (all wrk runs)', (r) => [r.throughput32, r.throughput128, r.embeddings32, r.latency].reduce((n, x) => n + (x?.errors ?? 0), 0)],
+    ['errors (all wrk runs)', (r) => [r.throughput32, r.throughput128, r.embeddings32, r.latency, r.responsesLatency].reduce((n, x) => n + (x?.errors ?? 0), 0)],
     ['embeddings req/s, 32 conns', (r) => r.embeddings32?.rps],
     ['stream TTFB p50 (ms)', (r) => r.ttft?.p50_ms],
     ['added TTFB p50 over direct (ms)', (r) => (r.ttft && d?.ttft ? +(r.ttft.p50_ms - d.ttft.p50_ms).toFixed(3) : undefined)],

@@ -21,6 +21,7 @@ import type { McpSessions } from './domain/mcp/sessions';
 import type { Metrics } from './domain/metrics';
 import type { TermsSource } from './domain/terms';
 import type { UsageSink } from './domain/usage';
+import type { ResponseStore } from './domain/responses/response-store';
 import type { ModelCalls } from './calls/model-calls';
 import { consoleRoutes } from './console';
 import { accessLog, type AccessLog } from './http/access-log';
@@ -43,6 +44,7 @@ import { INFERENCE_SCHEMAS, inferenceRoutes } from './routes/inference';
 import { messagesKeyFirst, messagesRoutes } from './routes/messages';
 import { inferenceIntercept, inferenceLane, type InferenceLane } from './routes/inference-lane';
 import { modelsRoutes } from './routes/models';
+import { responsesRoutes } from './routes/responses';
 import { VERSION } from './version';
 
 export interface AppDeps {
@@ -61,6 +63,8 @@ export interface AppDeps {
   access: AccessLog;
   metrics: Metrics;
   log: Logger;
+  /** The responses the gateway handed out (/v1/responses): owners, and translated responses' items. */
+  responses: ResponseStore;
   /** The terms of service in force (AQUEDUCT_TOS_FILE); undefined when none are set. */
   terms?: TermsSource;
   /** Unix ms; the `created` time of listed models. */
@@ -69,7 +73,7 @@ export interface AppDeps {
 
 /** The API routes, mounted once bare and once under /v1. */
 const apiRoutes = (deps: AppDeps, lane: InferenceLane, prefix: '' | '/v1') =>
-  new Elysia({ prefix }).use(modelsRoutes(deps)).use(inferenceRoutes(lane)).use(messagesRoutes(deps)).use(filesRoutes(deps)).use(batchesRoutes(deps));
+  new Elysia({ prefix }).use(modelsRoutes(deps)).use(inferenceRoutes(lane)).use(messagesRoutes(deps)).use(responsesRoutes(deps)).use(filesRoutes(deps)).use(batchesRoutes(deps));
 
 /** Examples for the API document that name what is configured (see http/request-examples.ts). */
 function documentExamples(deps: AppDeps): DocumentExamples {

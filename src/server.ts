@@ -18,6 +18,7 @@ import { FileStore } from './domain/files/file-store';
 import { McpSessions } from './domain/mcp/sessions';
 import { WorkerUsageRecorder } from './domain/usage';
 import { ModelCalls } from './calls/model-calls';
+import { ResponseStore } from './domain/responses/response-store';
 import { Secrets } from './calls/secrets';
 import { UpstreamRouter } from './upstream/router';
 import { Metrics } from './domain/metrics';
@@ -46,7 +47,11 @@ export function startServer(config: LoadedConfig): RunningServer {
   const directory = new Directory(h);
   const files = new FileStore(h.sqlite, settings.dataDir);
   files.cleanIncoming();
-  const fileSweeper = setInterval(() => files.sweepExpired(), 3_600_000);
+  const responses = new ResponseStore(h.sqlite, settings.responsesRetention);
+  const fileSweeper = setInterval(() => {
+    files.sweepExpired();
+    responses.prune();
+  }, 3_600_000);
   fileSweeper.unref();
   const keyFile = bootstrapAdmin(directory.tokens, settings.dataDir);
   if (keyFile) log.info(`first start: created user admin@localhost with an admin key; the key is in ${keyFile} (mode 0600)`);
@@ -98,7 +103,7 @@ export function startServer(config: LoadedConfig): RunningServer {
         })
       : undefined;
   if (config.terms) log.info('terms of service in force', { file: settings.tosFile, version: config.terms.version });
-  deps = { settings, router: config.router, mcp: config.mcp, db: h, directory, files, batches, runner, keys, calls, usage, mcpSessions, access, metrics, log, startedAt, terms };
+  deps = { settings, router: config.router, mcp: config.mcp, db: h, directory, files, batches, runner, keys, calls, usage, mcpSessions, access, metrics, log, startedAt, terms, responses };
   const app = buildApp(deps);
   app.listen({
     hostname: settings.host,
@@ -156,6 +161,7 @@ export function startServer(config: LoadedConfig): RunningServer {
       mcpSessions.close();
       stopRetention();
       clearInterval(fileSweeper);
+      responses.close();
       await usage.close();
       limiter.close();
       keys.close();

@@ -2,7 +2,7 @@
 export interface BatchJob {
   /** `<batch id>:<line number>` */
   id: string;
-  endpoint: 'chat' | 'completions' | 'embeddings';
+  endpoint: 'chat' | 'completions' | 'embeddings' | 'responses';
   /** The model_name every line of the batch resolved to at upload. */
   model: string;
   /** The models the line may be sent to, in order (the model, then the fallbacks its key may use now). */
@@ -28,4 +28,4 @@ export interface JobResult {
   endUserId: string;
 }
 
-export const ENDPOINT_OF_URL = { '/v1/chat/completions': 'chat', '/v1/completions': 'completions', '/v1/embeddings': 'embeddings' } as const;
+export const ENDPOINT_OF_URL = { '/v1/chat/completions': 'chat', '/v1/completions': 'completions', '/v1/embeddings': 'embeddings', '/v1/responses': 'responses' } as const;

@@ -17,7 +17,7 @@ import { clientGone, Refusal, type RateState } from '../domain/refusal';
 import type { UsageSink } from '../domain/usage';
 import type { Logger } from '../log';
 import { relayBytes } from '../upstream/byte-relay';
-import { completionAsSse } from '../upstream/json-as-sse';
+import { completionAsSse, responseAsSse } from '../upstream/json-as-sse';
 import { ClientGone, UpstreamExhausted, UpstreamRouter, type DeploymentState, type Routed } from '../upstream/router';
 import { relaySse } from '../upstream/sse-relay';
 import { audioSecondsIn, tokensOf, usageInJson } from '../upstream/usage-tokens';
@@ -26,6 +26,7 @@ import type { Secrets } from './secrets';
 import { statusOf } from './refusal-status';
 import { failureToRefusal } from './upstream-refusal';
 import { usageRecord, type CallFacts } from './usage-record';
+import { keepResponse, prepareResponse, type NativeTarget, type PreparedResponse, type ResponsesContext } from './responses';
 
 export interface LiveCall {
   endpoint: Endpoint;
@@ -34,6 +35,8 @@ export interface LiveCall {
   requestId: string;
   /** Aborts when the client disconnects. */
   signal: AbortSignal;
+  /** For /responses: the store, mcp.json and the gateway's own origins (src/calls/responses.ts). */
+  responses?: ResponsesContext;
   /** Audio calls (multipart): what the upload itself tells, read when the answer is metered. */
   audio?: AudioFacts;
 }
@@ -91,6 +94,15 @@ export class ModelCalls {
   /** The model a caller may use for this endpoint under this name (no call, no limits); refusals as for a call. */
   modelFor(principal: Principal, endpoint: Endpoint, name: string): ModelEntry {
     return usableModel(this.config, principal, endpoint, name);
+  }
+
+  /** Where native responses live: a deployment of the current config by id, and its timeout. */
+  nativeTarget(): NativeTarget {
+    const config = this.config;
+    return {
+      deployment: (id) => config.models.get(id.slice(0, id.lastIndexOf('#')))?.deployments.find((d) => d.id === id),
+      timeoutMs: (d) => d.timeoutMs ?? config.settings.timeoutMs,
+    };
   }
 
   /** The live state of the current router's deployments (after a reload: the new router's, fresh). */
@@ -162,9 +174,21 @@ export class ModelCalls {
     }
     const { model, chain, rate } = admitted;
 
+    const responses = endpoint.name === 'responses' ? call.responses : undefined;
+    let prepared: PreparedResponse | undefined;
+    if (responses !== undefined) {
+      try {
+        prepared = prepareResponse(body, principal, responses);
+      } catch (err) {
+        const refusal = failed(model.name, err);
+        refusal.rate = rate;
+        throw refusal;
+      }
+    }
     const clientWantsUsage = stream && (body.stream_options as { include_usage?: unknown } | undefined)?.include_usage === true;
-    // Always ask for usage on streams so the call can be metered; the extra chunk is dropped below if unasked.
-    if (stream) body.stream_options = { ...(body.stream_options as object | undefined), include_usage: true };
+    // Always ask for usage on chat streams so the call can be metered; the extra chunk is dropped below if unasked.
+    // (A Responses stream always ends with its usage.)
+    if (stream && endpoint.name !== 'responses') body.stream_options = { ...(body.stream_options as object | undefined), include_usage: true };
 
     let routed: Routed;
     try {
@@ -178,6 +202,14 @@ export class ModelCalls {
     // With a fallback, the model that answered is the one that was used (and billed).
     const base = { model: routed.model.name, deployment: routed.deployment.id };
     const passed = passedHeaders(routed.response);
+    const keep = (response: Record<string, unknown>) => {
+      if (responses === undefined || prepared === undefined) return;
+      try {
+        keepResponse(body, principal, responses, prepared, routed.deployment, routed.model.name, response);
+      } catch (err) {
+        this.log.error('could not keep a response', { request_id: call.requestId, error: err as Error });
+      }
+    };
 
     if (stream) {
       let upstreamBody = routed.response.body!;
@@ -202,6 +234,15 @@ export class ModelCalls {
           routed.release();
           finish({ ...base, status: o.status, ttftMs: o.ttftMs, inputTokens: o.tokens?.input ?? 0, outputTokens: o.tokens?.output ?? 0, errorCode: o.errorCode });
         },
+        ...(responses !== undefined
+          ? {
+              format: 'responses' as const,
+              // Native: the id is the caller's from its first event (retrieve works while it streams); translated: once complete.
+              onResponse: (response: Record<string, unknown>, at: 'created' | 'final') => {
+                if ((at === 'created') === (routed.deployment.responsesApi === 'native')) keep(response);
+              },
+            }
+          : {}),
       });
       return { body: sse, passed, rate, stream: true };
     }
@@ -253,6 +294,7 @@ export class ModelCalls {
         // Text formats are the transcript itself (Aqueduct: text/plain, whatever the upstream said).
         if (TEXT_FORMATS.has(call.audio?.responseFormat() ?? '')) passed['content-type'] = 'text/plain; charset=utf-8';
       }
+      if (responses !== undefined) keep(parseObject(text));
       finish({ ...base, status: 200, inputTokens: tokens?.input ?? 0, outputTokens: tokens?.output ?? 0, audioSeconds });
       return { body: bytes, passed, rate, stream: false };
     } catch (err) {
@@ -304,7 +346,7 @@ export class ModelCalls {
     } finally {
       clearTimeout(timer);
     }
-    const sse = completionAsSse(text, endpoint.name === 'chat' ? 'chat' : 'completions');
+    const sse = endpoint.name === 'responses' ? responseAsSse(text) : completionAsSse(text, endpoint.name === 'chat' ? 'chat' : 'completions');
     if (sse === undefined) {
       throw new Refusal('upstream_failed', `The upstream for model ${routed.model.name} answered a stream request with JSON that is not a completion.`, { type: 'upstream_error', code: 'upstream_error' });
     }
@@ -321,6 +363,15 @@ const TEXT_FORMATS = new Set(['text', 'srt', 'vtt']);
 
 function isEventStream(response: Response): boolean {
   return (response.headers.get('content-type') ?? '').toLowerCase().startsWith('text/event-stream');
+}
+
+function parseObject(text: string): Record<string, unknown> {
+  try {
+    const v = JSON.parse(text) as unknown;
+    return typeof v === 'object' && v !== null ? (v as Record<string, unknown>) : {};
+  } catch {
+    return {};
+  }
 }
 
 /** An answer whose content type says JSON (rather than the text/event-stream a stream request expects). */

@@ -1,7 +1,7 @@
 /** The model endpoints the gateway relays, and which model modes serve each. */
 import type { ModelMode } from './router-config';
 
-export type EndpointName = 'chat' | 'completions' | 'embeddings' | 'speech' | 'images' | 'transcriptions' | 'translations';
+export type EndpointName = 'chat' | 'completions' | 'embeddings' | 'speech' | 'images' | 'transcriptions' | 'translations' | 'responses';
 
 export interface Endpoint {
   name: EndpointName;
@@ -11,7 +11,7 @@ export interface Endpoint {
   v1Path: string;
   /** Modes whose models serve this endpoint (a model without a mode serves every endpoint). */
   modes: readonly ModelMode[];
-  /** Chat and completions stream SSE and carry token usage in their chunks. */
+  /** Chat, completions and responses stream SSE and carry token usage in their events. */
   sseUsage: boolean;
   /** The request is multipart/form-data with an audio `file` part, streamed to the upstream (not JSON). */
   multipart?: boolean;
@@ -25,6 +25,8 @@ export const ENDPOINTS: Record<EndpointName, Endpoint> = {
   images: { name: 'images', path: '/images/generations', v1Path: '/v1/images/generations', modes: ['image_generations'], sseUsage: false },
   transcriptions: { name: 'transcriptions', path: '/audio/transcriptions', v1Path: '/v1/audio/transcriptions', modes: ['audio_transcriptions'], sseUsage: false, multipart: true },
   translations: { name: 'translations', path: '/audio/translations', v1Path: '/v1/audio/translations', modes: ['audio_transcriptions'], sseUsage: false, multipart: true },
+  /** The Responses API: relayed (native) or translated to chat completions, per deployment (model_info.responses_api). */
+  responses: { name: 'responses', path: '/responses', v1Path: '/v1/responses', modes: ['chat'], sseUsage: true },
 };
 
 /** The gateway paths a model of this mode serves, for the 400 that names them. */

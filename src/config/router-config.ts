@@ -32,7 +32,16 @@ export interface Deployment {
   cloud?: CloudSettings;
   /** Configured secrets besides apiKey (client secrets, AWS keys), redacted from upstream errors. */
   secrets?: string[];
+  /**
+   * How /v1/responses reaches this deployment (model_info.responses_api): `native` relays to the upstream's
+   * own /responses; `translated` turns the call into a chat completion and back. Default: native for
+   * OpenAI itself (`openai/` without an api_base), translated for every other upstream.
+   */
+  responsesApi: ResponsesApiMode;
 }
+
+export const RESPONSES_API_MODES = ['native', 'translated'] as const;
+export type ResponsesApiMode = (typeof RESPONSES_API_MODES)[number];
 
 export interface ModelEntry {
   name: string;
@@ -93,7 +102,7 @@ const PARAM_KEYS = new Set([
 const INFO_KEYS = new Set([
   'id', 'mode', 'aliases', 'request_limit_multiplier', 'supports_vision', 'supports_function_calling',
   'supports_reasoning', 'base_model', 'max_tokens', 'max_input_tokens', 'max_output_tokens',
-  'input_cost_per_token', 'output_cost_per_token', 'description',
+  'input_cost_per_token', 'output_cost_per_token', 'description', 'responses_api',
 ]);
 
 export interface LoadedRouterConfig {
@@ -169,7 +178,8 @@ function addEntry(config: RouterConfig, entry: unknown, index: number, env: EnvL
     deployments: [],
   };
   readModelInfo(model, info, `${path}.model_info`, problems);
-  if (deployment) model.deployments.push({ ...deployment, id: `${name}#${index}` });
+  const responsesApi = readResponsesApi(deployment, params, info, `${path}.model_info.responses_api`, problems);
+  if (deployment && responsesApi) model.deployments.push({ ...deployment, responsesApi, id: `${name}#${index}` });
   config.models.set(name, model);
 }
 
@@ -179,7 +189,7 @@ function readDeployment(
   path: string,
   problems: Problems,
   env: EnvLookup,
-): Deployment | undefined {
+): Omit<Deployment, 'responsesApi'> | undefined {
   const model = params.model;
   if (typeof model !== 'string' || model.trim() === '') {
     problems.add(`${path}.model`, 'required: "provider/upstream-model", e.g. openai/gpt-4.1-nano');
@@ -258,7 +268,7 @@ function readDeployment(
 }
 
 /** A cloud deployment (azure/, gemini/, vertex_ai/, bedrock/): its settings are read by cloud-params.ts. */
-function readCloud(modelName: string, provider: string, upstreamModel: string, params: Record<string, unknown>, path: string, problems: Problems, env: EnvLookup): Deployment | undefined {
+function readCloud(modelName: string, provider: string, upstreamModel: string, params: Record<string, unknown>, path: string, problems: Problems, env: EnvLookup): Omit<Deployment, 'responsesApi'> | undefined {
   if (params.mock_latency_ms !== undefined) problems.add(`${path}.mock_latency_ms`, `only for the built-in demo/ provider, not "${provider}"`);
   const parts = readCloudDeployment(provider, upstreamModel, params, env, path, problems);
   const timeoutMs = seconds(params.timeout, `${path}.timeout`, problems);
@@ -285,7 +295,7 @@ function readBuiltInDeployment(
   params: Record<string, unknown>,
   path: string,
   problems: Problems,
-): Deployment | undefined {
+): Omit<Deployment, 'responsesApi'> | undefined {
   let ok = true;
   for (const key of ['api_base', 'base_url', 'api_key']) {
     if (params[key] !== undefined) {
@@ -358,6 +368,25 @@ function readModelInfo(model: ModelEntry, info: Record<string, unknown>, path: s
     } else model.requestLimitMultiplier = m;
   }
   if (info.id !== undefined && typeof info.id !== 'string') problems.add(`${path}.id`, 'expected a string');
+}
+
+/** model_info.responses_api, or the provider's default (see Deployment.responsesApi). */
+function readResponsesApi(deployment: Omit<Deployment, 'responsesApi'> | undefined, params: Record<string, unknown>, info: Record<string, unknown>, path: string, problems: Problems): ResponsesApiMode | undefined {
+  const raw = info.responses_api;
+  if (raw !== undefined && !(RESPONSES_API_MODES as readonly unknown[]).includes(raw)) {
+    problems.add(path, `expected one of ${RESPONSES_API_MODES.join(', ')}`);
+    return undefined;
+  }
+  if (deployment === undefined) return undefined;
+  if (BUILT_IN_PREFIXES.has(deployment.provider)) {
+    if (raw === 'native') {
+      problems.add(path, `the built-in ${deployment.provider}/ provider serves /v1/responses through translation only`);
+      return undefined;
+    }
+    return 'translated';
+  }
+  if (raw !== undefined) return raw as ResponsesApiMode;
+  return deployment.provider === 'openai' && params.api_base === undefined && params.base_url === undefined ? 'native' : 'translated';
 }
 
 function readRouterSettings(config: RouterConfig, raw: Record<string, unknown>, problems: Problems): void {

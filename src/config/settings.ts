@@ -191,6 +191,22 @@ export const SETTINGS = {
     def: () => 30 * 86_400_000,
     parse: parseDurationMs,
   } satisfies Spec<number>,
+  responsesRetention: {
+    flag: '--responses-retention',
+    env: 'AQUEDUCT_RESPONSES_RETENTION',
+    description: 'How long the gateway keeps the responses it creates (/v1/responses: retrieve, input_items, previous_response_id), e.g. 30d',
+    defaultText: '30d',
+    def: () => 30 * 86_400_000,
+    parse: parseDurationMs,
+  } satisfies Spec<number>,
+  responsesAllowExternalMcp: {
+    flag: '--responses-allow-external-mcp',
+    env: 'AQUEDUCT_RESPONSES_ALLOW_EXTERNAL_MCP',
+    description: 'Allow `mcp` tools in /v1/responses that name a server_url outside mcp.json (on or off)',
+    defaultText: 'off',
+    def: (): boolean => false,
+    parse: onOff,
+  } satisfies Spec<boolean>,
   maxFileSize: {
     flag: '--max-file-size',
     env: 'AQUEDUCT_MAX_FILE_SIZE',

@@ -12,6 +12,7 @@ import m9 from '../../drizzle/0009_usage_rollups.sql' with { type: 'text' };
 import m10 from '../../drizzle/0010_tos_acceptance.sql' with { type: 'text' };
 import m11 from '../../drizzle/0011_oidc_identity.sql' with { type: 'text' };
 import m12 from '../../drizzle/0012_audio_usage.sql' with { type: 'text' };
+import m13 from '../../drizzle/0013_responses.sql' with { type: 'text' };
 
 export const MIGRATIONS: { tag: string; when: number; sql: string }[] = [
   { tag: '0000_init', when: 1795647289371, sql: m0 },
@@ -27,4 +28,5 @@ export const MIGRATIONS: { tag: string; when: number; sql: string }[] = [
   { tag: '0010_tos_acceptance', when: 1796028723131, sql: m10 },
   { tag: '0011_oidc_identity', when: 1796029617684, sql: m11 },
   { tag: '0012_audio_usage', when: 1796030102718, sql: m12 },
+  { tag: '0013_responses', when: 1796030847118, sql: m13 },
 ];

@@ -451,3 +451,49 @@ export const oidcLogins = sqliteTable(
   },
   (t) => [index('oidc_logins_expires_idx').on(t.expiresAt)],
 );
+
+/**
+ * Responses created through /v1/responses (src/domain/responses/). Every response id the gateway handed
+ * out belongs to an owner (a user, or a team for service-account keys). `mode` native: the upstream keeps
+ * the response; the row says who owns it and which deployment holds it. `mode` translated: the gateway
+ * produced it from a chat completion and keeps it here (the response object and its input items), so
+ * retrieve, input_items and `previous_response_id` chains work. Rows go after `expires_at`.
+ */
+export const responses = sqliteTable(
+  'responses',
+  {
+    /** `resp_…`: the upstream's id (native) or the gateway's own (translated). */
+    id: text('id').primaryKey(),
+    ownerUserId: integer('owner_user_id'),
+    ownerTeamId: integer('owner_team_id'),
+    keyId: integer('key_id').notNull(),
+    /** native | translated */
+    mode: text('mode').notNull(),
+    model: text('model').notNull(),
+    /** The deployment that answered (native: where retrieve and delete go). */
+    deployment: text('deployment').notNull(),
+    /** Translated only: the response object as returned, and the items of its input (JSON). */
+    response: text('response'),
+    inputItems: text('input_items'),
+    previousResponseId: text('previous_response_id'),
+    createdAt: integer('created_at').notNull(),
+    expiresAt: integer('expires_at').notNull(),
+  },
+  (t) => [index('responses_expires_idx').on(t.expiresAt)],
+);
+
+/**
+ * The items (input and output) of translated responses by id, so an `item_reference` in a later input
+ * (the AI SDK sends them for earlier turns) can be resolved; owner-scoped through their response.
+ */
+export const responseItems = sqliteTable(
+  'response_items',
+  {
+    itemId: text('item_id').primaryKey(),
+    responseId: text('response_id')
+      .notNull()
+      .references(() => responses.id, { onDelete: 'cascade' }),
+    item: text('item').notNull(),
+  },
+  (t) => [index('response_items_response_idx').on(t.responseId)],
+);

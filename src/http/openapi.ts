@@ -16,7 +16,7 @@ const ASSETS = {
 } as const;
 
 /** Bare API paths duplicate the /v1 ones; the document lists each route once, under /v1. */
-const BARE_API_PATHS = /^\/(models|chat|completions|embeddings|audio|images|files|batches|messages)(\/|$)/;
+const BARE_API_PATHS = /^\/(models|chat|completions|embeddings|audio|images|responses|files|batches|messages)(\/|$)/;
 
 const SPEC_PATH = '/swagger/json';
 

@@ -15,6 +15,7 @@ export const DEMO_MODELS: Record<EndpointName, string> = {
   images: 'demo-image',
   transcriptions: 'demo-transcribe',
   translations: 'demo-transcribe',
+  responses: 'demo-chat',
 };
 
 const BODIES: Record<EndpointName, (model: string) => Record<string, unknown>> = {
@@ -26,6 +27,7 @@ const BODIES: Record<EndpointName, (model: string) => Record<string, unknown>> =
   // Multipart: the model field only (the file is the caller's).
   transcriptions: (model) => ({ model, response_format: 'json' }),
   translations: (model) => ({ model, response_format: 'json' }),
+  responses: (model) => ({ model, instructions: 'Answer briefly.', input: 'Say hello in one short sentence.' }),
 };
 
 /** The mode each endpoint is made for (chat models also serve /completions and the other way round). */
@@ -37,6 +39,7 @@ const PREFERRED: Record<EndpointName, ModelMode> = {
   images: 'image_generations',
   transcriptions: 'audio_transcriptions',
   translations: 'audio_transcriptions',
+  responses: 'chat',
 };
 
 /**

@@ -14,7 +14,7 @@ import { gatedAuthErrors, cursorPage, ErrorResponse, refusals, secured } from '.
 import { integerParam } from '../schemas/params';
 
 const noSuchBatch = (id: string) => new ApiError(404, `No such Batch object: ${id.slice(0, 80)}`, { param: 'id', code: 'batch_not_found' });
-const endpointSchema = t.Union([t.Literal('/v1/chat/completions'), t.Literal('/v1/completions'), t.Literal('/v1/embeddings')]);
+const endpointSchema = t.Union([t.Literal('/v1/chat/completions'), t.Literal('/v1/completions'), t.Literal('/v1/embeddings'), t.Literal('/v1/responses')]);
 
 export const batchesRoutes = (deps: AppDeps) => {
   const { batches, files, runner } = deps;

@@ -16,7 +16,7 @@ import { integerParam } from '../schemas/params';
 import { ENDPOINTS } from '../config/endpoints';
 
 const noSuchFile = (id: string) => new ApiError(404, `No such File object: ${id.slice(0, 80)}`, { param: 'id', code: 'file_not_found' });
-const BATCH_ENDPOINT = { '/v1/chat/completions': ENDPOINTS.chat, '/v1/completions': ENDPOINTS.completions, '/v1/embeddings': ENDPOINTS.embeddings } as const;
+const BATCH_ENDPOINT = { '/v1/chat/completions': ENDPOINTS.chat, '/v1/completions': ENDPOINTS.completions, '/v1/embeddings': ENDPOINTS.embeddings, '/v1/responses': ENDPOINTS.responses } as const;
 
 export const filesRoutes = (deps: AppDeps) => {
   const store = deps.files;

@@ -1,7 +1,7 @@
 /**
  * The request path of the model endpoints (POST /chat/completions, /completions, /embeddings,
- * /audio/speech, /images/generations, and the multipart /audio/transcriptions and /audio/translations,
- * whose upload is streamed to the upstream by http/audio-upload.ts; bare and under /v1).
+ * /audio/speech, /images/generations, /responses, and the multipart /audio/transcriptions and
+ * /audio/translations, whose upload is streamed to the upstream by http/audio-upload.ts; bare and under /v1).
  *
  * These routes carry nearly all of a gateway's traffic, so they do not go through Elysia's per-request
  * lifecycle (context, hook chains, response mapping: ~15% of the CPU of a relayed call). Instead one
@@ -41,6 +41,7 @@ function audioCallBody(fields: Map<string, string>, upload: AudioUpload): Record
   body[AUDIO_FORM] = upload.form;
   return body as Record<string, unknown>;
 }
+import type { ResponsesContext } from '../calls/responses';
 
 interface LaneRoute {
   endpoint: Endpoint;
@@ -70,6 +71,17 @@ export function inferenceLane(deps: AppDeps, schemas: Record<EndpointName, TSche
   const cors = corsHeaders(deps.settings.corsOrigins);
   const maxBytes = deps.settings.maxBodySize;
   const gate = termsGate(deps);
+  const publicOrigin = deps.settings.publicUrl === undefined ? undefined : new URL(deps.settings.publicUrl).origin;
+  /** What a /responses call needs from the edge: the store, mcp.json as now loaded, and where this gateway is reached. */
+  const responsesContext = (request: Request): ResponsesContext => {
+    const origin = new URL(request.url).origin;
+    return {
+      store: deps.responses,
+      mcp: deps.mcp,
+      allowExternalMcp: deps.settings.responsesAllowExternalMcp,
+      gatewayOrigins: publicOrigin === undefined ? [origin] : [publicOrigin, origin],
+    };
+  };
 
   async function handle(request: Request, server: Server<unknown> | null | undefined, path: string, route: LaneRoute): Promise<Response> {
     const startedAt = performance.now();
@@ -122,7 +134,16 @@ export function inferenceLane(deps: AppDeps, schemas: Record<EndpointName, TSche
         } finally {
           request.signal.removeEventListener('abort', onGone);
         }
-      } else answer = await deps.calls.live({ endpoint: route.endpoint, body, principal, requestId, signal: request.signal });
+      } else {
+        answer = await deps.calls.live({
+          endpoint: route.endpoint,
+          body: body as Record<string, unknown>,
+          principal,
+          requestId,
+          signal: request.signal,
+          responses: route.endpoint.name === 'responses' ? responsesContext(request) : undefined,
+        });
+      }
       rateHeaders(answer.rate, headers);
       for (const k in answer.passed) headers[k] = answer.passed[k]!;
       if (answer.stream) {

@@ -1,5 +1,5 @@
 /**
- * POST /chat/completions, /completions, /embeddings, /audio/speech, /images/generations,
+ * POST /chat/completions, /completions, /embeddings, /audio/speech, /images/generations, /responses,
  * /audio/transcriptions, /audio/translations: their schemas and documentation. The inference lane
  * (routes/inference-lane.ts) serves them through the model-call pipeline (src/calls/model-calls.ts).
  */
@@ -7,7 +7,7 @@ import { Elysia, t, type TSchema } from 'elysia';
 import { ENDPOINTS, type EndpointName } from '../config/endpoints';
 import type { InferenceLane } from './inference-lane';
 import { errorDocs, secured } from '../schemas/common';
-import { ChatRequest, CompletionRequest, EmbeddingRequest, ImageRequest, JsonObject, SpeechRequest, TranscriptionRequest, TranslationRequest } from '../schemas/inference';
+import { ChatRequest, CompletionRequest, EmbeddingRequest, ImageRequest, JsonObject, ResponsesRequest, SpeechRequest, TranscriptionRequest, TranslationRequest } from '../schemas/inference';
 
 const audioAnswer = { 'application/json': { schema: JsonObject }, 'text/plain': { schema: t.String() }, 'text/event-stream': { schema: t.String() } };
 
@@ -17,6 +17,7 @@ const ROUTES: { name: EndpointName; operationId: string; body: TSchema; summary:
   { name: 'embeddings', operationId: 'createEmbedding', body: EmbeddingRequest, summary: 'Create embeddings', tag: 'Embeddings', ok: { 'application/json': { schema: JsonObject } } },
   { name: 'speech', operationId: 'createSpeech', body: SpeechRequest, summary: 'Text to speech (audio streamed back)', tag: 'Audio', ok: { 'audio/mpeg': { schema: t.String({ format: 'binary' }) } } },
   { name: 'images', operationId: 'createImage', body: ImageRequest, summary: 'Generate images', tag: 'Images', ok: { 'application/json': { schema: JsonObject } } },
+  { name: 'responses', operationId: 'createResponse', body: ResponsesRequest, summary: 'Create a model response (Responses API; JSON or SSE stream of response events)', tag: 'Responses', ok: { 'application/json': { schema: JsonObject }, 'text/event-stream': { schema: t.String() } } },
   {
     name: 'transcriptions',
     operationId: 'createTranscription',

@@ -82,5 +82,19 @@ const audioFields = (streams: boolean) => ({
 export const TranscriptionRequest = open(audioFields(true), 'OpenAI transcription request (multipart/form-data); every field but user_id is forwarded');
 export const TranslationRequest = open(audioFields(false), 'OpenAI translation request, to English (multipart/form-data); every field but user_id is forwarded');
 
+export const ResponsesRequest = open(
+  {
+    model,
+    input: t.Optional(t.Union([t.String(), t.Array(t.Object({}, { additionalProperties: true }))], { description: 'Text, or a list of input items (messages, function_call, function_call_output, …)' })),
+    instructions: t.Optional(t.Union([t.String(), t.Null()])),
+    previous_response_id: t.Optional(t.Union([t.String({ minLength: 1 }), t.Null()], { description: 'Continue from a response of yours' })),
+    tools: t.Optional(t.Array(t.Object({ type: t.String() }, { additionalProperties: true }))),
+    store: t.Optional(t.Boolean({ description: 'Keep the response for retrieve and previous_response_id (default true)' })),
+    stream,
+    user_id: userId,
+  },
+  'OpenAI Responses API request: relayed (native deployments) or translated to chat completions',
+);
+
 /** Loose response shapes, for the OpenAPI document. */
 export const JsonObject = t.Object({}, { additionalProperties: true });

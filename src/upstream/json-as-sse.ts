@@ -43,3 +43,26 @@ export function completionAsSse(text: string, endpoint: 'chat' | 'completions'):
   if (isObject(answer.usage)) out += event({ ...base, choices: [], usage: answer.usage });
   return `${out}data: [DONE]\n\n`;
 }
+
+/**
+ * A Response object (the Responses API) answered to a stream request, as the shortest event stream the SDKs
+ * accept: `response.created`, each output item added and done, `response.completed` with the usage.
+ */
+export function responseAsSse(text: string): string | undefined {
+  let answer: unknown;
+  try {
+    answer = JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+  if (!isObject(answer) || answer.object !== 'response' || !Array.isArray(answer.output)) return undefined;
+  let seq = 0;
+  const ev = (type: string, fields: Json) => `event: ${type}\ndata: ${JSON.stringify({ type, sequence_number: seq++, ...fields })}\n\n`;
+  let out = ev('response.created', { response: { ...answer, status: 'in_progress', output: [], usage: null } });
+  answer.output.forEach((item, i) => {
+    out += ev('response.output_item.added', { output_index: i, item });
+    out += ev('response.output_item.done', { output_index: i, item });
+  });
+  const status = answer.status === 'incomplete' ? 'incomplete' : answer.status === 'failed' ? 'failed' : 'completed';
+  return out + ev(`response.${status}`, { response: answer });
+}

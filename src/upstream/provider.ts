@@ -20,6 +20,7 @@ import { openAICompatible } from './openai-compatible';
 import { anthropicProvider } from './providers/anthropic';
 import { demoProvider } from './providers/demo';
 import { cloudProviderFor } from './providers/cloud';
+import { translatedResponses } from './responses/translated';
 
 export interface ProviderCall {
   endpoint: Endpoint;
@@ -49,7 +50,13 @@ export interface NativeRequest {
   body: Record<string, unknown>;
 }
 
-export function providerFor(deployment: Deployment): Provider {
+/** The provider of a deployment; for /responses on a `responses_api: translated` deployment, its chat translation. */
+export function providerFor(deployment: Deployment, endpoint?: Endpoint): Provider {
+  const base = baseProvider(deployment);
+  return endpoint?.name === 'responses' && deployment.responsesApi === 'translated' ? (translatedResponses(base) as Provider) : base;
+}
+
+function baseProvider(deployment: Deployment): Provider {
   if (deployment.provider in OPENAI_COMPATIBLE_PREFIXES) return openAICompatible as Provider;
   if (deployment.provider === 'demo') return demoProvider as Provider;
   if (deployment.provider === 'anthropic') return anthropicProvider as Provider;

@@ -122,7 +122,7 @@ export class UpstreamRouter {
    */
   private async attempt(model: ModelEntry, deployment: Deployment, endpoint: Endpoint, body: Record<string, unknown>, clientSignal: AbortSignal, stream: boolean): Promise<Routed | { failure: Failure }> {
     const timeoutMs = deployment.timeoutMs ?? this.config.settings.timeoutMs;
-    const provider = providerFor(deployment);
+    const provider = providerFor(deployment, endpoint);
     let prepared: unknown;
     try {
       // The body is the caller's own copy: set the upstream model in place rather than copying it per attempt.

@@ -38,10 +38,18 @@ export interface SseRelayOptions {
    * `transcript.text.done` event and no `[DONE]`).
    */
   finalEvent?: RegExp;
+  /**
+   * `responses`: a Responses API event stream. It is complete with `response.completed`, `.incomplete` or
+   * `.failed` (or `[DONE]`), its usage is the final response's; `onResponse` sees the response object of
+   * `response.created` and of the final event.
+   */
+  format?: 'chat' | 'responses';
+  onResponse?(response: Record<string, unknown>, event: 'created' | 'final'): void;
 }
 
 const encoder = new TextEncoder();
 const USAGE = /"usage"\s*:\s*\{/;
+const RESPONSE_EVENT = /"type"\s*:\s*"response\.(created|completed|incomplete|failed)"/;
 
 /** An error event in the OpenAI error shape: SDKs raise it instead of returning a truncated answer. */
 function errorEvent(message: string, code: string): Uint8Array {
@@ -70,6 +78,11 @@ export function relaySse(o: SseRelayOptions): ReadableStream<Uint8Array> {
       if (line.startsWith('data:')) data += (data ? '\n' : '') + line.slice(line.charCodeAt(5) === 32 ? 6 : 5);
     }
     if (ttftMs === null && data !== '') ttftMs = Math.round(performance.now() - o.startedAt);
+    if (responses) {
+      if (data === '[DONE]') sawDone = true;
+      else if (RESPONSE_EVENT.test(data)) responseEvent(data);
+      return `${event}\n\n`;
+    }
     if (data === '[DONE]') sawDone = true;
     else if (o.finalEvent?.test(data)) sawDone = true;
     if (data !== '[DONE]' && USAGE.test(data)) {
@@ -82,6 +95,24 @@ export function relaySse(o: SseRelayOptions): ReadableStream<Uint8Array> {
       }
     }
     return `${event}\n\n`;
+  };
+
+  const responses = o.format === 'responses';
+  const responseEvent = (data: string) => {
+    let e: { type?: unknown; response?: unknown };
+    try {
+      e = JSON.parse(data) as typeof e;
+    } catch {
+      return;
+    }
+    if (typeof e.response !== 'object' || e.response === null) return;
+    const response = e.response as Record<string, unknown>;
+    if (e.type === 'response.created') o.onResponse?.(response, 'created');
+    else if (e.type === 'response.completed' || e.type === 'response.incomplete' || e.type === 'response.failed') {
+      sawDone = true;
+      tokens = tokensOf(response.usage) ?? tokens;
+      o.onResponse?.(response, 'final');
+    }
   };
 
   const read = idleRead(reader, o.idleTimeoutMs);

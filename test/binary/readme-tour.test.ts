@@ -46,6 +46,7 @@ test("the README's quick tour works verbatim on a fresh start with no provider k
   // The model list, twice: with the admin key and with the key created a moment before.
   expect(out.split('"id":"demo-chat","object":"model"').length - 1).toBe(2);
   expect(out).toContain('"content":"Hello, Aqueduct!"');
+  expect(out).toMatch(/"object":"response".*"output":\[\{"id":"msg_\w+","type":"message","status":"completed","role":"assistant","content":\[\{"type":"output_text","text":"Hello, Responses!"/);
   // The stream: word by word, then [DONE].
   expect(out).toContain('"delta":{"content":"one"}');
   expect(out).toContain('"delta":{"content":" time"}');

@@ -62,6 +62,9 @@ model_list:
   const batch = await gw.request('POST', '/v1/batches', { body: { input_file_id: input, endpoint: '/v1/chat/completions', completion_window: '24h' } });
   expect(batch.status).toBe(200);
   ids.batch = ((await batch.json()) as { id: string }).id;
+  const response = await gw.request('POST', '/v1/responses', { body: { model: 'chat', input: 'hi' } });
+  expect(response.status).toBe(200);
+  ids.response = ((await response.json()) as { id: string }).id;
 
   const org = gw.directory.createOrg('docs-org');
   const team = gw.directory.createTeam(org.id, 'docs-team');
@@ -94,6 +97,7 @@ function pathValue(path: string, p: Parameter): string {
   const byPrefix: [string, string][] = [
     ['/v1/files/', ids.file!],
     ['/v1/batches/', ids.batch!],
+    ['/v1/responses/', ids.response!],
     ['/admin/keys/', ids.key!],
     ['/admin/orgs/', ids.org!],
     ['/admin/users/', ids.user!],
@@ -148,7 +152,7 @@ describe('the OpenAPI document', () => {
 
   test('every operation documents a success answer and its errors in the OpenAI shape (Anthropic\'s under /v1/messages)', () => {
     const ops = operations();
-    expect(ops.length).toBe(52); // 48, the two audio uploads, /v1/messages and its count_tokens
+    expect(ops.length).toBe(56); // 48, the two audio uploads, /v1/messages and its count_tokens, the four Responses operations
     for (const { path, method, op } of ops) {
       const where = `${method.toUpperCase()} ${path}`;
       const statuses = Object.keys(op.responses);
@@ -193,7 +197,7 @@ describe('the OpenAPI document', () => {
 describe('"Try it out" with the document\'s defaults', () => {
   test('every GET answers 2xx (or a documented refusal), never 5xx', async () => {
     const gets = operations().filter(({ method }) => method === 'get');
-    expect(gets.length).toBe(23);
+    expect(gets.length).toBe(25);
     const outcomes: string[] = [];
     for (const { path, op } of gets) {
       const url = urlFor(path, op);
@@ -216,6 +220,7 @@ describe('"Try it out" with the document\'s defaults', () => {
       '/v1/embeddings': 'embed',
       '/v1/audio/speech': 'tts',
       '/v1/images/generations': 'image',
+      '/v1/responses': 'chat',
     };
     for (const [path, model] of Object.entries(expected)) {
       const example = doc.paths[path]!.post!.requestBody!.content['application/json']!.example!;

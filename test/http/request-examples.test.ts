@@ -13,7 +13,7 @@ const models = (r: Parameters<typeof requestExamples>[0]) => Object.fromEntries(
 describe('request examples', () => {
   test('no models: the demo provider’s default models', () => {
     expect(models(emptyRouterConfig())).toEqual(DEMO_MODELS);
-    expect(DEMO_MODELS).toEqual({ chat: 'demo-chat', completions: 'demo-completion', embeddings: 'demo-embedding', speech: 'demo-tts', images: 'demo-image', transcriptions: 'demo-transcribe', translations: 'demo-transcribe' });
+    expect(DEMO_MODELS).toEqual({ chat: 'demo-chat', completions: 'demo-completion', embeddings: 'demo-embedding', speech: 'demo-tts', images: 'demo-image', transcriptions: 'demo-transcribe', translations: 'demo-transcribe', responses: 'demo-chat' });
   });
 
   test('each endpoint gets the first model made for it; a model without a mode serves the rest', () => {
@@ -25,7 +25,7 @@ model_list:
   - { model_name: chat-2, litellm_params: { model: openai/c2 }, model_info: { mode: chat } }
   - { model_name: embed, litellm_params: { model: openai/e }, model_info: { mode: embedding } }
 `);
-    expect(models(r)).toEqual({ chat: 'chat-1', completions: 'text', embeddings: 'embed', speech: 'any', images: 'any', transcriptions: 'any', translations: 'any' });
+    expect(models(r)).toEqual({ chat: 'chat-1', completions: 'text', embeddings: 'embed', speech: 'any', images: 'any', transcriptions: 'any', translations: 'any', responses: 'chat-1' });
   });
 
   test('a chat model serves /completions when no completion model exists; other modes fall back to the demo', () => {
@@ -33,7 +33,7 @@ model_list:
 model_list:
   - { model_name: chat, litellm_params: { model: openai/c }, model_info: { mode: chat } }
 `);
-    expect(models(r)).toEqual({ chat: 'chat', completions: 'chat', embeddings: 'demo-embedding', speech: 'demo-tts', images: 'demo-image', transcriptions: 'demo-transcribe', translations: 'demo-transcribe' });
+    expect(models(r)).toEqual({ chat: 'chat', completions: 'chat', embeddings: 'demo-embedding', speech: 'demo-tts', images: 'demo-image', transcriptions: 'demo-transcribe', translations: 'demo-transcribe', responses: 'chat' });
   });
 
   test('the bodies are complete requests for their endpoint', () => {

@@ -55,6 +55,7 @@ beforeAll(async () => {
   const file = await client.files.create({ file: await toFile(Buffer.from(JSON.stringify({ custom_id: 'a', method: 'POST', url: '/v1/chat/completions', body: { model: 'slow', messages: [{ role: 'user', content: 'owner secret' }] } })), 'o.jsonl'), purpose: 'batch' });
   ids.file = file.id;
   ids.batch = (await client.batches.create({ input_file_id: file.id, endpoint: '/v1/chat/completions', completion_window: '24h' })).id;
+  ids.response = (await client.responses.create({ model: 'fast', input: 'owner secret' })).id;
   const init = await fetch(`${url}/mcp-servers/rec/mcp`, {
     method: 'POST',
     headers: { authorization: `Bearer ${keys.owner}`, 'content-type': 'application/json', accept: 'application/json, text/event-stream' },
@@ -83,6 +84,10 @@ const ACTIONS: { name: string; method: string; path: () => string; body?: () => 
   { name: 'batch from the file', method: 'POST', path: () => '/v1/batches', body: () => ({ input_file_id: ids.file, endpoint: '/v1/chat/completions', completion_window: '24h' }) },
   { name: 'retrieve batch', method: 'GET', path: () => `/v1/batches/${ids.batch}` },
   { name: 'cancel batch', method: 'POST', path: () => `/v1/batches/${ids.batch}/cancel` },
+  { name: 'retrieve response', method: 'GET', path: () => `/v1/responses/${ids.response}` },
+  { name: 'list input items', method: 'GET', path: () => `/v1/responses/${ids.response}/input_items` },
+  { name: 'delete response', method: 'DELETE', path: () => `/v1/responses/${ids.response}` },
+  { name: 'continue response', method: 'POST', path: () => '/v1/responses', body: () => ({ model: 'fast', input: 'and?', previous_response_id: ids.response }) },
   {
     name: 'use MCP session',
     method: 'POST',
@@ -135,7 +140,7 @@ describe('isolation', () => {
   });
 
   test('the owner still sees everything (the matrix did not just break the resources)', async () => {
-    for (const path of [`/v1/files/${ids.file}`, `/v1/batches/${ids.batch}`]) expect((await gw.request('GET', path, { key: keys.owner })).status).toBe(200);
+    for (const path of [`/v1/files/${ids.file}`, `/v1/batches/${ids.batch}`, `/v1/responses/${ids.response}`]) expect((await gw.request('GET', path, { key: keys.owner })).status).toBe(200);
     const mcp = await gw.request('POST', '/mcp-servers/rec/mcp', { key: keys.owner, body: { jsonrpc: '2.0', id: 3, method: 'ping' }, headers: { 'mcp-session-id': ids.mcpSession!, accept: 'application/json, text/event-stream', host: 'localhost:1' } });
     expect(mcp.status).toBe(200);
   });

@@ -20,6 +20,7 @@ import type { McpConfig } from '../../src/config/mcp-config';
 import type { TokenService } from '../../src/domain/tokens';
 import { UsageRecorder } from '../../src/domain/usage';
 import { ModelCalls } from '../../src/calls/model-calls';
+import { ResponseStore } from '../../src/domain/responses/response-store';
 import { Secrets } from '../../src/calls/secrets';
 import { UpstreamRouter } from '../../src/upstream/router';
 import { silentLogger, type Logger } from '../../src/log';
@@ -97,7 +98,8 @@ export function testGateway(opts: TestGatewayOptions = {}): TestGateway {
   runner.start();
   const mcpSessions = new McpSessions(settings.mcpSessionTimeout, Date.now, settings.mcpSessionsPerKey);
   const terms = settings.tosFile === undefined ? undefined : watchTerms(settings.tosFile, readTermsFile(settings.tosFile), { checkIntervalMs: opts.termsCheckIntervalMs ?? 0 });
-  const deps: AppDeps = { terms, settings, router, mcp: opts.mcp ?? { servers: new Map() }, db, directory, files, batches, runner, keys, calls, usage, mcpSessions, access: (line) => metrics.observe(line), metrics, log, startedAt: Date.now() };
+  const responses = new ResponseStore(db.sqlite, settings.responsesRetention);
+  const deps: AppDeps = { responses, terms, settings, router, mcp: opts.mcp ?? { servers: new Map() }, db, directory, files, batches, runner, keys, calls, usage, mcpSessions, access: (line) => metrics.observe(line), metrics, log, startedAt: Date.now() };
   const app = buildApp(deps);
 
   const newKey = (email = `user${Math.random().toString(36).slice(2, 8)}@example.com`, o: { expiresAt?: number | null } = {}) => {
@@ -146,6 +148,7 @@ export function testGateway(opts: TestGatewayOptions = {}): TestGateway {
       if (app.server) void app.stop();
       void runner.stop();
       mcpSessions.close();
+      responses.close();
       usage.close();
       limiter.close();
       keys.close();

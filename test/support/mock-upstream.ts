@@ -60,6 +60,8 @@ export interface ReceivedFile {
   sha256: string;
 }
 
+import { MockResponses, sampleOf } from './mock-responses';
+
 const encoder = new TextEncoder();
 /** A 1×1 transparent PNG. */
 const PNG_1x1 = 'iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAQAAAC1HAwCAAAAC0lEQVR42mNkYAAAAAYAAjCB0C8AAAAASUVORK5CYII=';
@@ -140,6 +142,7 @@ export class MockUpstream {
   }
 
   reset(): void {
+    this.responsesApi.stored.clear();
     this.scripts.clear();
     this.received.length = 0;
     this.latencyMs = 0;
@@ -190,6 +193,7 @@ export class MockUpstream {
     const asked = step.ignoreStream && body && typeof body === 'object' ? { ...body, stream: false } : body;
 
     try {
+      if (path.startsWith('/responses')) return this.responsesApi.handle(req.method, path, url.searchParams, (asked ?? {}) as Record<string, any>, step, req.signal, entry);
       return this.answer(path, asked, step, req.signal, entry, profile);
     } catch {
       // Like a real API, a request it cannot make sense of is the caller's error.
@@ -243,9 +247,11 @@ export class MockUpstream {
   private chat(body: any, step: Step, signal: AbortSignal, entry: Received, extraWords: number): Response {
     const messages: any[] = Array.isArray(body?.messages) ? body.messages : [];
     const last = textOf(messages.at(-1)?.content);
-    const head = `echo: ${last}`;
+    // json_schema: a JSON value of that schema; otherwise an echo of the last message (a tool's result, too).
+    const schema = body?.response_format?.type === 'json_schema' ? body.response_format.json_schema?.schema : undefined;
+    const head = schema !== undefined ? JSON.stringify(sampleOf(schema)) : `echo: ${last}`;
     const promptTokens = messages.reduce((n, msg) => n + words(textOf(msg?.content)), 0) + 3 * messages.length;
-    const tool = Array.isArray(body?.tools) && body.tools.length > 0 ? body.tools[0] : undefined;
+    const tool = Array.isArray(body?.tools) && body.tools.length > 0 && messages.at(-1)?.role !== 'tool' ? body.tools[0] : undefined;
     const id = `chatcmpl-mock${Date.now()}`;
     const created = Math.floor(Date.now() / 1000);
     const model = body?.model;
@@ -310,8 +316,14 @@ export class MockUpstream {
     return this.sse(events.values(), step, signal, entry);
   }
 
-  /** Streams events as SSE, ending with [DONE] unless the step cuts the stream. */
-  private sse(events: Iterator<object>, step: Step, signal: AbortSignal, entry: Received): Response {
+  /** A native Responses API (POST, GET, DELETE /responses…, input_items): see mock-responses.ts. */
+  readonly responsesApi = new MockResponses((events, step, signal, entry) => this.sse(events, step, signal, entry, { named: true }));
+
+  /**
+   * Streams events as SSE, ending with [DONE] unless the step cuts the stream. `named`: Responses API
+   * events, each with its `event:` line and no [DONE] at the end (as OpenAI sends them).
+   */
+  private sse(events: Iterator<object>, step: Step, signal: AbortSignal, entry: Received, o: { named?: boolean } = {}): Response {
     const delay = step.chunkDelayMs ?? this.chunkDelayMs;
     let i = 0;
     const stream = new ReadableStream<Uint8Array>({
@@ -330,9 +342,10 @@ export class MockUpstream {
         if (!next.done) {
           i++;
           entry.chunksSent = i;
-          controller.enqueue(encoder.encode(`data: ${JSON.stringify(next.value)}\n\n`));
+          const type = o.named ? `event: ${(next.value as { type: string }).type}\n` : '';
+          controller.enqueue(encoder.encode(`${type}data: ${JSON.stringify(next.value)}\n\n`));
         } else {
-          controller.enqueue(encoder.encode('data: [DONE]\n\n'));
+          if (!o.named) controller.enqueue(encoder.encode('data: [DONE]\n\n'));
           controller.close();
         }
       },

@@ -1,5 +1,6 @@
 /** A gateway in front of the mock upstream, served over HTTP for the official openai SDK. */
 import OpenAI from 'openai';
+import type { McpConfig } from '../../src/config/mcp-config';
 import type { Settings } from '../../src/config/settings';
 import { MockUpstream } from './mock-upstream';
 import { RemoteMock } from './mock-upstream-process';
@@ -19,12 +20,13 @@ interface Options {
   /** Idle timeout of the gateway's listener, seconds (Bun's default is 10). */
   idleTimeoutSeconds?: number;
   settings?: Partial<Settings>;
+  mcp?: McpConfig;
 }
 
 function fixture<M extends { base(name: string): string; reset(): unknown; stop(): Promise<void> }>(mock: M, routerYaml: string, opts: Options): RelayFixture<M> {
   // `{{base:NAME}}` in the YAML is the api_base of mock deployment NAME.
   const yaml = routerYaml.replace(/\{\{base:([\w-]+)\}\}/g, (_, name: string) => mock.base(name));
-  const gw = testGateway({ routerYaml: yaml, env: { UPSTREAM_KEY: 'sk-upstream-secret' }, settings: opts.settings });
+  const gw = testGateway({ routerYaml: yaml, env: { UPSTREAM_KEY: 'sk-upstream-secret' }, settings: opts.settings, mcp: opts.mcp });
   const url = gw.listen(opts);
   return {
     mock,

@@ -6,7 +6,7 @@
 import { MAX_JSON_DEPTH, nestsDeeperThan } from '../json-depth';
 import { Refusal } from '../refusal';
 
-export const BATCH_ENDPOINTS = ['/v1/chat/completions', '/v1/completions', '/v1/embeddings'] as const;
+export const BATCH_ENDPOINTS = ['/v1/chat/completions', '/v1/completions', '/v1/embeddings', '/v1/responses'] as const;
 export type BatchEndpoint = (typeof BATCH_ENDPOINTS)[number];
 
 export interface BatchFileFacts {
@@ -77,6 +77,11 @@ export async function validateBatchFile(stream: ReadableStream<Uint8Array>, maxL
     if (typeof body !== 'object' || body === null || Array.isArray(body)) throw invalid(n, 'body must be a JSON object');
     const b = body as Record<string, unknown>;
     if (b.stream === true) throw invalid(n, 'streaming is not available in batches');
+    if (url === '/v1/responses') {
+      // A batch line runs without its caller's responses or MCP servers at hand: these need a live call.
+      if (b.previous_response_id !== undefined && b.previous_response_id !== null) throw invalid(n, 'previous_response_id is not available in batches');
+      if (Array.isArray(b.tools) && b.tools.some((t) => typeof t === 'object' && t !== null && (t as { type?: unknown }).type === 'mcp')) throw invalid(n, 'mcp tools are not available in batches');
+    }
     if (typeof b.model !== 'string' || b.model === '') throw invalid(n, 'body.model is missing');
     const found = lookup(b.model, url);
     if (!found) throw invalid(n, `the model \`${b.model}\` does not exist or you do not have access to it`);

@@ -1,0 +1,209 @@
+/**
+ * The responses the gateway handed out (/v1/responses), owner-scoped like files: a user's, or a team's for
+ * service-account keys; anyone else finds nothing (the same as a missing id). A native response is kept by
+ * its upstream: the row records its owner and the deployment that holds it. A translated response was made
+ * by the gateway: the row keeps the response object and its input items, which retrieve, input_items and
+ * `previous_response_id` chains read. Rows are gone after `expires_at` (AQUEDUCT_RESPONSES_RETENTION).
+ */
+import type { Database } from 'bun:sqlite';
+import { ownerWhere, type Owner } from '../files/owner';
+import { Refusal } from '../refusal';
+
+export type ResponseMode = 'native' | 'translated';
+type Json = Record<string, unknown>;
+
+export interface StoredResponse {
+  id: string;
+  mode: ResponseMode;
+  model: string;
+  deployment: string;
+  /** Translated only. */
+  response: Json | null;
+  inputItems: Json[] | null;
+  previousResponseId: string | null;
+  createdAt: number;
+  expiresAt: number;
+}
+
+export interface NewResponse {
+  id: string;
+  owner: Owner;
+  keyId: number;
+  mode: ResponseMode;
+  model: string;
+  deployment: string;
+  response?: Json;
+  inputItems?: Json[];
+  previousResponseId?: string | null;
+}
+
+interface Row {
+  id: string;
+  mode: ResponseMode;
+  model: string;
+  deployment: string;
+  response: string | null;
+  inputItems: string | null;
+  previousResponseId: string | null;
+  createdAt: number;
+  expiresAt: number;
+}
+
+const SELECT = `SELECT id, mode, model, deployment, response, input_items AS inputItems, previous_response_id AS previousResponseId,
+  created_at AS createdAt, expires_at AS expiresAt FROM responses`;
+
+/** How many earlier responses a `previous_response_id` chain may reach back. */
+export const MAX_CHAIN = 200;
+
+export const responseNotFound = (id: string, param: string | null = null) =>
+  new Refusal('not_found', `Response with id '${id}' not found.`, { code: 'response_not_found', param });
+
+const sameOwner = (a: Owner, b: Owner) => a.kind === b.kind && a.id === b.id;
+
+/** A response saved but not yet written: readable at once, written with others a moment later. */
+interface Pending {
+  r: NewResponse;
+  createdAt: number;
+}
+
+/**
+ * Writes are behind the call, not in it: save() keeps the response in memory (reads see it at once) and
+ * a timer writes everything saved in the last `flushMs` in one transaction, so a call never waits for
+ * SQLite's commit. close() (shutdown) writes what is left.
+ */
+export class ResponseStore {
+  private pending = new Map<string, Pending>();
+  /** Item id → response id, for pending translated responses. */
+  private pendingItems = new Map<string, string>();
+  private timer: Timer | undefined;
+
+  constructor(
+    private readonly sqlite: Database,
+    /** How long a response is kept, ms. */
+    public retentionMs = 30 * 86_400_000,
+    private readonly now: () => number = Date.now,
+    private readonly flushMs = 50,
+  ) {}
+
+  save(r: NewResponse): void {
+    this.pending.set(r.id, { r, createdAt: this.now() });
+    for (const item of itemsOf(r)) if (!this.pendingItems.has(item.id as string)) this.pendingItems.set(item.id as string, r.id);
+    if (this.timer === undefined) {
+      this.timer = setTimeout(() => this.flush(), this.flushMs);
+      this.timer.unref?.();
+    }
+  }
+
+  /** Writes the saved responses now. */
+  flush(): void {
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    if (this.pending.size === 0) return;
+    const batch = [...this.pending.values()];
+    this.sqlite.transaction(() => {
+      const add = this.sqlite.query('INSERT OR IGNORE INTO response_items (item_id, response_id, item) VALUES (?, ?, ?)');
+      for (const { r, createdAt } of batch) {
+        this.insert(r, createdAt);
+        for (const item of itemsOf(r)) add.run(item.id as string, r.id, JSON.stringify(item));
+      }
+    })();
+    this.pending.clear();
+    this.pendingItems.clear();
+  }
+
+  close(): void {
+    this.flush();
+  }
+
+  /** An item (input or output) of one of the owner's live translated responses, by its id. */
+  item(itemId: string, owner: Owner): Json | undefined {
+    const pendingId = this.pendingItems.get(itemId);
+    const p = pendingId === undefined ? undefined : this.pending.get(pendingId);
+    if (p !== undefined && sameOwner(p.r.owner, owner)) return itemsOf(p.r).find((i) => i.id === itemId);
+    const w = ownerWhere(owner);
+    const row = this.sqlite
+      .query<{ item: string }, [string, number, number]>(
+        `SELECT item FROM response_items WHERE item_id = ? AND response_id IN (SELECT id FROM responses WHERE ${w.sql} AND expires_at > ?)`,
+      )
+      .get(itemId, w.param, this.now());
+    return row === null ? undefined : (JSON.parse(row.item) as Json);
+  }
+
+  private insert(r: NewResponse, created: number): void {
+    this.sqlite
+      .query(
+        `INSERT OR REPLACE INTO responses (id, owner_user_id, owner_team_id, key_id, mode, model, deployment, response, input_items, previous_response_id, created_at, expires_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      )
+      .run(
+        r.id,
+        r.owner.kind === 'user' ? r.owner.id : null,
+        r.owner.kind === 'team' ? r.owner.id : null,
+        r.keyId,
+        r.mode,
+        r.model,
+        r.deployment,
+        r.response === undefined ? null : JSON.stringify(r.response),
+        r.inputItems === undefined ? null : JSON.stringify(r.inputItems),
+        r.previousResponseId ?? null,
+        created,
+        created + this.retentionMs,
+      );
+  }
+
+  /** The owner's live response with this id, or undefined. */
+  find(id: string, owner: Owner): StoredResponse | undefined {
+    const p = this.pending.get(id);
+    if (p !== undefined) {
+      if (!sameOwner(p.r.owner, owner)) return undefined;
+      const { r } = p;
+      return { id: r.id, mode: r.mode, model: r.model, deployment: r.deployment, response: r.response ?? null, inputItems: r.inputItems ?? null, previousResponseId: r.previousResponseId ?? null, createdAt: p.createdAt, expiresAt: p.createdAt + this.retentionMs };
+    }
+    const w = ownerWhere(owner);
+    const row = this.sqlite.query<Row, [string, number, number]>(`${SELECT} WHERE id = ? AND ${w.sql} AND expires_at > ?`).get(id, w.param, this.now());
+    if (row === null) return undefined;
+    return {
+      ...row,
+      response: row.response === null ? null : (JSON.parse(row.response) as Json),
+      inputItems: row.inputItems === null ? null : (JSON.parse(row.inputItems) as Json[]),
+    };
+  }
+
+  /** Forgets the owner's response; false when there was none. */
+  remove(id: string, owner: Owner): boolean {
+    if (this.find(id, owner) === undefined) return false;
+    this.flush();
+    const w = ownerWhere(owner);
+    return this.sqlite.query(`DELETE FROM responses WHERE id = ? AND ${w.sql}`).run(id, w.param).changes > 0;
+  }
+
+  /**
+   * The conversation a translated response ends: the input items and output items of every response of its
+   * chain, oldest first. Throws not_found when a link is missing, expired or someone else's.
+   */
+  conversation(id: string, owner: Owner): Json[] {
+    const parts: Json[][] = [];
+    let next: string | null = id;
+    for (let depth = 0; next !== null; depth++) {
+      if (depth >= MAX_CHAIN) throw new Refusal('invalid', `The previous_response_id chain is longer than ${MAX_CHAIN} responses.`, { param: 'previous_response_id', code: 'chain_too_long' });
+      const r = this.find(next, owner);
+      if (r === undefined || r.mode !== 'translated' || r.response === null) throw responseNotFound(next, 'previous_response_id');
+      const output = Array.isArray(r.response.output) ? (r.response.output as Json[]) : [];
+      parts.unshift([...(r.inputItems ?? []), ...output]);
+      next = r.previousResponseId;
+    }
+    return parts.flat();
+  }
+
+  /** Deletes expired rows; returns how many. */
+  prune(): number {
+    return this.sqlite.query('DELETE FROM responses WHERE expires_at <= ?').run(this.now()).changes;
+  }
+}
+
+/** The items a translated response makes referable: its input items and output items that have ids. */
+function itemsOf(r: NewResponse): Json[] {
+  if (r.mode !== 'translated') return [];
+  const output = Array.isArray(r.response?.output) ? (r.response.output as Json[]) : [];
+  return [...(r.inputItems ?? []), ...output].filter((i) => typeof i.id === 'string');
+}

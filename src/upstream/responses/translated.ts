@@ -1,0 +1,88 @@
+/**
+ * /v1/responses for a deployment with `responses_api: translated`: a provider that wraps the deployment's
+ * own provider, sends the call to its chat completions endpoint and answers in the Responses wire format
+ * (a Response object, or the Responses event stream). Routing, retries, metering and the stream relay
+ * never know the difference. A request the translation cannot express fails in `prepare`, so it is the
+ * caller's 400 and never counts against the deployment.
+ */
+import { ENDPOINTS } from '../../config/endpoints';
+import type { Provider, ProviderCall } from '../provider';
+import { completionAsSse } from '../json-as-sse';
+import { chatToResponse, itemId } from './from-chat';
+import { chatStreamToResponses } from './stream';
+import { NotTranslatable, responsesToChat } from './to-chat';
+
+type Json = Record<string, unknown>;
+
+/** Items from earlier responses of a `previous_response_id` chain, set by the caller on the body it sends. */
+const histories = new WeakMap<Json, Json[]>();
+
+/** Puts the conversation so far in front of this call's input (when a translated deployment answers). */
+export function attachHistory(body: Json, items: Json[]): void {
+  histories.set(body, items);
+}
+
+/** The `input` of a Responses body as a list of items (a string is one user message). */
+export function inputItems(input: unknown): Json[] {
+  if (typeof input === 'string') return [{ type: 'message', role: 'user', content: [{ type: 'input_text', text: input }] }];
+  return Array.isArray(input) ? (input.filter((i) => typeof i === 'object' && i !== null) as Json[]) : [];
+}
+
+interface Prepared {
+  inner: unknown;
+  request: Json;
+  stream: boolean;
+  id: string;
+}
+
+const cache = new WeakMap<Provider, Provider<Prepared>>();
+
+export function translatedResponses(inner: Provider): Provider<Prepared> {
+  let p = cache.get(inner);
+  if (p) return p;
+  p = {
+    // The inner provider's own verdict on which statuses to retry (e.g. Anthropic's 529) still holds.
+    ...(inner.retryable ? { retryable: inner.retryable.bind(inner) } : {}),
+    prepare(call: ProviderCall): Prepared {
+      const history = histories.get(call.body);
+      let request = call.body;
+      if (history !== undefined) {
+        const { previous_response_id: _, ...rest } = call.body;
+        request = { ...rest, input: [...history, ...inputItems(call.body.input)] };
+      }
+      let chat: Json;
+      try {
+        chat = responsesToChat(request);
+      } catch (err) {
+        if (err instanceof NotTranslatable) throw new Error(err.message);
+        throw err;
+      }
+      return { inner: inner.prepare({ endpoint: ENDPOINTS.chat, deployment: call.deployment, body: chat }), request: call.body, stream: call.body.stream === true, id: itemId('resp_') };
+    },
+    async send(prepared, signal) {
+      const response = await inner.send(prepared.inner, signal);
+      if (!response.ok) return response; // an OpenAI error body: relayed like any upstream failure
+      const type = response.headers.get('content-type') ?? '';
+      const json = type.includes('json');
+      if (prepared.stream) {
+        let body = response.body!;
+        if (json) {
+          // A server that ignored `stream: true`: its completion becomes the stream, then the events.
+          const sse = completionAsSse(await response.text(), 'chat');
+          if (sse === undefined) return badAnswer();
+          body = new Response(sse).body!;
+        }
+        return new Response(chatStreamToResponses(body, prepared.request, prepared.id), { headers: { 'content-type': 'text/event-stream; charset=utf-8' } });
+      }
+      const answer = chatToResponse(await response.json().catch(() => undefined), prepared.request, prepared.id);
+      return answer === undefined ? badAnswer() : Response.json(answer);
+    },
+  };
+  cache.set(inner, p);
+  return p;
+}
+
+/** The upstream answered 200 with something that is not a chat completion: a 502 for the caller. */
+function badAnswer(): Response {
+  return Response.json({ error: { message: 'The upstream answered with something that is not a chat completion.', type: 'upstream_error', param: null, code: 'upstream_error' } }, { status: 502 });
+}
