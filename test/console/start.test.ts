@@ -34,7 +34,7 @@ test('snippets use the origin the browser reached; the models list has aliases a
   expect(page).toContain("baseURL: &#39;http://localhost/v1&#39;");
   expect(page).toContain('curl http://localhost/v1/chat/completions');
   expect(page).toContain('&quot;model&quot;: &quot;team-chat&quot;');
-  expect(page).toContain('<td><code>team-chat</code></td><td><code>main</code></td><td><code>/v1/chat/completions</code><br><code>/v1/completions</code></td>');
+  expect(page).toContain('<td><code>team-chat</code></td><td><code>main</code></td><td><code>/v1/chat/completions</code><br><code>/v1/completions</code><br><code>/v1/responses</code></td>');
   expect(page).toContain('<td><code>embed-small</code></td><td><span class="muted">none</span></td><td><code>/v1/embeddings</code></td>');
   expect(page).not.toContain('secret-model');
 });
