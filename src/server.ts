@@ -47,7 +47,7 @@ export function startServer(config: LoadedConfig): RunningServer {
   const directory = new Directory(h);
   const files = new FileStore(h.sqlite, settings.dataDir);
   files.cleanIncoming();
-  const responses = new ResponseStore(h.sqlite, settings.responsesRetention);
+
   const fileSweeper = setInterval(() => {
     files.sweepExpired();
     responses.prune();
@@ -59,6 +59,10 @@ export function startServer(config: LoadedConfig): RunningServer {
   let deps: AppDeps | undefined;
   const keys = createKeyCache(h.sqlite, settings.keyRefreshInterval, accessDefaults(settings, () => deps?.router ?? config.router));
   const usage = new WorkerUsageRecorder(h.path, log);
+  // Saved responses are written on the usage writer's thread, off the event loop (see response-store.ts).
+  const responses = new ResponseStore(h.sqlite, settings.responsesRetention, Date.now, 50, (batch, retention) => usage.writeResponses(batch, retention), (err) =>
+    log.error('could not write saved responses; will retry', { error: err as Error }),
+  );
   const limiter = new InMemoryRateLimiter();
   const stopRetention = startRetention(h.sqlite, settings.usageRetention, log);
   const metrics = new Metrics();
@@ -161,7 +165,7 @@ export function startServer(config: LoadedConfig): RunningServer {
       mcpSessions.close();
       stopRetention();
       clearInterval(fileSweeper);
-      responses.close();
+      await responses.close();
       await usage.close();
       limiter.close();
       keys.close();

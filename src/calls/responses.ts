@@ -141,7 +141,7 @@ export class ResponseCalls {
         if (!(err instanceof Refusal && err.kind === 'not_found')) throw err;
       }
     }
-    this.store.remove(id, ownerOf(principal));
+    await this.store.remove(id, ownerOf(principal));
     return answer;
   }
 

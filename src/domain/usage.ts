@@ -99,6 +99,8 @@ export class WorkerUsageRecorder extends BatchingRecorder {
   private readonly retireTimer: Timer;
   private nextId = 0;
   private readonly waiting = new Map<number, () => void>();
+  /** Response batches handed to the thread, by message id: settled when the thread says. */
+  private readonly responseBatches = new Map<number, { resolve(): void; reject(err: Error): void }>();
   /** Rows handed to the writer that it has not confirmed yet. */
   private unwritten = 0;
   /** Whether the writer thread got its lower priority (undefined until it says). */
@@ -129,8 +131,15 @@ export class WorkerUsageRecorder extends BatchingRecorder {
   private start(): Worker {
     if (this.worker) return this.worker;
     const worker = new Worker(workerUrl('usage-writer'));
-    worker.onmessage = (event: MessageEvent<{ done?: number; written?: number; failed?: UsageRecord[]; error?: string; lowered?: boolean }>) => {
+    worker.onmessage = (event: MessageEvent<{ done?: number; written?: number; failed?: UsageRecord[]; error?: string; lowered?: boolean; responsesDone?: number; responsesFailed?: number }>) => {
       const m = event.data;
+      const settled = m.responsesDone ?? m.responsesFailed;
+      if (settled !== undefined) {
+        const batch = this.responseBatches.get(settled);
+        this.responseBatches.delete(settled);
+        if (m.responsesDone !== undefined) batch?.resolve();
+        else batch?.reject(new Error(m.error ?? 'could not write responses'));
+      }
       if (m.lowered !== undefined) this.lowered = m.lowered;
       if (m.written !== undefined) this.unwritten -= m.written;
       if (m.failed) {
@@ -160,8 +169,21 @@ export class WorkerUsageRecorder extends BatchingRecorder {
     this.start().postMessage({ rows: JSON.stringify(batch) });
   }
 
+  /**
+   * Writes saved /v1/responses on this thread too (its connection, its lower priority): see
+   * domain/responses/response-store.ts. Resolves once they are on disk.
+   */
+  async writeResponses(batch: unknown[], retentionMs: number): Promise<void> {
+    await this.retiring;
+    this.lastWrite = Date.now();
+    const id = ++this.nextId;
+    const written = new Promise<void>((resolve, reject) => this.responseBatches.set(id, { resolve, reject }));
+    this.start().postMessage({ responses: JSON.stringify(batch), id, retention: retentionMs });
+    return written;
+  }
+
   private retireIfIdle(): void {
-    if (!this.worker || this.retiring || this.queue.length > 0 || this.unwritten > 0 || Date.now() - this.lastWrite < this.idleMs) return;
+    if (!this.worker || this.retiring || this.queue.length > 0 || this.unwritten > 0 || this.responseBatches.size > 0 || Date.now() - this.lastWrite < this.idleMs) return;
     const worker = this.worker;
     // Everything posted before the close message is written first; then the thread can go.
     this.retiring = this.ask('close').then(() => {

@@ -3,9 +3,13 @@
  * the event loop that serves requests. It runs at a lower priority (./thread-priority.ts). Messages:
  * {rows} to insert, as a JSON array (one transaction per message; a string crosses threads several times
  * cheaper than cloned objects), answered with {written: n} or {failed: rows}; {flush: id} / {close: id},
- * answered with {done: id} once everything before it is on disk.
+ * answered with {done: id} once everything before it is on disk. {responses, id, retention}: saved
+ * /v1/responses (domain/responses/response-store.ts), written here so that their commits (and the WAL
+ * checkpoints those commits run now and then) never stall the event loop; answered {responsesDone: id} or
+ * {responsesFailed: id, error}.
  */
 import { Database } from 'bun:sqlite';
+import { writeResponses, type Pending } from '../domain/responses/response-store';
 import { insertUsageRows, type UsageRecord } from '../domain/usage-rows';
 import { lowerThreadPriority } from './thread-priority';
 
@@ -13,7 +17,7 @@ declare const self: Worker;
 
 let db: Database | undefined;
 
-self.onmessage = (event: MessageEvent<{ open?: string; rows?: string; flush?: number; close?: number }>) => {
+self.onmessage = (event: MessageEvent<{ open?: string; rows?: string; responses?: string; id?: number; retention?: number; flush?: number; close?: number }>) => {
   const m = event.data;
   if (m.open !== undefined) {
     self.postMessage({ lowered: lowerThreadPriority(10) });
@@ -28,6 +32,14 @@ self.onmessage = (event: MessageEvent<{ open?: string; rows?: string; flush?: nu
       self.postMessage({ written: rows.length });
     } catch (err) {
       self.postMessage({ failed: rows, error: String(err) });
+    }
+  }
+  if (m.responses !== undefined && db) {
+    try {
+      writeResponses(db, JSON.parse(m.responses) as Pending[], m.retention!);
+      self.postMessage({ responsesDone: m.id });
+    } catch (err) {
+      self.postMessage({ responsesFailed: m.id, error: String(err) });
     }
   }
   if (m.flush !== undefined) self.postMessage({ done: m.flush });

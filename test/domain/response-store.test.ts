@@ -2,7 +2,7 @@
 import { expect, test } from 'bun:test';
 import { openMemoryDatabase } from '../../src/db/connection';
 import { migrate } from '../../src/db/migrate';
-import { ResponseStore } from '../../src/domain/responses/response-store';
+import { type Pending, ResponseStore, writeResponses } from '../../src/domain/responses/response-store';
 
 const setup = () => {
   const db = openMemoryDatabase();
@@ -54,11 +54,11 @@ test('a chain is its items in order; a missing or foreign link is not_found', ()
   expect(() => store.conversation('d', alice)).toThrow(/'gone' not found/);
 });
 
-test('remove forgets pending and written responses and their items; expiry ends them; prune deletes them', () => {
+test('remove forgets pending and written responses and their items; expiry ends them; prune deletes them', async () => {
   const { db, store, tick } = setup();
   store.save(translated('x'));
-  expect(store.remove('x', team)).toBe(false);
-  expect(store.remove('x', alice)).toBe(true);
+  expect(await store.remove('x', team)).toBe(false);
+  expect(await store.remove('x', alice)).toBe(true);
   expect(store.find('x', alice)).toBeUndefined();
   expect(store.item('msg_x', alice)).toBeUndefined();
   store.save(translated('y'));
@@ -68,4 +68,41 @@ test('remove forgets pending and written responses and their items; expiry ends 
   expect(store.item('msg_y', alice)).toBeUndefined();
   expect(store.prune()).toBe(1);
   expect((db.sqlite.query('SELECT count(*) AS n FROM response_items').get() as { n: number }).n).toBe(0);
+});
+
+test('written elsewhere (the writer thread): readable from memory until on disk; remove waits for the write; a failed write is retried', async () => {
+  const db = openMemoryDatabase();
+  migrate(db.sqlite);
+  let release: (() => void) | undefined;
+  let fail = true;
+  const errors: unknown[] = [];
+  // A writer like the server's: it answers later, and the first time it fails.
+  const writer = (batch: Pending[], retention: number) =>
+    new Promise<void>((resolve, reject) => {
+      release = () => {
+        if (fail) {
+          fail = false;
+          reject(new Error('disk full'));
+        } else {
+          writeResponses(db.sqlite, batch, retention);
+          resolve();
+        }
+      };
+    });
+  const store = new ResponseStore(db.sqlite, 60_000, Date.now, 10_000, writer, (e) => errors.push(e));
+  store.save(translated('a'));
+  store.flush();
+  expect(rows(db).n).toBe(0);
+  expect(store.find('a', alice)?.response).toMatchObject({ id: 'a' }); // in flight: still readable
+  release!();
+  await Bun.sleep(0);
+  expect(errors.map(String)).toEqual(['Error: disk full']);
+  expect(store.find('a', alice)?.response).toMatchObject({ id: 'a' }); // queued again, not lost
+  store.flush();
+  const removed = store.remove('a', alice); // must not delete before the insert lands
+  release!();
+  expect(await removed).toBe(true);
+  expect(rows(db).n).toBe(0);
+  expect(store.find('a', alice)).toBeUndefined();
+  db.close();
 });
