@@ -39,6 +39,8 @@ export interface LiveCall {
   responses?: ResponsesContext;
   /** Audio calls (multipart): what the upload itself tells, read when the answer is metered. */
   audio?: AudioFacts;
+  /** The path the access line names, when the call came in under another API's (e.g. /v1/messages); default the endpoint's. */
+  accessPath?: string;
 }
 
 /** What the edge knows of an audio upload once it has been sent (the form may end after the call starts). */
@@ -120,7 +122,7 @@ export class ModelCalls {
       this.access({
         request_id: call.requestId,
         method: 'POST',
-        path: endpoint.v1Path,
+        path: call.accessPath ?? endpoint.v1Path,
         key: principal.keyPreview,
         status: line.status,
         latency_ms: line.latency_ms,

@@ -7,7 +7,8 @@ import { t } from 'elysia';
 const block = t.Object({ type: t.String() }, { additionalProperties: true });
 const message = t.Object(
   {
-    role: t.Union([t.Literal('user'), t.Literal('assistant')]),
+    // `system` mid-conversation: Claude Code sends it (beta mid-conversation-system-2026-04-07).
+    role: t.Union([t.Literal('user'), t.Literal('assistant'), t.Literal('system')]),
     content: t.Union([t.String(), t.Array(block)]),
   },
   { additionalProperties: true },

@@ -32,7 +32,7 @@ export class MessagesCalls {
 
   async create(principal: Principal, body: Json, requestId: string, signal: AbortSignal): Promise<MessagesAnswer> {
     const model = String(body.model);
-    const answer = await this.calls().live({ endpoint: ENDPOINTS.chat, body: toOpenAIChat(body), principal, requestId, signal });
+    const answer = await this.calls().live({ endpoint: ENDPOINTS.chat, body: toOpenAIChat(body), principal, requestId, signal, accessPath: '/v1/messages' });
     if (answer.stream) return { ...answer, body: anthropicStream(answer.body as ReadableStream<Uint8Array>, model) };
     const json = JSON.parse(utf8.decode(answer.body as ArrayBuffer)) as unknown;
     return { ...answer, passed: { ...answer.passed, 'content-type': 'application/json' }, body: JSON.stringify(anthropicMessage(json, model)) };

@@ -40,6 +40,12 @@ export function toOpenAIChat(req: Json): Json {
   for (const m of Array.isArray(req.messages) ? req.messages : []) {
     if (!isObject(m)) continue;
     const blocks = blocksOf(m.content);
+    if (m.role === 'system') {
+      // A system message in the conversation (Claude Code's mid-conversation system beta): one here too.
+      const text = blocks.filter((b) => b.type === 'text').map((b) => String(b.text ?? '')).join('\n\n');
+      if (text !== '') messages.push({ role: 'system', content: text });
+      continue;
+    }
     if (m.role === 'assistant') {
       const text = blocks.filter((b) => b.type === 'text').map((b) => String(b.text ?? '')).join('');
       const calls = blocks
@@ -69,6 +75,9 @@ export function toOpenAIChat(req: Json): Json {
   for (const k of ['temperature', 'top_p'] as const) if (typeof req[k] === 'number') body[k] = req[k];
   if (isObject(req.metadata) && typeof req.metadata.user_id === 'string') body.user = req.metadata.user_id;
   if (isObject(req.thinking) && req.thinking.type === 'enabled') body.reasoning_effort = effortFor(Number(req.thinking.budget_tokens) || 0);
+  // Adaptive thinking with an effort (output_config.effort, as Claude Code sends): the same effort.
+  const effort = isObject(req.output_config) ? req.output_config.effort : undefined;
+  if (isObject(req.thinking) && req.thinking.type === 'adaptive' && (effort === 'low' || effort === 'medium' || effort === 'high')) body.reasoning_effort = effort;
   if (req.stream === true) {
     body.stream = true;
     body.stream_options = { include_usage: true }; // the back translation puts the usage into message_delta
