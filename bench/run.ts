@@ -34,6 +34,8 @@ const LOAD_CPU = 1;
 const chatBody = (model: string, stream = false) => JSON.stringify({ model, messages: [{ role: 'user', content: 'Summarise the plot of Hamlet in one line.' }], stream });
 /** The same question through /v1/responses (the bench models are translated to chat: the translation's cost). */
 const responsesBody = (model: string) => JSON.stringify({ model, input: 'Summarise the plot of Hamlet in one line.' });
+/** The chat question in Anthropic's format, for the mock Anthropic itself (the direct baseline of the anthropic/ path). */
+const anthropicBody = JSON.stringify({ model: 'claude-bench', max_tokens: 64, messages: [{ role: 'user', content: 'Summarise the plot of Hamlet in one line.' }] });
 const embedBody = (model: string) => JSON.stringify({ model, input: ['the quick brown fox', 'jumps over the lazy dog'], encoding_format: 'float' });
 
 interface System {
@@ -56,6 +58,11 @@ interface SystemResult {
   latency?: WrkResult;
   /** Aqueduct only: /v1/responses translated to chat, 1 connection (right after `latency`). */
   responsesLatency?: WrkResult;
+  /**
+   * The anthropic/ path, 1 connection: aqueduct relays a chat completion to an anthropic/ deployment (the mock
+   * Anthropic), translated both ways; `direct` is the mock Anthropic asked itself, in its own format.
+   */
+  anthropicLatency?: WrkResult;
   throughput32?: Repeated;
   throughput128?: Repeated;
   embeddings32?: WrkResult;
@@ -66,7 +73,7 @@ interface SystemResult {
   note?: string;
 }
 
-async function startSystems(mockUrl: string): Promise<System[]> {
+async function startSystems(mockUrl: string, anthropicUrl: string): Promise<System[]> {
   const systems: System[] = [];
   const upstreamKey = ['sk-upstream-bench'];
   if (wanted.has('direct')) {
@@ -82,6 +89,8 @@ async function startSystems(mockUrl: string): Promise<System[]> {
         'model_list:',
         '  - model_name: chat-batch20',
         `    litellm_params: { model: openai/chat-batch20, api_base: "${mockUrl}/batch20/v1", api_key: sk-upstream-bench }`,
+        '  - model_name: chat-anthropic',
+        `    litellm_params: { model: anthropic/claude-bench, api_base: "${anthropicUrl}/bench", api_key: sk-upstream-bench }`,
         ...(['bench', 'slow'] as const).flatMap((d) => [
           `  - model_name: chat-${d}`,
           `    litellm_params: { model: openai/chat-${d}, api_base: "${mockUrl}/${d}/v1", api_key: sk-upstream-bench }`,
@@ -138,7 +147,7 @@ async function sampled<T>(s: System, into: { peak: number }, run: () => Promise<
  * then repetition 2, …) so that a slow minute on this shared machine lands on all systems alike and the
  * ratios stay fair; the other scenarios run system by system.
  */
-async function measureAll(systems: System[]): Promise<Record<string, SystemResult>> {
+async function measureAll(systems: System[], anthropicUrl?: string): Promise<Record<string, SystemResult>> {
   const results: Record<string, SystemResult> = Object.fromEntries(systems.map((s) => [s.name, {}]));
   const peaks: Record<string, { peak: number }> = {};
   // Idle: started and quiet for two seconds (start-up garbage is not the steady state).
@@ -159,6 +168,13 @@ async function measureAll(systems: System[]): Promise<Record<string, SystemResul
         const url = `${s.base('bench')}/responses`;
         await post(s, url, responsesBody(s.model('chat', 'bench')), 1, D.warm);
         results[s.name]!.responsesLatency = await post(s, url, responsesBody(s.model('chat', 'bench')), 1, D.lat);
+        await post(s, chatUrl(s, 'bench'), chatBody('chat-anthropic'), 1, D.warm);
+        results[s.name]!.anthropicLatency = await post(s, chatUrl(s, 'bench'), chatBody('chat-anthropic'), 1, D.lat);
+      }
+      if (s.name === 'direct' && anthropicUrl !== undefined) {
+        const mock: System = { ...s, headers: () => ({ 'x-api-key': 'sk-upstream-bench', 'anthropic-version': '2023-06-01' }) };
+        await post(mock, `${anthropicUrl}/bench/v1/messages`, anthropicBody, 1, D.warm);
+        results[s.name]!.anthropicLatency = await post(mock, `${anthropicUrl}/bench/v1/messages`, anthropicBody, 1, D.lat);
       }
     }
   }
@@ -222,13 +238,19 @@ function markdown(when: string, machine: string, results: Record<string, SystemR
     ['added p99 over direct (ms)', (r) => (r.latency && d?.latency ? +(r.latency.p99_ms - d.latency.p99_ms).toFixed(3) : undefined)],
     ['/responses (translated) p50 / p99, 1 conn (ms)', (r) => (r.responsesLatency ? `${r.responsesLatency.p50_ms} / ${r.responsesLatency.p99_ms}` : undefined)],
     ['/responses added p50 over chat (ms)', (r) => (r.responsesLatency && r.latency ? +(r.responsesLatency.p50_ms - r.latency.p50_ms).toFixed(3) : undefined)],
+    ['anthropic/ path p50 / p99, 1 conn (ms)', (r) => (r.anthropicLatency ? `${r.anthropicLatency.p50_ms} / ${r.anthropicLatency.p99_ms}` : undefined)],
+    ['anthropic/ added p50 over its direct (ms)', (r) => (r.anthropicLatency && d?.anthropicLatency && r !== d ? +(r.anthropicLatency.p50_ms - d.anthropicLatency.p50_ms).toFixed(3) : undefined)],
+    [
+      'anthropic/ added minus OpenAI-compatible added, p50 (ms)',
+      (r) => (r.anthropicLatency && d?.anthropicLatency && r.latency && d.latency && r !== d ? +(r.anthropicLatency.p50_ms - d.anthropicLatency.p50_ms - (r.latency.p50_ms - d.latency.p50_ms)).toFixed(3) : undefined),
+    ],
     ['req/s, 32 conns (median)', (r) => r.throughput32?.rps],
     ['req/s, 32 conns (runs)', (r) => r.throughput32?.rps_runs.join(' ')],
     ['p99, 32 conns (ms)', (r) => r.throughput32?.p99_ms],
     ['req/s, 128 conns (median)', (r) => r.throughput128?.rps],
     ['req/s, 128 conns (runs)', (r) => r.throughput128?.rps_runs.join(' ')],
     ['p99, 128 conns (ms)', (r) => r.throughput128?.p99_ms],
-    ['errors (all wrk runs)', (r) => [r.throughput32, r.throughput128, r.embeddings32, r.latency, r.responsesLatency].reduce((n, x) => n + (x?.errors ?? 0), 0)],
+    ['errors (all wrk runs)', (r) => [r.throughput32, r.throughput128, r.embeddings32, r.latency, r.responsesLatency, r.anthropicLatency].reduce((n, x) => n + (x?.errors ?? 0), 0)],
     ['embeddings req/s, 32 conns', (r) => r.embeddings32?.rps],
     ['stream TTFB p50 (ms)', (r) => r.ttft?.p50_ms],
     ['added TTFB p50 over direct (ms)', (r) => (r.ttft && d?.ttft ? +(r.ttft.p50_ms - d.ttft.p50_ms).toFixed(3) : undefined)],
@@ -264,13 +286,15 @@ async function main() {
     [process.execPath, join(root, 'test/support/mock-upstream.ts'), '--port', '0', '--profile', 'slow=20,10,30', '--profile', 'batch20=20,0,0'],
     /on (http:\/\/\S+)/,
   );
-  const systems = await startSystems(mock.url);
+  const anthropic = await spawnPinned(LOAD_CPU, [process.execPath, join(root, 'test/support/mock-anthropic.ts'), '--port', '0'], /mock anthropic on (http:\/\/\S+)/);
+  const systems = await startSystems(mock.url, anthropic.url);
   let results: Record<string, SystemResult> = {};
   try {
-    results = await measureAll(systems);
+    results = await measureAll(systems, anthropic.url);
   } finally {
     for (const s of systems) await s.proc?.stop().catch(() => {});
     await mock.stop();
+    await anthropic.stop();
   }
   const when = new Date().toISOString().replace(/\.\d+Z$/, 'Z');
   const bunVersion = Bun.version;

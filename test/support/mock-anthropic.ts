@@ -39,11 +39,13 @@ const ERROR_TYPES: Record<number, string> = { 400: 'invalid_request_error', 401:
 
 export class MockAnthropic {
   readonly received: AnthropicReceived[] = [];
+  /** Off for `make bench` (bench/run.ts runs this file): no memory of a million requests. */
+  record = true;
   private readonly scripts = new Map<string, AnthropicStep[]>();
   private server?: ReturnType<typeof Bun.serve>;
 
-  start(): this {
-    this.server = Bun.serve({ hostname: '127.0.0.1', port: 0, idleTimeout: 0, fetch: (req) => this.handle(req) });
+  start(port = 0): this {
+    this.server = Bun.serve({ hostname: '127.0.0.1', port, idleTimeout: 0, fetch: (req) => this.handle(req) });
     return this;
   }
 
@@ -78,7 +80,7 @@ export class MockAnthropic {
     if (!m) return this.error(404, 'not_found_error', 'no such path');
     const [, deployment, path] = m as unknown as [string, string, string];
     const body: any = await req.json().catch(() => null);
-    this.received.push({ deployment, path, headers: Object.fromEntries(req.headers), body });
+    if (this.record) this.received.push({ deployment, path, headers: Object.fromEntries(req.headers), body });
     const step = this.scripts.get(deployment)?.shift();
     if (step) return this.error(step.status, step.type ?? ERROR_TYPES[step.status] ?? 'api_error', step.message ?? `mock anthropic failure ${step.status}`);
     if (req.headers.get('x-api-key') === null) return this.error(401, 'authentication_error', 'x-api-key header is required');
@@ -150,4 +152,13 @@ export class MockAnthropic {
     });
     return new Response(stream, { headers: { 'content-type': 'text/event-stream' } });
   }
+}
+
+/** As a process (bench/run.ts): `bun test/support/mock-anthropic.ts --port 0` prints its URL. */
+if (import.meta.main) {
+  const i = process.argv.indexOf('--port');
+  const mock = new MockAnthropic();
+  mock.record = false;
+  mock.start(i > 0 ? Number(process.argv[i + 1]) : 0);
+  console.log(`mock anthropic on ${mock.url}`);
 }
