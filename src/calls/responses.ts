@@ -18,9 +18,9 @@ import { responseNotFound, type ResponseStore, type StoredResponse } from '../do
 import { itemId } from '../upstream/responses/from-chat';
 import { toNativeResponses } from '../upstream/responses/native';
 import { attachHistory, inputItems } from '../upstream/responses/translated';
+import { isObject } from '../json';
 
 type Json = Record<string, unknown>;
-const isObject = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 /** What the edge knows that a Responses call needs. */
 export interface ResponsesContext {

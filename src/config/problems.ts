@@ -27,9 +27,7 @@ export class Problems {
   }
 }
 
-export function isPlainObject(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
+export { isObject as isPlainObject } from '../json';
 
 export function isHttpUrl(raw: string): boolean {
   try {

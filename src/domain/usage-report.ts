@@ -81,10 +81,12 @@ const GROUP_COLUMN: Record<GroupBy, string> = {
   // Tool names are per server; server names cannot contain '/' (src/config/mcp-config.ts), so this is unambiguous.
   mcp_tool: "mcp_server || '/' || mcp_tool",
 };
-const BUCKET_S: Record<Bucket, number> = { minute: 60, hour: 3_600, day: 86_400 };
+/** Seconds per bucket (also the usage summary's series buckets). */
+export const BUCKET_S: Record<Bucket, number> = { minute: 60, hour: 3_600, day: 86_400 };
 /** Which usage rows each kind of call is. mcp_tool counts tools/call rows only (a session start has no tool). */
 const CALLS_SQL: Record<Calls, string> = { model: 'mcp_server IS NULL', mcp: 'mcp_server IS NOT NULL' };
-const LABEL_SQL: Partial<Record<GroupBy, string>> = {
+/** What names the ids of a group: a key "name (sk-...abcd)", a user's email, a team's or org's name. */
+export const LABEL_SQL: Partial<Record<GroupBy, string>> = {
   key: "SELECT id, name || ' (' || preview || ')' AS label FROM api_keys",
   user: 'SELECT id, email AS label FROM users',
   team: 'SELECT id, name AS label FROM teams',

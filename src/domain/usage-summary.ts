@@ -15,17 +15,14 @@
 import type { Database } from 'bun:sqlite';
 import { percentile } from './latency-histogram';
 import { addRow, addSums, avgLatency, callsSql, cover, emptySums, forEachPiece, HIST_SQL, rollupScopeSql, SUMS_SQL, type Coverage, type Sums } from './usage-rollup-query';
-import type { Calls, UsageScope } from './usage-report';
-import { DAY, FAMILIES, type Family, HOUR, MINUTE } from './usage-rollups';
+import { BUCKET_S as BUCKET_SECONDS, type Bucket, type Calls, type GroupBy as SummaryGroup, LABEL_SQL, type UsageScope } from './usage-report';
+import { DAY, FAMILIES, type Family, HOUR } from './usage-rollups';
 
-export const SUMMARY_GROUPS = ['model', 'key', 'user', 'team', 'org', 'user_id', 'mcp_server', 'mcp_tool'] as const;
-export type SummaryGroup = (typeof SUMMARY_GROUPS)[number];
-export const SUMMARY_BUCKETS = ['minute', 'hour', 'day'] as const;
-export type SummaryBucket = (typeof SUMMARY_BUCKETS)[number];
-const BUCKET_SECONDS: Record<SummaryBucket, number> = { minute: MINUTE, hour: HOUR, day: DAY };
+/** The same groups (and buckets) as the usage report's. */
+export { GROUPS as SUMMARY_GROUPS, type GroupBy as SummaryGroup } from './usage-report';
 
 /** The series bucket of a span when none is asked for: per minute up to 6 h, per hour up to 8 days, else per day. */
-export function defaultBucket(spanMs: number): SummaryBucket {
+export function defaultBucket(spanMs: number): Bucket {
   return spanMs <= 6 * HOUR * 1000 ? 'minute' : spanMs <= 8 * DAY * 1000 ? 'hour' : 'day';
 }
 
@@ -71,7 +68,7 @@ export interface SummaryQuery {
   /** Breakdowns to return (default: none). */
   groupBy?: SummaryGroup[];
   /** Series bucket; default by span (defaultBucket). Minute falls back to hour where the minute rows are gone. */
-  bucket?: SummaryBucket;
+  bucket?: Bucket;
   /** Also a series per model (or MCP server), for the `seriesTop` busiest ones. */
   seriesBy?: 'model' | 'mcp_server';
   seriesTop?: number;
@@ -112,7 +109,7 @@ export interface UsageSummary {
   /** Unix seconds: the range covered. */
   since: number;
   until: number;
-  bucket: SummaryBucket;
+  bucket: Bucket;
   totals: Totals;
   /** Buckets with calls only, oldest first. */
   series: SeriesPoint[];
@@ -158,12 +155,6 @@ function sourceOf(g: SummaryGroup, family: Family): GroupSource {
   }
 }
 
-const LABELS: Partial<Record<SummaryGroup, string>> = {
-  key: "SELECT id, name || ' (' || preview || ')' AS label FROM api_keys",
-  user: 'SELECT id, email AS label FROM users',
-  team: 'SELECT id, name AS label FROM teams',
-  org: 'SELECT id, name AS label FROM orgs',
-};
 
 const figures = (s: Sums): Figures => ({ requests: s.requests, failures: s.failures, input_tokens: s.input_tokens, output_tokens: s.output_tokens, avg_latency_ms: avgLatency(s) });
 const totalsOf = (s: Sums): Totals => ({
@@ -284,7 +275,7 @@ function breakdowns(
 
 /** Labels of the ids shown (only those: a table of every key would cost more than the summary). */
 function labelsOf(sqlite: Database, g: SummaryGroup, values: (string | number | null)[]): Map<number, string> | undefined {
-  const sql = LABELS[g];
+  const sql = LABEL_SQL[g];
   const ids = values.filter((v): v is number => typeof v === 'number');
   if (!sql || ids.length === 0) return undefined;
   const rows = sqlite.query<{ id: number; label: string }, number[]>(`SELECT * FROM (${sql}) WHERE id IN (${ids.map(() => '?').join(', ')})`).all(...ids);

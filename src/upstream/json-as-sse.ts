@@ -5,7 +5,7 @@
  * upstream stream (it drops the usage chunk when the client did not ask for it, and meters it).
  */
 type Json = Record<string, unknown>;
-const isObject = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
+import { isObject } from '../json';
 
 const event = (data: unknown) => `data: ${JSON.stringify(data)}\n\n`;
 

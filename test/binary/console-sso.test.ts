@@ -83,9 +83,14 @@ describe.skipIf(!executablePath)('single sign-on in a browser', () => {
     return { context, page };
   }
 
-  /** From the gateway's sign-in page through the provider's login (and, the first time, consent) back to the console. */
-  async function signIn(page: Page, login: string, opts: { screenshot?: boolean } = {}) {
-    await page.goto(`${gw.url}/ui/sign-in`);
+  /**
+   * From the gateway's sign-in page through the provider's login (and, the first time, consent) back to the
+   * console, where it lands on `landsOn` (the keys page; the terms while they are not accepted).
+   */
+  async function signIn(page: Page, login: string, opts: { screenshot?: boolean; at?: RunningBinary; provider?: TestProvider; landsOn?: string } = {}) {
+    const at = opts.at ?? gw;
+    const provider = opts.provider ?? idp;
+    await page.goto(`${at.url}/ui/sign-in`);
     if (opts.screenshot) {
       const path = join(shots, 'console-sign-in-sso.png');
       await page.screenshot({ path });
@@ -93,15 +98,15 @@ describe.skipIf(!executablePath)('single sign-on in a browser', () => {
       if (process.env.AQUEDUCT_UPDATE_SCREENSHOTS === '1') copyFileSync(path, join(DOCS, 'console-sign-in-sso.png'));
     }
     await page.getByRole('link', { name: 'Sign in with Test IdP' }).click();
-    await page.waitForURL(`${idp.issuer}/**`);
+    await page.waitForURL(`${provider.issuer}/**`);
     await page.locator('input[name=login]').fill(login);
     await page.locator('input[name=password]').fill('any password');
     await page.getByRole('button', { name: 'Sign-in' }).click();
     // The provider asks for consent when it has none on record for this client.
-    const back = page.waitForURL(`${gw.url}/ui/keys`);
+    const back = page.waitForURL(`${at.url}${opts.landsOn ?? '/ui/keys'}`);
     const consent = page.getByRole('button', { name: 'Continue' });
     await Promise.race([back, consent.waitFor()]);
-    if (!page.url().startsWith(gw.url)) await consent.click();
+    if (!page.url().startsWith(at.url)) await consent.click();
     await back;
   }
 
@@ -236,15 +241,8 @@ describe.skipIf(!executablePath)('single sign-on in a browser', () => {
     const tos = await startBinary({ cwd, args: ['--demo', '--port', String(port)], env: { ...ssoEnv(idp2.issuer, publicUrl), AQUEDUCT_TOS_FILE: terms } });
     try {
       const { context, page } = await freshPage();
-      await page.goto(`${tos.url}/ui/sign-in`);
-      await page.getByRole('link', { name: 'Sign in with Test IdP' }).click();
-      await page.waitForURL(`${idp2.issuer}/**`);
-      await page.locator('input[name=login]').fill('cy');
-      await page.locator('input[name=password]').fill('any password');
-      await page.getByRole('button', { name: 'Sign-in' }).click();
-      await page.getByRole('button', { name: 'Continue' }).click();
       // Not accepted yet: the sign-in lands on the terms, and every page says so.
-      await page.waitForURL(`${tos.url}/ui/terms`);
+      await signIn(page, 'cy', { at: tos, provider: idp2, landsOn: '/ui/terms' });
       expect(await page.getByRole('heading', { level: 1 }).textContent()).toBe('Terms of service');
       expect(await page.locator('main strong').first().textContent()).toBe('fairly');
       await page.goto(`${tos.url}/ui/keys`);

@@ -7,9 +7,9 @@
  * thinking → reasoning_effort. Left out for other providers: cache_control, top_k, documents, server tools.
  */
 import { NATIVE_REQUEST, type NativeRequest } from '../../upstream/provider';
+import { isObject } from '../../json';
 
 type Json = Record<string, unknown>;
-const isObject = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 function blocksOf(content: unknown): Json[] {
   if (typeof content === 'string') return [{ type: 'text', text: content }];
@@ -42,7 +42,7 @@ export function toOpenAIChat(req: Json): Json {
     const blocks = blocksOf(m.content);
     if (m.role === 'system') {
       // A system message in the conversation (Claude Code's mid-conversation system beta): one here too.
-      const text = blocks.filter((b) => b.type === 'text').map((b) => String(b.text ?? '')).join('\n\n');
+      const text = textOf(m.content);
       if (text !== '') messages.push({ role: 'system', content: text });
       continue;
     }

@@ -2,7 +2,7 @@
  * "Usage": totals, charts and breakdowns for one view (mine, a team, an org, the gateway) over 1 h to 30 d,
  * read from the usage rollups (domain/usage-summary.ts). Every table has a CSV download with the same rows.
  */
-import type { Calls } from '../../domain/usage-report';
+import { BUCKET_S as BUCKET_SECONDS, type Calls } from '../../domain/usage-report';
 import type { BreakdownRow, SummaryGroup, UsageSummary } from '../../domain/usage-summary';
 import { chart, shortNumber } from '../chart';
 import { html, type Html } from '../html';
@@ -18,8 +18,6 @@ export interface UsagePageView {
   calls: Calls;
   summary: UsageSummary;
 }
-
-const BUCKET_SECONDS = { minute: 60, hour: 3_600, day: 86_400 } as const;
 
 export const GROUP_TITLES: Record<SummaryGroup, string> = {
   model: 'By model',

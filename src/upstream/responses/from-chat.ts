@@ -6,7 +6,7 @@
  * OpenAI echoes them.
  */
 type Json = Record<string, unknown>;
-const isObject = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
+import { isObject } from '../../json';
 
 const ALPHABET = '0123456789abcdef';
 /** An id like OpenAI's: prefix + 48 hex characters. */

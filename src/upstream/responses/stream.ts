@@ -9,9 +9,9 @@
  * that ends without `[DONE]` ends this stream without `response.completed` (the relay adds the error event).
  */
 import { finished, functionCallItem, itemId, messageItem, reasoningItem, responseFrame } from './from-chat';
+import { isObject } from '../../json';
 
 type Json = Record<string, unknown>;
-const isObject = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
 const encoder = new TextEncoder();
 
 interface TextItem {

@@ -8,7 +8,7 @@
  * `previous_response_id` must already be resolved into `input` by the caller (the gateway keeps the items).
  */
 type Json = Record<string, unknown>;
-const isObject = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
+import { isObject } from '../../json';
 
 /** A request the translation cannot serve; the message names what (a 400 for the caller). */
 export class NotTranslatable extends Error {

@@ -1,8 +1,8 @@
 /** Anthropic answers → OpenAI: a Message → a chat.completion; usage, stop reasons and errors. */
 import { JSON_TOOL } from './request';
+import { isObject } from '../../../json';
 
 type Json = Record<string, unknown>;
-const isObject = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
 const num = (v: unknown) => (typeof v === 'number' && Number.isFinite(v) ? v : 0);
 
 /** stop_reason → finish_reason. */

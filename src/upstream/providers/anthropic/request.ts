@@ -3,7 +3,7 @@
  * Throws RequestError (a 400 for the caller) for what cannot be expressed.
  */
 type Json = Record<string, unknown>;
-const isObject = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
+import { isObject } from '../../../json';
 
 /** `max_tokens` when the caller sets neither max_tokens nor max_completion_tokens (Anthropic requires one). */
 export const DEFAULT_MAX_TOKENS = 4096;

@@ -9,9 +9,9 @@
 import type { MappedEvent, StreamMapper, WireEvent } from '../../translating';
 import { finishReason, openAIError, openAIUsage } from './answer';
 import { JSON_TOOL } from './request';
+import { isObject } from '../../../json';
 
 type Json = Record<string, unknown>;
-const isObject = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 export function anthropicStreamMapper(model: string, jsonTool: boolean): StreamMapper {
   let id = `msg_${crypto.randomUUID().replaceAll('-', '')}`;

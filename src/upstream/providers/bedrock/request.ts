@@ -10,7 +10,8 @@
  * schema, and turns that call back into the answer's content (response.ts).
  */
 type Json = Record<string, unknown>;
-const isObject = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
+import { isObject } from '../../../json';
+import { parseToolArguments, textOf } from '../common/chat-messages';
 
 export const JSON_TOOL = 'json_tool_call';
 
@@ -40,20 +41,7 @@ function blocksOf(content: unknown): Json[] {
   });
 }
 
-function textOf(content: unknown): string {
-  if (typeof content === 'string') return content;
-  if (!Array.isArray(content)) return '';
-  return content.map((p) => (isObject(p) && typeof p.text === 'string' ? p.text : '')).join('');
-}
-
-function parseArgs(raw: unknown): unknown {
-  if (typeof raw !== 'string' || raw.trim() === '') return {};
-  try {
-    return JSON.parse(raw);
-  } catch {
-    throw new BadConverseRequest('the arguments of an assistant tool call are not valid JSON');
-  }
-}
+const parseArgs = (raw: unknown) => parseToolArguments(raw, (message) => new BadConverseRequest(message));
 
 export interface ConverseRequest {
   body: Json;

@@ -6,9 +6,9 @@
  */
 import type { EventMessage } from './event-stream';
 import { JSON_TOOL } from './request';
+import { isObject } from '../../../json';
 
 type Json = Record<string, unknown>;
-const isObject = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
 const newId = () => crypto.randomUUID().replaceAll('-', '').slice(0, 24);
 const utf8 = new TextDecoder();
 

@@ -5,6 +5,7 @@
  * json_object / json_schema answers with JSON (a value shaped by the schema). `max_tokens` cuts the text.
  */
 import { countWords, firstWords, textOf } from './words';
+import { isObject } from '../../../json';
 
 export interface ToolCallAnswer {
   id: string;
@@ -21,7 +22,6 @@ export interface Answer {
 }
 
 type Json = Record<string, unknown>;
-const isObject = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 /** A value of the shape a JSON schema asks for, with `text` in every string: deterministic and valid. */
 export function valueFor(schema: unknown, text: string, depth = 0): unknown {

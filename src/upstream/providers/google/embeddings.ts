@@ -5,9 +5,9 @@
  * outputDimensionality; `encoding_format: base64` gives little-endian float32 bytes as OpenAI does.
  */
 import { BadChatRequest } from './request';
+import { isObject } from '../../../json';
 
 type Json = Record<string, unknown>;
-const isObject = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 export function inputsOf(body: Json): string[] {
   const input = body.input;

@@ -8,9 +8,10 @@
  * max tokens, n and `response_format` → `generationConfig` (json_schema → responseMimeType + responseSchema).
  */
 import { geminiSchema } from './schema';
+import { isObject } from '../../../json';
+import { parseToolArguments, textOf } from '../common/chat-messages';
 
 type Json = Record<string, unknown>;
-const isObject = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 /** A request Gemini cannot be given (a malformed message): refused before anything is sent. */
 export class BadChatRequest extends Error {}
@@ -47,20 +48,7 @@ function partsOf(content: unknown): Json[] {
   return parts;
 }
 
-function textOf(content: unknown): string {
-  if (typeof content === 'string') return content;
-  if (!Array.isArray(content)) return '';
-  return content.map((p) => (isObject(p) && typeof p.text === 'string' ? p.text : '')).join('');
-}
-
-function parseArgs(raw: unknown): unknown {
-  if (typeof raw !== 'string' || raw.trim() === '') return {};
-  try {
-    return JSON.parse(raw);
-  } catch {
-    throw new BadChatRequest('the arguments of an assistant tool call are not valid JSON');
-  }
-}
+const parseArgs = (raw: unknown) => parseToolArguments(raw, (message) => new BadChatRequest(message));
 
 /** A tool result as Gemini's `response` object: the JSON object it is, or `{content: …}`. */
 function toolResponse(content: unknown): Json {

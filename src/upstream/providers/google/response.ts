@@ -6,7 +6,7 @@
  * and a `streamGenerateContent?alt=sse` stream → chat.completion.chunk objects.
  */
 type Json = Record<string, unknown>;
-const isObject = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
+import { isObject } from '../../../json';
 const newId = () => crypto.randomUUID().replaceAll('-', '').slice(0, 24);
 
 const FILTERED = new Set(['SAFETY', 'BLOCKLIST', 'PROHIBITED_CONTENT', 'SPII', 'RECITATION', 'IMAGE_SAFETY', 'LANGUAGE']);

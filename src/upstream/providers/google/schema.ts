@@ -4,7 +4,7 @@
  * would refuse), and `type: [X, "null"]` becomes `type: X, nullable: true`. Local `$ref`s are inlined.
  */
 type Json = Record<string, unknown>;
-const isObject = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
+import { isObject } from '../../../json';
 
 const KEEP = new Set(['type', 'format', 'title', 'description', 'nullable', 'enum', 'maxItems', 'minItems', 'properties', 'required', 'minProperties', 'maxProperties', 'minLength', 'maxLength', 'pattern', 'minimum', 'maximum', 'items', 'anyOf', 'propertyOrdering', 'default']);
 
