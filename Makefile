@@ -13,7 +13,7 @@ export PATH := $(dir $(BUN)):$(PATH)
 # --bytecode: precompiled JavaScript starts about 4x faster (it needs CommonJS: no top-level await).
 # The binary never reads a .env or bunfig.toml from the directory it happens to run in.
 WORKERS := src/workers/usage-writer.ts src/workers/batch-worker.ts
-SOURCES := $(shell find src drizzle -type f 2>/dev/null) package.json bun.lock Makefile
+SOURCES := $(shell find src drizzle drizzle-pg -type f 2>/dev/null) package.json bun.lock Makefile
 
 .PHONY: setup build run test test-tools check clean migration bench bench-tools soak release
 
@@ -59,9 +59,11 @@ test: build check test-tools
 	$(BUN) test $(TEST)
 
 # Debian's chromium (the /swagger browser test), wrk (the bench harness smoke test) and curl (the README tour); best effort:
-# without them those tests report themselves skipped.
+# without them those tests report themselves skipped. PostgreSQL (test/db/pg-*, schema parity): Debian keeps its server
+# programs in /usr/lib/postgresql/<version>/bin, off PATH; without them those tests fail saying so.
 test-tools:
 	@scripts/ensure-debian-package.sh chromium chromium chromium-browser google-chrome
+	@scripts/ensure-debian-package.sh postgresql '/usr/lib/postgresql/*/bin/postgres'
 	@scripts/ensure-debian-package.sh wrk wrk
 	@scripts/ensure-debian-package.sh curl curl
 
@@ -81,9 +83,11 @@ bench-tools:
 	@scripts/ensure-debian-package.sh wrk wrk
 	@[ -d bench/node_modules/@portkey-ai/gateway ] || npm install --prefix bench --no-audit --no-fund --loglevel=error || echo "Portkey could not be installed; the bench runs without it"
 
-# make migration NAME=add_usage: generate SQL from src/db/schema.ts and embed it in the binary.
+# make migration NAME=add_usage: generate SQL for both dialects (drizzle/ from src/db/schema.ts, drizzle-pg/ from
+# src/db/pg/schema.ts) and embed it in the binary. Change both schemas together (test/db/schema-parity.test.ts).
 migration: node_modules/.installed
 	$(BUN) x drizzle-kit generate --name $(NAME)
+	$(BUN) x drizzle-kit generate --config drizzle.pg.config.ts --name $(NAME)
 	$(BUN) scripts/embed-migrations.ts
 
 clean:

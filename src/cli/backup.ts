@@ -8,6 +8,7 @@ import { resolveSettings } from '../config/settings';
 import { DB_FILE, openDatabase } from '../db/connection';
 import { MIGRATIONS } from '../db/migrations.gen';
 import { isServing } from '../pid-file';
+import { refuseDatabaseUrl } from './with-directory';
 
 export const backupCommand = defineCommand({
   name: 'backup',
@@ -20,6 +21,7 @@ export const backupCommand = defineCommand({
     if (!out) throw new UsageError('--out FILE is required');
     if (existsSync(out)) throw new UsageError(`${out} already exists`);
     const { settings } = resolveSettings(args.flags, io.env);
+    refuseDatabaseUrl(settings);
     if (!existsSync(join(settings.dataDir, DB_FILE))) throw new UsageError(`no database in ${settings.dataDir}`);
     // The copy holds key hashes and usage: created 0600 before SQLite writes into it, whatever the umask.
     closeSync(openSync(out, 'wx', 0o600));
@@ -45,6 +47,7 @@ export const restoreCommand = defineCommand({
     if (args.positional.length !== 1 || !file) throw new UsageError('expected one backup FILE');
     if (!existsSync(file)) throw new UsageError(`${file} does not exist`);
     const { settings } = resolveSettings(args.flags, io.env);
+    refuseDatabaseUrl(settings);
     if (isServing(settings.dataDir)) throw new UsageError('the gateway is running on this data directory: stop it first');
     let tags: string[];
     try {

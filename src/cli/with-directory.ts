@@ -3,16 +3,25 @@ import { resolveSettings, type Settings } from '../config/settings';
 import { openDatabase, type DbHandle } from '../db/connection';
 import { migrate } from '../db/migrate';
 import { Directory } from '../domain/directory';
+import { UsageError } from './args';
 import type { CommandIO } from './context';
 
 export function withDirectory<T>(flags: ReadonlyMap<string, string>, io: CommandIO, fn: (dir: Directory, h: DbHandle, settings: Settings) => T): T {
   const { settings } = resolveSettings(flags, io.env);
+  refuseDatabaseUrl(settings);
   const h = openDatabase(settings.dataDir);
   try {
     migrate(h.sqlite);
     return fn(new Directory(h), h, settings);
   } finally {
     h.close();
+  }
+}
+
+/** The domain is SQLite-only for now: working on the data directory while PostgreSQL is configured would mislead. */
+export function refuseDatabaseUrl(settings: Settings): void {
+  if (settings.databaseUrl !== undefined) {
+    throw new UsageError('AQUEDUCT_DATABASE_URL (--database-url) is set, and this command works on SQLite only for now; unset it');
   }
 }
 

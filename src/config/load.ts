@@ -50,6 +50,10 @@ function loadFile<T>(
 export function loadConfig(flags: ReadonlyMap<string, string>, env: EnvLookup = process.env): LoadedConfig {
   const { settings, problems } = resolveSettings(flags, env);
   problems.push(...parseOidcConfig(settings).problems);
+  if (settings.databaseUrl !== undefined) {
+    // The domain is SQLite-only for now; serving from SQLite while a PostgreSQL URL is set would split the state.
+    problems.push('AQUEDUCT_DATABASE_URL (--database-url): the gateway cannot serve from PostgreSQL yet; only "aqueduct migrate" uses it. Unset it to serve from SQLite');
+  }
   const warnings: string[] = [];
   // A real router config always wins over --demo.
   const demo = settings.demo && settings.routerConfig === undefined;

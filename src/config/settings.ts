@@ -15,6 +15,8 @@ interface Spec<T> {
   parse: (raw: string) => T;
   /** The value of the flag given alone (`--demo`), for switches; other flags always take a value. */
   bare?: string;
+  /** May hold a password: problems name the setting, never its value. */
+  secret?: boolean;
 }
 
 const str = (raw: string) => raw;
@@ -38,6 +40,18 @@ function oneOf<T extends string>(...values: T[]) {
 function onOff(raw: string): boolean {
   if (!['on', 'off', 'true', 'false', '1', '0'].includes(raw)) throw new Error('expected on or off');
   return ['on', 'true', '1'].includes(raw);
+}
+
+/** A postgres:// or postgresql:// URL. */
+function postgresUrl(raw: string): string {
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    throw new Error('expected a postgres:// URL');
+  }
+  if (url.protocol !== 'postgres:' && url.protocol !== 'postgresql:') throw new Error('expected a postgres:// URL');
+  return raw;
 }
 
 const list = (raw: string) =>
@@ -71,6 +85,16 @@ export const SETTINGS = {
     def: () => './data',
     parse: str,
   } satisfies Spec<string>,
+  databaseUrl: {
+    flag: '--database-url',
+    env: 'AQUEDUCT_DATABASE_URL',
+    description:
+      'PostgreSQL for more than one node (postgres://user:password@host:port/db). Not served from yet: only "aqueduct migrate" uses it (it applies the PostgreSQL schema); serve and the operator commands refuse to run while it is set',
+    defaultText: '(none: SQLite in the data directory)',
+    def: () => undefined as string | undefined,
+    parse: postgresUrl,
+    secret: true,
+  } satisfies Spec<string | undefined>,
   routerConfig: {
     flag: '--router-config',
     env: 'AQUEDUCT_ROUTER_CONFIG',
@@ -523,7 +547,7 @@ export function resolveSettings(
     try {
       out[name] = spec.parse(raw);
     } catch (err) {
-      problems.push(`${source}=${JSON.stringify(raw)}: ${(err as Error).message}`);
+      problems.push(`${source}${spec.secret ? '' : `=${JSON.stringify(raw)}`}: ${(err as Error).message}`);
       out[name] = spec.def();
     }
   }

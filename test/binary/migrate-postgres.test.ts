@@ -1,0 +1,31 @@
+/**
+ * The compiled binary carries the PostgreSQL migrations (src/db/pg/migrations.gen.ts embeds drizzle-pg/):
+ * `aqueduct migrate --database-url` from an empty directory, three at once, ends on one applied set.
+ */
+import { SQL } from 'bun';
+import { afterAll, beforeAll, expect, test } from 'bun:test';
+import { MIGRATIONS } from '../../src/db/pg/migrations.gen';
+import { runBinary, tempDir } from '../support/binary';
+import { type Postgres, startPostgres } from '../support/services/postgres';
+
+let pg: Postgres;
+
+beforeAll(async () => {
+  pg = await startPostgres();
+});
+
+afterAll(async () => {
+  await pg?.stop();
+});
+
+test('three binaries migrating one PostgreSQL at once all succeed and apply each migration once', async () => {
+  const url = await pg.database();
+  const runs = await Promise.all([0, 1, 2].map(() => runBinary(['migrate'], { cwd: tempDir('aq-pg-bin-'), env: { AQUEDUCT_DATABASE_URL: url } })));
+  for (const r of runs) expect({ code: r.code, stderr: r.stderr }).toEqual({ code: 0, stderr: '' });
+  expect(runs.filter((r) => r.stdout.startsWith('applied ')).length).toBeGreaterThanOrEqual(1);
+  const sql = new SQL({ url, max: 1 });
+  const tags: { tag: string }[] = await sql`SELECT tag FROM schema_migrations ORDER BY tag`;
+  expect(tags.map((r) => r.tag)).toEqual(MIGRATIONS.map((m) => m.tag));
+  expect(await sql`SELECT to_regclass('public.usage_minute') IS NOT NULL AS ok`).toEqual([{ ok: true }]);
+  await sql.close();
+});
