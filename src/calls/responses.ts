@@ -15,9 +15,9 @@ import { ownerOf } from '../domain/files/owner';
 import type { Principal } from '../domain/key-cache';
 import { Refusal } from '../domain/refusal';
 import { responseNotFound, type ResponseStore, type StoredResponse } from '../domain/responses/response-store';
-import { itemId } from '../upstream/responses/from-chat';
 import { toNativeResponses } from '../upstream/responses/native';
-import { attachHistory, inputItems } from '../upstream/responses/translated';
+import { attachHistory, attachItemIds, inputItems } from '../upstream/responses/translated';
+import { ItemIds } from '../response-ids';
 import { isObject } from '../json';
 
 type Json = Record<string, unknown>;
@@ -35,6 +35,8 @@ export interface ResponsesContext {
 export interface PreparedResponse {
   input: Json[];
   previousResponseId: string | null;
+  /** Ids of input items that were item_references to items the gateway keeps (findable already). */
+  referenced: Set<string>;
 }
 
 const ITEM_PREFIX: Record<string, string> = { message: 'msg_', function_call: 'fc_', function_call_output: 'fco_', reasoning: 'rs_' };
@@ -50,15 +52,25 @@ export function prepareResponse(body: Json, principal: Principal, ctx: Responses
     if (stored.mode === 'translated') attachHistory(body, ctx.store.conversation(previous, owner));
   }
   // Earlier items by reference (the AI SDK sends them): the gateway's own are put in place; others are the upstream's.
+  const referenced = new Set<string>();
   if (Array.isArray(body.input)) {
     const owner = ownerOf(principal);
-    body.input = body.input.map((item) => (isObject(item) && item.type === 'item_reference' && typeof item.id === 'string' ? (ctx.store.item(item.id, owner) ?? item) : item));
+    body.input = body.input.map((item) => {
+      if (!isObject(item) || item.type !== 'item_reference' || typeof item.id !== 'string') return item;
+      const found = ctx.store.item(item.id, owner);
+      if (found === undefined) return item;
+      referenced.add(item.id);
+      return found;
+    });
   }
+  // The response's ids are chosen now, so that its input items are numbered as its own (see response-ids.ts).
+  const ids = new ItemIds();
+  attachItemIds(body, ids);
   const input = inputItems(body.input).map((item) => {
     const type = String(item.type ?? 'message');
-    return { id: itemId(ITEM_PREFIX[type] ?? 'item_'), ...(item.type === undefined ? { type: 'message' } : {}), ...item, ...(type === 'message' && item.status === undefined ? { status: 'completed' } : {}) };
+    return { id: ids.next(ITEM_PREFIX[type] ?? 'item_'), ...(item.type === undefined ? { type: 'message' } : {}), ...item, ...(type === 'message' && item.status === undefined ? { status: 'completed' } : {}) };
   });
-  return { input, previousResponseId: previous };
+  return { input, previousResponseId: previous, referenced };
 }
 
 /** An `mcp` tool as the upstream should get it, or the refusal that says why not. */
@@ -96,7 +108,7 @@ export function keepResponse(body: Json, principal: Principal, ctx: ResponsesCon
   if (body.store === false || typeof response.id !== 'string') return;
   const common = { id: response.id, owner: ownerOf(principal), keyId: principal.keyId, model, deployment: deployment.id, previousResponseId: prepared.previousResponseId };
   if (deployment.responsesApi === 'native') ctx.store.save({ ...common, mode: 'native' });
-  else ctx.store.save({ ...common, mode: 'translated', response, inputItems: prepared.input });
+  else ctx.store.save({ ...common, mode: 'translated', response, inputItems: prepared.input, referenced: prepared.referenced });
 }
 
 /** Where native retrieve/delete go, and how long they may take. */

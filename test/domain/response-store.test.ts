@@ -3,6 +3,7 @@ import { expect, test } from 'bun:test';
 import { openMemoryDatabase } from '../../src/db/connection';
 import { migrate } from '../../src/db/migrate';
 import { type Pending, ResponseStore, writeResponses } from '../../src/domain/responses/response-store';
+import { ItemIds, newResponseId, responseOfItem } from '../../src/response-ids';
 
 const setup = () => {
   const db = openMemoryDatabase();
@@ -105,4 +106,39 @@ test('written elsewhere (the writer thread): readable from memory until on disk;
   expect(rows(db).n).toBe(0);
   expect(store.find('a', alice)).toBeUndefined();
   db.close();
+});
+
+test("the gateway's own items are found through their ids (no index row); caller-chosen ids get a row; references none", () => {
+  const { db, store } = setup();
+  const ids = new ItemIds();
+  const id = ids.responseId;
+  const own = { id: ids.next('msg_'), type: 'message', role: 'user', content: 'numbered by the gateway' };
+  const chosen = { id: 'msg_chosen_by_the_caller', type: 'message', role: 'user', content: 'the caller set this id' };
+  const earlier = { id: new ItemIds().next('fc_'), type: 'function_call', name: 'f', arguments: '{}', call_id: 'c' };
+  const out = { id: ids.next('msg_'), type: 'message', role: 'assistant', content: [{ type: 'output_text', text: 'hi' }] };
+  store.save({ ...translated(id), response: { id, output: [out] }, inputItems: [own, chosen, earlier], referenced: new Set([earlier.id]) });
+  for (const item of [own, chosen, out]) expect(store.item(item.id, alice)).toEqual(item); // pending
+  store.flush();
+  const indexed = db.sqlite.query('SELECT item_id AS id FROM response_items').all() as { id: string }[];
+  expect(indexed.map((r) => r.id)).toEqual([chosen.id]);
+  const fresh = new ResponseStore(db.sqlite, 60_000, () => 1_000_000);
+  for (const item of [own, chosen, out]) expect(fresh.item(item.id, alice)).toEqual(item); // written
+  for (const item of [own, chosen, out]) expect(fresh.item(item.id, team)).toBeUndefined(); // someone else's
+  // An id of the gateway's form whose response is not there (or not this item's) is simply not found.
+  expect(fresh.item(new ItemIds().next('msg_'), alice)).toBeUndefined();
+  expect(fresh.item(`${own.id.slice(0, -2)}ff`, alice)).toBeUndefined();
+});
+
+test('response ids are unguessable, ordered by time, and name their items', () => {
+  const a = newResponseId(1_700_000_000_000);
+  const b = newResponseId(1_700_000_000_001);
+  expect(a).toMatch(/^resp_[0-9a-f]{48}$/);
+  expect(a < b).toBe(true);
+  expect(newResponseId(1_700_000_000_000)).not.toBe(a); // 144 random bits after the time
+  const ids = new ItemIds(a);
+  const items = Array.from({ length: 300 }, () => ids.next('msg_'));
+  expect(new Set(items).size).toBe(300);
+  for (const item of items) expect(responseOfItem(item)).toBe(a);
+  expect(responseOfItem(`msg_${'0'.repeat(48)}`)).toBeUndefined(); // the old random form: found by its row
+  expect(responseOfItem('msg_chosen_by_the_caller')).toBeUndefined();
 });

@@ -8,6 +8,7 @@
 import type { Database } from 'bun:sqlite';
 import { ownerWhere, type Owner } from '../files/owner';
 import { Refusal } from '../refusal';
+import { responseOfItem } from '../../response-ids';
 
 export type ResponseMode = 'native' | 'translated';
 type Json = Record<string, unknown>;
@@ -35,6 +36,8 @@ export interface NewResponse {
   response?: Json;
   inputItems?: Json[];
   previousResponseId?: string | null;
+  /** Ids of input items that were references to items kept already (they need no index row). */
+  referenced?: ReadonlySet<string>;
 }
 
 interface Row {
@@ -64,6 +67,8 @@ const sameOwner = (a: Owner, b: Owner) => a.kind === b.kind && a.id === b.id;
 export interface Pending {
   r: NewResponse;
   createdAt: number;
+  /** The items that need a row in response_items to be found by id (see indexedItems). */
+  indexed: Json[];
 }
 
 /** Writes saved responses to the database; the store's default writes inline, the server's on the writer thread. */
@@ -77,7 +82,7 @@ export function writeResponses(sqlite: Database, batch: Pending[], retentionMs: 
        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     );
     const add = sqlite.query('INSERT OR IGNORE INTO response_items (item_id, response_id, item) VALUES (?, ?, ?)');
-    for (const { r, createdAt } of batch) {
+    for (const { r, createdAt, indexed } of batch) {
       row.run(
         r.id,
         r.owner.kind === 'user' ? r.owner.id : null,
@@ -92,7 +97,7 @@ export function writeResponses(sqlite: Database, batch: Pending[], retentionMs: 
         createdAt,
         createdAt + retentionMs,
       );
-      for (const item of itemsOf(r)) add.run(item.id as string, r.id, JSON.stringify(item));
+      for (const item of indexed) add.run(item.id as string, r.id, JSON.stringify(item));
     }
   })();
 }
@@ -125,8 +130,9 @@ export class ResponseStore {
   ) {}
 
   save(r: NewResponse): void {
-    this.pending.set(r.id, { r, createdAt: this.now() });
-    for (const item of itemsOf(r)) if (!this.pendingItems.has(item.id as string)) this.pendingItems.set(item.id as string, r.id);
+    const indexed = indexedItems(r);
+    this.pending.set(r.id, { r, createdAt: this.now(), indexed });
+    for (const item of indexed) if (!this.pendingItems.has(item.id as string)) this.pendingItems.set(item.id as string, r.id);
     if (this.timer === undefined) {
       this.timer = setTimeout(() => this.flush(), this.flushMs);
       this.timer.unref?.();
@@ -144,7 +150,7 @@ export class ResponseStore {
     const done = () => {
       for (const p of batch) {
         if (this.writing.get(p.r.id) === p) this.writing.delete(p.r.id);
-        for (const item of itemsOf(p.r)) if (this.pendingItems.get(item.id as string) === p.r.id && !this.pending.has(p.r.id)) this.pendingItems.delete(item.id as string);
+        for (const item of p.indexed) if (this.pendingItems.get(item.id as string) === p.r.id && !this.pending.has(p.r.id)) this.pendingItems.delete(item.id as string);
       }
     };
     let written: Promise<void>;
@@ -180,9 +186,16 @@ export class ResponseStore {
 
   /** An item (input or output) of one of the owner's live translated responses, by its id. */
   item(itemId: string, owner: Owner): Json | undefined {
+    // Most items name their response in their id (response-ids.ts); the rest have a row of their own.
+    const holder = responseOfItem(itemId);
+    if (holder !== undefined) {
+      const r = this.find(holder, owner);
+      const hit = r === undefined ? undefined : [...(r.inputItems ?? []), ...outputOf(r.response)].find((i) => i.id === itemId);
+      if (hit !== undefined) return hit;
+    }
     const pendingId = this.pendingItems.get(itemId);
     const p = pendingId === undefined ? undefined : this.unwritten(pendingId);
-    if (p !== undefined && sameOwner(p.r.owner, owner)) return itemsOf(p.r).find((i) => i.id === itemId);
+    if (p !== undefined && sameOwner(p.r.owner, owner)) return p.indexed.find((i) => i.id === itemId);
     const w = ownerWhere(owner);
     const row = this.sqlite
       .query<{ item: string }, [string, number, number]>(
@@ -235,8 +248,7 @@ export class ResponseStore {
       if (depth >= MAX_CHAIN) throw new Refusal('invalid', `The previous_response_id chain is longer than ${MAX_CHAIN} responses.`, { param: 'previous_response_id', code: 'chain_too_long' });
       const r = this.find(next, owner);
       if (r === undefined || r.mode !== 'translated' || r.response === null) throw responseNotFound(next, 'previous_response_id');
-      const output = Array.isArray(r.response.output) ? (r.response.output as Json[]) : [];
-      parts.unshift([...(r.inputItems ?? []), ...output]);
+      parts.unshift([...(r.inputItems ?? []), ...outputOf(r.response)]);
       next = r.previousResponseId;
     }
     return parts.flat();
@@ -248,9 +260,14 @@ export class ResponseStore {
   }
 }
 
-/** The items a translated response makes referable: its input items and output items that have ids. */
-function itemsOf(r: NewResponse): Json[] {
+const outputOf = (response: Json | null | undefined): Json[] => (Array.isArray(response?.output) ? (response.output as Json[]) : []);
+
+/**
+ * The items of a translated response that need a response_items row to be found by id: its own (input
+ * and output items numbered with its id) are found through their id, and items that were references
+ * are found where they came from; what is left are ids the caller chose.
+ */
+function indexedItems(r: NewResponse): Json[] {
   if (r.mode !== 'translated') return [];
-  const output = Array.isArray(r.response?.output) ? (r.response.output as Json[]) : [];
-  return [...(r.inputItems ?? []), ...output].filter((i) => typeof i.id === 'string');
+  return [...(r.inputItems ?? []), ...outputOf(r.response)].filter((i) => typeof i.id === 'string' && responseOfItem(i.id) !== r.id && r.referenced?.has(i.id) !== true);
 }

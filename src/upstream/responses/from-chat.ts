@@ -7,10 +7,11 @@
  */
 type Json = Record<string, unknown>;
 import { isObject } from '../../json';
+import type { ItemIds } from '../../response-ids';
 
 const ALPHABET = '0123456789abcdef';
-/** An id like OpenAI's: prefix + 48 hex characters. */
-export function itemId(prefix: string): string {
+/** A random id like OpenAI's: prefix + 48 hex characters (tool call ids an upstream left out). */
+export function randomId(prefix: string): string {
   const bytes = crypto.getRandomValues(new Uint8Array(24));
   let out = prefix;
   for (const b of bytes) out += ALPHABET[b >> 4]! + ALPHABET[b & 15]!;
@@ -98,23 +99,23 @@ export function finished(frame: Json, finishReason: unknown, output: Json[], usa
 }
 
 /** A chat.completion JSON answer as a Response object; undefined when it is not a chat completion. */
-export function chatToResponse(answer: unknown, request: Json, id: string): Json | undefined {
+export function chatToResponse(answer: unknown, request: Json, ids: ItemIds): Json | undefined {
   if (!isObject(answer) || !Array.isArray(answer.choices)) return undefined;
   const choice = answer.choices[0];
   const message = isObject(choice) && isObject(choice.message) ? choice.message : {};
   const output: Json[] = [];
   const reasoning = message.reasoning_content ?? message.reasoning;
-  if (typeof reasoning === 'string' && reasoning !== '') output.push(reasoningItem(itemId('rs_'), reasoning));
-  if (typeof message.content === 'string' && message.content !== '') output.push(messageItem(itemId('msg_'), message.content));
+  if (typeof reasoning === 'string' && reasoning !== '') output.push(reasoningItem(ids.next('rs_'), reasoning));
+  if (typeof message.content === 'string' && message.content !== '') output.push(messageItem(ids.next('msg_'), message.content));
   if (typeof message.refusal === 'string' && message.refusal !== '') {
-    output.push({ id: itemId('msg_'), type: 'message', status: 'completed', role: 'assistant', content: [{ type: 'refusal', refusal: message.refusal }] });
+    output.push({ id: ids.next('msg_'), type: 'message', status: 'completed', role: 'assistant', content: [{ type: 'refusal', refusal: message.refusal }] });
   }
   if (Array.isArray(message.tool_calls)) {
     for (const call of message.tool_calls) {
       if (!isObject(call) || !isObject(call.function)) continue;
-      output.push(functionCallItem(itemId('fc_'), String(call.id ?? itemId('call_')), String(call.function.name ?? ''), String(call.function.arguments ?? '')));
+      output.push(functionCallItem(ids.next('fc_'), String(call.id ?? randomId('call_')), String(call.function.name ?? ''), String(call.function.arguments ?? '')));
     }
   }
   const created = typeof answer.created === 'number' ? answer.created : undefined;
-  return finished(responseFrame(request, id, answer.model ?? request.model, created), isObject(choice) ? choice.finish_reason : undefined, output, answer.usage);
+  return finished(responseFrame(request, ids.responseId, answer.model ?? request.model, created), isObject(choice) ? choice.finish_reason : undefined, output, answer.usage);
 }

@@ -8,8 +8,9 @@
  * has an `event:` line and a `sequence_number`. An upstream error event is passed on as it is; an upstream
  * that ends without `[DONE]` ends this stream without `response.completed` (the relay adds the error event).
  */
-import { finished, functionCallItem, itemId, messageItem, reasoningItem, responseFrame } from './from-chat';
+import { finished, functionCallItem, messageItem, randomId, reasoningItem, responseFrame } from './from-chat';
 import { isObject } from '../../json';
+import type { ItemIds } from '../../response-ids';
 
 type Json = Record<string, unknown>;
 const encoder = new TextEncoder();
@@ -31,7 +32,7 @@ interface CallItem {
   done: boolean;
 }
 
-export function chatStreamToResponses(upstream: ReadableStream<Uint8Array>, request: Json, responseId: string): ReadableStream<Uint8Array> {
+export function chatStreamToResponses(upstream: ReadableStream<Uint8Array>, request: Json, ids: ItemIds): ReadableStream<Uint8Array> {
   const reader = upstream.getReader();
   const decoder = new TextDecoder();
   let buffer = '';
@@ -49,12 +50,12 @@ export function chatStreamToResponses(upstream: ReadableStream<Uint8Array>, requ
   const emit = (type: string, fields: Json) => `event: ${type}\ndata: ${JSON.stringify({ type, sequence_number: seq++, ...fields })}\n\n`;
 
   const start = (chunk: Json): string => {
-    frame = responseFrame(request, responseId, chunk.model ?? request.model, typeof chunk.created === 'number' ? chunk.created : undefined);
+    frame = responseFrame(request, ids.responseId, chunk.model ?? request.model, typeof chunk.created === 'number' ? chunk.created : undefined);
     return emit('response.created', { response: frame }) + emit('response.in_progress', { response: frame });
   };
 
   const openText = (kind: 'text' | 'reasoning'): [TextItem, string] => {
-    const item: TextItem = { kind, id: itemId(kind === 'text' ? 'msg_' : 'rs_'), outputIndex: outputCount++, text: '', done: false };
+    const item: TextItem = { kind, id: ids.next(kind === 'text' ? 'msg_' : 'rs_'), outputIndex: outputCount++, text: '', done: false };
     if (kind === 'reasoning') return [item, emit('response.output_item.added', { output_index: item.outputIndex, item: { id: item.id, type: 'reasoning', summary: [] } })];
     return [
       item,
@@ -131,7 +132,7 @@ export function chatStreamToResponses(upstream: ReadableStream<Uint8Array>, requ
         let call = calls.get(index);
         if (call === undefined) {
           if (text !== undefined && !text.done) out += closeText(text);
-          call = { kind: 'call', id: itemId('fc_'), outputIndex: outputCount++, callId: String(part.id ?? itemId('call_')), name: String(fn.name ?? ''), args: '', done: false };
+          call = { kind: 'call', id: ids.next('fc_'), outputIndex: outputCount++, callId: String(part.id ?? randomId('call_')), name: String(fn.name ?? ''), args: '', done: false };
           calls.set(index, call);
           out += emit('response.output_item.added', { output_index: call.outputIndex, item: functionCallItem(call.id, call.callId, call.name, '', 'in_progress') });
         }
@@ -155,7 +156,7 @@ export function chatStreamToResponses(upstream: ReadableStream<Uint8Array>, requ
     if (data === '') return '';
     if (data === '[DONE]') {
       over = true;
-      if (frame === undefined) frame = responseFrame(request, responseId, request.model);
+      if (frame === undefined) frame = responseFrame(request, ids.responseId, request.model);
       const final = finished(frame, finishReason, output.filter(Boolean), usage);
       return closeAll() + emit(final.status === 'completed' ? 'response.completed' : 'response.incomplete', { response: final });
     }

@@ -8,7 +8,8 @@
 import { ENDPOINTS } from '../../config/endpoints';
 import type { Provider, ProviderCall } from '../provider';
 import { completionAsSse } from '../json-as-sse';
-import { chatToResponse, itemId } from './from-chat';
+import { chatToResponse } from './from-chat';
+import { ItemIds } from '../../response-ids';
 import { chatStreamToResponses } from './stream';
 import { NotTranslatable, responsesToChat } from './to-chat';
 
@@ -22,6 +23,14 @@ export function attachHistory(body: Json, items: Json[]): void {
   histories.set(body, items);
 }
 
+/** The ids of the response this body will make, set by the caller (which numbered the input items with them). */
+const itemIds = new WeakMap<Json, ItemIds>();
+
+/** Gives the response this body makes (when a translated deployment answers) these ids. */
+export function attachItemIds(body: Json, ids: ItemIds): void {
+  itemIds.set(body, ids);
+}
+
 /** The `input` of a Responses body as a list of items (a string is one user message). */
 export function inputItems(input: unknown): Json[] {
   if (typeof input === 'string') return [{ type: 'message', role: 'user', content: [{ type: 'input_text', text: input }] }];
@@ -32,7 +41,7 @@ interface Prepared {
   inner: unknown;
   request: Json;
   stream: boolean;
-  id: string;
+  ids: ItemIds;
 }
 
 const cache = new WeakMap<Provider, Provider<Prepared>>();
@@ -57,7 +66,7 @@ export function translatedResponses(inner: Provider): Provider<Prepared> {
         if (err instanceof NotTranslatable) throw new Error(err.message);
         throw err;
       }
-      return { inner: inner.prepare({ endpoint: ENDPOINTS.chat, deployment: call.deployment, body: chat }), request: call.body, stream: call.body.stream === true, id: itemId('resp_') };
+      return { inner: inner.prepare({ endpoint: ENDPOINTS.chat, deployment: call.deployment, body: chat }), request: call.body, stream: call.body.stream === true, ids: itemIds.get(call.body) ?? new ItemIds() };
     },
     async send(prepared, signal) {
       const response = await inner.send(prepared.inner, signal);
@@ -72,9 +81,9 @@ export function translatedResponses(inner: Provider): Provider<Prepared> {
           if (sse === undefined) return badAnswer();
           body = new Response(sse).body!;
         }
-        return new Response(chatStreamToResponses(body, prepared.request, prepared.id), { headers: { 'content-type': 'text/event-stream; charset=utf-8' } });
+        return new Response(chatStreamToResponses(body, prepared.request, prepared.ids), { headers: { 'content-type': 'text/event-stream; charset=utf-8' } });
       }
-      const answer = chatToResponse(await response.json().catch(() => undefined), prepared.request, prepared.id);
+      const answer = chatToResponse(await response.json().catch(() => undefined), prepared.request, prepared.ids);
       return answer === undefined ? badAnswer() : Response.json(answer);
     },
   };
