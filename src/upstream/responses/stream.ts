@@ -1,7 +1,9 @@
 /**
  * A chat completions SSE stream as the Responses event stream the official SDKs parse, translated event
  * by event as it arrives (read only as the client reads): `response.created`, `response.in_progress`,
- * then per output item `response.output_item.added`, for text `response.content_part.added`,
+ * then per output item `response.output_item.added`, for reasoning (`reasoning_content`) its summary part
+ * (`response.reasoning_summary_part.added`, `response.reasoning_summary_text.delta`… `.done`, `…part.done`),
+ * for text `response.content_part.added`,
  * `response.output_text.delta`… `response.output_text.done`, `response.content_part.done`, for tool calls
  * `response.function_call_arguments.delta`… `.done`, then `response.output_item.done`; and once the
  * upstream's `[DONE]` arrives, `response.completed` (or `response.incomplete`) with the usage. Every event
@@ -56,7 +58,14 @@ export function chatStreamToResponses(upstream: ReadableStream<Uint8Array>, requ
 
   const openText = (kind: 'text' | 'reasoning'): [TextItem, string] => {
     const item: TextItem = { kind, id: ids.next(kind === 'text' ? 'msg_' : 'rs_'), outputIndex: outputCount++, text: '', done: false };
-    if (kind === 'reasoning') return [item, emit('response.output_item.added', { output_index: item.outputIndex, item: { id: item.id, type: 'reasoning', summary: [] } })];
+    if (kind === 'reasoning') {
+      // The upstream's reasoning text is the item's one summary part, streamed as summary text deltas.
+      return [
+        item,
+        emit('response.output_item.added', { output_index: item.outputIndex, item: { id: item.id, type: 'reasoning', summary: [] } }) +
+          emit('response.reasoning_summary_part.added', { item_id: item.id, output_index: item.outputIndex, summary_index: 0, part: { type: 'summary_text', text: '' } }),
+      ];
+    }
     return [
       item,
       emit('response.output_item.added', { output_index: item.outputIndex, item: { ...messageItem(item.id, '', 'in_progress'), content: [] } }) +
@@ -69,7 +78,12 @@ export function chatStreamToResponses(upstream: ReadableStream<Uint8Array>, requ
     if (item.kind === 'reasoning') {
       const done = reasoningItem(item.id, item.text);
       output[item.outputIndex] = done;
-      return emit('response.output_item.done', { output_index: item.outputIndex, item: done });
+      const base = { item_id: item.id, output_index: item.outputIndex, summary_index: 0 };
+      return (
+        emit('response.reasoning_summary_text.done', { ...base, text: item.text }) +
+        emit('response.reasoning_summary_part.done', { ...base, part: { type: 'summary_text', text: item.text } }) +
+        emit('response.output_item.done', { output_index: item.outputIndex, item: done })
+      );
     }
     const done = messageItem(item.id, item.text);
     output[item.outputIndex] = done;
@@ -113,6 +127,7 @@ export function chatStreamToResponses(upstream: ReadableStream<Uint8Array>, requ
         out += events;
       }
       reasoning.text += thought;
+      out += emit('response.reasoning_summary_text.delta', { item_id: reasoning.id, output_index: reasoning.outputIndex, summary_index: 0, delta: thought });
     }
     if (typeof delta.content === 'string' && delta.content !== '') {
       if (reasoning !== undefined && !reasoning.done) out += closeText(reasoning);
