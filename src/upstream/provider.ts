@@ -20,7 +20,7 @@ import { openAICompatible } from './openai-compatible';
 import { anthropicProvider } from './providers/anthropic';
 import { demoProvider } from './providers/demo';
 import { cloudProviderFor } from './providers/cloud';
-import { translatedResponses } from './responses/translated';
+import { nativeResponses, translatedResponses } from './responses/translated';
 
 export interface ProviderCall {
   endpoint: Endpoint;
@@ -50,10 +50,14 @@ export interface NativeRequest {
   body: Record<string, unknown>;
 }
 
-/** The provider of a deployment; for /responses on a `responses_api: translated` deployment, its chat translation. */
+/**
+ * The provider of a deployment; for /responses, its chat translation on a `responses_api: translated`
+ * deployment, or its own Responses API (which continues chains the gateway kept) on a native one.
+ */
 export function providerFor(deployment: Deployment, endpoint?: Endpoint): Provider {
   const base = baseProvider(deployment);
-  return endpoint?.name === 'responses' && deployment.responsesApi === 'translated' ? (translatedResponses(base) as Provider) : base;
+  if (endpoint?.name !== 'responses') return base;
+  return deployment.responsesApi === 'translated' ? (translatedResponses(base) as Provider) : nativeResponses(base);
 }
 
 function baseProvider(deployment: Deployment): Provider {

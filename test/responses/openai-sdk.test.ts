@@ -212,3 +212,27 @@ describe('native details', () => {
     expect(f.gw.usageRows()[0]!.output_tokens).toBeGreaterThan(0);
   });
 });
+
+describe('chains across modes', () => {
+  test('a chain the gateway kept continues on a native deployment: the conversation goes as input, without the gateway ids', async () => {
+    const client = f.client();
+    const first = await client.responses.create({ model: 'chat-only', input: 'my name is Ada' });
+    const second = await client.responses.create({ model: 'native-model', input: 'what is my name?', previous_response_id: first.id });
+    expect(second.status).toBe('completed');
+    expect(second.output_text).toBe('echo: what is my name?');
+    const sent = f.mock.requestsTo('native')[0]!.body as { input: Record<string, unknown>[]; previous_response_id?: unknown };
+    expect(sent.previous_response_id).toBeUndefined();
+    expect(sent.input).toMatchObject([
+      { type: 'message', role: 'user', content: [{ type: 'input_text', text: 'my name is Ada' }] },
+      { type: 'message', role: 'assistant', content: [{ type: 'output_text', text: 'echo: my name is Ada' }] },
+      { type: 'message', role: 'user', content: [{ type: 'input_text', text: 'what is my name?' }] },
+    ]);
+    expect(sent.input).toHaveLength(3);
+    for (const item of sent.input) expect(item.id).toBeUndefined();
+    // The native response is the caller's like any other; continuing it on a translated deployment is a clear 400.
+    expect((await client.responses.retrieve(second.id)).id).toBe(second.id);
+    const err = await client.responses.create({ model: 'chat-only', input: 'again', previous_response_id: second.id }).catch((e) => e);
+    expect(err).toBeInstanceOf(OpenAI.BadRequestError);
+    expect(err.message).toContain(second.id);
+  });
+});

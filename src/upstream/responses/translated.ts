@@ -54,11 +54,7 @@ export function translatedResponses(inner: Provider): Provider<Prepared> {
     ...(inner.retryable ? { retryable: inner.retryable.bind(inner) } : {}),
     prepare(call: ProviderCall): Prepared {
       const history = histories.get(call.body);
-      let request = call.body;
-      if (history !== undefined) {
-        const { previous_response_id: _, ...rest } = call.body;
-        request = { ...rest, input: [...history, ...inputItems(call.body.input)] };
-      }
+      const request = history === undefined ? call.body : withHistory(call.body, history);
       let chat: Json;
       try {
         chat = responsesToChat(request);
@@ -88,6 +84,38 @@ export function translatedResponses(inner: Provider): Provider<Prepared> {
     },
   };
   cache.set(inner, p);
+  return p;
+}
+
+/** The body with a kept conversation in front of its input, and no previous_response_id (the upstream never saw it). */
+function withHistory(body: Json, history: Json[]): Json {
+  const { previous_response_id: _, ...rest } = body;
+  return { ...rest, input: [...history, ...inputItems(body.input)] };
+}
+
+const nativeCache = new WeakMap<Provider, Provider>();
+
+/**
+ * /v1/responses for a `responses_api: native` deployment: the upstream's own Responses API, as it is —
+ * except for a `previous_response_id` that the gateway made (on a translated deployment, e.g. before a
+ * fallback or a config change): the upstream does not know it, so the kept conversation goes as input,
+ * without the gateway's item ids (the upstream would look them up) and without reasoning items (an
+ * upstream only takes back its own, with their encrypted content).
+ */
+export function nativeResponses(inner: Provider): Provider {
+  let p = nativeCache.get(inner);
+  if (p) return p;
+  p = {
+    ...(inner.retryable ? { retryable: inner.retryable.bind(inner) } : {}),
+    prepare(call: ProviderCall): unknown {
+      const history = histories.get(call.body);
+      if (history === undefined) return inner.prepare(call);
+      const portable = history.filter((item) => item.type !== 'reasoning').map(({ id: _, ...item }) => item);
+      return inner.prepare({ ...call, body: withHistory(call.body, portable) });
+    },
+    send: (prepared, signal) => inner.send(prepared, signal),
+  };
+  nativeCache.set(inner, p);
   return p;
 }
 
