@@ -15,6 +15,7 @@ import { Directory } from './domain/directory';
 import { BatchStore } from './domain/batches/batch-store';
 import { BatchRunner } from './calls/batch-runner';
 import { FileStore } from './domain/files/file-store';
+import { openByteStore } from './store/open-store';
 import { McpSessions } from './domain/mcp/sessions';
 import { WorkerUsageRecorder } from './domain/usage';
 import { ModelCalls } from './calls/model-calls';
@@ -45,11 +46,12 @@ export function startServer(config: LoadedConfig): RunningServer {
   if (applied.length) log.info('database migrated', { path: h.path, applied: applied.join(',') });
 
   const directory = new Directory(h);
-  const files = new FileStore(h.sqlite, settings.dataDir);
+  const files = new FileStore(h.sqlite, settings.dataDir, openByteStore(settings.fileStore, settings.dataDir, process.env), log);
   files.cleanIncoming();
+  if (settings.fileStore !== undefined) log.info('stored files live in', { store: files.bytes.location });
 
   const fileSweeper = setInterval(() => {
-    files.sweepExpired();
+    files.sweepExpired().catch((err) => log.warn('could not sweep expired files; will try again in an hour', { error: (err as Error).message }));
     responses.prune();
   }, 3_600_000);
   fileSweeper.unref();

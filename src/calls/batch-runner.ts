@@ -16,7 +16,7 @@ import type { BatchRow, BatchStore } from '../domain/batches/batch-store';
 import type { FileStore } from '../domain/files/file-store';
 import { randomId } from '../domain/files/ids';
 import type { Owner } from '../domain/files/owner';
-import { writeAll } from '../domain/files/write-all';
+import { writeAll } from '../store/write-all';
 import type { Principal } from '../domain/key-cache';
 import type { Logger } from '../log';
 import { workerUrl } from '../workers/worker-url';
@@ -128,7 +128,7 @@ export class BatchRunner {
     // otherwise lines imported after the cancel would stay pending for ever.
     this.importing.add(batch.id);
     try {
-      await this.store.importLines(batch.id, this.files.pathOf(input));
+      await this.store.importLines(batch.id, this.files.read(input));
     } catch (err) {
       this.log.error('could not import batch lines', { batch: batch.id, error: err as Error });
       this.store.fail(batch.id, { code: 'input_file_unreadable', message: 'The input file could not be read.', param: 'input_file_id' });
@@ -299,7 +299,7 @@ export class BatchRunner {
       await handle.sync();
       await handle.close();
       const now = Date.now();
-      return this.files.add(owner, temp, {
+      return (await this.files.add(owner, temp, {
         keyId: batch.keyId,
         filename: `${batch.id}_${kind}.jsonl`,
         purpose: 'batch_output',
@@ -309,7 +309,7 @@ export class BatchRunner {
         lineCount: lines.length,
         batchEndpoint: null,
         batchModel: null,
-      }).id;
+      })).id;
     } catch (err) {
       await handle.close().catch(() => {});
       await rm(temp, { force: true });

@@ -11,12 +11,16 @@ export function attachment(filename: string): string {
   return `attachment; filename="${ascii}"; filename*=UTF-8''${encoded}`;
 }
 
-/** Streamed from disk; never sniffed into something a browser would render (a file may hold any markup). */
+/** Streamed from the byte store; never sniffed into something a browser would render (a file may hold any markup). */
 export const DOWNLOAD_HEADERS = (filename: string) => ({
   'content-type': 'application/octet-stream',
   'content-disposition': attachment(filename),
   'x-content-type-options': 'nosniff',
 });
 
-export const fileDownload = (path: string, filename: string, extra: Record<string, string> = {}) =>
-  new Response(Bun.file(path), { headers: { ...DOWNLOAD_HEADERS(filename), ...extra } });
+/**
+ * A stream body (S3) carries its length from the file's row, so clients see Content-Length as for a file on disk
+ * (a Blob from a directory store has its own).
+ */
+export const fileDownload = (body: Blob | ReadableStream<Uint8Array>, bytes: number, filename: string, extra: Record<string, string> = {}) =>
+  new Response(body, { headers: { ...DOWNLOAD_HEADERS(filename), ...(body instanceof Blob ? {} : { 'content-length': String(bytes) }), ...extra } });

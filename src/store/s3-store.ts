@@ -1,0 +1,110 @@
+/**
+ * Bytes as objects in an S3-compatible bucket, through Bun's built-in S3 client (SigV4). Uploads stream in
+ * parts (a multipart upload once they pass one part), so memory holds at most a few parts whatever the
+ * file's size; the object exists only once the upload completes. Downloads stream from the bucket through
+ * the gateway (never a redirect: clients may not reach the bucket, and the gateway's headers must stay).
+ */
+import { S3Client, type S3Options } from 'bun';
+import { rm } from 'node:fs/promises';
+import { assertKey, type ByteRange, type ByteStore } from './byte-store';
+
+/** S3's smallest part (but the last); parts of this size keep an upload's memory small. */
+export const PART_SIZE = 5 * 1024 * 1024;
+
+export type S3Location = { bucket: string; /** '' or a path ending in '/'. */ prefix: string };
+
+/**
+ * The client options from the standard environment: AWS_ENDPOINT_URL_S3 or AWS_ENDPOINT_URL (else S3_ENDPOINT),
+ * AWS_REGION or AWS_DEFAULT_REGION (else S3_REGION), AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN
+ * (else the S3_* names Bun reads). Read from the given environment, so tests and check-config see the same.
+ */
+export function s3Options(loc: S3Location, env: Record<string, string | undefined>): S3Options {
+  const pick = (...names: string[]) => names.map((n) => env[n]).find((v) => v !== undefined && v !== '');
+  const opts: S3Options = { bucket: loc.bucket };
+  const endpoint = pick('AWS_ENDPOINT_URL_S3', 'AWS_ENDPOINT_URL', 'S3_ENDPOINT');
+  const region = pick('AWS_REGION', 'AWS_DEFAULT_REGION', 'S3_REGION');
+  const accessKeyId = pick('AWS_ACCESS_KEY_ID', 'S3_ACCESS_KEY_ID');
+  const secretAccessKey = pick('AWS_SECRET_ACCESS_KEY', 'S3_SECRET_ACCESS_KEY');
+  const sessionToken = pick('AWS_SESSION_TOKEN', 'S3_SESSION_TOKEN');
+  if (endpoint !== undefined) opts.endpoint = endpoint;
+  if (region !== undefined) opts.region = region;
+  if (accessKeyId !== undefined) opts.accessKeyId = accessKeyId;
+  if (secretAccessKey !== undefined) opts.secretAccessKey = secretAccessKey;
+  if (sessionToken !== undefined) opts.sessionToken = sessionToken;
+  return opts;
+}
+
+export class S3Store implements ByteStore {
+  readonly location: string;
+  private readonly client: S3Client;
+
+  constructor(
+    private readonly loc: S3Location,
+    options: S3Options,
+    private readonly partSize = PART_SIZE,
+  ) {
+    this.location = `s3://${loc.bucket}/${loc.prefix}`;
+    this.client = new S3Client(options);
+  }
+
+  private keyOf(key: string): string {
+    assertKey(key);
+    return `${this.loc.prefix}${key}`;
+  }
+
+  async putFile(key: string, localPath: string): Promise<void> {
+    await this.put(key, Bun.file(localPath).stream());
+    await rm(localPath, { force: true });
+  }
+
+  async put(key: string, body: ReadableStream<Uint8Array>): Promise<number> {
+    // queueSize 2: at most two parts in flight; write() returns a promise when the queue is full (back-pressure).
+    const writer = this.client.file(this.keyOf(key)).writer({ partSize: this.partSize, queueSize: 2, retry: 3, type: 'application/octet-stream' });
+    let bytes = 0;
+    try {
+      for await (const chunk of body) {
+        bytes += chunk.byteLength;
+        await writer.write(chunk);
+      }
+      await writer.end();
+      return bytes;
+    } catch (err) {
+      // Ending with an error abandons the upload: no object is created from a part of the bytes.
+      await Promise.resolve(writer.end(err as Error)).catch(() => {});
+      throw err;
+    }
+  }
+
+  read(key: string, range?: ByteRange): ReadableStream<Uint8Array> {
+    const file = this.client.file(this.keyOf(key));
+    return (range ? file.slice(range.start, range.end) : file).stream();
+  }
+
+  download(key: string): ReadableStream<Uint8Array> {
+    return this.read(key);
+  }
+
+  async stat(key: string): Promise<{ size: number } | undefined> {
+    const k = this.keyOf(key);
+    if (!(await this.client.exists(k))) return undefined;
+    return { size: (await this.client.stat(k)).size };
+  }
+
+  async delete(key: string): Promise<void> {
+    await this.client.delete(this.keyOf(key)); // S3 answers a delete of a missing key with success
+  }
+
+  /** Writes, reads back and deletes a small object under the prefix: the three things the gateway does. */
+  async check(): Promise<string | undefined> {
+    const probe = `${this.loc.prefix}.aqueduct-check-${crypto.randomUUID()}`;
+    try {
+      await this.client.write(probe, 'aqueduct');
+      if ((await this.client.file(probe).text()) !== 'aqueduct') return `${this.location}: an object written could not be read back`;
+      await this.client.delete(probe);
+      return undefined;
+    } catch (err) {
+      const e = err as Error & { code?: string };
+      return `${this.location}: ${e.code && e.code !== 'UnknownError' ? `${e.code}: ` : ''}${e.message}`;
+    }
+  }
+}
