@@ -18,7 +18,10 @@ export interface ByteStore {
    * is whole (a directory renames it into place; S3 completes its multipart upload), so a failure leaves nothing.
    */
   putFile(key: string, localPath: string): Promise<void>;
-  /** Stores a stream under `key` (never held whole in memory); visible only once whole. Returns the byte count. */
+  /**
+   * Stores a stream under `key` (never held whole in memory) and returns the byte count. When the stream fails,
+   * nothing stays under `key` (S3: a partial object may exist briefly, under a key nothing else names yet).
+   */
   put(key: string, body: ReadableStream<Uint8Array>): Promise<number>;
   /** The bytes (or a range of them), streamed. A missing key fails the stream. */
   read(key: string, range?: ByteRange): ReadableStream<Uint8Array>;

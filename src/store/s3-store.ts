@@ -1,7 +1,7 @@
 /**
  * Bytes as objects in an S3-compatible bucket, through Bun's built-in S3 client (SigV4). Uploads stream in
  * parts (a multipart upload once they pass one part), so memory holds at most a few parts whatever the
- * file's size; the object exists only once the upload completes. Downloads stream from the bucket through
+ * file's size; a whole object appears only once the upload completes. Downloads stream from the bucket through
  * the gateway (never a redirect: clients may not reach the bucket, and the gateway's headers must stay).
  */
 import { S3Client, type S3Options } from 'bun';
@@ -69,8 +69,11 @@ export class S3Store implements ByteStore {
       await writer.end();
       return bytes;
     } catch (err) {
-      // Ending with an error abandons the upload: no object is created from a part of the bytes.
+      // Bun's writer has no abort: end(error) still completes the upload with the parts sent so far (seen with
+      // Bun 1.4.5). So the partial object is deleted again. Until then it sits under a fresh id that no row
+      // names, so no caller can reach it.
       await Promise.resolve(writer.end(err as Error)).catch(() => {});
+      await this.client.delete(this.keyOf(key)).catch(() => {});
       throw err;
     }
   }
