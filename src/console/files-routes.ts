@@ -59,7 +59,7 @@ export const consoleFilesRoutes = (ctx: ConsoleContext) => {
       signedInPage(ctx, ({ who, params }) => {
         const found = file(who.principal, params.id);
         // The API's headers (attachment, nosniff), and never kept in the browser's cache.
-        return fileDownload(deps.files.content(found), found.bytes, found.filename, { 'cache-control': 'no-store' });
+        return fileDownload(deps.files.content(found), found.filename, { 'cache-control': 'no-store' });
       }),
     )
     .post(

@@ -19,8 +19,8 @@ export const DOWNLOAD_HEADERS = (filename: string) => ({
 });
 
 /**
- * A stream body (S3) carries its length from the file's row, so clients see Content-Length as for a file on disk
- * (a Blob from a directory store has its own).
+ * A directory store hands over the file (Bun sends it with its Content-Length); an S3 object comes as a stream,
+ * sent chunked (a Content-Length set here does not survive the app's response handling).
  */
-export const fileDownload = (body: Blob | ReadableStream<Uint8Array>, bytes: number, filename: string, extra: Record<string, string> = {}) =>
-  new Response(body, { headers: { ...DOWNLOAD_HEADERS(filename), ...(body instanceof Blob ? {} : { 'content-length': String(bytes) }), ...extra } });
+export const fileDownload = (body: Blob | ReadableStream<Uint8Array>, filename: string, extra: Record<string, string> = {}) =>
+  new Response(body, { headers: { ...DOWNLOAD_HEADERS(filename), ...extra } });

@@ -93,7 +93,7 @@ export const filesRoutes = (deps: AppDeps) => {
       '/files/:id/content',
       ({ principal, params }) => {
         const file = find(principal, params.id);
-        return fileDownload(store.content(file), file.bytes, file.filename);
+        return fileDownload(store.content(file), file.filename);
       },
       {
         params: idParams,
