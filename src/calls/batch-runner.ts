@@ -270,13 +270,18 @@ export class BatchRunner {
       const output = await this.writeFile(batch, owner, 'output', this.store.finishedLines(batch.id, 'done').map((l) =>
         `{"id":${JSON.stringify(`batch_${l.requestId ?? ''}`)},"custom_id":${JSON.stringify(l.customId)},"response":{"status_code":${l.statusCode ?? 200},"request_id":${JSON.stringify(l.requestId)},"body":${l.result ?? 'null'}},"error":null}`,
       ));
+      // A failure here (the file store unreachable) leaves the batch finalizing, to be tried again: the output
+      // file already written goes, or the next try would leave a second one in the owner's files.
       const errors = await this.writeFile(batch, owner, 'error', this.store.finishedLines(batch.id, 'failed').map((l) => {
         const id = JSON.stringify(`batch_${l.requestId ?? randomId('req_')}`);
         // A line that got an HTTP answer carries it; one that never ran (expired, cancelled) carries an error.
         return l.statusCode !== null
           ? `{"id":${id},"custom_id":${JSON.stringify(l.customId)},"response":{"status_code":${l.statusCode},"request_id":${JSON.stringify(l.requestId)},"body":${l.result ?? 'null'}},"error":null}`
           : `{"id":${id},"custom_id":${JSON.stringify(l.customId)},"response":null,"error":${l.result ?? '{"code":"unknown","message":"unknown"}'}}`;
-      }));
+      })).catch(async (err: unknown) => {
+        if (output !== null) await this.files.delete(owner, output);
+        throw err;
+      });
       this.store.setFiles(batch.id, output, errors);
     }
     if (end === 'failed') this.store.fail(batch.id, why ?? { code: 'batch_failed', message: 'The batch failed.' });

@@ -134,4 +134,20 @@ describe('files on S3', () => {
     expect(objects.has(`${PREFIX}${keep.id}`)).toBe(true);
     expect(await client().files.retrieve(f.id).catch((e) => e.status)).toBe(404);
   });
+
+  test('an unreachable bucket: 503 file_store_unavailable, nothing recorded, the quota whole again', async () => {
+    // A quota with room for one 100 KB file: were the failed upload's quota still held, the second would get 413.
+    const down = testGateway({ env: { ...s3.env, AWS_ENDPOINT_URL: 'http://127.0.0.1:1' }, settings: { fileStore: `s3://${s3.bucket}/${PREFIX}`, storagePerOwner: 150 * 1024 } });
+    const downClient = new OpenAI({ apiKey: down.adminKey, baseURL: `${down.listen()}/v1`, maxRetries: 0 });
+    for (let i = 0; i < 2; i++) {
+      const err = await downClient.files.create({ file: await toFile(new Uint8Array(100 * 1024), 'x.bin'), purpose: 'user_data' }).catch((e) => e);
+      expect(err).toBeInstanceOf(OpenAI.InternalServerError);
+      expect(err.status).toBe(503);
+      expect(err.error).toEqual({ message: 'The file store could not be reached; nothing was stored. Try again later.', type: 'server_error', param: null, code: 'file_store_unavailable' });
+    }
+    expect(down.db.sqlite.query('SELECT count(*) AS n FROM files').get()).toEqual({ n: 0 });
+    expect(readdirSync(down.files.incoming)).toEqual([]);
+    down.close();
+  });
 });
+

@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import type { Logger } from '../../log';
 import type { ByteStore } from '../../store/byte-store';
 import { DirectoryStore } from '../../store/directory-store';
+import { Refusal } from '../refusal';
 import { randomId } from './ids';
 import { ownerWhere, type Owner } from './owner';
 
@@ -107,7 +108,13 @@ export class FileStore {
   /** Hands a complete, checked upload to the byte store and records it; the file is visible only once both are done. */
   async add(owner: Owner, tempPath: string, meta: Omit<StoredFile, 'id' | 'ownerUserId' | 'ownerTeamId'>): Promise<StoredFile> {
     const file: StoredFile = { id: randomId('file-'), ownerUserId: owner.kind === 'user' ? owner.id : null, ownerTeamId: owner.kind === 'team' ? owner.id : null, ...meta };
-    await this.bytes.putFile(file.id, tempPath);
+    try {
+      await this.bytes.putFile(file.id, tempPath);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOSPC') throw err; // the disk is full: the caller says so (507)
+      this.log?.warn('the file store refused a file', { store: this.bytes.location, error: (err as Error).message });
+      throw new Refusal('store_unavailable', 'The file store could not be reached; nothing was stored. Try again later.', { code: 'file_store_unavailable' });
+    }
     try {
       this.sqlite.run(
         'INSERT INTO files (id, owner_user_id, owner_team_id, key_id, filename, purpose, bytes, created_at, expires_at, line_count, batch_endpoint, batch_model) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
