@@ -56,10 +56,10 @@ export const consoleFilesRoutes = (ctx: ConsoleContext) => {
     )
     .get(
       '/ui/files/:id/content',
-      signedInPage(ctx, ({ who, params }) => {
+      signedInPage(ctx, async ({ who, params }) => {
         const found = file(who.principal, params.id);
         // The API's headers (attachment, nosniff), and never kept in the browser's cache.
-        return fileDownload(deps.files.content(found), found.filename, { 'cache-control': 'no-store' });
+        return fileDownload(await deps.files.content(found), found.filename, { 'cache-control': 'no-store' });
       }),
     )
     .post(

@@ -91,9 +91,9 @@ export const filesRoutes = (deps: AppDeps) => {
     })
     .get(
       '/files/:id/content',
-      ({ principal, params }) => {
+      async ({ principal, params }) => {
         const file = find(principal, params.id);
-        return fileDownload(store.content(file), file.filename);
+        return fileDownload(await store.content(file), file.filename);
       },
       {
         params: idParams,

@@ -25,14 +25,25 @@ export interface ByteStore {
   put(key: string, body: ReadableStream<Uint8Array>): Promise<number>;
   /** The bytes (or a range of them), streamed. A missing key fails the stream. */
   read(key: string, range?: ByteRange): ReadableStream<Uint8Array>;
-  /** A body for an HTTP download (a directory hands over the file itself, so Bun can send it without copying). */
-  download(key: string): Blob | ReadableStream<Uint8Array>;
+  /**
+   * A body for an HTTP download (a directory hands over the file itself, so Bun can send it without copying).
+   * Resolves once the object is known to be there (S3: its first bytes have arrived), so that a missing object or
+   * an unreachable store becomes an error answer rather than a download cut after its headers: ObjectMissing
+   * when there is no such object, any other error when the store failed.
+   */
+  download(key: string): Promise<Blob | ReadableStream<Uint8Array>>;
   /** The object's size, or undefined when it does not exist. */
   stat(key: string): Promise<{ size: number } | undefined>;
   /** Removes the object; a missing one is not an error. */
   delete(key: string): Promise<void>;
   /** A problem that would stop the gateway storing files (unreachable, refused, not writable), or undefined. */
   check(): Promise<string | undefined>;
+}
+
+export class ObjectMissing extends Error {
+  constructor(key: string) {
+    super(`no object ${key} in the file store`);
+  }
 }
 
 /** Keys are file ids the gateway generated; anything else never reaches a path or an object name. */

@@ -6,7 +6,7 @@
 import { mkdirSync } from 'node:fs';
 import { open, rename, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { assertKey, type ByteRange, type ByteStore } from './byte-store';
+import { assertKey, ObjectMissing, type ByteRange, type ByteStore } from './byte-store';
 import { writeAll } from './write-all';
 
 export class DirectoryStore implements ByteStore {
@@ -64,8 +64,10 @@ export class DirectoryStore implements ByteStore {
     return (range ? file.slice(range.start, range.end) : file).stream();
   }
 
-  download(key: string): Blob {
-    return Bun.file(this.pathOf(key));
+  async download(key: string): Promise<Blob> {
+    const file = Bun.file(this.pathOf(key));
+    if (!(await file.exists())) throw new ObjectMissing(key);
+    return file;
   }
 
   async stat(key: string): Promise<{ size: number } | undefined> {

@@ -6,7 +6,7 @@
  */
 import { S3Client, type S3Options } from 'bun';
 import { rm } from 'node:fs/promises';
-import { assertKey, type ByteRange, type ByteStore } from './byte-store';
+import { assertKey, ObjectMissing, type ByteRange, type ByteStore } from './byte-store';
 
 /** S3's smallest part (but the last); parts of this size keep an upload's memory small. */
 export const PART_SIZE = 5 * 1024 * 1024;
@@ -91,8 +91,28 @@ export class S3Store implements ByteStore {
     return (range ? file.slice(range.start, range.end) : file).stream();
   }
 
-  download(key: string): ReadableStream<Uint8Array> {
-    return this.read(key);
+  async download(key: string): Promise<ReadableStream<Uint8Array>> {
+    const reader = this.read(key).getReader();
+    let first: Awaited<ReturnType<typeof reader.read>>;
+    try {
+      first = await reader.read();
+    } catch (err) {
+      if ((err as { code?: string }).code === 'NoSuchKey') throw new ObjectMissing(key);
+      throw err;
+    }
+    // The bytes already read go first, then the rest as the client takes them.
+    return new ReadableStream<Uint8Array>({
+      start(c) {
+        if (first.done) c.close();
+        else c.enqueue(first.value);
+      },
+      async pull(c) {
+        const { done, value } = await reader.read();
+        if (done) c.close();
+        else c.enqueue(value);
+      },
+      cancel: (reason) => reader.cancel(reason),
+    });
   }
 
   async stat(key: string): Promise<{ size: number } | undefined> {

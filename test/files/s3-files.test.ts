@@ -149,5 +149,23 @@ describe('files on S3', () => {
     expect(readdirSync(down.files.incoming)).toEqual([]);
     down.close();
   });
-});
 
+  test('download: an object removed behind the gateway\'s back is a 500 error answer, an unreachable store a 503, never a cut body', async () => {
+    const f = await client().files.create({ file: await toFile(Buffer.from('here, then not'), 'gone.txt'), purpose: 'user_data' });
+    const bucket = new Bun.S3Client({ endpoint: s3.endpoint, bucket: s3.bucket, region: 'us-east-1', accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' });
+    await bucket.delete(`${PREFIX}${f.id}`);
+    const missing = await fetch(`${url}/v1/files/${f.id}/content`, { headers: { authorization: `Bearer ${gw.adminKey}` } });
+    expect(missing.status).toBe(500);
+    expect(((await missing.json()) as { error: { type: string } }).error.type).toBe('server_error');
+
+    const other = await startS3('other-bucket');
+    const g = testGateway({ env: other.env, settings: { fileStore: `s3://${other.bucket}` } });
+    const gUrl = g.listen();
+    const kept = await new OpenAI({ apiKey: g.adminKey, baseURL: `${gUrl}/v1`, maxRetries: 0 }).files.create({ file: await toFile(Buffer.from('kept'), 'k.txt'), purpose: 'user_data' });
+    await other.stop();
+    const down = await fetch(`${gUrl}/v1/files/${kept.id}/content`, { headers: { authorization: `Bearer ${g.adminKey}` } });
+    expect(down.status).toBe(503);
+    expect(((await down.json()) as { error: { code: string } }).error.code).toBe('file_store_unavailable');
+    g.close();
+  });
+});

@@ -7,7 +7,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { ByteStore } from '../../src/store/byte-store';
+import { ObjectMissing, type ByteStore } from '../../src/store/byte-store';
 import { DirectoryStore } from '../../src/store/directory-store';
 import { s3Options, S3Store } from '../../src/store/s3-store';
 import { startS3, type TestS3 } from '../support/services/s3';
@@ -55,7 +55,7 @@ describe.each(stores)('byte store: %s', (_name, make) => {
     const whole = await bytesOf(store.read('file-a'));
     expect(sha(whole)).toBe(sha(await bytesOf(patterned(300_000))));
     expect(await bytesOf(store.read('file-a', { start: 1000, end: 1010 }))).toEqual(whole.slice(1000, 1010));
-    expect(sha(await bytesOf(store.download('file-a')))).toBe(sha(whole));
+    expect(sha(await bytesOf(await store.download('file-a')))).toBe(sha(whole));
   });
 
   test('putFile moves a local file in: the local file is gone, the bytes are stored', async () => {
@@ -79,6 +79,12 @@ describe.each(stores)('byte store: %s', (_name, make) => {
     await store.delete('file-c');
     expect(await store.stat('file-never')).toBeUndefined();
     await expect(bytesOf(store.read('file-never'))).rejects.toThrow();
+    await expect(store.download('file-never')).rejects.toBeInstanceOf(ObjectMissing);
+  });
+
+  test('download of an empty object is an empty body', async () => {
+    await store.put('file-empty2', patterned(0));
+    expect((await bytesOf(await store.download('file-empty2'))).byteLength).toBe(0);
   });
 
   test('a stream that fails part-way (after more than one S3 part) leaves no object', async () => {

@@ -8,7 +8,7 @@ import type { Database } from 'bun:sqlite';
 import { mkdirSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Logger } from '../../log';
-import type { ByteStore } from '../../store/byte-store';
+import { ObjectMissing, type ByteStore } from '../../store/byte-store';
 import { DirectoryStore } from '../../store/directory-store';
 import { Refusal } from '../refusal';
 import { randomId } from './ids';
@@ -70,9 +70,21 @@ export class FileStore {
     return join(this.incoming, randomId('up-'));
   }
 
-  /** The file's bytes as a download body (streamed; never read whole into memory). */
-  content(file: Pick<StoredFile, 'id'>): Blob | ReadableStream<Uint8Array> {
-    return this.bytes.download(file.id);
+  /**
+   * The file's bytes as a download body (streamed; never read whole into memory). A store that cannot be reached
+   * is a 503 refusal; bytes missing under a live row (removed behind the gateway's back) are an internal error.
+   */
+  async content(file: Pick<StoredFile, 'id'>): Promise<Blob | ReadableStream<Uint8Array>> {
+    try {
+      return await this.bytes.download(file.id);
+    } catch (err) {
+      if (err instanceof ObjectMissing) {
+        this.log?.error('a stored file\'s bytes are missing from the file store', { file: file.id, store: this.bytes.location });
+        throw err;
+      }
+      this.log?.warn('the file store could not be read', { store: this.bytes.location, error: (err as Error).message });
+      throw new Refusal('store_unavailable', 'The file store could not be reached. Try again later.', { code: 'file_store_unavailable' });
+    }
   }
 
   /** The file's bytes, streamed. */
