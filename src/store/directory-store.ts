@@ -3,7 +3,7 @@
  * A new object is written under .incoming/ in the same directory and renamed into place, so it appears whole
  * or not at all, also to another node reading the same directory.
  */
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { open, rename, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { assertKey, ObjectMissing, type ByteRange, type ByteStore } from './byte-store';
@@ -17,6 +17,23 @@ export class DirectoryStore implements ByteStore {
     this.location = dir;
     this.incoming = join(dir, '.incoming');
     mkdirSync(this.incoming, { recursive: true, mode: 0o700 });
+    this.removeStale();
+  }
+
+  /**
+   * What a crash left in .incoming. Only entries older than a day go: in a shared directory the fresh ones may be
+   * another node's writes in progress.
+   */
+  private removeStale(maxAgeMs = 86_400_000): void {
+    const before = Date.now() - maxAgeMs;
+    for (const name of readdirSync(this.incoming)) {
+      const path = join(this.incoming, name);
+      try {
+        if (statSync(path).mtimeMs < before) rmSync(path, { force: true });
+      } catch {
+        // gone meanwhile (another node cleaned it): nothing to do
+      }
+    }
   }
 
   private pathOf(key: string): string {

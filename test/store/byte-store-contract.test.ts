@@ -4,7 +4,7 @@
  */
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ObjectMissing, type ByteStore } from '../../src/store/byte-store';
@@ -119,6 +119,19 @@ describe('directory store specifics', () => {
     await store.put('file-bad', patterned(1000, 100, 500)).catch(() => {});
     expect(readdirSync(join(dir, '.incoming'))).toEqual([]);
     expect(readdirSync(dir).sort()).toEqual(['.incoming', 'file-ok']);
+  });
+
+  test('leftovers of a crash older than a day are removed from .incoming at start; fresh ones (another node\'s) stay', () => {
+    const dir = tmp();
+    new DirectoryStore(dir);
+    const old = join(dir, '.incoming', 'put-old');
+    const fresh = join(dir, '.incoming', 'put-fresh');
+    writeFileSync(old, 'x');
+    writeFileSync(fresh, 'y');
+    const twoDaysAgo = new Date(Date.now() - 2 * 86_400_000);
+    utimesSync(old, twoDaysAgo, twoDaysAgo);
+    new DirectoryStore(dir);
+    expect(readdirSync(join(dir, '.incoming'))).toEqual(['put-fresh']);
   });
 
   test('two stores over one shared directory see each other\'s objects (two nodes, one NFS mount)', async () => {
