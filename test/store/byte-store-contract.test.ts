@@ -162,6 +162,21 @@ describe('S3 store specifics', () => {
     expect((await s3.objects(prefix)).get(`${prefix}file-mp`)).toBe(12 * MB);
   });
 
+  test('every part but the last is at least 5 MiB (S3 refuses smaller ones), whatever the chunk sizes', async () => {
+    for (const chunk of [300_000, 1_000_003, 64 * 1024]) {
+      const key = `file-parts${chunk}`;
+      const before = s3.requests.length;
+      const size = 17 * MB + 5;
+      await store().put(key, patterned(size, chunk));
+      const parts = s3.requests.slice(before).filter((r) => r.method === 'PUT' && r.query.has('partNumber') && r.path.endsWith(key));
+      parts.sort((a, b) => Number(a.query.get('partNumber')) - Number(b.query.get('partNumber')));
+      expect(parts).toHaveLength(4);
+      expect(parts.reduce((n, p) => n + p.bytes, 0)).toBe(size);
+      expect(parts.slice(0, -1).every((p) => p.bytes >= 5 * MB)).toBe(true);
+      expect(parts.slice(0, -1).map((p) => p.bytes)).toEqual(Array(parts.length - 1).fill(parts[0]!.bytes)); // equal parts: Cloudflare R2 requires them
+    }
+  });
+
   test('a small put is one PUT, no multipart', async () => {
     const before = s3.requests.length;
     await store().put('file-small', patterned(1000));

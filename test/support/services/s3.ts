@@ -14,6 +14,8 @@ export interface S3Request {
   method: string;
   path: string;
   query: URLSearchParams;
+  /** The request's Content-Length (a part's size, for an UploadPart). */
+  bytes: number;
 }
 
 export interface TestS3 {
@@ -34,7 +36,7 @@ export async function startS3(bucket = 'aqueduct-test'): Promise<TestS3> {
   const requests: S3Request[] = [];
   // First in Koa's chain: sees every request, also those refused later (bad signature).
   server.middleware.unshift(async (ctx, next) => {
-    requests.push({ method: ctx.method, path: ctx.path, query: new URLSearchParams(ctx.querystring) });
+    requests.push({ method: ctx.method, path: ctx.path, query: new URLSearchParams(ctx.querystring), bytes: Number(ctx.get('content-length') || 0) });
     await next();
   });
   const { port } = await server.run();
