@@ -2,6 +2,7 @@
  * A batch whose error file cannot be stored (the file store briefly unreachable) stays finalizing and is
  * finished on a later tick, with one output file and one error file: the output written before the failure
  * is removed again, not left as a second copy in the owner's files.
+ * An input file that cannot be read at first is read again later.
  */
 import { afterAll, expect, test } from 'bun:test';
 import { toFile } from 'openai';
@@ -41,4 +42,33 @@ test('the error file fails once: the batch completes later with exactly one outp
   const all = [...(await (await client.files.content(done.output_file_id!)).text()).trim().split('\n'), ...(await (await client.files.content(done.error_file_id!)).text()).trim().split('\n')];
   expect(all.map((l) => JSON.parse(l).custom_id).sort()).toEqual(['a', 'b', 'c']);
   expect(f.gw.db.sqlite.query("SELECT count(*) AS n FROM files WHERE purpose = 'batch_output'").get()).toEqual({ n: 2 });
+});
+
+test('the input file cannot be read at first (the store out of reach): the import is tried again and the batch completes', async () => {
+  const client = f.client();
+  const lines = ['x', 'y'].map((w) => JSON.stringify({ custom_id: w, method: 'POST', url: '/v1/chat/completions', body: { model: 'chat', messages: [{ role: 'user', content: w }] } }));
+  const input = await client.files.create({ file: await toFile(Buffer.from(`${lines.join('\n')}\n`), 'in.jsonl'), purpose: 'batch' });
+  const bytes = f.gw.files.bytes;
+  const read = bytes.read.bind(bytes);
+  let reads = 0;
+  bytes.read = (key, range) => {
+    reads++;
+    // The first two reads fail part-way, after the first line arrived (imported lines are kept, not doubled).
+    if (reads <= 2) {
+      const first = new TextEncoder().encode(`${lines[0]}\n`);
+      return new ReadableStream({ start: (c) => c.enqueue(first), pull: (c) => c.error(new Error('bucket unreachable')) });
+    }
+    return read(key, range);
+  };
+  const created = await client.batches.create({ input_file_id: input.id, endpoint: '/v1/chat/completions', completion_window: '24h' });
+  let done = created;
+  for (const until = Date.now() + 10_000; done.status !== 'completed'; await Bun.sleep(50)) {
+    if (Date.now() > until || done.status === 'failed') throw new Error(`batch ${done.status}`);
+    done = await client.batches.retrieve(created.id);
+  }
+  bytes.read = read;
+  expect(reads).toBe(3);
+  expect(done.request_counts).toEqual({ total: 2, completed: 2, failed: 0 });
+  const out = (await (await client.files.content(done.output_file_id!)).text()).trim().split('\n').map((l) => JSON.parse(l).custom_id);
+  expect(out.sort()).toEqual(['x', 'y']);
 });

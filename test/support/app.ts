@@ -97,6 +97,7 @@ export function testGateway(opts: TestGatewayOptions = {}): TestGateway {
     tickMs: 25,
     outputExpiryMs: settings.batchFileExpiry,
     backoffBaseMs: 10,
+    importRetryMs: 20,
   }, log, { principalOf: (id) => keys.byKeyId(id), router: () => router });
   runner.start();
   const mcpSessions = new McpSessions(settings.mcpSessionTimeout, Date.now, settings.mcpSessionsPerKey);
