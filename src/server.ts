@@ -15,6 +15,8 @@ import { Directory } from './domain/directory';
 import { BatchStore } from './domain/batches/batch-store';
 import { BatchRunner } from './calls/batch-runner';
 import { FileStore } from './domain/files/file-store';
+import type { ByteStore } from './store/byte-store';
+import { openByteStore } from './store/open-store';
 import { McpSessions } from './domain/mcp/sessions';
 import { WorkerUsageRecorder } from './domain/usage';
 import { ModelCalls } from './calls/model-calls';
@@ -39,17 +41,29 @@ export function startServer(config: LoadedConfig): RunningServer {
   const { settings } = config;
   const log = createLogger(settings.logLevel);
   const startedAt = Date.now();
+  // First, before anything is written: a file store named but missing (an unmounted NFS directory) stops the start.
+  let bytes: ByteStore;
+  try {
+    bytes = openByteStore(settings.fileStore, settings.dataDir, process.env);
+  } catch (err) {
+    throw new Error(`AQUEDUCT_FILE_STORE=${JSON.stringify(settings.fileStore)}: ${(err as Error).message}`);
+  }
   const h = openDatabase(settings.dataDir);
   const removePidFile = writePidFile(settings.dataDir);
   const applied = migrate(h.sqlite);
   if (applied.length) log.info('database migrated', { path: h.path, applied: applied.join(',') });
 
   const directory = new Directory(h);
-  const files = new FileStore(h.sqlite, settings.dataDir);
+  const files = new FileStore(h.sqlite, settings.dataDir, bytes, log);
   files.cleanIncoming();
+  if (settings.fileStore !== undefined) {
+    log.info('stored files live in', { store: bytes.location });
+    // Off the start-up path: a bucket that refuses us is logged now rather than found at the first upload.
+    void bytes.check().then((problem) => problem && log.error(`the file store cannot be used: ${problem}`));
+  }
 
   const fileSweeper = setInterval(() => {
-    files.sweepExpired();
+    files.sweepExpired().catch((err) => log.warn('could not sweep expired files; will try again in an hour', { error: (err as Error).message }));
     responses.prune();
   }, 3_600_000);
   fileSweeper.unref();

@@ -16,7 +16,7 @@ import type { BatchRow, BatchStore } from '../domain/batches/batch-store';
 import type { FileStore } from '../domain/files/file-store';
 import { randomId } from '../domain/files/ids';
 import type { Owner } from '../domain/files/owner';
-import { writeAll } from '../domain/files/write-all';
+import { writeAll } from '../store/write-all';
 import type { Principal } from '../domain/key-cache';
 import type { Logger } from '../log';
 import { workerUrl } from '../workers/worker-url';
@@ -45,6 +45,8 @@ export interface RunnerOptions {
   /** Output and error files are kept this long. */
   outputExpiryMs: number;
   backoffBaseMs?: number;
+  /** The first wait before an input file that could not be read is tried again (then 4×, 16×, 64×). */
+  importRetryMs?: number;
 }
 
 interface InFlight {
@@ -53,6 +55,8 @@ interface InFlight {
   customId: string;
   worker: Worker;
 }
+
+const IMPORT_RETRIES = 4;
 
 const ownerOfBatch = (b: BatchRow): Owner => (b.ownerTeamId !== null ? { kind: 'team', id: b.ownerTeamId } : { kind: 'user', id: b.ownerUserId! });
 
@@ -118,22 +122,34 @@ export class BatchRunner {
   }
 
   /** Imports a new (or interrupted) batch's lines, then lets the runner pick it up. */
-  async begin(batch: BatchRow): Promise<void> {
+  async begin(batch: BatchRow, attempt = 0): Promise<void> {
     const input = this.files.byId(batch.inputFileId);
     if (!input) {
+      this.importing.delete(batch.id);
       this.store.fail(batch.id, { code: 'input_file_missing', message: `The input file ${batch.inputFileId} no longer exists.`, param: 'input_file_id' });
       return;
     }
     // A batch cancelled while its lines are being imported is finalized only once every line is in:
     // otherwise lines imported after the cancel would stay pending for ever.
     this.importing.add(batch.id);
+    let retrying = false;
     try {
-      await this.store.importLines(batch.id, this.files.pathOf(input));
+      await this.store.importLines(batch.id, this.files.read(input));
     } catch (err) {
+      // The input comes from the file store, which may be briefly out of reach (a bucket): the import is tried
+      // again a few times, further apart (5 s, 20 s, 80 s, 5 min by default; lines already in are kept), and the
+      // batch stays importing meanwhile, so a cancel waits for it as it would during an import.
+      if (attempt < IMPORT_RETRIES && !this.stopped) {
+        const delayMs = (this.opts.importRetryMs ?? 5_000) * 4 ** attempt;
+        this.log.warn('could not read a batch input file; will try again', { batch: batch.id, attempt: attempt + 1, retry_in_ms: delayMs, error: (err as Error).message });
+        setTimeout(() => void (this.stopped ? undefined : this.begin(batch, attempt + 1)), delayMs).unref();
+        retrying = true;
+        return;
+      }
       this.log.error('could not import batch lines', { batch: batch.id, error: err as Error });
       this.store.fail(batch.id, { code: 'input_file_unreadable', message: 'The input file could not be read.', param: 'input_file_id' });
     } finally {
-      this.importing.delete(batch.id);
+      if (!retrying) this.importing.delete(batch.id);
     }
     void this.tick();
   }
@@ -270,13 +286,18 @@ export class BatchRunner {
       const output = await this.writeFile(batch, owner, 'output', this.store.finishedLines(batch.id, 'done').map((l) =>
         `{"id":${JSON.stringify(`batch_${l.requestId ?? ''}`)},"custom_id":${JSON.stringify(l.customId)},"response":{"status_code":${l.statusCode ?? 200},"request_id":${JSON.stringify(l.requestId)},"body":${l.result ?? 'null'}},"error":null}`,
       ));
+      // A failure here (the file store unreachable) leaves the batch finalizing, to be tried again: the output
+      // file already written goes, or the next try would leave a second one in the owner's files.
       const errors = await this.writeFile(batch, owner, 'error', this.store.finishedLines(batch.id, 'failed').map((l) => {
         const id = JSON.stringify(`batch_${l.requestId ?? randomId('req_')}`);
         // A line that got an HTTP answer carries it; one that never ran (expired, cancelled) carries an error.
         return l.statusCode !== null
           ? `{"id":${id},"custom_id":${JSON.stringify(l.customId)},"response":{"status_code":${l.statusCode},"request_id":${JSON.stringify(l.requestId)},"body":${l.result ?? 'null'}},"error":null}`
           : `{"id":${id},"custom_id":${JSON.stringify(l.customId)},"response":null,"error":${l.result ?? '{"code":"unknown","message":"unknown"}'}}`;
-      }));
+      })).catch(async (err: unknown) => {
+        if (output !== null) await this.files.delete(owner, output);
+        throw err;
+      });
       this.store.setFiles(batch.id, output, errors);
     }
     if (end === 'failed') this.store.fail(batch.id, why ?? { code: 'batch_failed', message: 'The batch failed.' });
@@ -299,7 +320,7 @@ export class BatchRunner {
       await handle.sync();
       await handle.close();
       const now = Date.now();
-      return this.files.add(owner, temp, {
+      return (await this.files.add(owner, temp, {
         keyId: batch.keyId,
         filename: `${batch.id}_${kind}.jsonl`,
         purpose: 'batch_output',
@@ -309,7 +330,7 @@ export class BatchRunner {
         lineCount: lines.length,
         batchEndpoint: null,
         batchModel: null,
-      }).id;
+      })).id;
     } catch (err) {
       await handle.close().catch(() => {});
       await rm(temp, { force: true });

@@ -14,7 +14,7 @@ export const backupCommand = defineCommand({
   name: 'backup',
   usage: 'aqueduct backup --out FILE',
   summary: 'Write a consistent copy of the database (safe while the gateway serves)',
-  description: 'Uses SQLite VACUUM INTO: one consistent snapshot, taken without stopping the gateway. Stored files are not included.',
+  description: 'Uses SQLite VACUUM INTO: one consistent snapshot, taken without stopping the gateway. Stored file bytes are not\nincluded (they live in <data-dir>/files or the AQUEDUCT_FILE_STORE directory or bucket: back that up with its own tools).',
   options: [{ flag: '--out', value: 'file', description: 'Where to write the copy (must not exist)' }],
   run(args, io) {
     const out = args.flags.get('--out');

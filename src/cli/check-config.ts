@@ -2,6 +2,7 @@ import { DEMO_SOURCE } from '../config/demo-models';
 import { loadConfig } from '../config/load';
 import { parseOidcConfig } from '../config/oidc';
 import { OidcClient } from '../http/oidc-client';
+import { openByteStore } from '../store/open-store';
 import { defineCommand } from './context';
 
 export const checkConfigCommand = defineCommand({
@@ -14,7 +15,9 @@ export const checkConfigCommand = defineCommand({
     'cloud provider (azure/, gemini/, vertex_ai/, bedrock/) deployment is missing, …),\n' +
     'checks the terms-of-service file (readable UTF-8, not empty, at most 1 MB) and prints its version,\n' +
     'and exits 1 when there is any. With single sign-on configured it also checks the settings (client id,\n' +
-    'public URL, the org and team patterns) and that the issuer\'s discovery document can be read. Warnings\n' +
+    'public URL, the org and team patterns) and that the issuer\'s discovery document can be read. With\n' +
+    'AQUEDUCT_FILE_STORE set it writes, reads back and deletes a small object there (bucket reachable, credentials\n' +
+    'accepted, directory writable). Warnings\n' +
     'go to stderr as "warning: …" and do not change the exit code.',
   async run(args, io) {
     const { settings, router, mcp, demo, terms, problems, warnings } = loadConfig(args.flags, io.env);
@@ -27,6 +30,10 @@ export const checkConfigCommand = defineCommand({
         problems.push(`AQUEDUCT_OIDC_ISSUER=${JSON.stringify(settings.oidcIssuer)}: ${(err as Error).message}`);
       }
     }
+    if (settings.fileStore !== undefined) {
+      const problem = await probeFileStore(settings.fileStore, settings.dataDir, io.env);
+      if (problem) problems.push(`AQUEDUCT_FILE_STORE=${JSON.stringify(settings.fileStore)}: ${problem}`);
+    }
     for (const w of warnings) io.err(`warning: ${w}`);
     if (problems.length > 0) {
       io.err(`${problems.length} problem${problems.length === 1 ? '' : 's'} found:`);
@@ -38,8 +45,23 @@ export const checkConfigCommand = defineCommand({
       `ok: router config ${demo ? DEMO_SOURCE : (settings.routerConfig ?? '(none)')}: ${router.models.size} models, ${deployments} deployments, ` +
         `${router.aliases.size} aliases; MCP config ${settings.mcpConfig ?? '(none)'}: ${mcp.servers.size} servers` +
         (terms ? `; terms of service ${settings.tosFile}: version ${terms.version} (${terms.format})` : '') +
-        (oidc ? `; single sign-on with ${oidc.issuer.href} (redirect URI ${oidc.redirectUri})` : ''),
+        (oidc ? `; single sign-on with ${oidc.issuer.href} (redirect URI ${oidc.redirectUri})` : '') +
+        (settings.fileStore !== undefined ? `; file store ${settings.fileStore} (writable)` : ''),
     );
     return 0;
   },
 });
+
+/** What stops the gateway storing files there, or undefined; an endpoint that does not answer counts after 15 s. */
+async function probeFileStore(fileStore: string, dataDir: string, env: Record<string, string | undefined>): Promise<string | undefined> {
+  let timer: Timer | undefined;
+  try {
+    const store = openByteStore(fileStore, dataDir, env);
+    const timeout = new Promise<string>((resolve) => (timer = setTimeout(() => resolve(`${store.location}: no answer within 15 s`), 15_000)));
+    return await Promise.race([store.check(), timeout]);
+  } catch (err) {
+    return (err as Error).message;
+  } finally {
+    clearTimeout(timer);
+  }
+}

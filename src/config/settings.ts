@@ -4,6 +4,7 @@
  */
 import { existsSync } from 'node:fs';
 import { parseBytes, parseDurationMs } from './units';
+import { parseFileStore } from './file-store';
 
 interface Spec<T> {
   flag: string;
@@ -94,6 +95,15 @@ export const SETTINGS = {
     def: () => undefined as string | undefined,
     parse: postgresUrl,
     secret: true,
+  } satisfies Spec<string | undefined>,
+  fileStore: {
+    flag: '--file-store',
+    env: 'AQUEDUCT_FILE_STORE',
+    description:
+      "Where stored files' bytes live: unset = <data-dir>/files; s3://bucket/prefix = an S3-compatible bucket (AWS_ENDPOINT_URL_S3 or AWS_ENDPOINT_URL, AWS_REGION, AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN from the environment); an absolute path = that directory (e.g. one shared over NFS)",
+    defaultText: '<data-dir>/files',
+    def: () => undefined as string | undefined,
+    parse: parseFileStore,
   } satisfies Spec<string | undefined>,
   routerConfig: {
     flag: '--router-config',

@@ -56,17 +56,17 @@ export const consoleFilesRoutes = (ctx: ConsoleContext) => {
     )
     .get(
       '/ui/files/:id/content',
-      signedInPage(ctx, ({ who, params }) => {
+      signedInPage(ctx, async ({ who, params }) => {
         const found = file(who.principal, params.id);
         // The API's headers (attachment, nosniff), and never kept in the browser's cache.
-        return fileDownload(deps.files.pathOf(found), found.filename, { 'cache-control': 'no-store' });
+        return fileDownload(await deps.files.content(found), found.filename, { 'cache-control': 'no-store' });
       }),
     )
     .post(
       '/ui/files/:id/delete',
-      signedInPost(ctx, ({ who, params }) => {
+      signedInPost(ctx, async ({ who, params }) => {
         const found = file(who.principal, params.id);
-        deps.files.delete(ownerOf(who.principal), found.id);
+        await deps.files.delete(ownerOf(who.principal), found.id);
         return redirect('/ui/files?done=deleted');
       }),
     )

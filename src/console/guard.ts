@@ -90,13 +90,15 @@ export function signedInPost(ctx: ConsoleContext, handle: (s: Signed, form: Reco
   };
 }
 
-export function signedInPage(ctx: ConsoleContext, render: (s: Signed, url: URL) => Response) {
-  return ({ request, params }: RouteInput): Response => {
+/** Pages render synchronously; a download (file bytes from the store) may answer later, with the same refusal pages. */
+export function signedInPage(ctx: ConsoleContext, render: (s: Signed, url: URL) => Response | Promise<Response>) {
+  return ({ request, params }: RouteInput): Response | Promise<Response> => {
     const state = currentSession(request, ctx.sessions, ctx.deps.keys, ctx.deps.terms);
     if (!('signedIn' in state)) return toSignIn(state.ended);
     const who = state.signedIn;
     try {
-      return render({ who, reach: new Reach(ctx.deps.directory, who.principal), params }, new URL(request.url));
+      const page = render({ who, reach: new Reach(ctx.deps.directory, who.principal), params }, new URL(request.url));
+      return page instanceof Promise ? page.catch((err: unknown) => refusalPage(err, who)) : page;
     } catch (err) {
       return refusalPage(err, who);
     }

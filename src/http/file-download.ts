@@ -11,12 +11,16 @@ export function attachment(filename: string): string {
   return `attachment; filename="${ascii}"; filename*=UTF-8''${encoded}`;
 }
 
-/** Streamed from disk; never sniffed into something a browser would render (a file may hold any markup). */
+/** Streamed from the byte store; never sniffed into something a browser would render (a file may hold any markup). */
 export const DOWNLOAD_HEADERS = (filename: string) => ({
   'content-type': 'application/octet-stream',
   'content-disposition': attachment(filename),
   'x-content-type-options': 'nosniff',
 });
 
-export const fileDownload = (path: string, filename: string, extra: Record<string, string> = {}) =>
-  new Response(Bun.file(path), { headers: { ...DOWNLOAD_HEADERS(filename), ...extra } });
+/**
+ * A directory store hands over the file (Bun sends it with its Content-Length); an S3 object comes as a stream,
+ * sent chunked (a Content-Length set here does not survive the app's response handling).
+ */
+export const fileDownload = (body: Blob | ReadableStream<Uint8Array>, filename: string, extra: Record<string, string> = {}) =>
+  new Response(body, { headers: { ...DOWNLOAD_HEADERS(filename), ...extra } });

@@ -91,9 +91,9 @@ export const filesRoutes = (deps: AppDeps) => {
     })
     .get(
       '/files/:id/content',
-      ({ principal, params }) => {
+      async ({ principal, params }) => {
         const file = find(principal, params.id);
-        return fileDownload(store.pathOf(file), file.filename);
+        return fileDownload(await store.content(file), file.filename);
       },
       {
         params: idParams,
@@ -108,9 +108,9 @@ export const filesRoutes = (deps: AppDeps) => {
     )
     .delete(
       '/files/:id',
-      ({ principal, params }) => {
+      async ({ principal, params }) => {
         const file = find(principal, params.id);
-        store.delete(ownerOf(principal), file.id);
+        await store.delete(ownerOf(principal), file.id);
         return { id: file.id, object: 'file' as const, deleted: true as const };
       },
       { params: idParams, response: { 200: FileDeleted, ...refusals(403, 404) }, detail: secured('deleteFile', 'Delete a file', ['Files']) },

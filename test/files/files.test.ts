@@ -156,7 +156,7 @@ describe('files', () => {
     const f = await client().files.create({ file: await toFile(Buffer.from('soon gone'), 'e.txt'), purpose: 'user_data' });
     gw.db.sqlite.run('UPDATE files SET expires_at = ? WHERE id = ?', [Date.now() - 1, f.id]);
     expect(await client().files.retrieve(f.id).catch((e) => e.status)).toBe(404);
-    expect(gw.files.sweepExpired()).toBeGreaterThanOrEqual(1);
+    expect(await gw.files.sweepExpired()).toBeGreaterThanOrEqual(1);
     expect(existsSync(`${gw.files.dir}/${f.id}`)).toBe(false);
   });
 });

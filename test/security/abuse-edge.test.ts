@@ -148,7 +148,7 @@ describe('multipart uploads', () => {
 
   test('an upload that stalls is refused with 408 after the idle limit; its temporary file is removed', async () => {
     const g = testGateway({ settings: { uploadIdleTimeout: 300 } });
-    const incoming = join(g.files.pathOf({ id: 'x' }), '..', '.incoming');
+    const incoming = g.files.incoming;
     const head = new TextEncoder().encode('--b\r\nContent-Disposition: form-data; name="file"; filename="a.txt"\r\n\r\nsome bytes, then nothing');
     let cancelled = false;
     const body = new ReadableStream<Uint8Array>({

@@ -14,6 +14,7 @@ import { Directory } from '../../src/domain/directory';
 import { BatchStore } from '../../src/domain/batches/batch-store';
 import { BatchRunner } from '../../src/calls/batch-runner';
 import { FileStore } from '../../src/domain/files/file-store';
+import { openByteStore } from '../../src/store/open-store';
 import { McpSessions } from '../../src/domain/mcp/sessions';
 import { Metrics } from '../../src/domain/metrics';
 import type { McpConfig } from '../../src/config/mcp-config';
@@ -83,7 +84,9 @@ export function testGateway(opts: TestGatewayOptions = {}): TestGateway {
   const metrics = new Metrics();
   upstream.onEvent = metrics.routerEvent;
   const calls = new ModelCalls(router, upstream, limiter, usage, log, Secrets.of(router, opts.mcp), (line) => metrics.observe(line), settings.clientIdleTimeout);
-  const files = new FileStore(db.sqlite, mkdtempSync(join(tmpdir(), 'aq-files-')));
+  // settings.fileStore (AQUEDUCT_FILE_STORE) and opts.env choose the byte store as in serve: unset → the data dir.
+  const dataDir = mkdtempSync(join(tmpdir(), 'aq-files-'));
+  const files = new FileStore(db.sqlite, dataDir, openByteStore(settings.fileStore, dataDir, env), log);
   const batches = new BatchStore(db.sqlite);
   const runner = new BatchRunner(batches, files, {
     workers: settings.batchWorkers,
@@ -94,6 +97,7 @@ export function testGateway(opts: TestGatewayOptions = {}): TestGateway {
     tickMs: 25,
     outputExpiryMs: settings.batchFileExpiry,
     backoffBaseMs: 10,
+    importRetryMs: 20,
   }, log, { principalOf: (id) => keys.byKeyId(id), router: () => router });
   runner.start();
   const mcpSessions = new McpSessions(settings.mcpSessionTimeout, Date.now, settings.mcpSessionsPerKey);

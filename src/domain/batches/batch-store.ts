@@ -100,7 +100,7 @@ export class BatchStore {
    * Reads the input file line by line into pending lines, a thousand per transaction, then starts the
    * batch. Safe to run again after a crash: lines already imported are kept (INSERT OR IGNORE).
    */
-  async importLines(batchId: string, inputPath: string): Promise<void> {
+  async importLines(batchId: string, input: ReadableStream<Uint8Array>): Promise<void> {
     const insert = this.sqlite.prepare("INSERT OR IGNORE INTO batch_lines (batch_id, line_no, custom_id, body, state) VALUES (?, ?, ?, ?, 'pending')");
     let chunk: ClaimedLine[] = [];
     const flush = () => {
@@ -110,7 +110,7 @@ export class BatchStore {
         for (const l of rows) insert.run(batchId, l.lineNo, l.customId, l.body);
       }).immediate();
     };
-    await forEachLine(Bun.file(inputPath).stream(), (text, n) => {
+    await forEachLine(input, (text, n) => {
       if (text.trim() === '') return;
       const l = JSON.parse(text) as { custom_id: string | number; body: unknown };
       chunk.push({ lineNo: n, customId: String(l.custom_id), body: JSON.stringify(l.body) });

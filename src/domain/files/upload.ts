@@ -1,7 +1,7 @@
 /**
  * POST /files: the multipart body is streamed into a temporary file (never held in memory), checked
- * (size, purpose, quota, and for batch files every line), synced to disk, and only then moved into place
- * and recorded. Any failure removes the temporary file, so nothing partial is ever recorded.
+ * (size, purpose, quota, and for batch files every line), synced to disk, and only then handed to the byte
+ * store (moved into place, or streamed to a bucket) and recorded. Any failure removes the temporary file, so nothing partial is ever recorded.
  */
 import { open, rm } from 'node:fs/promises';
 import type { Principal } from '../key-cache';
@@ -9,7 +9,7 @@ import { Refusal } from '../refusal';
 import { validateBatchFile, type BatchModelLookup } from './batch-file';
 import type { FileStore, StoredFile } from './file-store';
 import { ownerOf } from './owner';
-import { writeAll } from './write-all';
+import { writeAll } from '../../store/write-all';
 
 export interface UploadLimits {
   maxFileSize: number;
@@ -108,7 +108,7 @@ export async function receiveUpload(upload: IncomingUpload, store: FileStore, pr
       const facts = await validateBatchFile(Bun.file(temp).stream(), limits.maxBatchLines, lookup);
       batch = { lineCount: facts.lineCount, batchEndpoint: facts.endpoint, batchModel: facts.model };
     }
-    const stored = store.add(owner, temp, {
+    const stored = await store.add(owner, temp, {
       keyId: principal.keyId,
       filename,
       purpose,
