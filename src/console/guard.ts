@@ -90,6 +90,20 @@ export function signedInPost(ctx: ConsoleContext, handle: (s: Signed, form: Reco
   };
 }
 
+/** signedInPage for a page that awaits its data (the usage dashboards read through an async store). */
+export function signedInPageAsync(ctx: ConsoleContext, render: (s: Signed, url: URL) => Promise<Response>) {
+  return async ({ request, params }: RouteInput): Promise<Response> => {
+    const state = currentSession(request, ctx.sessions, ctx.deps.keys, ctx.deps.terms);
+    if (!('signedIn' in state)) return toSignIn(state.ended);
+    const who = state.signedIn;
+    try {
+      return await render({ who, reach: new Reach(ctx.deps.directory, who.principal), params }, new URL(request.url));
+    } catch (err) {
+      return refusalPage(err, who);
+    }
+  };
+}
+
 export function signedInPage(ctx: ConsoleContext, render: (s: Signed, url: URL) => Response) {
   return ({ request, params }: RouteInput): Response => {
     const state = currentSession(request, ctx.sessions, ctx.deps.keys, ctx.deps.terms);
