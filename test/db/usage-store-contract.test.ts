@@ -14,11 +14,11 @@ import { sqliteUsageStore } from '../../src/db/sqlite/usage-store';
 import type { UsageStore } from '../../src/db/usage-store';
 import { usageReads, type UsageReads } from '../../src/domain/usage-reads';
 import type { ReportQuery, UsageScope } from '../../src/domain/usage-report';
-import { FAMILIES } from '../../src/domain/usage-rollups';
 import { usageWrite, type UsageRecord } from '../../src/domain/usage-rows';
 import { dashboardQuery } from '../../src/domain/usage-summary';
 import { tempDir } from '../support/binary';
 import { type Postgres, startPostgres } from '../support/services/postgres';
+import { byValues, expectRollupsEqualRaw, TABLES } from './usage-rollup-check';
 import { generateUsage, LABELS } from './usage-rows-generator';
 
 const HOUR = 3_600_000;
@@ -85,55 +85,6 @@ async function addLabels(store: UsageStore): Promise<void> {
   for (const o of LABELS.orgs) await store.run('INSERT INTO orgs (id, name) VALUES (?, ?)', [o.id, o.name]);
   for (const t of LABELS.teams) await store.run('INSERT INTO teams (id, org_id, name) VALUES (?, ?, ?)', [t.id, t.orgId, t.name]);
   for (const u of LABELS.users) await store.run('INSERT INTO users (id, email, org_id) VALUES (?, ?, ?)', [u.id, u.email, u.orgId]);
-}
-
-const byValues = (a: unknown[], b: unknown[]) => {
-  for (let i = 0; i < a.length; i++) {
-    const x = a[i] as string | number | null;
-    const y = b[i] as string | number | null;
-    if (x === y) continue;
-    if (x === null) return -1;
-    if (y === null) return 1;
-    return x < y ? -1 : 1;
-  }
-  return 0;
-};
-
-const TABLES = Object.values(FAMILIES).flatMap((f) => f.levels.map((l) => ({ family: f, ...l })));
-
-/** Each rollup dimension in raw-row terms, written out here rather than taken from the code under test. */
-const RAW: Record<string, string> = {
-  org_id: 'org_id', team_id: 'coalesce(team_id, 0)', user_id: 'user_id', key_id: 'key_id', model: 'model',
-  mcp_server: "coalesce(mcp_server, '')", mcp_tool: "coalesce(mcp_tool, '')", end_user_id: 'end_user_id',
-};
-
-/** A rollup table next to the same sums computed from the raw rows, both sorted by key. */
-async function rolledAndRaw(store: UsageStore, t: (typeof TABLES)[number]): Promise<{ rolled: unknown[][]; raw: unknown[][] }> {
-  const n = store.num;
-  const f = t.family;
-  const dims = f.dims.map((d) => RAW[d]).join(', ');
-  const where = f.name === 'end_user' ? "WHERE end_user_id <> ''" : '';
-  const bucket = `(created_at / ${t.seconds * 1000}) * ${t.seconds}`;
-  const raw = await store.values(
-    `SELECT ${n(bucket)}, ${dims}, ${n('count(*)')}, ${n('sum(CASE WHEN status >= 400 THEN 1 ELSE 0 END)')}, ${n('sum(input_tokens)')},
-            ${n('sum(output_tokens)')}, ${n('sum(latency_ms)')}, min(latency_ms), max(latency_ms)
-       FROM usage ${where} GROUP BY ${bucket}, ${dims}`,
-  );
-  const rolled = await store.values(
-    `SELECT ${n('bucket_start')}, ${f.dims.join(', ')}, ${n('requests')}, ${n('failures')}, ${n('input_tokens')}, ${n('output_tokens')},
-            ${n('latency_sum')}, latency_min, latency_max FROM ${t.table}`,
-  );
-  return { rolled: rolled.sort(byValues), raw: raw.sort(byValues) };
-}
-
-async function expectRollupsEqualRaw(store: UsageStore, rows: number): Promise<void> {
-  const [[count]] = (await store.values(`SELECT ${store.num('count(*)')} FROM usage`)) as [[number]];
-  expect(count).toBe(rows);
-  for (const t of TABLES) {
-    const { rolled, raw } = await rolledAndRaw(store, t);
-    expect(raw.length).toBeGreaterThan(0);
-    expect({ table: t.table, rows: rolled }).toEqual({ table: t.table, rows: raw });
-  }
 }
 
 for (const dialect of [sqlite, postgres]) {
