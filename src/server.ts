@@ -59,7 +59,7 @@ export function startServer(config: LoadedConfig): RunningServer {
   let deps: AppDeps | undefined;
   const keys = createKeyCache(h.sqlite, settings.keyRefreshInterval, accessDefaults(settings, () => deps?.router ?? config.router));
   // SQLite today: the settings loader refuses AQUEDUCT_DATABASE_URL until every concept has its PostgreSQL store.
-  const usageDb = usageBackend({}, h, log);
+  const usageDb = usageBackend(settings, h, log);
   const usage = usageDb.recorder;
   // Saved responses are written on the usage writer's thread, off the event loop (see response-store.ts).
   const responses = new ResponseStore(h.sqlite, settings.responsesRetention, Date.now, 50, (batch, retention) => usage.writeResponses(batch, retention), (err) =>

@@ -147,6 +147,7 @@ export class WorkerUsageRecorder extends BatchingRecorder {
         else batch?.reject(new Error(m.error ?? 'could not write responses'));
       }
       if (m.lowered !== undefined) this.lowered = m.lowered;
+      if (m.error !== undefined && m.failed === undefined && m.responsesFailed === undefined) this.log.error('usage writer failed', { error: m.error });
       if (m.written !== undefined) this.unwritten -= m.written;
       if (m.failed) {
         // Keep them for the next batch rather than lose them.

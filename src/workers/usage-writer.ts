@@ -60,11 +60,15 @@ async function handle(m: Message): Promise<void> {
   }
   if (m.flush !== undefined) self.postMessage({ done: m.flush });
   if (m.close !== undefined) {
-    await store?.close();
-    db?.close();
-    db = undefined;
-    store = undefined;
-    self.postMessage({ done: m.close });
+    try {
+      await store?.close();
+      db?.close();
+    } finally {
+      // Answered even when closing failed, so the recorder's close never waits forever.
+      db = undefined;
+      store = undefined;
+      self.postMessage({ done: m.close });
+    }
   }
 }
 

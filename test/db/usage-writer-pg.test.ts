@@ -8,7 +8,11 @@ import { SQL } from 'bun';
 import { migratePg } from '../../src/db/pg/migrate';
 import { pgUsageStore } from '../../src/db/pg/usage-store';
 import type { UsageStore } from '../../src/db/usage-store';
+import { openDatabase } from '../../src/db/connection';
+import { migrate } from '../../src/db/migrate';
 import { WorkerUsageRecorder } from '../../src/domain/usage';
+import { usageBackend } from '../../src/domain/usage-backend';
+import { tempDir } from '../support/binary';
 import { silentLogger, type Logger } from '../../src/log';
 import { type Postgres, startPostgres } from '../support/services/postgres';
 import { expectRollupsEqualRaw } from './usage-rollup-check';
@@ -67,4 +71,34 @@ test('a batch that fails is kept and retried, its rows counted once', async () =
   await recorder.close();
   await store.close();
   await admin.close();
+});
+
+test('usageBackend: the recorder and reads of the configured database, SQLite without a url, PostgreSQL with one', async () => {
+  const h = openDatabase(tempDir('aq-usage-backend-'));
+  migrate(h.sqlite);
+  const { url, store, admin } = await fresh();
+  const now = Date.now();
+  const rows = generateUsage({ seed: 5, count: 500, since: now - 600_000, until: now });
+  const models = rows.filter((r) => !r.mcpServer).length;
+  const requests = async (b: ReturnType<typeof usageBackend>) =>
+    (await b.reads.report({ since: now - 3_600_000, until: now + 1, groupBy: 'org', calls: 'model', scope: { kind: 'all' } })).reduce((a, r) => a + r.requests, 0);
+  const count = (table: string) => (h.sqlite.query(`SELECT count(*) AS n FROM ${table}`).get() as { n: number }).n;
+
+  const lite = usageBackend({}, h, silentLogger, { flushIntervalMs: 5 });
+  for (const r of rows) lite.recorder.record(r);
+  await lite.recorder.drain();
+  expect(await requests(lite)).toBe(models);
+  expect(count('usage')).toBe(rows.length);
+  await lite.close();
+
+  const post = usageBackend({ databaseUrl: url }, h, silentLogger, { flushIntervalMs: 5 });
+  for (const r of rows) post.recorder.record(r);
+  await post.recorder.drain();
+  expect(await requests(post)).toBe(models);
+  expect(count('usage')).toBe(rows.length); // nothing more in SQLite
+  await expectRollupsEqualRaw(store, rows.length);
+  await post.close();
+  await store.close();
+  await admin.close();
+  h.close();
 });

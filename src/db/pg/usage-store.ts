@@ -8,6 +8,14 @@
  * one order: the tables in a fixed order and each table's rows sorted by key (the domain sorts them; the
  * upsert keeps their order with ORDER BY ordinality). Should one still happen, the transaction rolls back
  * whole and the batch is retried like any failed one.
+ *
+ * Counted once: a failed batch comes back to the recorder and is retried with `recheck` (UsageWrite), which
+ * skips the calls already in `usage` (same created_at, request_id, key_id) and adds only the others to the
+ * rollups, in the retry's transaction. That covers a commit whose acknowledgement was lost (the connection
+ * dropped after COMMIT was sent): its rows are found and skipped. The window left open: a retry that starts
+ * while the lost commit is still being applied on the server would not see it yet; retries wait for the next
+ * flush (100 ms), far longer than a commit takes, and a server that lost the connection before receiving
+ * COMMIT rolls the transaction back, so then there is nothing to find.
  */
 import { SQL } from 'bun';
 import { IDENTITY, USAGE_COLUMNS, type RollupUpsert, type SqlValue, type UsageStore, type UsageWrite } from '../usage-store';
@@ -79,10 +87,15 @@ type Tx = Pick<SQL, 'unsafe'>;
 /** The rows of the batch not stored yet (see UsageWrite.recheck): one look, through the created_at index. */
 async function unstored(tx: Tx, rows: SqlValue[][]): Promise<SqlValue[][]> {
   if (rows.length === 0) return rows;
-  const times = rows.map((r) => r[0] as number);
+  let from = Infinity;
+  let to = -Infinity;
+  for (const r of rows) {
+    from = Math.min(from, r[0] as number);
+    to = Math.max(to, r[0] as number);
+  }
   const ids = IDENTITY.map((i) => rows.map((r) => r[i]!));
   const found: unknown[][] = await tx
-    .unsafe(STORED, [Math.min(...times), Math.max(...times), ...ids.map((v, k) => arrayLiteral(v, typeOf(IDENTITY_COLUMNS[k]!)))])
+    .unsafe(STORED, [from, to, ...ids.map((v, k) => arrayLiteral(v, typeOf(IDENTITY_COLUMNS[k]!)))])
     .values();
   const stored = new Set(found.map(identity));
   return rows.filter((r) => !stored.has(identity(IDENTITY.map((i) => r[i]))));
