@@ -102,3 +102,126 @@ test('usageBackend: the recorder and reads of the configured database, SQLite wi
   await admin.close();
   h.close();
 });
+
+/** Writes everything, keeping what the socket did not take until it drains (Bun's write may take part). */
+function pipeTo(socket: { write(b: Uint8Array): number }) {
+  let backlog: Uint8Array[] = [];
+  const flush = () => {
+    while (backlog.length) {
+      const head = backlog[0]!;
+      const n = socket.write(head);
+      if (n < head.length) {
+        backlog[0] = head.subarray(Math.max(n, 0));
+        return;
+      }
+      backlog.shift();
+    }
+  };
+  return {
+    write(chunk: Uint8Array) {
+      backlog.push(new Uint8Array(chunk));
+      if (backlog.length === 1) flush();
+    },
+    drain: flush,
+    get empty() {
+      return backlog.length === 0;
+    },
+    clear: () => (backlog = []),
+  };
+}
+
+/**
+ * A TCP proxy to PostgreSQL that, once armed, passes the next COMMIT to the server and then cuts the
+ * client's connection before the server's answer reaches it: the commit happens, its acknowledgement is lost.
+ */
+async function lossyProxy(target: { hostname: string; port: number }) {
+  let armed = false;
+  let cut = 0;
+  type Pipe = ReturnType<typeof pipeTo>;
+  const server = Bun.listen<{ up?: Pipe; upSocket?: { end(): void }; down?: Pipe; early: Uint8Array[]; dropped?: boolean }>({
+    hostname: '127.0.0.1',
+    port: 0,
+    socket: {
+      async open(client) {
+        client.data = { early: [], down: pipeTo(client) };
+        const upstream = await Bun.connect<undefined>({
+          ...target,
+          socket: {
+            data(_s, chunk) {
+              if (!client.data.dropped) client.data.down!.write(chunk);
+            },
+            drain() {
+              client.data.up?.drain();
+            },
+            close() {
+              if (!client.data.dropped) client.end();
+            },
+          },
+        });
+        client.data.up = pipeTo(upstream);
+        client.data.upSocket = upstream;
+        for (const c of client.data.early) client.data.up.write(c);
+      },
+      data(client, chunk) {
+        const { up } = client.data;
+        if (!up) client.data.early.push(new Uint8Array(chunk));
+        else up.write(chunk);
+        if (armed && Buffer.from(chunk).includes('COMMIT')) {
+          armed = false;
+          cut++;
+          client.data.dropped = true; // the answer goes nowhere
+          client.end();
+          // The server reads COMMIT before it sees the connection go.
+          setTimeout(() => client.data.upSocket?.end(), 500);
+        }
+      },
+      drain(client) {
+        client.data.down?.drain();
+      },
+      close(client) {
+        if (!client.data.dropped) client.data.upSocket?.end();
+      },
+    },
+  });
+  return {
+    port: server.port,
+    arm: () => (armed = true),
+    get cut() {
+      return cut;
+    },
+    stop: () => server.stop(true),
+  };
+}
+
+test('a commit whose acknowledgement is lost: the retry finds its rows stored and counts them once', async () => {
+  const { url, store, admin } = await fresh();
+  const u = new URL(url);
+  const proxy = await lossyProxy({ hostname: u.hostname, port: Number(u.port) });
+  u.port = String(proxy.port);
+  const errors: string[] = [];
+  const log: Logger = { ...silentLogger, error: (msg) => errors.push(msg) };
+  const recorder = new WorkerUsageRecorder(u.toString(), log, { flushIntervalMs: 60_000 });
+  const now = Date.now();
+  const rows = generateUsage({ seed: 6, count: 800, since: now - 60_000, until: now });
+  const count = async () => Number((await admin.unsafe('SELECT count(*) AS n FROM usage'))[0].n);
+
+  recorder.record(rows[0]!); // the writer's connection opens through the proxy
+  await recorder.drain();
+  proxy.arm();
+  for (const r of rows.slice(1, 500)) recorder.record(r);
+  await recorder.drain();
+  expect(proxy.cut).toBe(1);
+  expect(errors).toEqual(['could not write usage records; will retry']);
+  expect(recorder.pending).toBe(499); // kept for the retry...
+  // ...although the server committed them (once the proxy has passed everything on).
+  for (let deadline = Date.now() + 3_000; (await count()) < 500 && Date.now() < deadline; ) await Bun.sleep(20);
+  expect(await count()).toBe(500);
+  for (const r of rows.slice(500)) recorder.record(r);
+  await recorder.drain();
+  expect(recorder.pending).toBe(0);
+  await expectRollupsEqualRaw(store, rows.length);
+  await recorder.close();
+  proxy.stop();
+  await store.close();
+  await admin.close();
+});
