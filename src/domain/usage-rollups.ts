@@ -13,9 +13,9 @@
  *            into the others (as in the first attempt) they multiplied every family's rows.
  *
  * They are maintained in the transaction that inserts the rows (so they always equal the sums of the rows),
- * on the writer thread: rollupUpserts says what to add, each dialect's usage store adds it. Each call sums its rows in memory first, at the finest bucket,
- * and derives the coarser ones from those sums: a row costs one map update, and a flush one upsert per
- * (bucket, dimensions) per table, not per row.
+ * on the writer thread: rollupUpserts says what to add, each dialect's usage store adds it. Each call sums
+ * its rows in memory first, at the finest bucket, and derives the coarser ones from those sums: a row costs
+ * one map update, and a flush one upsert per (bucket, dimensions) per table, not per row.
  *
  * Retention: minute rows 48 h (the 1 h view and the exact minute edges of recent ranges), hour and day rows
  * as long as the raw rows (the usage retention), pruned by the same daily job.

@@ -184,7 +184,7 @@ export async function usageSummary(store: UsageStore, q: SummaryQuery): Promise<
   const num = store.num;
   await forEachPiece(
     store, coverage, filter,
-    // Grouped by the expressions, not their aliases: PostgreSQL cannot group by an alias of a cast.
+    // Grouped by the integer bucket itself; num() only changes how it reads back (a float on PostgreSQL).
     () => ({ select: `${num(`(bucket_start / ${step}) * ${step}`)}, ${by ?? "''"}, ${sumsSql(num)}, ${histSql(num)}`, groupBy: by ? `(bucket_start / ${step}) * ${step}, ${by}` : `(bucket_start / ${step}) * ${step}` }),
     (row) => {
       const g = row[1] as string;

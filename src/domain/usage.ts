@@ -84,8 +84,8 @@ export interface WorkerRecorderOptions {
 }
 
 /**
- * Writes from a worker thread with its own connection to the database (the SQLite file, or PostgreSQL). The worker starts with the
- * first batch, so an idle gateway does not carry it.
+ * Writes from a worker thread with its own connection to the database (the SQLite file, or PostgreSQL).
+ * The worker starts with the first batch, so an idle gateway does not carry it.
  *
  * Batches go every 100 ms (or at 2000 rows): a transaction costs more than its rows, and with 20 ms batches
  * `make bench` relayed ~12% fewer calls/s where gateway and writer share a core. The writer thread runs at
