@@ -23,6 +23,8 @@ import { McpSessions } from '../src/domain/mcp/sessions';
 import { Metrics } from '../src/domain/metrics';
 import { InMemoryRateLimiter } from '../src/domain/rate-limiter';
 import { WorkerUsageRecorder } from '../src/domain/usage';
+import { usageReads } from '../src/domain/usage-reads';
+import { sqliteUsageStore } from '../src/db/sqlite/usage-store';
 import { accessLogTo } from '../src/http/access-log';
 import { createLogger } from '../src/log';
 import { ResponseStore } from '../src/domain/responses/response-store';
@@ -57,7 +59,7 @@ const modelCalls = new ModelCalls(router, upstream, limiter, usage, log, Secrets
 const files = new FileStore(h.sqlite, settings.dataDir);
 const batches = new BatchStore(h.sqlite);
 const runner = new BatchRunner(batches, files, { workers: 0, concurrency: 1, perBatchConcurrency: 1, routerYaml: routerText, env: {}, outputExpiryMs: 1 }, log, { principalOf: () => undefined, router: () => router });
-const deps: AppDeps = { settings, router, mcp: { servers: new Map() }, db: h, directory: new Directory(h), files, batches, runner, keys, calls: modelCalls, usage, mcpSessions: new McpSessions(60_000), access, metrics, log, startedAt: Date.now(), responses: new ResponseStore(h.sqlite) };
+const deps: AppDeps = { settings, router, mcp: { servers: new Map() }, db: h, directory: new Directory(h), files, batches, runner, keys, calls: modelCalls, usage, usageReads: usageReads(sqliteUsageStore(h.sqlite)), mcpSessions: new McpSessions(60_000), access, metrics, log, startedAt: Date.now(), responses: new ResponseStore(h.sqlite) };
 const app = buildApp(deps);
 const routes = (app.config.serve as unknown as { routes: Record<string, { POST: (r: Request, s: null) => Promise<Response> }> }).routes;
 const post = routes['/v1/chat/completions']!.POST;

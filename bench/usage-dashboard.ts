@@ -29,6 +29,7 @@ import type { UsageScope } from '../src/domain/usage-report';
 import { insertUsageRows, type UsageRecord } from '../src/domain/usage-rows';
 import { FAMILIES } from '../src/domain/usage-rollups';
 import { dashboardQuery, usageSummary } from '../src/domain/usage-summary';
+import { sqliteUsageStore } from '../src/db/sqlite/usage-store';
 
 const ROLLUP_TABLES = Object.values(FAMILIES).flatMap((f) => f.levels.map((l) => l.table));
 
@@ -148,12 +149,13 @@ try {
   for (const [span, spanMs] of [['30 d', 30 * DAY], ['7 d', 7 * DAY], ['24 h', DAY], ['1 h', DAY / 24]] as const) {
     for (const [who, scope] of scopes) {
       // What the console's usage page asks for (src/console/usage-routes.ts).
-      const q = () => usageSummary(h.sqlite, dashboardQuery(scope, 'model', spanMs, Date.now()));
-      const first = q();
+      const store = sqliteUsageStore(h.sqlite);
+      const q = () => usageSummary(store, dashboardQuery(scope, 'model', spanMs, Date.now()));
+      const first = await q();
       const times: number[] = [];
       for (let r = 0; r < RUNS; r++) {
         const t = performance.now();
-        q();
+        await q();
         times.push(ms(t));
       }
       times.sort((a, b) => a - b);

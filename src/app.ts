@@ -21,6 +21,7 @@ import type { McpSessions } from './domain/mcp/sessions';
 import type { Metrics } from './domain/metrics';
 import type { TermsSource } from './domain/terms';
 import type { UsageSink } from './domain/usage';
+import type { UsageReads } from './domain/usage-reads';
 import type { ResponseStore } from './domain/responses/response-store';
 import type { ModelCalls } from './calls/model-calls';
 import { consoleRoutes } from './console';
@@ -59,6 +60,8 @@ export interface AppDeps {
   keys: KeyCache;
   calls: ModelCalls;
   usage: UsageSink;
+  /** The usage report, dashboards and retention, from the configured database. */
+  usageReads: UsageReads;
   mcpSessions: McpSessions;
   access: AccessLog;
   metrics: Metrics;

@@ -18,7 +18,7 @@ import { FileStore } from './domain/files/file-store';
 import type { ByteStore } from './store/byte-store';
 import { openByteStore } from './store/open-store';
 import { McpSessions } from './domain/mcp/sessions';
-import { WorkerUsageRecorder } from './domain/usage';
+import { usageBackend } from './domain/usage-backend';
 import { ModelCalls } from './calls/model-calls';
 import { ResponseStore } from './domain/responses/response-store';
 import { Secrets } from './calls/secrets';
@@ -72,13 +72,15 @@ export function startServer(config: LoadedConfig): RunningServer {
 
   let deps: AppDeps | undefined;
   const keys = createKeyCache(h.sqlite, settings.keyRefreshInterval, accessDefaults(settings, () => deps?.router ?? config.router));
-  const usage = new WorkerUsageRecorder(h.path, log);
+  // SQLite today: the settings loader refuses AQUEDUCT_DATABASE_URL until every concept has its PostgreSQL store.
+  const usageDb = usageBackend(settings, h, log);
+  const usage = usageDb.recorder;
   // Saved responses are written on the usage writer's thread, off the event loop (see response-store.ts).
   const responses = new ResponseStore(h.sqlite, settings.responsesRetention, Date.now, 50, (batch, retention) => usage.writeResponses(batch, retention), (err) =>
     log.error('could not write saved responses; will retry', { error: err as Error }),
   );
   const limiter = new InMemoryRateLimiter();
-  const stopRetention = startRetention(h.sqlite, settings.usageRetention, log);
+  const stopRetention = startRetention(usageDb.reads, settings.usageRetention, log);
   const metrics = new Metrics();
   const accessLines = settings.accessLog ? accessLogTo((text) => process.stdout.write(text)) : { log: noAccessLog, flush() {} };
   const writeLine = accessLines.log;
@@ -121,7 +123,7 @@ export function startServer(config: LoadedConfig): RunningServer {
         })
       : undefined;
   if (config.terms) log.info('terms of service in force', { file: settings.tosFile, version: config.terms.version });
-  deps = { settings, router: config.router, mcp: config.mcp, db: h, directory, files, batches, runner, keys, calls, usage, mcpSessions, access, metrics, log, startedAt, terms, responses };
+  deps = { settings, router: config.router, mcp: config.mcp, db: h, directory, files, batches, runner, keys, calls, usage, usageReads: usageDb.reads, mcpSessions, access, metrics, log, startedAt, terms, responses };
   const app = buildApp(deps);
   app.listen({
     hostname: settings.host,
@@ -180,7 +182,7 @@ export function startServer(config: LoadedConfig): RunningServer {
       stopRetention();
       clearInterval(fileSweeper);
       await responses.close();
-      await usage.close();
+      await usageDb.close();
       limiter.close();
       keys.close();
       h.sqlite.run('PRAGMA wal_checkpoint(TRUNCATE)');

@@ -2,9 +2,11 @@
 import { UsageError } from './args';
 import { defineCommand } from './context';
 import { findTarget, table, type Target } from './targets';
-import { withDirectory } from './with-directory';
+import { withDirectory, withDirectoryAsync } from './with-directory';
 import type { Directory, PolicyPatch } from '../domain/directory';
-import { BUCKETS, CALLS, GROUPS, callsFor, usageReport, type Bucket, type Calls, type GroupBy } from '../domain/usage-report';
+import { BUCKETS, CALLS, GROUPS, callsFor, type Bucket, type Calls, type GroupBy } from '../domain/usage-report';
+import { usageReads } from '../domain/usage-reads';
+import { sqliteUsageStore } from '../db/sqlite/usage-store';
 import { parseDurationMs } from '../config/units';
 
 const targetOptions = [
@@ -116,7 +118,7 @@ export const policyCommands = [
       { flag: '--bucket', value: 'size', description: `Per ${BUCKETS.join(', ')}` },
       { flag: '--json', description: 'Print JSON' },
     ],
-    run(args, io) {
+    async run(args, io) {
       const by = (args.flags.get('--by') ?? 'model') as GroupBy;
       if (!GROUPS.includes(by)) throw new UsageError(`--by must be one of ${GROUPS.join(', ')}`);
       const asked = args.flags.get('--calls') as Calls | undefined;
@@ -131,7 +133,7 @@ export const policyCommands = [
       } catch (err) {
         throw new UsageError(`--since: ${(err as Error).message}`);
       }
-      const rows = withDirectory(args.flags, io, (_dir, h) => usageReport(h.sqlite, { since, until: Date.now() + 1, groupBy: by, bucket, calls: kind.calls, scope: { kind: 'all' } }));
+      const rows = await withDirectoryAsync(args.flags, io, (_dir, h) => usageReads(sqliteUsageStore(h.sqlite)).report({ since, until: Date.now() + 1, groupBy: by, bucket, calls: kind.calls, scope: { kind: 'all' } }));
       if (args.switches.has('--json')) {
         io.out(JSON.stringify(rows, null, 2));
         return 0;

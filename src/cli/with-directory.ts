@@ -18,6 +18,19 @@ export function withDirectory<T>(flags: ReadonlyMap<string, string>, io: Command
   }
 }
 
+/** withDirectory for work that awaits (the usage reads): the database stays open until `fn` settles. */
+export async function withDirectoryAsync<T>(flags: ReadonlyMap<string, string>, io: CommandIO, fn: (dir: Directory, h: DbHandle, settings: Settings) => Promise<T>): Promise<T> {
+  const { settings } = resolveSettings(flags, io.env);
+  refuseDatabaseUrl(settings);
+  const h = openDatabase(settings.dataDir);
+  try {
+    migrate(h.sqlite);
+    return await fn(new Directory(h), h, settings);
+  } finally {
+    h.close();
+  }
+}
+
 /** The domain is SQLite-only for now: working on the data directory while PostgreSQL is configured would mislead. */
 export function refuseDatabaseUrl(settings: Settings): void {
   if (settings.databaseUrl !== undefined) {

@@ -7,7 +7,7 @@ import { Elysia } from 'elysia';
 import type { Reach } from '../domain/reach';
 import { Refusal } from '../domain/refusal';
 import type { Calls } from '../domain/usage-report';
-import { dashboardQuery, SUMMARY_GROUPS, usageSummary, type SummaryGroup } from '../domain/usage-summary';
+import { dashboardQuery, SUMMARY_GROUPS, type SummaryGroup } from '../domain/usage-summary';
 import { toCsv } from './csv';
 import { signedInPage, type ConsoleContext } from './guard';
 import { rowName, usagePage } from './pages/usage';
@@ -18,28 +18,28 @@ const callsOf = (raw: string | null): Calls => (raw === 'mcp' ? 'mcp' : 'model')
 
 export const usageRoutes = (ctx: ConsoleContext) => {
   const { deps } = ctx;
-  const read = (reach: Reach, url: URL, opts: { top?: number; groups?: SummaryGroup[] } = {}) => {
+  const read = async (reach: Reach, url: URL, opts: { top?: number; groups?: SummaryGroup[] } = {}) => {
     const range: Range = isRange(url.searchParams.get('range')) ? (url.searchParams.get('range') as Range) : '24h';
     const calls = callsOf(url.searchParams.get('calls'));
     const view = resolveView(url.searchParams.get('view'), reach, deps.directory, calls);
-    const summary = usageSummary(deps.db.sqlite, dashboardQuery(view.scope, calls, RANGES[range], Date.now(), { groupBy: opts.groups, top: opts.top }));
+    const summary = await deps.usageReads.summary(dashboardQuery(view.scope, calls, RANGES[range], Date.now(), { groupBy: opts.groups, top: opts.top }));
     return { range, calls, view, summary };
   };
   return new Elysia()
     .get(
       '/ui/usage',
-      signedInPage(ctx, ({ who, reach }, url) => {
-        const { range, calls, view, summary } = read(reach, url);
+      signedInPage(ctx, async ({ who, reach }, url) => {
+        const { range, calls, view, summary } = await read(reach, url);
         return page(usagePage({ who, view, choices: viewChoices(reach, deps.directory), range, calls, summary }));
       }),
     )
     .get(
       '/ui/usage.csv',
-      signedInPage(ctx, ({ reach }, url) => {
+      signedInPage(ctx, async ({ reach }, url) => {
         const table = url.searchParams.get('table') ?? 'series';
         const group = (SUMMARY_GROUPS as readonly string[]).includes(table) ? (table as SummaryGroup) : undefined;
         if (table !== 'series' && group === undefined) throw new Refusal('not_found', 'No such table.');
-        const { range, view, summary } = read(reach, url, { top: 0, groups: group ? [group] : [] });
+        const { range, view, summary } = await read(reach, url, { top: 0, groups: group ? [group] : [] });
         if (group && !view.groups.includes(group)) throw new Refusal('not_found', 'No such table.');
         const iso = (s: number) => new Date(s * 1000).toISOString();
         const csv = group

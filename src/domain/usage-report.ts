@@ -7,7 +7,7 @@
  * src/routes/mcp.ts writes them with model ''). Mixing them gave a blank model row whose long latencies
  * skewed p95, and a null MCP-server row holding every model call.
  */
-import type { Database } from 'bun:sqlite';
+import type { UsageStore } from '../db/usage-store';
 
 export const GROUPS = ['model', 'key', 'user', 'team', 'org', 'user_id', 'mcp_server', 'mcp_tool'] as const;
 export type GroupBy = (typeof GROUPS)[number];
@@ -100,7 +100,7 @@ export const LABEL_SQL: Partial<Record<GroupBy, string>> = {
 export function scopeSql(scope: UsageScope, noTeam = 'team_id IS NULL'): { sql: string; params: number[] } {
   switch (scope.kind) {
     case 'all':
-      return scope.orgId === undefined ? { sql: '1', params: [] } : { sql: 'org_id = ?', params: [scope.orgId] };
+      return scope.orgId === undefined ? { sql: '1 = 1', params: [] } : { sql: 'org_id = ?', params: [scope.orgId] };
     case 'org':
       return { sql: 'org_id = ?', params: [scope.orgId] };
     case 'key':
@@ -114,36 +114,51 @@ export function scopeSql(scope: UsageScope, noTeam = 'team_id IS NULL'): { sql: 
   }
 }
 
+/** Nulls first, then numbers or strings ascending (SQLite's order; PostgreSQL puts nulls last). */
+function compareGroups(a: string | number | null, b: string | number | null): number {
+  if (a === b) return 0;
+  if (a === null) return -1;
+  if (b === null) return 1;
+  return a < b ? -1 : 1;
+}
+
 /** `since`/`until` are Unix milliseconds (created_at's unit); the rows' bucket_start is Unix seconds. */
-export function usageReport(sqlite: Database, q: ReportQuery): ReportRow[] {
+export async function usageReport(store: UsageStore, q: ReportQuery): Promise<ReportRow[]> {
   const scope = scopeSql(q.scope);
+  const num = store.num;
   // Integer division: created_at (ms) → seconds → the bucket's first second.
   const bucket = q.bucket ? `(created_at / ${BUCKET_S[q.bucket] * 1000}) * ${BUCKET_S[q.bucket]}` : 'NULL';
   const calls = CALLS_SQL[q.calls] + (q.groupBy === 'mcp_tool' ? ' AND mcp_tool IS NOT NULL' : '');
   // p95 by the nearest-rank method: the value at rank ceil(0.95 n) in each group.
-  const rows = sqlite
-    .query<Omit<ReportRow, 'label' | 'calls'>, (number | string)[]>(
-      `WITH r AS (
-         SELECT ${GROUP_COLUMN[q.groupBy]} AS grp, ${bucket} AS bucket_start, status, latency_ms, input_tokens, output_tokens
-           FROM usage WHERE created_at >= ? AND created_at < ? AND ${calls} AND ${scope.sql}
-       ), ranked AS (
-         SELECT r.*, row_number() OVER (PARTITION BY grp, bucket_start ORDER BY latency_ms) AS rn,
-                count(*) OVER (PARTITION BY grp, bucket_start) AS n
-           FROM r
-       )
-       SELECT grp AS "group", bucket_start, count(*) AS requests, sum(status >= 400) AS failures,
-              sum(input_tokens) AS input_tokens, sum(output_tokens) AS output_tokens,
-              round(avg(latency_ms), 1) AS avg_latency_ms,
-              min(CASE WHEN rn * 100 >= n * 95 THEN latency_ms END) AS p95_latency_ms
-         FROM ranked GROUP BY grp, bucket_start ORDER BY bucket_start, requests DESC, grp`,
-    )
-    .all(q.since, q.until, ...scope.params);
+  const values = await store.values(
+    `WITH r AS (
+       SELECT ${GROUP_COLUMN[q.groupBy]} AS grp, ${bucket} AS bucket_start, status, latency_ms, input_tokens, output_tokens
+         FROM usage WHERE created_at >= ? AND created_at < ? AND ${calls} AND ${scope.sql}
+     ), ranked AS (
+       SELECT r.*, row_number() OVER (PARTITION BY grp, bucket_start ORDER BY latency_ms) AS rn,
+              count(*) OVER (PARTITION BY grp, bucket_start) AS n
+         FROM r
+     )
+     SELECT grp, ${num('bucket_start')}, ${num('count(*)')}, ${num('sum(CASE WHEN status >= 400 THEN 1 ELSE 0 END)')},
+            ${num('sum(input_tokens)')}, ${num('sum(output_tokens)')}, ${num('sum(latency_ms)')},
+            ${num('min(CASE WHEN rn * 100 >= n * 95 THEN latency_ms END)')}
+       FROM ranked GROUP BY grp, bucket_start`,
+    [q.since, q.until, ...scope.params],
+  );
+  const rows = values.map(([group, bucket_start, requests, failures, input_tokens, output_tokens, latencySum, p95]) => ({
+    group: group as string | number | null, bucket_start: bucket_start as number | null, requests: requests as number, failures: failures as number,
+    input_tokens: input_tokens as number, output_tokens: output_tokens as number,
+    // Averaged here, as the summary does: the dialects' avg and round differ in the last digit now and then.
+    avg_latency_ms: Math.round(((latencySum as number) / (requests as number)) * 10) / 10, p95_latency_ms: p95 as number,
+  }));
+  // Ordered here, not in SQL: the dialects differ in where nulls go and, on PostgreSQL, in the text collation.
+  rows.sort((a, b) => (a.bucket_start ?? 0) - (b.bucket_start ?? 0) || b.requests - a.requests || compareGroups(a.group, b.group));
   const labelSql = LABEL_SQL[q.groupBy];
-  const labels = labelSql ? new Map(sqlite.query<{ id: number; label: string }, []>(labelSql).all().map((r) => [r.id, r.label])) : undefined;
+  const labels = labelSql ? new Map((await store.values(labelSql)).map(([id, label]) => [id as number, label as string])) : undefined;
   return rows.map((r) => ({ ...r, label: labels ? (labels.get(r.group as number) ?? null) : null, calls: q.calls }));
 }
 
 /** Deletes usage rows older than the retention period; returns how many. */
-export function pruneUsage(sqlite: Database, retentionMs: number, now = Date.now()): number {
-  return sqlite.run('DELETE FROM usage WHERE created_at < ?', [now - retentionMs]).changes;
+export async function pruneUsage(store: UsageStore, retentionMs: number, now = Date.now()): Promise<number> {
+  return store.run('DELETE FROM usage WHERE created_at < ?', [now - retentionMs]);
 }

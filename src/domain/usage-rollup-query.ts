@@ -8,7 +8,7 @@
  * so far), and to whole hours where an edge is older than the minute rows (48 h) or the family has none.
  * The range actually covered is returned, so a caller can show it.
  */
-import type { Database } from 'bun:sqlite';
+import type { UsageStore } from '../db/usage-store';
 import { HIST_BUCKETS, HIST_COLUMNS } from './latency-histogram';
 import { type Calls, scopeSql, type UsageScope } from './usage-report';
 import { type Family, MINUTE, MINUTE_RETENTION_MS, type RollupLevel } from './usage-rollups';
@@ -68,11 +68,10 @@ export function callsSql(calls: Calls): string {
 /** The scope in rollup terms (team_id 0 is a personal key); see UsageScope. */
 export const rollupScopeSql = (scope: UsageScope) => scopeSql(scope, 'team_id = 0');
 
-/** The aggregate columns every rollup read selects, in the order of `Sums`. */
-export const SUMS_SQL = [
-  'sum(requests)', 'sum(failures)', 'sum(input_tokens)', 'sum(output_tokens)', 'sum(latency_sum)', 'min(latency_min)', 'max(latency_max)',
-].join(', ');
-export const HIST_SQL = HIST_COLUMNS.map((c) => `sum(${c})`).join(', ');
+/** The aggregate columns every rollup read selects, in the order of `Sums` (`num`: the store's, see UsageStore). */
+export const sumsSql = (num: (e: string) => string) =>
+  ['sum(requests)', 'sum(failures)', 'sum(input_tokens)', 'sum(output_tokens)', 'sum(latency_sum)', 'min(latency_min)', 'max(latency_max)'].map(num).join(', ');
+export const histSql = (num: (e: string) => string) => HIST_COLUMNS.map((c) => num(`sum(${c})`)).join(', ');
 
 /** Summed counters of some rollup rows; `hist` only when asked for. */
 export interface Sums {
@@ -118,17 +117,17 @@ export function addSums(into: Sums, s: Sums): void {
  * Runs `SELECT <select> FROM <table> WHERE <piece range> AND <filter> GROUP BY <groupBy>` for every piece
  * and hands each result row (as an array) to `each`.
  */
-export function forEachPiece(
-  sqlite: Database,
+export async function forEachPiece(
+  store: UsageStore,
   coverage: Coverage,
   filter: { sql: string; params: (number | string)[] },
   build: (piece: Piece) => { select: string; groupBy?: string },
   each: (row: unknown[]) => void,
-): void {
+): Promise<void> {
   for (const p of coverage.pieces) {
     const { select, groupBy } = build(p);
     const sql = `SELECT ${select} FROM ${p.table} WHERE bucket_start >= ? AND bucket_start < ? AND ${filter.sql}${groupBy ? ` GROUP BY ${groupBy}` : ''}`;
-    for (const row of sqlite.query<unknown[], (number | string)[]>(sql).values(p.from, p.to, ...filter.params)) each(row);
+    for (const row of await store.values(sql, [p.from, p.to, ...filter.params])) each(row);
   }
 }
 

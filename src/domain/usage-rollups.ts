@@ -12,15 +12,15 @@
  *            their key's org, team and user. Its own family because user_ids can be as many as calls: folded
  *            into the others (as in the first attempt) they multiplied every family's rows.
  *
- * They are maintained by insertUsageRows in the transaction that inserts the rows (so they always equal the
- * sums of the rows), on the writer thread. Each call sums its rows in memory first, at the finest bucket,
- * and derives the coarser ones from those sums: a row costs one map update, and a flush one upsert per
- * (bucket, dimensions) per table, not per row.
+ * They are maintained in the transaction that inserts the rows (so they always equal the sums of the rows),
+ * on the writer thread: rollupUpserts says what to add, each dialect's usage store adds it. Each call sums
+ * its rows in memory first, at the finest bucket, and derives the coarser ones from those sums: a row costs
+ * one map update, and a flush one upsert per (bucket, dimensions) per table, not per row.
  *
  * Retention: minute rows 48 h (the 1 h view and the exact minute edges of recent ranges), hour and day rows
  * as long as the raw rows (the usage retention), pruned by the same daily job.
  */
-import type { Database, Statement } from 'bun:sqlite';
+import type { RollupUpsert, UsageStore } from '../db/usage-store';
 import { HIST_BUCKETS, HIST_COLUMNS, histBucket, histBucketSql } from './latency-histogram';
 import type { UsageRecord } from './usage-rows';
 
@@ -92,17 +92,6 @@ export const MINUTE_RETENTION_MS = 48 * 3_600_000;
 const BASE_SUMS = ['requests', 'failures', 'input_tokens', 'output_tokens', 'latency_sum'];
 const sumsOf = (f: Family) => (f.hist ? [...BASE_SUMS, ...HIST_COLUMNS] : BASE_SUMS);
 const columnsOf = (f: Family) => ['bucket_start', ...f.dims, ...sumsOf(f), 'latency_min', 'latency_max'];
-
-function upsertSql(f: Family, table: string): string {
-  const set = [
-    ...sumsOf(f).map((c) => `${c} = ${c} + excluded.${c}`),
-    'latency_min = min(latency_min, excluded.latency_min)',
-    'latency_max = max(latency_max, excluded.latency_max)',
-  ];
-  const cols = columnsOf(f);
-  return `INSERT INTO ${table} (${cols.join(', ')}) VALUES (${cols.map(() => '?').join(', ')})
-          ON CONFLICT (bucket_start, ${f.dims.join(', ')}) DO UPDATE SET ${set.join(', ')}`;
-}
 
 /** Sums of some rows with the same dimensions (and bucket). */
 interface Acc {
@@ -178,44 +167,57 @@ const toOrgDims = (d: (number | string)[]) => [d[0]!, d[4]!, d[5]!, d[6]!];
 /** org dims → gateway dims (model, server, tool). */
 const toGatewayDims = (d: (number | string)[]) => [d[1]!, d[2]!, d[3]!];
 
-const statements = new WeakMap<Database, Map<string, Statement>>();
-
-function statement(db: Database, f: Family, table: string): Statement {
-  let byTable = statements.get(db);
-  if (!byTable) statements.set(db, (byTable = new Map()));
-  let stmt = byTable.get(table);
-  if (!stmt) byTable.set(table, (stmt = db.prepare(upsertSql(f, table))));
-  return stmt;
+/** Rows in primary-key order, so every writer locks rollup rows in the same order (no deadlocks between nodes). */
+function byKey(a: Acc, b: Acc): number {
+  if (a.bucket !== b.bucket) return a.bucket - b.bucket;
+  for (let i = 0; i < a.dims.length; i++) {
+    const x = a.dims[i]!;
+    const y = b.dims[i]!;
+    if (x !== y) return x < y ? -1 : 1;
+  }
+  return 0;
 }
 
-function write(db: Database, f: Family, table: string, accs: Acc[]): void {
-  const stmt = statement(db, f, table);
+function upsert(f: Family, table: string, accs: Acc[]): RollupUpsert {
   const sums = f.hist ? BASE_SUMS.length + HIST_BUCKETS : BASE_SUMS.length;
-  for (const a of accs) stmt.run(a.bucket, ...a.dims, ...a.sums.slice(0, sums), a.min, a.max);
+  return {
+    table,
+    columns: columnsOf(f),
+    key: ['bucket_start', ...f.dims],
+    add: sumsOf(f),
+    least: ['latency_min'],
+    greatest: ['latency_max'],
+    rows: accs.sort(byKey).map((a) => [a.bucket, ...a.dims, ...a.sums.slice(0, sums), a.min, a.max]),
+  };
 }
 
-/** Adds rows to every rollup; call inside the transaction that inserts them. */
-export function addToRollups(db: Database, rows: UsageRecord[]): void {
-  if (rows.length === 0) return;
+/**
+ * What rows add to every rollup table, tables in a fixed order: the store upserts them in the transaction
+ * that inserts the rows (src/db/usage-store.ts).
+ */
+export function rollupUpserts(rows: UsageRecord[]): RollupUpsert[] {
+  if (rows.length === 0) return [];
+  const out: RollupUpsert[] = [];
   const { key, endUser } = sumByMinute(rows);
   const [minute, hour, day] = FAMILIES.key.levels;
   const keyHour = regroup(key, HOUR);
-  write(db, FAMILIES.key, minute!.table, key);
-  write(db, FAMILIES.key, hour!.table, keyHour);
-  write(db, FAMILIES.key, day!.table, regroup(keyHour, DAY));
+  out.push(upsert(FAMILIES.key, minute!.table, key));
+  out.push(upsert(FAMILIES.key, hour!.table, keyHour));
+  out.push(upsert(FAMILIES.key, day!.table, regroup(keyHour, DAY)));
   const orgHour = regroup(keyHour, HOUR, toOrgDims);
-  write(db, FAMILIES.org, FAMILIES.org.levels[0]!.table, orgHour);
-  write(db, FAMILIES.org, FAMILIES.org.levels[1]!.table, regroup(orgHour, DAY));
+  out.push(upsert(FAMILIES.org, FAMILIES.org.levels[0]!.table, orgHour));
+  out.push(upsert(FAMILIES.org, FAMILIES.org.levels[1]!.table, regroup(orgHour, DAY)));
   const gatewayHour = regroup(orgHour, HOUR, toGatewayDims);
-  write(db, FAMILIES.gateway, FAMILIES.gateway.levels[0]!.table, gatewayHour);
-  write(db, FAMILIES.gateway, FAMILIES.gateway.levels[1]!.table, regroup(gatewayHour, DAY));
+  out.push(upsert(FAMILIES.gateway, FAMILIES.gateway.levels[0]!.table, gatewayHour));
+  out.push(upsert(FAMILIES.gateway, FAMILIES.gateway.levels[1]!.table, regroup(gatewayHour, DAY)));
   if (endUser.length) {
     const [euMinute, euHour, euDay] = FAMILIES.end_user.levels;
     const byHour = regroup(endUser, HOUR);
-    write(db, FAMILIES.end_user, euMinute!.table, endUser);
-    write(db, FAMILIES.end_user, euHour!.table, byHour);
-    write(db, FAMILIES.end_user, euDay!.table, regroup(byHour, DAY));
+    out.push(upsert(FAMILIES.end_user, euMinute!.table, endUser));
+    out.push(upsert(FAMILIES.end_user, euHour!.table, byHour));
+    out.push(upsert(FAMILIES.end_user, euDay!.table, regroup(byHour, DAY)));
   }
+  return out;
 }
 
 /** Each rollup dimension in terms of the raw usage columns. */
@@ -231,6 +233,9 @@ const RAW: Record<string, string> = {
 };
 
 /**
+ * SQLite only (integer booleans, unixepoch): the text of SQLite migration 0009, kept here because it is
+ * generated from FAMILIES and a test holds the migration to it. A PostgreSQL database starts with no rows.
+ *
  * One SQL statement that adds the raw usage rows matching `where` (e.g. a created_at range) to one rollup
  * table: the migration's backfill of existing rows, and the benchmark's bulk load. Not for rows already counted.
  */
@@ -260,13 +265,13 @@ export function backfillStatements(): string[] {
 }
 
 /** Deletes minute rows older than 48 h and hour and day rows older than the usage retention; returns how many. */
-export function pruneRollups(sqlite: Database, retentionMs: number, now = Date.now()): number {
+export async function pruneRollups(store: UsageStore, retentionMs: number, now = Date.now()): Promise<number> {
   let deleted = 0;
   for (const f of Object.values(FAMILIES)) {
     for (const l of f.levels) {
       const keepMs = l.seconds === MINUTE ? MINUTE_RETENTION_MS : retentionMs;
       // A row is kept while any part of its bucket is within the period.
-      deleted += sqlite.run(`DELETE FROM ${l.table} WHERE bucket_start + ${l.seconds} <= ?`, [Math.floor((now - keepMs) / 1000)]).changes;
+      deleted += await store.run(`DELETE FROM ${l.table} WHERE bucket_start + ${l.seconds} <= ?`, [Math.floor((now - keepMs) / 1000)]);
     }
   }
   return deleted;

@@ -1,6 +1,8 @@
-/** The usage row and its insertion, shared by the inline writer and the writer worker. */
-import type { Database, Statement } from 'bun:sqlite';
-import { addToRollups } from './usage-rollups';
+/** The usage record and its write (rows plus rollups), shared by the inline writer, the writer worker and batch lines. */
+import type { Database } from 'bun:sqlite';
+import { writeUsageSync } from '../db/sqlite/usage-store';
+import type { SqlValue, UsageWrite } from '../db/usage-store';
+import { rollupUpserts } from './usage-rollups';
 
 export interface UsageRecord {
   createdAt: number;
@@ -29,33 +31,27 @@ export interface UsageRecord {
   audioSeconds?: number | null;
 }
 
-const COLUMNS = [
-  'created_at', 'request_id', 'key_id', 'user_id', 'org_id', 'team_id', 'model', 'deployment', 'endpoint', 'status',
-  'latency_ms', 'ttft_ms', 'input_tokens', 'output_tokens', 'end_user_id', 'stream', 'error_code', 'batch_id',
-  'mcp_server', 'mcp_tool', 'audio_seconds',
-] as const;
-
-const statements = new WeakMap<Database, Statement>();
+/** A record as a usage row (src/db/usage-store.ts USAGE_COLUMNS order). */
+function toRow(r: UsageRecord): SqlValue[] {
+  return [
+    r.createdAt, r.requestId, r.keyId, r.userId, r.orgId, r.teamId, r.model, r.deployment, r.endpoint, r.status,
+    r.latencyMs, r.ttftMs, r.inputTokens, r.outputTokens, r.endUserId, r.stream ? 1 : 0, r.errorCode, r.batchId ?? null,
+    r.mcpServer ?? null, r.mcpTool ?? null, r.audioSeconds ?? null,
+  ];
+}
 
 /**
- * Inserts rows and adds them to the rollups (src/domain/usage-rollups.ts) in one transaction (or in the
- * caller's, when there is one), so the rollups are always exactly the sums of the rows.
+ * Records as one store write: the rows and, for those the store inserts, their rollup additions
+ * (src/domain/usage-rollups.ts), so the rollups are always exactly the sums of the rows. `recheck`: see
+ * UsageWrite (a retry after a failure whose outcome may have been a commit).
  */
+export function usageWrite(records: UsageRecord[], recheck = false): UsageWrite {
+  const rows = records.map(toRow);
+  const recordOf = new Map(rows.map((row, i) => [row, records[i]!]));
+  return { rows, recheck, rollups: (kept) => rollupUpserts(kept.map((row) => recordOf.get(row)!)) };
+}
+
+/** Inserts rows and their rollups into SQLite in one transaction (or in the caller's, when there is one). */
 export function insertUsageRows(db: Database, rows: UsageRecord[]): void {
-  let insert = statements.get(db);
-  if (!insert) {
-    insert = db.prepare(`INSERT INTO usage (${COLUMNS.join(', ')}) VALUES (${COLUMNS.map(() => '?').join(', ')})`);
-    statements.set(db, insert);
-  }
-  const stmt = insert;
-  db.transaction(() => {
-    for (const r of rows) {
-      stmt.run(
-        r.createdAt, r.requestId, r.keyId, r.userId, r.orgId, r.teamId, r.model, r.deployment, r.endpoint, r.status,
-        r.latencyMs, r.ttftMs, r.inputTokens, r.outputTokens, r.endUserId, r.stream ? 1 : 0, r.errorCode, r.batchId ?? null,
-        r.mcpServer ?? null, r.mcpTool ?? null, r.audioSeconds ?? null,
-      );
-    }
-    addToRollups(db, rows);
-  }).immediate();
+  writeUsageSync(db, usageWrite(rows));
 }

@@ -12,9 +12,9 @@
  * Averages and counts are exact; p50/p95 come from the histogram (within 19 %: src/domain/latency-histogram.ts).
  * `since`/`until` in the result say what was covered (see usage-rollup-query.ts for the rounding).
  */
-import type { Database } from 'bun:sqlite';
+import type { UsageStore } from '../db/usage-store';
 import { percentile } from './latency-histogram';
-import { addRow, addSums, avgLatency, callsSql, cover, emptySums, forEachPiece, HIST_SQL, rollupScopeSql, SUMS_SQL, type Coverage, type Sums } from './usage-rollup-query';
+import { addRow, addSums, avgLatency, callsSql, cover, emptySums, forEachPiece, histSql, rollupScopeSql, sumsSql, type Coverage, type Sums } from './usage-rollup-query';
 import { BUCKET_S as BUCKET_SECONDS, type Bucket, type Calls, type GroupBy as SummaryGroup, LABEL_SQL, type UsageScope } from './usage-report';
 import { DAY, FAMILIES, type Family, HOUR } from './usage-rollups';
 
@@ -163,7 +163,7 @@ const totalsOf = (s: Sums): Totals => ({
   p95_latency_ms: percentile(s.hist!, 0.95, s.latency_min, s.latency_max),
 });
 
-export function usageSummary(sqlite: Database, q: SummaryQuery): UsageSummary {
+export async function usageSummary(store: UsageStore, q: SummaryQuery): Promise<UsageSummary> {
   const now = q.now ?? Date.now();
   const calls = q.calls ?? 'model';
   let bucket = q.bucket ?? defaultBucket(q.until - q.since);
@@ -181,9 +181,11 @@ export function usageSummary(sqlite: Database, q: SummaryQuery): UsageSummary {
   const by = q.seriesBy;
   // One read per piece, per bucket (and per model or server when a series of each is wanted).
   const perGroup = new Map<string, Map<number, Sums>>();
-  forEachPiece(
-    sqlite, coverage, filter,
-    () => ({ select: `(bucket_start / ${step}) * ${step} AS b, ${by ?? "''"} AS g, ${SUMS_SQL}, ${HIST_SQL}`, groupBy: by ? 'b, g' : 'b' }),
+  const num = store.num;
+  await forEachPiece(
+    store, coverage, filter,
+    // Grouped by the integer bucket itself; num() only changes how it reads back (a float on PostgreSQL).
+    () => ({ select: `${num(`(bucket_start / ${step}) * ${step}`)}, ${by ?? "''"}, ${sumsSql(num)}, ${histSql(num)}`, groupBy: by ? `(bucket_start / ${step}) * ${step}, ${by}` : `(bucket_start / ${step}) * ${step}` }),
     (row) => {
       const g = row[1] as string;
       let m = perGroup.get(g);
@@ -208,10 +210,10 @@ export function usageSummary(sqlite: Database, q: SummaryQuery): UsageSummary {
   const requestsOf = (m: Map<number, Sums>) => [...m.values()].reduce((a, s) => a + s.requests, 0);
 
   const top: Partial<Record<SummaryGroup, BreakdownRow[]>> = {};
-  for (const [g, sums] of breakdowns(sqlite, q.groupBy ?? [], coverage, { now, scope: q.scope, filter })) {
+  for (const [g, sums] of await breakdowns(store, q.groupBy ?? [], coverage, { now, scope: q.scope, filter })) {
     let rows = [...sums.entries()].sort((a, b) => b[1].requests - a[1].requests || String(a[0]).localeCompare(String(b[0])));
     if ((q.top ?? 10) > 0) rows = rows.slice(0, q.top ?? 10);
-    const labels = labelsOf(sqlite, g, rows.map(([v]) => v));
+    const labels = await labelsOf(store, g, rows.map(([v]) => v));
     top[g] = rows.map(([value, s]) => ({ group: value, label: labels?.get(value as number) ?? null, ...figures(s) }));
   }
 
@@ -240,12 +242,12 @@ export function usageSummary(sqlite: Database, q: SummaryQuery): UsageSummary {
  * The breakdowns, one read per family and piece: grouped by every column the requested groups of that family
  * need, then summed per group here. They cover the series' range (coverage.since/until, whole minutes or hours).
  */
-function breakdowns(
-  sqlite: Database,
+async function breakdowns(
+  store: UsageStore,
   groups: SummaryGroup[],
   coverage: Coverage,
   ctx: { now: number; scope: UsageScope; filter: { sql: string; params: (number | string)[] } },
-): Map<SummaryGroup, Map<string | number | null, Sums>> {
+): Promise<Map<SummaryGroup, Map<string | number | null, Sums>>> {
   const out = new Map<SummaryGroup, Map<string | number | null, Sums>>(groups.map((g) => [g, new Map()]));
   const coarse = coverage.since % HOUR === 0 && coverage.until % HOUR === 0;
   const byFamily = new Map<Family, { g: SummaryGroup; src: GroupSource }[]>();
@@ -259,7 +261,7 @@ function breakdowns(
     const cols = wanted.map((w) => w.src.select);
     const colList = cols.map((c, i) => `${c} AS g${i}`).join(', ');
     const groupBy = cols.map((_, i) => `g${i}`).join(', ');
-    forEachPiece(sqlite, range, ctx.filter, () => ({ select: `${colList}, ${SUMS_SQL}`, groupBy }), (row) => {
+    await forEachPiece(store, range, ctx.filter, () => ({ select: `${colList}, ${sumsSql(store.num)}`, groupBy }), (row) => {
       wanted.forEach(({ g, src }, i) => {
         const value = src.value(row[i]);
         if (value === undefined) return;
@@ -274,10 +276,10 @@ function breakdowns(
 }
 
 /** Labels of the ids shown (only those: a table of every key would cost more than the summary). */
-function labelsOf(sqlite: Database, g: SummaryGroup, values: (string | number | null)[]): Map<number, string> | undefined {
+async function labelsOf(store: UsageStore, g: SummaryGroup, values: (string | number | null)[]): Promise<Map<number, string> | undefined> {
   const sql = LABEL_SQL[g];
   const ids = values.filter((v): v is number => typeof v === 'number');
   if (!sql || ids.length === 0) return undefined;
-  const rows = sqlite.query<{ id: number; label: string }, number[]>(`SELECT * FROM (${sql}) WHERE id IN (${ids.map(() => '?').join(', ')})`).all(...ids);
-  return new Map(rows.map((r) => [r.id, r.label]));
+  const rows = await store.values(`SELECT id, label FROM (${sql}) AS l WHERE id IN (${ids.map(() => '?').join(', ')})`, ids);
+  return new Map(rows.map(([id, label]) => [id as number, label as string]));
 }

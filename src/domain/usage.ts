@@ -84,8 +84,8 @@ export interface WorkerRecorderOptions {
 }
 
 /**
- * Writes from a worker thread with its own connection to the database file. The worker starts with the
- * first batch, so an idle gateway does not carry it.
+ * Writes from a worker thread with its own connection to the database (the SQLite file, or PostgreSQL).
+ * The worker starts with the first batch, so an idle gateway does not carry it.
  *
  * Batches go every 100 ms (or at 2000 rows): a transaction costs more than its rows, and with 20 ms batches
  * `make bench` relayed ~12% fewer calls/s where gateway and writer share a core. The writer thread runs at
@@ -103,12 +103,18 @@ export class WorkerUsageRecorder extends BatchingRecorder {
   private readonly responseBatches = new Map<number, { resolve(): void; reject(err: Error): void }>();
   /** Rows handed to the writer that it has not confirmed yet. */
   private unwritten = 0;
+  /**
+   * Set when rows come back from a failed write: the next batch carries them and asks the store to skip any
+   * that are stored (a failure can hide a commit, e.g. a connection lost before COMMIT's answer).
+   */
+  private recheck = false;
   /** Whether the writer thread got its lower priority (undefined until it says). */
   lowered?: boolean;
   private readonly idleMs: number;
 
+  /** `database`: the SQLite file, or a postgres:// url. */
   constructor(
-    private readonly dbPath: string,
+    private readonly database: string,
     log: Logger,
     opts: WorkerRecorderOptions = {},
   ) {
@@ -141,11 +147,13 @@ export class WorkerUsageRecorder extends BatchingRecorder {
         else batch?.reject(new Error(m.error ?? 'could not write responses'));
       }
       if (m.lowered !== undefined) this.lowered = m.lowered;
+      if (m.error !== undefined && m.failed === undefined && m.responsesFailed === undefined) this.log.error('usage writer failed', { error: m.error });
       if (m.written !== undefined) this.unwritten -= m.written;
       if (m.failed) {
         // Keep them for the next batch rather than lose them.
         this.unwritten -= m.failed.length;
         this.queue = m.failed.concat(this.queue);
+        this.recheck = true;
         this.log.error('could not write usage records; will retry', { pending: this.queue.length, error: m.error });
       }
       if (m.done !== undefined) {
@@ -154,7 +162,7 @@ export class WorkerUsageRecorder extends BatchingRecorder {
       }
     };
     worker.onerror = (e) => this.log.error('usage writer failed', { error: e.message });
-    worker.postMessage({ open: this.dbPath });
+    worker.postMessage({ open: this.database });
     this.worker = worker;
     return worker;
   }
@@ -166,7 +174,8 @@ export class WorkerUsageRecorder extends BatchingRecorder {
     }
     this.lastWrite = Date.now();
     this.unwritten += batch.length;
-    this.start().postMessage({ rows: JSON.stringify(batch) });
+    this.start().postMessage({ rows: JSON.stringify(batch), recheck: this.recheck });
+    this.recheck = false;
   }
 
   /**

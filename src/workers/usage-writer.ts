@@ -1,41 +1,57 @@
 /**
- * Worker thread that writes usage records into SQLite, so that inserting thousands of rows never stalls
- * the event loop that serves requests. It runs at a lower priority (./thread-priority.ts). Messages:
- * {rows} to insert, as a JSON array (one transaction per message; a string crosses threads several times
- * cheaper than cloned objects), answered with {written: n} or {failed: rows}; {flush: id} / {close: id},
- * answered with {done: id} once everything before it is on disk. {responses, id, retention}: saved
- * /v1/responses (domain/responses/response-store.ts), written here so that their commits (and the WAL
- * checkpoints those commits run now and then) never stall the event loop; answered {responsesDone: id} or
- * {responsesFailed: id, error}.
+ * Worker thread that writes usage records, so that inserting thousands of rows never stalls the event loop
+ * that serves requests. It runs at a lower priority (./thread-priority.ts). Messages:
+ * {open: path or postgres:// url}: the database (SQLite file, or PostgreSQL through src/db/pg/usage-store.ts);
+ * {rows, recheck} to insert, as a JSON array (one transaction per message; a string crosses threads several
+ * times cheaper than cloned objects), answered with {written: n} or {failed: rows}; `recheck` when some rows
+ * come back from a failed attempt that may have committed (see UsageWrite in src/db/usage-store.ts);
+ * {flush: id} / {close: id}, answered with {done: id} once everything before it is written.
+ * {responses, id, retention}: saved /v1/responses (domain/responses/response-store.ts; SQLite only), written
+ * here so that their commits (and the WAL checkpoints those commits run now and then) never stall the event
+ * loop; answered {responsesDone: id} or {responsesFailed: id, error}.
+ *
+ * Messages are handled one after another, in order (PostgreSQL writes are asynchronous): a flush is answered
+ * only after every write posted before it has finished.
  */
 import { Database } from 'bun:sqlite';
+import { pgUsageStore } from '../db/pg/usage-store';
+import { sqliteUsageStore } from '../db/sqlite/usage-store';
+import { isPostgresUrl, type UsageStore } from '../db/usage-store';
 import { writeResponses, type Pending } from '../domain/responses/response-store';
-import { insertUsageRows, type UsageRecord } from '../domain/usage-rows';
+import type { UsageRecord } from '../domain/usage-rows';
+import { usageWrite } from '../domain/usage-rows';
 import { lowerThreadPriority } from './thread-priority';
 
 declare const self: Worker;
 
 let db: Database | undefined;
+let store: UsageStore | undefined;
 
-self.onmessage = (event: MessageEvent<{ open?: string; rows?: string; responses?: string; id?: number; retention?: number; flush?: number; close?: number }>) => {
-  const m = event.data;
+interface Message { open?: string; rows?: string; recheck?: boolean; responses?: string; id?: number; retention?: number; flush?: number; close?: number }
+
+async function handle(m: Message): Promise<void> {
   if (m.open !== undefined) {
     self.postMessage({ lowered: lowerThreadPriority(10) });
-    db = new Database(m.open, { strict: true });
-    db.run('PRAGMA busy_timeout = 5000');
-    db.run('PRAGMA synchronous = NORMAL');
+    if (isPostgresUrl(m.open)) store = pgUsageStore(m.open, { max: 1 });
+    else {
+      db = new Database(m.open, { strict: true });
+      db.run('PRAGMA busy_timeout = 5000');
+      db.run('PRAGMA synchronous = NORMAL');
+      store = sqliteUsageStore(db);
+    }
   }
-  if (m.rows !== undefined && db) {
+  if (m.rows !== undefined && store) {
     const rows = JSON.parse(m.rows) as UsageRecord[];
     try {
-      insertUsageRows(db, rows);
+      await store.write(usageWrite(rows, m.recheck === true));
       self.postMessage({ written: rows.length });
     } catch (err) {
       self.postMessage({ failed: rows, error: String(err) });
     }
   }
-  if (m.responses !== undefined && db) {
+  if (m.responses !== undefined) {
     try {
+      if (!db) throw new Error('saved responses are written to SQLite only for now');
       writeResponses(db, JSON.parse(m.responses) as Pending[], m.retention!);
       self.postMessage({ responsesDone: m.id });
     } catch (err) {
@@ -44,8 +60,20 @@ self.onmessage = (event: MessageEvent<{ open?: string; rows?: string; responses?
   }
   if (m.flush !== undefined) self.postMessage({ done: m.flush });
   if (m.close !== undefined) {
-    db?.close();
-    db = undefined;
-    self.postMessage({ done: m.close });
+    try {
+      await store?.close();
+      db?.close();
+    } finally {
+      // Answered even when closing failed, so the recorder's close never waits forever.
+      db = undefined;
+      store = undefined;
+      self.postMessage({ done: m.close });
+    }
   }
+}
+
+let queue = Promise.resolve();
+self.onmessage = (event: MessageEvent<Message>) => {
+  // A handler that throws must not stop the ones after it.
+  queue = queue.then(() => handle(event.data)).catch((err) => self.postMessage({ error: String(err) }));
 };

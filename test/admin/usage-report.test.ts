@@ -2,6 +2,7 @@
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
 import type { ReportRow } from '../../src/domain/usage-report';
 import { pruneUsage } from '../../src/domain/usage-report';
+import { sqliteUsageStore } from '../../src/db/sqlite/usage-store';
 import { relayFixture } from '../support/relay-fixture';
 
 const f = relayFixture(`
@@ -174,9 +175,9 @@ describe('usage report', () => {
     expect(badGroup.status).toBe(400);
   });
 
-  test('retention: rows older than the period are deleted', () => {
+  test('retention: rows older than the period are deleted', async () => {
     f.gw.db.sqlite.run("UPDATE usage SET created_at = created_at - 31 * 86400000 WHERE endpoint = 'chat' AND model = 'm2'");
-    expect(pruneUsage(f.gw.db.sqlite, 30 * 86_400_000)).toBe(2);
+    expect(await pruneUsage(sqliteUsageStore(f.gw.db.sqlite), 30 * 86_400_000)).toBe(2);
     expect(f.gw.db.sqlite.query('SELECT count(*) AS n FROM usage').get()).toEqual({ n: 5 + 6 });
   });
 });

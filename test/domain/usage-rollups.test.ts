@@ -13,11 +13,13 @@ import { cover } from '../../src/domain/usage-rollup-query';
 import { backfillStatements, FAMILIES, pruneRollups } from '../../src/domain/usage-rollups';
 import { insertUsageRows, type UsageRecord } from '../../src/domain/usage-rows';
 import { usageSummary } from '../../src/domain/usage-summary';
+import { sqliteUsageStore } from '../../src/db/sqlite/usage-store';
 
 const h = openMemoryDatabase();
 migrate(h.sqlite);
 h.sqlite.run('PRAGMA foreign_keys = OFF'); // batch rows below point at files and keys this test does not create
 afterAll(() => h.close());
+const usageStore = sqliteUsageStore(h.sqlite);
 
 const HOUR = 3_600_000;
 // A fixed time, 10 h ago, 30 s before an hour boundary: rows fall either side of minute and hour edges.
@@ -119,11 +121,11 @@ describe('usage summary', () => {
   const range = { since: T0 - HOUR, until: T0 + 4 * HOUR, now: Date.now() };
   const MODEL_GROUPS = ['model', 'key', 'user', 'team', 'user_id'] as const;
   const MCP_GROUPS = ['mcp_server', 'mcp_tool', 'key'] as const;
-  const total = (scope: Parameters<typeof usageSummary>[1]['scope'], calls: 'model' | 'mcp' = 'model') =>
-    usageSummary(h.sqlite, { ...range, scope, calls, groupBy: [...(calls === 'model' ? MODEL_GROUPS : MCP_GROUPS)] });
+  const total = async (scope: Parameters<typeof usageSummary>[1]['scope'], calls: 'model' | 'mcp' = 'model') =>
+    usageSummary(usageStore, { ...range, scope, calls, groupBy: [...(calls === 'model' ? MODEL_GROUPS : MCP_GROUPS)] });
 
-  test('admin totals, series and breakdowns match the model calls', () => {
-    const s = total({ kind: 'all' });
+  test('admin totals, series and breakdowns match the model calls', async () => {
+    const s = await total({ kind: 'all' });
     const model = [...rows, batchUsage].filter((r) => !r.mcpServer);
     expect(s.totals).toMatchObject({
       requests: model.length,
@@ -139,44 +141,44 @@ describe('usage summary', () => {
     expect(s.top.user_id!.map((r) => [r.group, r.requests])).toEqual([['emmy', 2], ['alice@example.com', 1]]); // calls that sent one
     expect(s.top.team!.map((r) => [r.group, r.requests])).toEqual([[null, 6], [5, 3]]);
     // per hour, the same calls
-    const hourly = usageSummary(h.sqlite, { ...range, scope: { kind: 'all' }, bucket: 'hour' });
+    const hourly = await usageSummary(usageStore, { ...range, scope: { kind: 'all' }, bucket: 'hour' });
     expect(hourly.series.map((p) => p.bucket_start % 3600)).toEqual(hourly.series.map(() => 0));
     expect(hourly.totals).toEqual(s.totals);
   });
 
-  test('scope: a user sees their personal keys and their teams only; user_id is a label, not a way in', () => {
-    const a = total({ kind: 'user', userId: 1, teamIds: [] });
+  test('scope: a user sees their personal keys and their teams only; user_id is a label, not a way in', async () => {
+    const a = await total({ kind: 'user', userId: 1, teamIds: [] });
     expect(a.totals.requests).toBe(4);
     expect(a.top.user_id).toEqual([]); // carol's call labelled with alice's email stays carol's
     expect(a.top.key!.map((r) => r.group)).toEqual([11]);
-    const b = total({ kind: 'user', userId: 2, teamIds: [5] });
+    const b = await total({ kind: 'user', userId: 2, teamIds: [5] });
     expect(b.totals.requests).toBe(1 + 3);
     expect(b.top.key!.map((r) => r.group).sort()).toEqual([12, 15]);
-    expect(total({ kind: 'user', userId: 2, teamIds: [] }).totals.requests).toBe(1); // left the team: the bot's calls go
-    expect(usageSummary(h.sqlite, { ...range, scope: { kind: 'user', userId: 3, teamIds: [] }, groupBy: ['org'] }).top.org!.map((r) => r.group)).toEqual([2]);
-    expect(total({ kind: 'org', orgId: 2 }).totals.requests).toBe(1);
-    expect(total({ kind: 'all', orgId: 1 }).totals.requests).toBe(4 + 1 + 3);
-    expect(total({ kind: 'key', keyId: 15 }).totals).toMatchObject({ requests: 3, failures: 1 });
-    expect(total({ kind: 'user', userId: 99, teamIds: [] }).totals).toMatchObject({ requests: 0, p95_latency_ms: null });
+    expect((await total({ kind: 'user', userId: 2, teamIds: [] })).totals.requests).toBe(1); // left the team: the bot's calls go
+    expect((await usageSummary(usageStore, { ...range, scope: { kind: 'user', userId: 3, teamIds: [] }, groupBy: ['org'] })).top.org!.map((r) => r.group)).toEqual([2]);
+    expect((await total({ kind: 'org', orgId: 2 })).totals.requests).toBe(1);
+    expect((await total({ kind: 'all', orgId: 1 })).totals.requests).toBe(4 + 1 + 3);
+    expect((await total({ kind: 'key', keyId: 15 })).totals).toMatchObject({ requests: 3, failures: 1 });
+    expect((await total({ kind: 'user', userId: 99, teamIds: [] })).totals).toMatchObject({ requests: 0, p95_latency_ms: null });
   });
 
-  test('a series per model: the busiest first, each adding up to its breakdown row', () => {
-    const s = usageSummary(h.sqlite, { ...range, scope: { kind: 'all' }, bucket: 'hour', groupBy: ['model'], seriesBy: 'model' });
+  test('a series per model: the busiest first, each adding up to its breakdown row', async () => {
+    const s = await usageSummary(usageStore, { ...range, scope: { kind: 'all' }, bucket: 'hour', groupBy: ['model'], seriesBy: 'model' });
     expect(s.seriesOf!.map((g) => [g.group, g.series.reduce((a, p) => a + p.requests, 0)])).toEqual([['m1', 7], ['m2', 2]]);
     expect(s.seriesOf!.map((g): unknown => g.group)).toEqual(s.top.model!.map((r): unknown => r.group));
     // gateway-wide per day: the gateway rollups for the series and models, the org rollups for orgs; same totals
-    const daily = usageSummary(h.sqlite, { ...range, scope: { kind: 'all' }, bucket: 'day', groupBy: ['org', 'model'] });
+    const daily = await usageSummary(usageStore, { ...range, scope: { kind: 'all' }, bucket: 'day', groupBy: ['org', 'model'] });
     expect(daily.top.org!.map((r) => [r.group, r.requests])).toEqual([[1, 8], [2, 1]]); // org 1: alice 4, bob 1, the bot 2 + its batch line
     expect(daily.top.model!.map((r) => [r.group, r.requests])).toEqual([['m1', 7], ['m2', 2]]);
     expect(daily.totals).toEqual(s.totals);
-    expect(usageSummary(h.sqlite, { ...range, scope: { kind: 'org', orgId: 1 }, bucket: 'hour' }).totals.requests).toBe(8);
+    expect((await usageSummary(usageStore, { ...range, scope: { kind: 'org', orgId: 1 }, bucket: 'hour' })).totals.requests).toBe(8);
     // the gateway rollups (hourly, broad scope) and the key rollups (a user) agree on alice's models
-    const alice = usageSummary(h.sqlite, { ...range, scope: { kind: 'user', userId: 1, teamIds: [] }, bucket: 'hour', seriesBy: 'model' });
+    const alice = await usageSummary(usageStore, { ...range, scope: { kind: 'user', userId: 1, teamIds: [] }, bucket: 'hour', seriesBy: 'model' });
     expect(alice.seriesOf!.map((g) => [g.group, g.series.reduce((a, p) => a + p.requests, 0)])).toEqual([['m1', 3], ['m2', 1]]);
   });
 
-  test('MCP calls are their own summary: per server and tool', () => {
-    const s = total({ kind: 'user', userId: 1, teamIds: [] }, 'mcp');
+  test('MCP calls are their own summary: per server and tool', async () => {
+    const s = await total({ kind: 'user', userId: 1, teamIds: [] }, 'mcp');
     expect(s.totals).toMatchObject({ requests: 2, input_tokens: 0 });
     expect(s.top.mcp_server!.map((r) => [r.group, r.requests])).toEqual([['files', 2]]);
     expect(s.top.mcp_tool!.map((r) => [r.group, r.requests])).toEqual([['files/read', 1]]);
@@ -214,19 +216,19 @@ describe('pruning', () => {
     (h.sqlite.query(`SELECT count(*) AS n FROM ${table} WHERE bucket_start + ${seconds} <= ?`).get(Math.floor(cutMs / 1000)) as { n: number }).n;
   const all = (table: string) => (h.sqlite.query(`SELECT count(*) AS n FROM ${table}`).get() as { n: number }).n;
 
-  test('minute rows after 48 h (a row stays while part of its minute is within), nothing else', () => {
+  test('minute rows after 48 h (a row stays while part of its minute is within), nothing else', async () => {
     const now = T0 + 49 * HOUR; // minute rows of the first hour go
     const oldMinutes = count('usage_minute', 60, now - 48 * HOUR) + count('usage_end_user_minute', 60, now - 48 * HOUR);
     const keptMinutes = all('usage_minute') - count('usage_minute', 60, now - 48 * HOUR);
     expect(oldMinutes).toBeGreaterThan(1);
     expect(keptMinutes).toBeGreaterThan(0);
     const hours = all('usage_hour');
-    expect(pruneRollups(h.sqlite, 30 * 86_400_000, now)).toBe(oldMinutes);
+    expect(await pruneRollups(usageStore, 30 * 86_400_000, now)).toBe(oldMinutes);
     expect(all('usage_minute')).toBe(keptMinutes);
     expect(all('usage_hour')).toBe(hours);
   });
 
-  test('hour and day rows after the usage retention', () => {
+  test('hour and day rows after the usage retention', async () => {
     // 30 days after the hour following T0: the hours up to it have ended before the cut, the later ones not
     const later = Math.floor(T0 / HOUR) * HOUR + HOUR + 30 * 86_400_000;
     const cut = later - 30 * 86_400_000;
@@ -236,7 +238,7 @@ describe('pruning', () => {
     const expected = ['usage_hour', 'usage_org_hour', 'usage_gateway_hour', 'usage_end_user_hour'].reduce((a, t) => a + count(t, 3600, cut), 0)
       + ['usage_day', 'usage_org_day', 'usage_gateway_day', 'usage_end_user_day'].reduce((a, t) => a + count(t, 86400, cut), 0)
       + ['usage_minute', 'usage_end_user_minute'].reduce((a, t) => a + all(t), 0); // 30 days on, every minute row is old
-    expect(pruneRollups(h.sqlite, 30 * 86_400_000, later)).toBe(expected);
+    expect(await pruneRollups(usageStore, 30 * 86_400_000, later)).toBe(expected);
     expect(count('usage_hour', 3600, cut)).toBe(0);
     expect(all('usage_hour')).toBeGreaterThan(0);
   });

@@ -20,6 +20,8 @@ import { Metrics } from '../../src/domain/metrics';
 import type { McpConfig } from '../../src/config/mcp-config';
 import type { TokenService } from '../../src/domain/tokens';
 import { UsageRecorder } from '../../src/domain/usage';
+import { usageReads } from '../../src/domain/usage-reads';
+import { sqliteUsageStore } from '../../src/db/sqlite/usage-store';
 import { ModelCalls } from '../../src/calls/model-calls';
 import { ResponseStore } from '../../src/domain/responses/response-store';
 import { Secrets } from '../../src/calls/secrets';
@@ -103,7 +105,7 @@ export function testGateway(opts: TestGatewayOptions = {}): TestGateway {
   const mcpSessions = new McpSessions(settings.mcpSessionTimeout, Date.now, settings.mcpSessionsPerKey);
   const terms = settings.tosFile === undefined ? undefined : watchTerms(settings.tosFile, readTermsFile(settings.tosFile), { checkIntervalMs: opts.termsCheckIntervalMs ?? 0 });
   const responses = new ResponseStore(db.sqlite, settings.responsesRetention);
-  const deps: AppDeps = { responses, terms, settings, router, mcp: opts.mcp ?? { servers: new Map() }, db, directory, files, batches, runner, keys, calls, usage, mcpSessions, access: (line) => metrics.observe(line), metrics, log, startedAt: Date.now() };
+  const deps: AppDeps = { responses, terms, settings, router, mcp: opts.mcp ?? { servers: new Map() }, db, directory, files, batches, runner, keys, calls, usage, usageReads: usageReads(sqliteUsageStore(db.sqlite)), mcpSessions, access: (line) => metrics.observe(line), metrics, log, startedAt: Date.now() };
   const app = buildApp(deps);
 
   const newKey = (email = `user${Math.random().toString(36).slice(2, 8)}@example.com`, o: { expiresAt?: number | null } = {}) => {

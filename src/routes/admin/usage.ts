@@ -3,7 +3,7 @@ import { Elysia, t } from 'elysia';
 import type { AppDeps } from '../../app';
 import { parseDurationMs } from '../../config/units';
 import { ApiError } from '../../http/api-error';
-import { callsFor, usageReport, type UsageScope } from '../../domain/usage-report';
+import { callsFor, type UsageScope } from '../../domain/usage-report';
 import type { Reach } from '../../domain/reach';
 import { UsageReportView } from '../../schemas/admin-responses';
 import { refusals } from '../../schemas/common';
@@ -39,14 +39,14 @@ const calls = t.Union([t.Literal('model'), t.Literal('mcp')], { description: 'Co
 export const adminUsage = (deps: AppDeps) =>
   new Elysia().use(adminContext(deps)).get(
     '/admin/usage',
-    ({ reach, query }) => {
+    async ({ reach, query }) => {
       const now = Date.now();
       const since = parseTime(query.since ?? '24h', 'since', now);
       const until = query.until !== undefined ? parseTime(query.until, 'until', now) : now + 1;
       const group = query.group_by ?? 'model';
       const kind = callsFor(group, query.calls);
       if ('error' in kind) throw new ApiError(400, kind.error, { param: 'calls', code: 'invalid_value' });
-      const data = usageReport(deps.db.sqlite, { since, until, groupBy: group, bucket: query.bucket, calls: kind.calls, scope: scopeOf(reach, deps, query.org_id) });
+      const data = await deps.usageReads.report({ since, until, groupBy: group, bucket: query.bucket, calls: kind.calls, scope: scopeOf(reach, deps, query.org_id) });
       // Every time in the report is Unix seconds; the range is widened to whole seconds (until is exclusive).
       return { object: 'usage.report' as const, since: Math.floor(since / 1000), until: Math.ceil(until / 1000), group_by: group, calls: kind.calls, bucket: query.bucket ?? null, data };
     },

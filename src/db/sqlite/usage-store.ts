@@ -1,0 +1,61 @@
+/**
+ * The usage store on SQLite (see src/db/usage-store.ts): synchronous bun:sqlite under the async port.
+ * A batch is one IMMEDIATE transaction (a savepoint inside a caller's transaction, as a batch line's finish
+ * uses it) with a prepared statement per row and per rollup row: SQLite's statements are cheap and a
+ * single writer holds the file, so multi-row statements would buy little.
+ */
+import type { Database, Statement } from 'bun:sqlite';
+import { IDENTITY, USAGE_COLUMNS, type RollupUpsert, type SqlValue, type UsageStore, type UsageWrite } from '../usage-store';
+
+const statements = new WeakMap<Database, Map<string, Statement>>();
+
+function prepared(db: Database, sql: string): Statement {
+  let bySql = statements.get(db);
+  if (!bySql) statements.set(db, (bySql = new Map()));
+  let stmt = bySql.get(sql);
+  if (!stmt) bySql.set(sql, (stmt = db.prepare(sql)));
+  return stmt;
+}
+
+const INSERT = `INSERT INTO usage (${USAGE_COLUMNS.join(', ')}) VALUES (${USAGE_COLUMNS.map(() => '?').join(', ')})`;
+const STORED = 'SELECT 1 FROM usage WHERE created_at = ? AND request_id = ? AND key_id = ? LIMIT 1';
+
+export function upsertSql(u: RollupUpsert, placeholders: string): string {
+  const set = [
+    ...u.add.map((c) => `${c} = ${u.table}.${c} + excluded.${c}`),
+    ...u.least.map((c) => `${c} = min(${u.table}.${c}, excluded.${c})`),
+    ...u.greatest.map((c) => `${c} = max(${u.table}.${c}, excluded.${c})`),
+  ];
+  return `INSERT INTO ${u.table} (${u.columns.join(', ')}) VALUES ${placeholders}
+          ON CONFLICT (${u.key.join(', ')}) DO UPDATE SET ${set.join(', ')}`;
+}
+
+/** The write, synchronously: for the writer thread and for callers inside their own transaction. */
+export function writeUsageSync(db: Database, batch: UsageWrite): number {
+  return db.transaction(() => {
+    let rows = batch.rows;
+    if (batch.recheck) {
+      const stored = prepared(db, STORED);
+      rows = rows.filter((r) => stored.get(...IDENTITY.map((i) => r[i]!)) === null);
+    }
+    const insert = prepared(db, INSERT);
+    for (const r of rows) insert.run(...r);
+    if (rows.length === 0) return 0;
+    for (const u of batch.rollups(rows)) {
+      const stmt = prepared(db, upsertSql(u, `(${u.columns.map(() => '?').join(', ')})`));
+      for (const r of u.rows) stmt.run(...r);
+    }
+    return rows.length;
+  }).immediate();
+}
+
+export function sqliteUsageStore(db: Database): UsageStore {
+  return {
+    dialect: 'sqlite',
+    values: async (sql, params: readonly SqlValue[] = []) => db.query<unknown[], SqlValue[]>(sql).values(...params),
+    run: async (sql, params: readonly SqlValue[] = []) => db.run(sql, params as SqlValue[]).changes,
+    num: (expr) => expr,
+    write: async (batch) => writeUsageSync(db, batch),
+    close: async () => {},
+  };
+}

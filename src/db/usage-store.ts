@@ -1,0 +1,64 @@
+/**
+ * The usage store port: what the usage domain (src/domain/usage-*.ts) needs from a database, one
+ * implementation per dialect (src/db/sqlite/usage-store.ts, src/db/pg/usage-store.ts).
+ *
+ * The domain keeps the rules: which rows to read, the rollup sums, the report's and summary's arithmetic,
+ * written in SQL both dialects run (CASE instead of SQLite's integer booleans, `1 = 1` for "true"). What
+ * differs per dialect stays here: placeholders, how a bigint or numeric sum reads back (`num`), and the
+ * one transaction that writes a batch of rows with its rollups (SQLite: a statement per row; PostgreSQL:
+ * multi-row statements and atomic `ON CONFLICT … DO UPDATE` additions, so several nodes can write at once).
+ */
+export type SqlValue = number | string | null;
+
+/** One rollup table's additions: rows of `columns`, added to the row with the same `key` columns. */
+export interface RollupUpsert {
+  table: string;
+  columns: readonly string[];
+  /** The conflict target (the primary key). */
+  key: readonly string[];
+  /** Columns added (`x = x + excluded.x`), kept as the least and the greatest. */
+  add: readonly string[];
+  least: readonly string[];
+  greatest: readonly string[];
+  /** In key order (the order rows are upserted in, so concurrent writers lock rows in the same order). */
+  rows: SqlValue[][];
+}
+
+/** The raw usage table's columns, in the order of a usage write's rows. */
+export const USAGE_COLUMNS = [
+  'created_at', 'request_id', 'key_id', 'user_id', 'org_id', 'team_id', 'model', 'deployment', 'endpoint', 'status',
+  'latency_ms', 'ttft_ms', 'input_tokens', 'output_tokens', 'end_user_id', 'stream', 'error_code', 'batch_id',
+  'mcp_server', 'mcp_tool', 'audio_seconds',
+] as const;
+
+/** Indexes into a usage row (USAGE_COLUMNS order) that identify a call: created_at, request_id, key_id. */
+export const IDENTITY = [0, 1, 2] as const;
+
+export interface UsageWrite {
+  /** Usage rows in USAGE_COLUMNS order; `stream` as 0/1. */
+  rows: SqlValue[][];
+  /** The rollup additions for the rows actually inserted (all of them, unless `recheck` skipped some). */
+  rollups(rows: SqlValue[][]): RollupUpsert[];
+  /**
+   * Some of these rows may be stored already: an earlier attempt's commit may have succeeded without its
+   * acknowledgement arriving. The store then skips rows whose call (IDENTITY) is stored, in the same
+   * transaction, and adds only the others to the rollups.
+   */
+  recheck?: boolean;
+}
+
+export interface UsageStore {
+  readonly dialect: 'sqlite' | 'postgres';
+  /** A read with `?` placeholders; each row as an array of its columns. */
+  values(sql: string, params?: readonly SqlValue[]): Promise<unknown[][]>;
+  /** A write with `?` placeholders; how many rows it changed. */
+  run(sql: string, params?: readonly SqlValue[]): Promise<number>;
+  /** `expr` cast so that it reads back as a JS number (PostgreSQL sends bigint and numeric as text). */
+  num(expr: string): string;
+  /** Inserts usage rows and adds them to the rollups in one transaction; returns how many rows it inserted. */
+  write(batch: UsageWrite): Promise<number>;
+  close(): Promise<void>;
+}
+
+/** Whether a database setting names PostgreSQL (else it is a SQLite file). */
+export const isPostgresUrl = (s: string) => /^postgres(ql)?:\/\//i.test(s);
