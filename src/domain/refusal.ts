@@ -18,6 +18,8 @@ export type RefusalKind =
   | 'rate_limited'
   /** The gateway's disk is full. */
   | 'no_space'
+  /** A service the gateway needs for this call is unreachable (the shared rate-limit store). */
+  | 'unavailable'
   /** The caller went away before the answer. */
   | 'client_gone'
   /** The upstream refused the request (a 4xx of its own, carried in `upstreamStatus`). */

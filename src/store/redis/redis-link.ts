@@ -1,0 +1,179 @@
+/**
+ * One connection to Redis/Valkey for the shared rate limits, with the failure handling the hot path needs:
+ * every command has a short deadline, a failure marks the link down, and while it is down commands fail at
+ * once (no waiting, no queue) while at most one reconnection is tried per `retryMs`. The link comes back by
+ * itself when Redis does: no restart, no permanently broken state. Up/down transitions are reported once
+ * each (`onChange`), never per call.
+ *
+ * Transport only: scripts and keys are the caller's business (src/domain/redis-rate-limiter.ts). Bun's
+ * built-in client is used with its own reconnection and offline queue turned off, because a queued command
+ * would wait for a reconnection the caller cannot afford to wait for; a timed-out connection is dropped and
+ * replaced (a stalled server may never answer on it again).
+ */
+import { RedisClient } from 'bun';
+
+export interface RedisLinkOptions {
+  /** Deadline of one command (and of one connection attempt), ms. */
+  timeoutMs: number;
+  /** While down, the least time between two reconnection attempts, ms. */
+  retryMs?: number;
+  /** Called on each transition: up = false with the reason when Redis became unreachable, true when it is back. */
+  onChange?: (up: boolean, reason?: string) => void;
+}
+
+/** A Lua script and its SHA-1, for EVALSHA. */
+export interface Script {
+  text: string;
+  sha: string;
+}
+
+export function script(text: string): Script {
+  return { text, sha: new Bun.CryptoHasher('sha1').update(text).digest('hex') };
+}
+
+export class RedisUnavailable extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'RedisUnavailable';
+  }
+}
+
+export class RedisLink {
+  private client: RedisClient | undefined;
+  private connecting: Promise<RedisClient> | undefined;
+  /** Unix ms of the last connection attempt that failed (0: none). */
+  private failedAt = 0;
+  private state: 'unknown' | 'up' | 'down' = 'unknown';
+  private lastError = '';
+  private closed = false;
+  private readonly retryMs: number;
+
+  constructor(
+    private readonly url: string,
+    private readonly o: RedisLinkOptions,
+  ) {
+    this.retryMs = o.retryMs ?? 1000;
+  }
+
+  /** False once a command or connection failed, until one succeeds again. */
+  get up(): boolean {
+    return this.state !== 'down';
+  }
+
+  /** Runs a script (EVALSHA, loading it with EVAL when the server does not know it yet, e.g. after a restart). */
+  async eval(s: Script, keys: readonly string[], args: readonly (string | number)[]): Promise<unknown> {
+    const rest = [String(keys.length), ...keys, ...args.map(String)];
+    try {
+      return await this.send('EVALSHA', [s.sha, ...rest]);
+    } catch (err) {
+      if (!(err instanceof Error) || !/NOSCRIPT/.test(err.message)) throw err;
+      return this.send('EVAL', [s.text, ...rest]);
+    }
+  }
+
+  /** One command within the deadline; RedisUnavailable when Redis cannot be reached (an error reply is thrown as is). */
+  async send(command: string, args: string[]): Promise<unknown> {
+    const client = await this.connection();
+    let timer: Timer | undefined;
+    const deadline = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new RedisUnavailable(`no answer within ${this.o.timeoutMs} ms`)), this.o.timeoutMs);
+    });
+    try {
+      const reply = await Promise.race([client.send(command, args), deadline]);
+      this.mark(true);
+      return reply;
+    } catch (err) {
+      // An error reply (a bad script, NOSCRIPT) comes from a live server; anything else means the link is gone.
+      if (isReply(err)) {
+        this.mark(true);
+        throw err;
+      }
+      this.drop(client);
+      throw this.down(err);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  /** The connected client, connecting first if needed (at most one attempt per retryMs while down). */
+  private connection(): Promise<RedisClient> {
+    if (this.closed) return Promise.reject(new RedisUnavailable('closed'));
+    if (this.client?.connected) return Promise.resolve(this.client);
+    if (this.connecting) return this.connecting;
+    if (this.failedAt && Date.now() - this.failedAt < this.retryMs) return Promise.reject(new RedisUnavailable(this.lastError || 'unreachable'));
+    this.connecting = this.connect().finally(() => (this.connecting = undefined));
+    return this.connecting;
+  }
+
+  private async connect(): Promise<RedisClient> {
+    if (this.client) this.drop(this.client);
+    const client = new RedisClient(this.url, {
+      connectionTimeout: this.o.timeoutMs,
+      autoReconnect: false,
+      enableOfflineQueue: false,
+      enableAutoPipelining: true,
+    });
+    client.onclose = () => {
+      if (this.client === client) this.client = undefined;
+    };
+    let timer: Timer | undefined;
+    try {
+      await Promise.race([
+        client.connect(),
+        new Promise<never>((_, reject) => {
+          timer = setTimeout(() => reject(new RedisUnavailable(`could not connect within ${this.o.timeoutMs} ms`)), this.o.timeoutMs);
+        }),
+      ]);
+    } catch (err) {
+      client.close();
+      this.failedAt = Date.now();
+      throw this.down(err);
+    } finally {
+      clearTimeout(timer);
+    }
+    if (this.closed) {
+      client.close();
+      throw new RedisUnavailable('closed');
+    }
+    this.failedAt = 0;
+    this.client = client;
+    return client;
+  }
+
+  private drop(client: RedisClient): void {
+    if (this.client === client) this.client = undefined;
+    this.failedAt = Date.now();
+    try {
+      client.close();
+    } catch {
+      // already closed
+    }
+  }
+
+  private down(err: unknown): RedisUnavailable {
+    const reason = err instanceof Error ? err.message : String(err);
+    this.lastError = reason;
+    this.mark(false, reason);
+    return err instanceof RedisUnavailable ? err : new RedisUnavailable(reason);
+  }
+
+  private mark(up: boolean, reason?: string): void {
+    const next = up ? 'up' : 'down';
+    if (this.state === next) return;
+    const wasKnown = this.state !== 'unknown';
+    this.state = next;
+    // The first success is not news; the first failure is.
+    if (wasKnown || !up) this.o.onChange?.(up, reason);
+  }
+
+  close(): void {
+    this.closed = true;
+    if (this.client) this.client.close();
+    this.client = undefined;
+  }
+}
+
+/** An error the server sent ("ERR …", "NOSCRIPT …"), as opposed to a connection failure. */
+function isReply(err: unknown): boolean {
+  return err instanceof Error && (err as { code?: string }).code === 'ERR_REDIS_SERVER_ERROR';
+}
