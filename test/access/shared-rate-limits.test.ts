@@ -98,13 +98,13 @@ describe('two gateways, one Redis (AQUEDUCT_REDIS_FAILURE=closed)', () => {
     const free = c.key();
     // One call at a time, alternating nodes, each labelled with the phase it started in.
     let phase: 'before' | 'down' | 'after' = 'before';
-    const seen: Record<string, number[]> = { before: [], down: [], after: [] };
+    const seen: Record<'before' | 'down' | 'after', number[]> = { before: [], down: [], after: [] };
     let running = true;
     const load = (async () => {
       for (let i = 0; running; i++) {
         const at = phase;
         const res = await call(c.nodes[i % 2]!, limited);
-        seen[at]!.push(res.status);
+        seen[at].push(res.status);
         if (res.status === 503) {
           const err = await expectOpenAIError(res, 503);
           expect(err).toMatchObject({ type: 'server_error', code: 'rate_limits_unavailable' });
