@@ -2,6 +2,8 @@ import { DEMO_SOURCE } from '../config/demo-models';
 import { loadConfig } from '../config/load';
 import { parseOidcConfig } from '../config/oidc';
 import { OidcClient } from '../http/oidc-client';
+import { redactUrl } from '../domain/create-rate-limiter';
+import { RedisLink } from '../store/redis/redis-link';
 import { defineCommand } from './context';
 
 export const checkConfigCommand = defineCommand({
@@ -14,7 +16,8 @@ export const checkConfigCommand = defineCommand({
     'cloud provider (azure/, gemini/, vertex_ai/, bedrock/) deployment is missing, …),\n' +
     'checks the terms-of-service file (readable UTF-8, not empty, at most 1 MB) and prints its version,\n' +
     'and exits 1 when there is any. With single sign-on configured it also checks the settings (client id,\n' +
-    'public URL, the org and team patterns) and that the issuer\'s discovery document can be read. Warnings\n' +
+    'public URL, the org and team patterns) and that the issuer\'s discovery document can be read. With\n' +
+    'AQUEDUCT_REDIS_URL set it checks that Redis answers (PING) and runs scripts (EVAL). Warnings\n' +
     'go to stderr as "warning: …" and do not change the exit code.',
   async run(args, io) {
     const { settings, router, mcp, demo, terms, problems, warnings } = loadConfig(args.flags, io.env);
@@ -27,6 +30,10 @@ export const checkConfigCommand = defineCommand({
         problems.push(`AQUEDUCT_OIDC_ISSUER=${JSON.stringify(settings.oidcIssuer)}: ${(err as Error).message}`);
       }
     }
+    if (settings.redisUrl !== undefined) {
+      const problem = await probeRedis(settings.redisUrl, Math.max(settings.redisTimeout, 2000));
+      if (problem) problems.push(`AQUEDUCT_REDIS_URL=${JSON.stringify(redactUrl(settings.redisUrl))}: ${problem}`);
+    }
     for (const w of warnings) io.err(`warning: ${w}`);
     if (problems.length > 0) {
       io.err(`${problems.length} problem${problems.length === 1 ? '' : 's'} found:`);
@@ -38,8 +45,24 @@ export const checkConfigCommand = defineCommand({
       `ok: router config ${demo ? DEMO_SOURCE : (settings.routerConfig ?? '(none)')}: ${router.models.size} models, ${deployments} deployments, ` +
         `${router.aliases.size} aliases; MCP config ${settings.mcpConfig ?? '(none)'}: ${mcp.servers.size} servers` +
         (terms ? `; terms of service ${settings.tosFile}: version ${terms.version} (${terms.format})` : '') +
-        (oidc ? `; single sign-on with ${oidc.issuer.href} (redirect URI ${oidc.redirectUri})` : ''),
+        (oidc ? `; single sign-on with ${oidc.issuer.href} (redirect URI ${oidc.redirectUri})` : '') +
+        (settings.redisUrl ? `; rate limits shared through ${redactUrl(settings.redisUrl)} (when unreachable: ${settings.redisFailure})` : ''),
     );
     return 0;
   },
 });
+
+/** Why Redis cannot serve the shared rate limits, or undefined when it can. */
+async function probeRedis(url: string, timeoutMs: number): Promise<string | undefined> {
+  const link = new RedisLink(url, { timeoutMs });
+  try {
+    await link.send('PING', []);
+    const reply = await link.send('EVAL', ['return 1', '0']);
+    if (Number(reply) !== 1) return `EVAL answered ${JSON.stringify(reply)}: scripts are needed for the shared rate limits`;
+    return undefined;
+  } catch (err) {
+    return `cannot use Redis: ${(err as Error).message} (is it running, and are the host, port and password right?)`;
+  } finally {
+    link.close();
+  }
+}

@@ -168,3 +168,39 @@ describe('two gateways, one Redis (AQUEDUCT_REDIS_FAILURE=open)', () => {
     expect(c.lines.filter((l) => l.startsWith('warn redis unreachable'))).toHaveLength(1);
   }, 20_000);
 });
+
+describe('aqueduct check-config with AQUEDUCT_REDIS_URL', () => {
+  const run = async (env: Record<string, string>) => {
+    const { checkConfigCommand } = await import('../../src/cli/check-config');
+    const out: string[] = [];
+    const err: string[] = [];
+    const code = await checkConfigCommand.run([], { out: (t) => out.push(t), err: (t) => err.push(t), env: { AQUEDUCT_DATA_DIR: mkdtempSync(join(tmpdir(), 'aq-cc-')), ...env } });
+    return { code, out: out.join('\n'), err: err.join('\n') };
+  };
+
+  test('a reachable Redis is reported (password hidden); a wrong password, an unreachable Redis and a malformed URL are problems', async () => {
+    const redis = await startRedis({ password: 's3cret' });
+    const hidden = redis.url.replace('s3cret', '***');
+    try {
+      const ok = await run({ AQUEDUCT_REDIS_URL: redis.url, AQUEDUCT_REDIS_FAILURE: 'open' });
+      expect(ok.err).toBe('');
+      expect(ok.code).toBe(0);
+      expect(ok.out).toContain(`rate limits shared through ${hidden} (when unreachable: open)`);
+      expect(ok.out).not.toContain('s3cret');
+      const wrong = await run({ AQUEDUCT_REDIS_URL: redis.url.replace('s3cret', 'nope') });
+      expect(wrong.code).toBe(1);
+      expect(wrong.err).toContain('cannot use Redis:');
+      expect(wrong.err).not.toContain('nope');
+      await redis.stop();
+      const down = await run({ AQUEDUCT_REDIS_URL: redis.url });
+      expect(down.code).toBe(1);
+      expect(down.err).toContain(`AQUEDUCT_REDIS_URL="${hidden}": cannot use Redis:`);
+    } finally {
+      await redis.stop();
+    }
+    const bad = await run({ AQUEDUCT_REDIS_URL: 'http://localhost:6379', AQUEDUCT_REDIS_FAILURE: 'maybe' });
+    expect(bad.code).toBe(1);
+    expect(bad.err).toContain('AQUEDUCT_REDIS_URL="http://localhost:6379": expected a redis:// or rediss:// URL');
+    expect(bad.err).toContain('AQUEDUCT_REDIS_FAILURE="maybe": expected one of closed, open');
+  });
+});

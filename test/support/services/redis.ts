@@ -56,13 +56,14 @@ process.on('exit', () => {
   for (const d of dirs) rmSync(d, { recursive: true, force: true });
 });
 
-export async function startRedis(): Promise<RedisService> {
+/** Starts a redis-server; with `password`, clients must authenticate (the url carries it). */
+export async function startRedis(o: { password?: string } = {}): Promise<RedisService> {
   if (!BINARY) throw new Error('redis-server is not installed: run `make test-tools` (Debian package redis-server); the Redis tests cannot run without it');
   const dir = mkdtempSync(join(tmpdir(), 'aq-redis-'));
   const port = await freePort();
   let proc: Subprocess | undefined;
   const start = async () => {
-    proc = spawn([BINARY, '--bind', '127.0.0.1', '--port', String(port), '--save', '', '--appendonly', 'no', '--daemonize', 'no', '--dir', dir, '--protected-mode', 'no', '--loglevel', 'warning'], {
+    proc = spawn([BINARY, '--bind', '127.0.0.1', '--port', String(port), '--save', '', '--appendonly', 'no', '--daemonize', 'no', '--dir', dir, '--protected-mode', 'no', '--loglevel', 'warning', ...(o.password ? ['--requirepass', o.password] : [])], {
       stdout: 'ignore',
       stderr: 'pipe',
     });
@@ -80,7 +81,7 @@ export async function startRedis(): Promise<RedisService> {
   await start();
   dirs.add(dir);
   return {
-    url: `redis://127.0.0.1:${port}`,
+    url: `redis://${o.password ? `:${encodeURIComponent(o.password)}@` : ''}127.0.0.1:${port}`,
     port,
     stop,
     async restart() {
