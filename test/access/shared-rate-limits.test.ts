@@ -60,10 +60,11 @@ async function cluster(failure: 'closed' | 'open'): Promise<Cluster> {
 const call = (gw: TestGateway, key: string) => gw.request('POST', '/v1/chat/completions', { key, body: chat });
 
 /** Calls on `gw` until one is answered 200 (Redis reconnects at most once a second), up to 8 s. */
-async function until200(gw: TestGateway, key: string): Promise<Response> {
+async function until200(gw: TestGateway, key: string, statuses: number[] = []): Promise<Response> {
   const end = Date.now() + 8000;
   for (;;) {
     const res = await call(gw, key);
+    statuses.push(res.status);
     if (res.status === 200 || Date.now() > end) return res;
     await res.arrayBuffer();
     await Bun.sleep(100);
@@ -114,27 +115,32 @@ describe('two gateways, one Redis (AQUEDUCT_REDIS_FAILURE=closed)', () => {
       }
     })();
     await Bun.sleep(150);
-    phase = 'down';
     await c.redis.stop();
+    phase = 'down';
     await Bun.sleep(300);
     // A key with no limits has nothing to count: it passes on both nodes.
     for (const n of c.nodes) expect((await call(n, free)).status).toBe(200);
     await c.redis.restart();
     phase = 'after';
     // Without restarting anything, both nodes admit again.
-    expect((await until200(c.nodes[0], limited)).status).toBe(200);
-    expect((await until200(c.nodes[1], limited)).status).toBe(200);
+    const polled: number[] = [];
+    expect((await until200(c.nodes[0], limited, polled)).status).toBe(200);
+    expect((await until200(c.nodes[1], limited, polled)).status).toBe(200);
     running = false;
     await load;
-    expect(seen.before.length).toBeGreaterThan(5);
-    expect(seen.before.every((s) => s === 200)).toBe(true);
-    // Down: refused at once (the 200s are calls admitted just before Redis died, or the free key's).
-    expect(seen.down.filter((s) => s === 503).length).toBeGreaterThan(5);
-    expect(seen.down.filter((s) => s === 200).length).toBeLessThanOrEqual(1);
-    expect(seen.down.every((s) => s === 503 || s === 200)).toBe(true);
+    // Before the server was gone: 200s, then 503s once it was being killed (never a 200 after a 503).
+    expect(seen.before.join(',')).toMatch(/^(200,){5,}200(,503)*$|^(200,){5,}(503,)*503$/);
+    // Down: every call refused at once.
+    expect(seen.down.length).toBeGreaterThan(5);
+    expect(seen.down.every((s) => s === 503)).toBe(true);
     // After: 503s until each node reconnects (at most once a second), then 200s only; never anything else.
     expect(seen.after.every((s) => s === 503 || s === 200)).toBe(true);
     for (const n of c.nodes) expect((await call(n, limited)).status).toBe(200);
+    // Refused while Redis was down: not calls, so no usage rows (like 429s), but counted in /metrics.
+    const refused503 = [...seen.before, ...seen.down, ...seen.after, ...polled].filter((s) => s === 503).length;
+    for (const n of c.nodes) expect(n.usageRows().filter((r) => r.status === 503)).toEqual([]);
+    const metric = async (n: TestGateway) => Number(/aqueduct_rate_limits_unavailable_total\{model="m"\} (\d+)/.exec(await (await n.request('GET', '/metrics')).text())?.[1] ?? 0);
+    expect((await metric(c.nodes[0])) + (await metric(c.nodes[1]))).toBe(refused503);
     // The outage and the recovery are logged once each, however many calls were refused.
     expect(c.lines.filter((l) => l.includes('redis unreachable'))).toHaveLength(1);
     expect(c.lines.filter((l) => l.includes('redis reachable again'))).toHaveLength(1);
