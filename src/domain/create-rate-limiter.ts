@@ -32,8 +32,17 @@ export function createRateLimiter(settings: Pick<Settings, 'redisUrl' | 'redisFa
       else log.error('redis unreachable: calls of keys with rate limits are refused (503) until it is back (AQUEDUCT_REDIS_FAILURE=closed)', { redis: where, reason });
     },
   });
-  const limiter = new RedisRateLimiter(link, { failure: settings.redisFailure });
+  // Redis answering with errors (OOM, a read-only replica) is logged at most once a minute.
+  let errorLoggedAt = 0;
+  const onError = (err: unknown) => {
+    if (Date.now() - errorLoggedAt < 60_000) return;
+    errorLoggedAt = Date.now();
+    log.error(`redis refused a rate-limit script: treated as unreachable (AQUEDUCT_REDIS_FAILURE=${settings.redisFailure})`, { redis: where, error: (err as Error).message ?? String(err) });
+  };
+  const limiter = new RedisRateLimiter(link, { failure: settings.redisFailure, onError });
   log.info('rate limits are shared through redis', { redis: where, on_failure: settings.redisFailure });
+  // Connect now, so a Redis that cannot be reached is reported at start rather than at the first limited call.
+  link.send('PING', []).catch(() => {});
   return {
     admit: (keyId, limits, cost, pools) => limiter.admit(keyId, limits, cost, pools),
     addTokens: (keyId, input, output, pools) => limiter.addTokens(keyId, input, output, pools),

@@ -25,7 +25,7 @@ import type { Limits } from './key-cache';
 import { InMemoryRateLimiter, type Pool, type RateDecision, type RateLimiter } from './rate-limiter';
 import { ADD_TOKENS, ADMIT } from './rate-limit-scripts';
 import { Refusal, type RateBudget, type RateState } from './refusal';
-import type { Script } from '../store/redis/redis-link';
+import { RedisUnavailable, type Script } from '../store/redis/redis-link';
 
 /** What the limiter needs of a Redis connection (src/store/redis/redis-link.ts). */
 export interface ScriptRunner {
@@ -42,6 +42,11 @@ export interface RedisRateLimiterOptions {
   clock?: () => number;
   /** The per-node limiter of the 'open' mode (default: a new InMemoryRateLimiter). */
   fallback?: RateLimiter;
+  /**
+   * Told of errors other than Redis being unreachable (an error reply such as OOM, a broken reply): the
+   * call is treated as with Redis down, and the link itself stays up, so nothing else would report it.
+   */
+  onError?: (err: unknown) => void;
 }
 
 const UNIT = 1_000_000;
@@ -101,21 +106,25 @@ export class RedisRateLimiter implements RateLimiter {
     const costUnits = Math.max(1, Math.round(cost * UNIT));
     const args: (string | number)[] = [this.clockArg(), costUnits];
     for (const { limits: l } of budgets) args.push(l.rpm === null ? -1 : l.rpm * UNIT, l.itpm ?? -1, l.otpm ?? -1);
-    let reply: number[];
+    let decision: RateDecision;
     try {
-      reply = (await this.redis.eval(ADMIT, budgets.map((b) => b.key), args)) as number[];
-    } catch {
+      const reply = await this.redis.eval(ADMIT, budgets.map((b) => b.key), args);
+      if (!Array.isArray(reply) || reply.length !== 2 + budgets.length * FIELDS) throw new Error(`unexpected reply to the admit script: ${JSON.stringify(reply)}`);
+      decision = decide(budgets, reply as number[]);
+    } catch (err) {
+      if (!(err instanceof RedisUnavailable)) this.o.onError?.(err);
       if (this.failure === 'open') return this.fallback.admit(keyId, limits, cost, pools);
       throw rateLimitsUnavailable();
     }
-    return decide(budgets, reply);
+    return decision;
   }
 
   addTokens(keyId: number, input: number, output: number, pools: readonly Pool[] = []): void {
     if (input <= 0 && output <= 0) return;
     // Like the in-memory limiter: the key's own window always (its limits may be set later), pools with limits.
     const keys = [this.keyOf(keyId), ...pools.filter((p) => hasLimit(p.limits)).map((p) => this.poolKeyOf(p.id))];
-    const sent = this.redis.eval(ADD_TOKENS, keys, [this.clockArg(), Math.max(0, input), Math.max(0, output)]).catch(() => {
+    const sent = this.redis.eval(ADD_TOKENS, keys, [this.clockArg(), Math.max(0, input), Math.max(0, output)]).catch((err) => {
+      if (!(err instanceof RedisUnavailable)) this.o.onError?.(err);
       if (this.failure === 'open') this.fallback.addTokens(keyId, input, output, pools);
     });
     this.pending.add(sent);

@@ -21,10 +21,10 @@ afterAll(async () => {
 });
 
 /** A "node": its own connection and limiter. A fresh prefix per test keeps tests apart on one server. */
-function node(prefix: string, o: { clock?: () => number; failure?: RedisFailureMode; onChange?: (up: boolean) => void } = {}) {
+function node(prefix: string, o: { clock?: () => number; failure?: RedisFailureMode; onChange?: (up: boolean) => void; onError?: (err: unknown) => void } = {}) {
   const link = new RedisLink(redis.url, { timeoutMs: 200, retryMs: 50, onChange: o.onChange });
   links.push(link);
-  return { link, limiter: new RedisRateLimiter(link, { prefix, clock: o.clock, failure: o.failure }) };
+  return { link, limiter: new RedisRateLimiter(link, { prefix, clock: o.clock, failure: o.failure, onError: o.onError }) };
 }
 let n = 0;
 const fresh = () => `t${++n}:`;
@@ -218,6 +218,23 @@ describe('when Redis goes away', () => {
     const back = await eventually(() => limiter.admit(1, rpm(100), 1));
     expect(back.allowed).toBe(true);
   });
+});
+
+test('Redis answering with an error (out of memory) counts as down for the call, and is reported', async () => {
+  const errors: string[] = [];
+  const changes: boolean[] = [];
+  const { link, limiter } = node(fresh(), { onError: (e) => errors.push((e as Error).message), onChange: (up) => changes.push(up) });
+  expect((await limiter.admit(1, rpm(10), 1)).allowed).toBe(true);
+  await link.send('CONFIG', ['SET', 'maxmemory', '1']);
+  try {
+    await expect(limiter.admit(1, rpm(10), 1)).rejects.toMatchObject({ kind: 'unavailable' });
+    expect(errors.join('\n')).toContain('OOM');
+    expect(link.up).toBe(true); // the server is there: no reconnection, no outage logged
+    expect(changes).toEqual([]);
+  } finally {
+    await link.send('CONFIG', ['SET', 'maxmemory', '0']);
+  }
+  expect((await limiter.admit(1, rpm(10), 1)).state.requests!.remaining).toBe(8);
 });
 
 /** Retries fn until it resolves (the link reconnects at most every 50 ms here), for up to 5 s. */
