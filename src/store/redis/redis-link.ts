@@ -1,9 +1,11 @@
 /**
  * One connection to Redis/Valkey for the shared rate limits, with the failure handling the hot path needs:
  * every command has a short deadline, a failure marks the link down, and while it is down commands fail at
- * once (no waiting, no queue) while at most one reconnection is tried per `retryMs`. The link comes back by
- * itself when Redis does: no restart, no permanently broken state. Up/down transitions are reported once
- * each (`onChange`), never per call.
+ * once (no waiting, no queue) while a reconnection is tried in the background, at most one per `retryMs`
+ * (calls made while down start it; none waits for it). The link comes back by itself when Redis does: no
+ * restart, no permanently broken state. Up/down transitions are reported once each (`onChange`), never per
+ * call. Only the first connection (and one after a connection dropped while up) is waited for, with the
+ * longer `connectTimeoutMs`: a process that has just started may keep its event loop busy for a while.
  *
  * Transport only: scripts and keys are the caller's business (src/domain/redis-rate-limiter.ts). Bun's
  * built-in client is used with its own reconnection and offline queue turned off, because a queued command
@@ -13,8 +15,10 @@
 import { RedisClient } from 'bun';
 
 export interface RedisLinkOptions {
-  /** Deadline of one command (and of one connection attempt), ms. */
+  /** Deadline of one command, ms. */
   timeoutMs: number;
+  /** Deadline of one connection attempt, ms (default: the larger of timeoutMs and 2 s). */
+  connectTimeoutMs?: number;
   /** While down, the least time between two reconnection attempts, ms. */
   retryMs?: number;
   /** Called on each transition: up = false with the reason when Redis became unreachable, true when it is back. */
@@ -47,12 +51,14 @@ export class RedisLink {
   private lastError = '';
   private closed = false;
   private readonly retryMs: number;
+  private readonly connectTimeoutMs: number;
 
   constructor(
     private readonly url: string,
     private readonly o: RedisLinkOptions,
   ) {
     this.retryMs = o.retryMs ?? 1000;
+    this.connectTimeoutMs = o.connectTimeoutMs ?? Math.max(o.timeoutMs, 2000);
   }
 
   /** False once a command or connection failed, until one succeeds again. */
@@ -95,12 +101,18 @@ export class RedisLink {
     }
   }
 
-  /** The connected client, connecting first if needed (at most one attempt per retryMs while down). */
+  /** The connected client; while down, a rejection at once (and a reconnection started in the background). */
   private connection(): Promise<RedisClient> {
     if (this.closed) return Promise.reject(new RedisUnavailable('closed'));
     if (this.client?.connected) return Promise.resolve(this.client);
-    if (this.connecting) return this.connecting;
-    if (this.failedAt && Date.now() - this.failedAt < this.retryMs) return Promise.reject(new RedisUnavailable(this.lastError || 'unreachable'));
+    if (this.state === 'down') {
+      if (!this.connecting && Date.now() - this.failedAt >= this.retryMs) this.startConnecting().catch(() => {});
+      return Promise.reject(new RedisUnavailable(this.lastError || 'unreachable'));
+    }
+    return this.connecting ?? this.startConnecting();
+  }
+
+  private startConnecting(): Promise<RedisClient> {
     this.connecting = this.connect().finally(() => (this.connecting = undefined));
     return this.connecting;
   }
@@ -108,7 +120,7 @@ export class RedisLink {
   private async connect(): Promise<RedisClient> {
     if (this.client) this.drop(this.client);
     const client = new RedisClient(this.url, {
-      connectionTimeout: this.o.timeoutMs,
+      connectionTimeout: this.connectTimeoutMs,
       autoReconnect: false,
       enableOfflineQueue: false,
       enableAutoPipelining: true,
@@ -121,7 +133,7 @@ export class RedisLink {
       await Promise.race([
         client.connect(),
         new Promise<never>((_, reject) => {
-          timer = setTimeout(() => reject(new RedisUnavailable(`could not connect within ${this.o.timeoutMs} ms`)), this.o.timeoutMs);
+          timer = setTimeout(() => reject(new RedisUnavailable(`could not connect within ${this.connectTimeoutMs} ms`)), this.connectTimeoutMs);
         }),
       ]);
     } catch (err) {
@@ -137,6 +149,7 @@ export class RedisLink {
     }
     this.failedAt = 0;
     this.client = client;
+    this.mark(true);
     return client;
   }
 
