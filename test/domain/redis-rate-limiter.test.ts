@@ -220,6 +220,24 @@ describe('when Redis goes away', () => {
   });
 });
 
+test('a Redis replaced by a silent listener (connections accepted, nothing answered) does not hang calls either', async () => {
+  const { limiter } = node(fresh());
+  expect((await limiter.admit(1, rpm(100), 1)).allowed).toBe(true);
+  await redis.stop();
+  const silent = Bun.listen({ hostname: '127.0.0.1', port: redis.port, socket: { data() {} } });
+  try {
+    for (let i = 0; i < 5; i++) {
+      const started = performance.now();
+      await expect(limiter.admit(1, rpm(100), 1)).rejects.toMatchObject({ kind: 'unavailable' });
+      expect(performance.now() - started).toBeLessThan(1000); // the command deadline (200 ms), not the 2 s connect one
+    }
+  } finally {
+    silent.stop(true);
+    await redis.restart();
+  }
+  expect((await eventually(() => limiter.admit(1, rpm(100), 1))).allowed).toBe(true);
+});
+
 test('Redis answering with an error (out of memory) counts as down for the call, and is reported', async () => {
   const errors: string[] = [];
   const changes: boolean[] = [];

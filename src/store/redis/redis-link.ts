@@ -4,8 +4,9 @@
  * once (no waiting, no queue) while a reconnection is tried in the background, at most one per `retryMs`
  * (calls made while down start it; none waits for it). The link comes back by itself when Redis does: no
  * restart, no permanently broken state. Up/down transitions are reported once each (`onChange`), never per
- * call. Only the first connection (and one after a connection dropped while up) is waited for, with the
- * longer `connectTimeoutMs`: a process that has just started may keep its event loop busy for a while.
+ * call. A connection attempt has the longer `connectTimeoutMs` (a process that has just started may keep its
+ * event loop busy for a while); only the first one is waited for in full, one after a connection dropped
+ * while up for no longer than a command.
  *
  * Transport only: scripts and keys are the caller's business (src/domain/redis-rate-limiter.ts). Bun's
  * built-in client is used with its own reconnection and offline queue turned off, because a queued command
@@ -109,7 +110,16 @@ export class RedisLink {
       if (!this.connecting && Date.now() - this.failedAt >= this.retryMs) this.startConnecting().catch(() => {});
       return Promise.reject(new RedisUnavailable(this.lastError || 'unreachable'));
     }
-    return this.connecting ?? this.startConnecting();
+    const attempt = this.connecting ?? this.startConnecting();
+    if (this.state === 'unknown') return attempt;
+    // The connection dropped while up: wait for the new one no longer than for a command (the attempt goes on).
+    let timer: Timer | undefined;
+    return Promise.race([
+      attempt,
+      new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new RedisUnavailable(`no connection within ${this.o.timeoutMs} ms`)), this.o.timeoutMs);
+      }),
+    ]).finally(() => clearTimeout(timer));
   }
 
   private startConnecting(): Promise<RedisClient> {
