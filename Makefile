@@ -61,11 +61,14 @@ test: build check test-tools
 # Debian's chromium (the /swagger browser test), wrk (the bench harness smoke test) and curl (the README tour); best effort:
 # without them those tests report themselves skipped. PostgreSQL (test/db/pg-*, schema parity): Debian keeps its server
 # programs in /usr/lib/postgresql/<version>/bin, off PATH; without them those tests fail saying so.
+# redis-server (the shared rate-limit tests) is not optional:
+# without it those tests fail with a message saying so.
 test-tools:
 	@scripts/ensure-debian-package.sh chromium chromium chromium-browser google-chrome
 	@scripts/ensure-debian-package.sh postgresql '/usr/lib/postgresql/*/bin/postgres'
 	@scripts/ensure-debian-package.sh wrk wrk
 	@scripts/ensure-debian-package.sh curl curl
+	@scripts/ensure-debian-package.sh redis-server redis-server
 
 check: node_modules/.installed
 	$(BUN) x tsc --noEmit -p tsconfig.json

@@ -9,7 +9,7 @@ import { migrate } from './db/migrate';
 import { bootstrapAdmin } from './domain/first-start';
 import { accessDefaults } from './domain/access-defaults';
 import { createKeyCache } from './domain/key-cache';
-import { InMemoryRateLimiter } from './domain/rate-limiter';
+import { createRateLimiter } from './domain/create-rate-limiter';
 import { startRetention } from './domain/retention';
 import { Directory } from './domain/directory';
 import { BatchStore } from './domain/batches/batch-store';
@@ -79,7 +79,7 @@ export function startServer(config: LoadedConfig): RunningServer {
   const responses = new ResponseStore(h.sqlite, settings.responsesRetention, Date.now, 50, (batch, retention) => usage.writeResponses(batch, retention), (err) =>
     log.error('could not write saved responses; will retry', { error: err as Error }),
   );
-  const limiter = new InMemoryRateLimiter();
+  const limiter = createRateLimiter(settings, log);
   const stopRetention = startRetention(usageDb.reads, settings.usageRetention, log);
   const metrics = new Metrics();
   const accessLines = settings.accessLog ? accessLogTo((text) => process.stdout.write(text)) : { log: noAccessLog, flush() {} };

@@ -169,8 +169,10 @@ export class ModelCalls {
     try {
       admitted = await admit(this.config, this.limiter, principal, endpoint, requested);
     } catch (err) {
-      // Refusals by the rate limiter are not calls and cost nothing; unknown models and the like are recorded.
+      // Refusals by the rate limiter (over a limit, or limits that cannot be checked while the shared store is
+      // down) are not calls and cost nothing; unknown models and the like are recorded.
       if (err instanceof Refusal && err.kind === 'rate_limited') event({ status: 429, latency_ms: 0, model: requested, refused: 'rate_limit' });
+      else if (err instanceof Refusal && err.kind === 'unavailable') event({ status: 503, latency_ms: 0, model: requested, refused: 'rate_limits_unavailable' });
       else throw failed(requested, err);
       throw err;
     }

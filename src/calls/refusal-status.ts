@@ -14,7 +14,7 @@ const STATUS: Record<RefusalKind, number> = {
   unsupported_media: 415,
   rate_limited: 429,
   no_space: 507,
-  store_unavailable: 503,
+  unavailable: 503,
   client_gone: 499,
   upstream_refused: 400,
   upstream_rate_limited: 429,

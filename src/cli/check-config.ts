@@ -3,6 +3,8 @@ import { loadConfig } from '../config/load';
 import { parseOidcConfig } from '../config/oidc';
 import { OidcClient } from '../http/oidc-client';
 import { openByteStore } from '../store/open-store';
+import { redactUrl } from '../domain/create-rate-limiter';
+import { RedisLink } from '../store/redis/redis-link';
 import { defineCommand } from './context';
 
 export const checkConfigCommand = defineCommand({
@@ -17,7 +19,7 @@ export const checkConfigCommand = defineCommand({
     'and exits 1 when there is any. With single sign-on configured it also checks the settings (client id,\n' +
     'public URL, the org and team patterns) and that the issuer\'s discovery document can be read. With\n' +
     'AQUEDUCT_FILE_STORE set it writes, reads back and deletes a small object there (bucket reachable, credentials\n' +
-    'accepted, directory writable). Warnings\n' +
+    'accepted, directory writable). With AQUEDUCT_REDIS_URL set it checks that Redis answers (PING) and runs scripts (EVAL). Warnings\n' +
     'go to stderr as "warning: …" and do not change the exit code.',
   async run(args, io) {
     const { settings, router, mcp, demo, terms, problems, warnings } = loadConfig(args.flags, io.env);
@@ -34,6 +36,10 @@ export const checkConfigCommand = defineCommand({
       const problem = await probeFileStore(settings.fileStore, settings.dataDir, io.env);
       if (problem) problems.push(`AQUEDUCT_FILE_STORE=${JSON.stringify(settings.fileStore)}: ${problem}`);
     }
+    if (settings.redisUrl !== undefined) {
+      const problem = await probeRedis(settings.redisUrl, Math.max(settings.redisTimeout, 2000));
+      if (problem) problems.push(`AQUEDUCT_REDIS_URL=${JSON.stringify(redactUrl(settings.redisUrl))}: ${problem}`);
+    }
     for (const w of warnings) io.err(`warning: ${w}`);
     if (problems.length > 0) {
       io.err(`${problems.length} problem${problems.length === 1 ? '' : 's'} found:`);
@@ -46,7 +52,8 @@ export const checkConfigCommand = defineCommand({
         `${router.aliases.size} aliases; MCP config ${settings.mcpConfig ?? '(none)'}: ${mcp.servers.size} servers` +
         (terms ? `; terms of service ${settings.tosFile}: version ${terms.version} (${terms.format})` : '') +
         (oidc ? `; single sign-on with ${oidc.issuer.href} (redirect URI ${oidc.redirectUri})` : '') +
-        (settings.fileStore !== undefined ? `; file store ${settings.fileStore} (writable)` : ''),
+        (settings.fileStore !== undefined ? `; file store ${settings.fileStore} (writable)` : '') +
+        (settings.redisUrl ? `; rate limits shared through ${redactUrl(settings.redisUrl)} (when unreachable: ${settings.redisFailure})` : ''),
     );
     return 0;
   },
@@ -63,5 +70,20 @@ async function probeFileStore(fileStore: string, dataDir: string, env: Record<st
     return (err as Error).message;
   } finally {
     clearTimeout(timer);
+  }
+}
+
+/** Why Redis cannot serve the shared rate limits, or undefined when it can. */
+async function probeRedis(url: string, timeoutMs: number): Promise<string | undefined> {
+  const link = new RedisLink(url, { timeoutMs });
+  try {
+    await link.send('PING', []);
+    const reply = await link.send('EVAL', ['return 1', '0']);
+    if (Number(reply) !== 1) return `EVAL answered ${JSON.stringify(reply)}: scripts are needed for the shared rate limits`;
+    return undefined;
+  } catch (err) {
+    return `cannot use Redis: ${(err as Error).message} (is it running, and are the host, port and password right?)`;
+  } finally {
+    link.close();
   }
 }

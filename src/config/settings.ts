@@ -515,6 +515,43 @@ export const SETTINGS = {
     def: () => 1000,
     parse: parseDurationMs,
   } satisfies Spec<number>,
+  redisUrl: {
+    flag: '--redis-url',
+    env: 'AQUEDUCT_REDIS_URL',
+    description: 'More than one node: Redis/Valkey that holds the rate-limit windows, shared by every node (redis://[:password@]host:port[/db], rediss:// for TLS). Unset: limits are counted in memory, per node',
+    defaultText: '(none: in memory)',
+    def: () => undefined as string | undefined,
+    parse: (raw: string) => {
+      let url: URL;
+      try {
+        url = new URL(raw);
+      } catch {
+        throw new Error('expected a redis:// or rediss:// URL');
+      }
+      if (!['redis:', 'rediss:', 'valkey:', 'valkeys:'].includes(url.protocol) || url.hostname === '') throw new Error('expected a redis:// or rediss:// URL with a host');
+      return raw;
+    },
+  } satisfies Spec<string | undefined>,
+  redisFailure: {
+    flag: '--redis-failure',
+    env: 'AQUEDUCT_REDIS_FAILURE',
+    description: 'When Redis (--redis-url) cannot be reached: "closed" refuses calls of keys that have any rate limit (503, code rate_limits_unavailable; keys without limits still pass), "open" counts limits per node in memory until Redis is back',
+    defaultText: 'closed',
+    def: (): 'closed' | 'open' => 'closed',
+    parse: oneOf('closed', 'open'),
+  } satisfies Spec<'closed' | 'open'>,
+  redisTimeout: {
+    flag: '--redis-timeout',
+    env: 'AQUEDUCT_REDIS_TIMEOUT',
+    description: 'How long a rate-limit check may wait for Redis (and a connection attempt may take) before Redis counts as unreachable',
+    defaultText: '250ms',
+    def: () => 250,
+    parse: (raw: string) => {
+      const ms = parseDurationMs(raw);
+      if (ms < 1 || ms > 60_000) throw new Error('expected a duration from 1ms to 60s');
+      return ms;
+    },
+  } satisfies Spec<number>,
 } as const;
 
 export type SettingName = keyof typeof SETTINGS;

@@ -15,8 +15,8 @@ export interface AccessLine {
   output_tokens?: number;
   stream?: boolean;
   ttft_ms?: number | null;
-  /** Set when the gateway itself refused the call. */
-  refused?: 'rate_limit';
+  /** Set when the gateway itself refused the call: over a rate limit, or limits could not be checked (Redis down). */
+  refused?: 'rate_limit' | 'rate_limits_unavailable';
 }
 
 export type AccessLog = (line: AccessLine) => void;

@@ -106,6 +106,7 @@ export class Metrics {
   readonly ttft = new Histogram('aqueduct_time_to_first_token_seconds', 'Time to the first streamed chunk', ['model'], LATENCY);
   readonly tokens = new Counter('aqueduct_tokens_total', 'Tokens by model and direction', ['direction', 'model']);
   readonly rateLimited = new Counter('aqueduct_rate_limited_total', 'Requests refused by the rate limiter', ['model']);
+  readonly limitsUnavailable = new Counter('aqueduct_rate_limits_unavailable_total', 'Requests refused because the shared rate-limit store (Redis) was unreachable', ['model']);
   readonly upstreamFailures = new Counter('aqueduct_upstream_failures_total', 'Failed upstream attempts by deployment and kind', ['deployment', 'kind']);
   readonly retries = new Counter('aqueduct_upstream_retries_total', 'Upstream attempts beyond the first, by model', ['model']);
   private readonly gauges: { name: string; help: string; read: () => [Labels, number][] }[] = [];
@@ -127,6 +128,7 @@ export class Metrics {
     if (line.input_tokens) this.tokens.inc(['input', model], line.input_tokens);
     if (line.output_tokens) this.tokens.inc(['output', model], line.output_tokens);
     if (line.refused === 'rate_limit') this.rateLimited.inc([model]);
+    else if (line.refused === 'rate_limits_unavailable') this.limitsUnavailable.inc([model]);
   }
 
   /** For UpstreamRouter.onEvent: failed attempts and retries. */
@@ -140,7 +142,7 @@ export class Metrics {
   }
 
   render(): string {
-    const lines = [this.requests, this.duration, this.ttft, this.tokens, this.rateLimited, this.upstreamFailures, this.retries].flatMap((m) => m.render());
+    const lines = [this.requests, this.duration, this.ttft, this.tokens, this.rateLimited, this.limitsUnavailable, this.upstreamFailures, this.retries].flatMap((m) => m.render());
     for (const g of this.gauges) {
       lines.push(`# HELP ${g.name} ${g.help}`, `# TYPE ${g.name} gauge`);
       for (const [labels, v] of g.read()) lines.push(`${g.name}${Object.keys(labels).length ? `{${key(labels)}}` : ''} ${v}`);

@@ -18,8 +18,8 @@ export type RefusalKind =
   | 'rate_limited'
   /** The gateway's disk is full. */
   | 'no_space'
-  /** The file store (a shared directory, an S3 bucket) refused or could not be reached. */
-  | 'store_unavailable'
+  /** A service the gateway needs for this call is unreachable (the shared rate-limit store, the file store). */
+  | 'unavailable'
   /** The caller went away before the answer. */
   | 'client_gone'
   /** The upstream refused the request (a 4xx of its own, carried in `upstreamStatus`). */

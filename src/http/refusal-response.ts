@@ -12,7 +12,7 @@ const TYPE: Partial<Record<RefusalKind, string>> = {
   rate_limited: 'rate_limit_error',
   upstream_rate_limited: 'rate_limit_error',
   no_space: 'server_error',
-  store_unavailable: 'server_error',
+  unavailable: 'server_error',
   upstream_failed: 'upstream_error',
 };
 

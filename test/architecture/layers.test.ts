@@ -16,6 +16,7 @@ const FORBIDDEN: Record<string, string[]> = {
   store: ['db', 'domain', 'calls', 'upstream', 'http', 'routes', 'console', 'cli', 'workers', 'schemas', 'app.ts', 'server.ts'],
   db: ['domain', 'calls', 'upstream', 'http', 'routes', 'console', 'cli', 'schemas', 'app.ts', 'server.ts'],
   domain: ['calls', 'upstream', 'http', 'routes', 'console', 'cli', 'schemas', 'app.ts', 'server.ts'],
+  store: ['db', 'domain', 'calls', 'upstream', 'http', 'routes', 'console', 'cli', 'workers', 'schemas', 'app.ts', 'server.ts'],
   upstream: ['db', 'domain', 'calls', 'http', 'routes', 'console', 'cli', 'workers', 'schemas', 'app.ts', 'server.ts'],
   calls: ['http', 'routes', 'console', 'cli', 'schemas', 'app.ts', 'server.ts'],
   http: ['routes', 'console', 'cli', 'app.ts', 'server.ts'],

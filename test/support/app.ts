@@ -2,11 +2,11 @@
 import { buildApp, type AppDeps } from '../../src/app';
 import { emptyRouterConfig, parseRouterConfig, type RouterConfig } from '../../src/config/router-config';
 import { resolveSettings, type Settings } from '../../src/config/settings';
-import { openMemoryDatabase, type DbHandle } from '../../src/db/connection';
+import { openDatabase, openMemoryDatabase, type DbHandle } from '../../src/db/connection';
 import { migrate } from '../../src/db/migrate';
 import { accessDefaults } from '../../src/domain/access-defaults';
 import { createKeyCache, type KeyCache } from '../../src/domain/key-cache';
-import { InMemoryRateLimiter } from '../../src/domain/rate-limiter';
+import { createRateLimiter } from '../../src/domain/create-rate-limiter';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -62,6 +62,11 @@ export interface TestGatewayOptions {
   log?: Logger;
   /** How often the terms file (settings.tosFile) is looked at; 0 (default here): on every request. */
   termsCheckIntervalMs?: number;
+  /**
+   * A SQLite database in this directory instead of one in memory: two gateways given the same directory
+   * share their keys, like two nodes sharing a database (with settings.redisUrl, their rate limits too).
+   */
+  dataDir?: string;
 }
 
 export function testGateway(opts: TestGatewayOptions = {}): TestGateway {
@@ -73,7 +78,7 @@ export function testGateway(opts: TestGatewayOptions = {}): TestGateway {
     router = parsed.config;
   }
   const settings: Settings = { ...resolveSettings(new Map(), {}).settings, ...opts.settings };
-  const db = openMemoryDatabase();
+  const db = opts.dataDir === undefined ? openMemoryDatabase() : openDatabase(opts.dataDir);
   migrate(db.sqlite);
   const directory = new Directory(db);
   const tokens = directory.tokens;
@@ -82,7 +87,8 @@ export function testGateway(opts: TestGatewayOptions = {}): TestGateway {
   const usage = new UsageRecorder(db.sqlite, log, 20);
   const upstream = new UpstreamRouter(router);
   upstream.backoffBaseMs = 10; // keep retry tests fast
-  const limiter = new InMemoryRateLimiter();
+  // In memory unless settings.redisUrl is set, as in the server.
+  const limiter = createRateLimiter(settings, log);
   const metrics = new Metrics();
   upstream.onEvent = metrics.routerEvent;
   const calls = new ModelCalls(router, upstream, limiter, usage, log, Secrets.of(router, opts.mcp), (line) => metrics.observe(line), settings.clientIdleTimeout);

@@ -83,7 +83,7 @@ export class FileStore {
         throw err;
       }
       this.log?.warn('the file store could not be read', { store: this.bytes.location, error: (err as Error).message });
-      throw new Refusal('store_unavailable', 'The file store could not be reached. Try again later.', { code: 'file_store_unavailable' });
+      throw new Refusal('unavailable', 'The file store could not be reached. Try again later.', { code: 'file_store_unavailable' });
     }
   }
 
@@ -125,7 +125,7 @@ export class FileStore {
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === 'ENOSPC') throw err; // the disk is full: the caller says so (507)
       this.log?.warn('the file store refused a file', { store: this.bytes.location, error: (err as Error).message });
-      throw new Refusal('store_unavailable', 'The file store could not be reached; nothing was stored. Try again later.', { code: 'file_store_unavailable' });
+      throw new Refusal('unavailable', 'The file store could not be reached; nothing was stored. Try again later.', { code: 'file_store_unavailable' });
     }
     try {
       this.sqlite.run(
