@@ -12,11 +12,10 @@ const SRC = join(import.meta.dir, '../../src');
 /** For each layer (a folder under src/), the layers it must not import. */
 const FORBIDDEN: Record<string, string[]> = {
   config: ['db', 'store', 'domain', 'calls', 'upstream', 'http', 'routes', 'console', 'cli', 'workers', 'schemas', 'app.ts', 'server.ts'],
-  // File bytes (disk or S3): below the domain, beside db.
+  // File bytes (disk or S3) and the Redis link: below the domain, beside db.
   store: ['db', 'domain', 'calls', 'upstream', 'http', 'routes', 'console', 'cli', 'workers', 'schemas', 'app.ts', 'server.ts'],
   db: ['domain', 'calls', 'upstream', 'http', 'routes', 'console', 'cli', 'schemas', 'app.ts', 'server.ts'],
   domain: ['calls', 'upstream', 'http', 'routes', 'console', 'cli', 'schemas', 'app.ts', 'server.ts'],
-  store: ['db', 'domain', 'calls', 'upstream', 'http', 'routes', 'console', 'cli', 'workers', 'schemas', 'app.ts', 'server.ts'],
   upstream: ['db', 'domain', 'calls', 'http', 'routes', 'console', 'cli', 'workers', 'schemas', 'app.ts', 'server.ts'],
   calls: ['http', 'routes', 'console', 'cli', 'schemas', 'app.ts', 'server.ts'],
   http: ['routes', 'console', 'cli', 'app.ts', 'server.ts'],
