@@ -125,9 +125,9 @@ export function authRoutes(ctx: ConsoleContext, cfg: OidcConfig, client: OidcCli
             `${outcome.skipped.length ? `; not joined (a team made by hand has the name, or team creation is off): ${outcome.skipped.join(', ')}` : ''}`,
         );
       }
-      const { token } = ctx.sessions.open(null, outcome.userId, claims.idToken);
+      const { token } = await ctx.sessions.open(null, outcome.userId, claims.idToken);
       // Terms of service not accepted yet: straight to them, as after a key sign-in.
-      const who = ctx.sessions.userPrincipal(outcome.userId);
+      const who = await ctx.sessions.userPrincipal(outcome.userId);
       const next = who !== undefined && !termsAccepted(who, deps.terms) ? '/ui/terms' : pending.returnTo;
       return go(next, [sessionCookie(request, deps.settings.publicUrl, token, deps.settings.consoleSessionTtl), clearedLoginCookie()]);
     });

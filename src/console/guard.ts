@@ -76,7 +76,7 @@ export interface Signed {
 export function signedInPost(ctx: ConsoleContext, handle: (s: Signed, form: Record<string, string>) => Response | Promise<Response>) {
   return async ({ request, params }: RouteInput): Promise<Response> => {
     if (crossSite(request, ctx.deps.settings.publicUrl)) return forbiddenPage();
-    const state = currentSession(request, ctx.sessions, ctx.deps.keys, ctx.deps.terms);
+    const state = await currentSession(request, ctx.sessions, ctx.deps.keys, ctx.deps.terms);
     if (!('signedIn' in state)) return toSignIn(state.ended);
     const form = await readForm(request);
     if (form instanceof Response) return form;
@@ -90,10 +90,10 @@ export function signedInPost(ctx: ConsoleContext, handle: (s: Signed, form: Reco
   };
 }
 
-/** Pages render synchronously; a download (file bytes from the store) may answer later, with the same refusal pages. */
+/** The session is read before the page (async); a page's render, sync or async, gets the same refusal pages. */
 export function signedInPage(ctx: ConsoleContext, render: (s: Signed, url: URL) => Response | Promise<Response>) {
-  return ({ request, params }: RouteInput): Response | Promise<Response> => {
-    const state = currentSession(request, ctx.sessions, ctx.deps.keys, ctx.deps.terms);
+  return async ({ request, params }: RouteInput): Promise<Response> => {
+    const state = await currentSession(request, ctx.sessions, ctx.deps.keys, ctx.deps.terms);
     if (!('signedIn' in state)) return toSignIn(state.ended);
     const who = state.signedIn;
     try {

@@ -32,7 +32,7 @@ import { clearedCookie, crossSite, currentSession, sessionCookie } from './sessi
 const wantsHtml = (request: Request) => request.method === 'GET' && new URL(request.url).pathname === '/' && (request.headers.get('accept') ?? '').includes('text/html');
 
 export const consoleRoutes = (deps: AppDeps) => {
-  const ctx: ConsoleContext = { deps, sessions: new ConsoleSessions(deps.db, deps.settings.consoleSessionTtl) };
+  const ctx: ConsoleContext = { deps, sessions: new ConsoleSessions(deps.db.sql, deps.settings.consoleSessionTtl) };
   // Single sign-on, when configured (a configuration with problems never gets this far: serve refuses it).
   const oidc = parseOidcConfig(deps.settings).oidc;
   const oidcClient = oidc && new OidcClient(oidc);
@@ -40,13 +40,13 @@ export const consoleRoutes = (deps: AppDeps) => {
   return new Elysia()
     .onRequest(({ request }) => (wantsHtml(request) ? new Response(null, { status: 302, headers: { location: '/ui/' } }) : undefined))
     // Also answers /ui (Elysia matches with and without the trailing slash).
-    .get('/ui/', ({ request }) => redirect('signedIn' in currentSession(request, ctx.sessions, deps.keys, deps.terms) ? '/ui/keys' : '/ui/sign-in'))
+    .get('/ui/', async ({ request }) => redirect('signedIn' in (await currentSession(request, ctx.sessions, deps.keys, deps.terms)) ? '/ui/keys' : '/ui/sign-in'))
     .get('/ui/assets/:name', ({ params }) => {
       const found = asset(params.name);
       return found ? assetResponse(found.body, found.type) : page(problemPage('Not found', 'There is no such file.'), 404);
     })
-    .get('/ui/sign-in', ({ request, query }) => {
-      const state = currentSession(request, ctx.sessions, deps.keys, deps.terms);
+    .get('/ui/sign-in', async ({ request, query }) => {
+      const state = await currentSession(request, ctx.sessions, deps.keys, deps.terms);
       if ('signedIn' in state) return redirect('/ui/keys');
       const why = query.ended ?? state.ended;
       const ended = why !== undefined && Object.hasOwn(ENDED, why) ? ENDED[why as keyof typeof ENDED] : undefined;
@@ -62,14 +62,14 @@ export const consoleRoutes = (deps: AppDeps) => {
       if (principal.serviceAccountId !== null) {
         return page(signInPage({ kind: 'error', text: 'Service-account keys cannot sign in to the console. Use a personal key.' }, sso), 403);
       }
-      const { token } = ctx.sessions.open(principal.keyId, principal.userId);
+      const { token } = await ctx.sessions.open(principal.keyId, principal.userId);
       // Terms of service not accepted yet: straight to them (every page also says so until they are).
       return redirect(termsAccepted(principal, deps.terms) ? '/ui/keys' : '/ui/terms', { 'set-cookie': sessionCookie(request, deps.settings.publicUrl, token, deps.settings.consoleSessionTtl) });
     })
     .post(
       '/ui/sign-out',
       signedInPost(ctx, async ({ who }) => {
-        ctx.sessions.close(who.token);
+        await ctx.sessions.close(who.token);
         // A single sign-on session also ends at the provider when it offers that (RP-initiated logout).
         const idToken = who.session.idToken;
         const atProvider = idToken !== null && oidcClient !== undefined ? await oidcClient.endSessionUrl(idToken) : undefined;
@@ -90,8 +90,8 @@ export const consoleRoutes = (deps: AppDeps) => {
       '/ui/start',
       signedInPage(ctx, ({ who }, url) => page(startPage({ who, baseUrl: deps.settings.publicUrl ?? url.origin, router: deps.router, mcp: deps.mcp }))),
     )
-    .get('/ui/*', ({ request }) => {
-      const state = currentSession(request, ctx.sessions, deps.keys, deps.terms);
+    .get('/ui/*', async ({ request }) => {
+      const state = await currentSession(request, ctx.sessions, deps.keys, deps.terms);
       return page(problemPage('Page not found', 'There is no such page in the console.', 'signedIn' in state ? state.signedIn : undefined), 404);
     });
 };

@@ -35,15 +35,15 @@ export function cookieValue(request: Request, name: string): string | undefined 
 /** Why there is no one signed in: no session at all, or one that just ended (shown on the sign-in page). */
 export type SignInState = { signedIn: SignedIn } | { ended?: 'expired' | 'key_gone' };
 
-export function currentSession(request: Request, sessions: ConsoleSessions, keys: KeyCache, terms?: TermsSource): SignInState {
+export async function currentSession(request: Request, sessions: ConsoleSessions, keys: KeyCache, terms?: TermsSource): Promise<SignInState> {
   const token = cookieValue(request, COOKIE);
   if (token === undefined || token === '') return {};
-  const session = sessions.find(token);
+  const session = await sessions.find(token);
   if (session === undefined) return { ended: 'expired' };
   // A single sign-on session has no key: it acts as its user, read live.
-  const principal = session.keyId === null ? sessions.userPrincipal(session.userId) : keys.byKeyId(session.keyId);
+  const principal = session.keyId === null ? await sessions.userPrincipal(session.userId) : keys.byKeyId(session.keyId);
   if (principal === undefined || principal.userId !== session.userId) {
-    sessions.close(token);
+    await sessions.close(token);
     return { ended: 'key_gone' };
   }
   return { signedIn: { token, session, principal, ...(terms ? { terms: { pending: !termsAccepted(principal, terms) } } : {}) } };

@@ -4,12 +4,16 @@ import { drizzle, type BunSQLiteDatabase } from 'drizzle-orm/bun-sqlite';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import * as schema from './schema';
+import type { Sql } from './sql';
+import { sqliteSql } from './sqlite/sql';
 
 export type Db = BunSQLiteDatabase<typeof schema>;
 
 export interface DbHandle {
   sqlite: Database;
   db: Db;
+  /** The async SQL port on this connection (the stores moved off drizzle run through it; see db/sql.ts). */
+  sql: Sql;
   path: string;
   close(): void;
 }
@@ -34,5 +38,5 @@ function wrap(sqlite: Database, path: string): DbHandle {
   sqlite.run('PRAGMA synchronous = NORMAL');
   sqlite.run('PRAGMA foreign_keys = ON');
   const db = drizzle({ client: sqlite, schema });
-  return { sqlite, db, path, close: () => sqlite.close() };
+  return { sqlite, db, sql: sqliteSql(sqlite), path, close: () => sqlite.close() };
 }

@@ -4,11 +4,13 @@
  *
  * The domain keeps the rules: which rows to read, the rollup sums, the report's and summary's arithmetic,
  * written in SQL both dialects run (CASE instead of SQLite's integer booleans, `1 = 1` for "true"). What
- * differs per dialect stays here: placeholders, how a bigint or numeric sum reads back (`num`), and the
+ * differs per dialect: placeholders and how a bigint or numeric sum reads back (`num`) are the Sql's, and the
  * one transaction that writes a batch of rows with its rollups (SQLite: a statement per row; PostgreSQL:
  * multi-row statements and atomic `ON CONFLICT … DO UPDATE` additions, so several nodes can write at once).
  */
-export type SqlValue = number | string | null;
+import type { Sql, SqlValue } from './sql';
+
+export type { SqlValue } from './sql';
 
 /** One rollup table's additions: rows of `columns`, added to the row with the same `key` columns. */
 export interface RollupUpsert {
@@ -47,17 +49,13 @@ export interface UsageWrite {
   recheck?: boolean;
 }
 
-export interface UsageStore {
-  readonly dialect: 'sqlite' | 'postgres';
-  /** A read with `?` placeholders; each row as an array of its columns. */
-  values(sql: string, params?: readonly SqlValue[]): Promise<unknown[][]>;
-  /** A write with `?` placeholders; how many rows it changed. */
-  run(sql: string, params?: readonly SqlValue[]): Promise<number>;
-  /** `expr` cast so that it reads back as a JS number (PostgreSQL sends bigint and numeric as text). */
-  num(expr: string): string;
+/**
+ * The statements (`values`, `run`, `num`, `close`) are the dialect's Sql (src/db/sql.ts): one runner per
+ * dialect. `write` is the usage store's own.
+ */
+export interface UsageStore extends Pick<Sql, 'dialect' | 'values' | 'run' | 'num' | 'close'> {
   /** Inserts usage rows and adds them to the rollups in one transaction; returns how many rows it inserted. */
   write(batch: UsageWrite): Promise<number>;
-  close(): Promise<void>;
 }
 
 /** Whether a database setting names PostgreSQL (else it is a SQLite file). */

@@ -4,11 +4,11 @@
  * key it was opened with, by id only: whoever checks a session must also check that key is still live.
  * A single sign-on session has no key (keyId null): it lasts as long as its user (deleting the user deletes
  * the row) and keeps the ID token for the provider's logout.
+ *
+ * The SQL runs on SQLite and PostgreSQL alike, through the async Sql port (src/db/sql.ts).
  */
 import { randomBytes } from 'node:crypto';
-import { eq, lte } from 'drizzle-orm';
-import type { DbHandle } from '../db/connection';
-import { consoleSessions, tosAcceptances, users } from '../db/schema';
+import type { Sql } from '../db/sql';
 import type { Principal } from './key-cache';
 
 export interface ConsoleSession {
@@ -24,34 +24,54 @@ export interface ConsoleSession {
 
 const sha256 = (token: string) => Bun.SHA256.hash(token, 'hex');
 
+interface Row {
+  key_id: number | null;
+  user_id: number;
+  csrf_secret: string;
+  id_token: string | null;
+  expires_at: number;
+}
+
 export class ConsoleSessions {
   constructor(
-    private readonly h: DbHandle,
+    private readonly sql: Sql,
     private readonly ttlMs: number,
     private readonly now: () => number = Date.now,
   ) {}
 
   /** Opens a session; the token goes into the cookie and is never stored. */
-  open(keyId: number | null, userId: number, idToken: string | null = null): { token: string; session: ConsoleSession } {
+  async open(keyId: number | null, userId: number, idToken: string | null = null): Promise<{ token: string; session: ConsoleSession }> {
     const token = randomBytes(32).toString('base64url');
     const t = this.now();
     const session = { keyId, userId, csrf: randomBytes(32).toString('base64url'), expiresAt: t + this.ttlMs, idToken };
     // Opening is rare: a good moment to forget the sessions that ran out.
-    this.h.db.delete(consoleSessions).where(lte(consoleSessions.expiresAt, t)).run();
-    this.h.db.insert(consoleSessions).values({ id: sha256(token), keyId, userId, csrfSecret: session.csrf, idToken, createdAt: t, expiresAt: session.expiresAt }).run();
+    await this.prune();
+    await this.sql.run(
+      'INSERT INTO console_sessions (id, key_id, user_id, csrf_secret, id_token, created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?)',
+      [sha256(token), keyId, userId, session.csrf, idToken, t, session.expiresAt],
+    );
     return { token, session };
   }
 
+  /** Deletes the sessions that ran out; how many. */
+  prune(): Promise<number> {
+    return this.sql.run('DELETE FROM console_sessions WHERE expires_at <= ?', [this.now()]);
+  }
+
   /** The live session for a token, or undefined (unknown, or expired: then it is deleted). */
-  find(token: string): ConsoleSession | undefined {
+  async find(token: string): Promise<ConsoleSession | undefined> {
     const id = sha256(token);
-    const row = this.h.db.select().from(consoleSessions).where(eq(consoleSessions.id, id)).get();
+    const n = (c: string) => `${this.sql.num(c)} AS ${c}`;
+    const row = await this.sql.get<Row>(
+      `SELECT key_id, user_id, csrf_secret, id_token, ${n('expires_at')} FROM console_sessions WHERE id = ?`,
+      [id],
+    );
     if (row === undefined) return undefined;
-    if (row.expiresAt <= this.now()) {
-      this.h.db.delete(consoleSessions).where(eq(consoleSessions.id, id)).run();
+    if (row.expires_at <= this.now()) {
+      await this.sql.run('DELETE FROM console_sessions WHERE id = ?', [id]);
       return undefined;
     }
-    return { keyId: row.keyId, userId: row.userId, csrf: row.csrfSecret, expiresAt: row.expiresAt, idToken: row.idToken };
+    return { keyId: row.key_id, userId: row.user_id, csrf: row.csrf_secret, expiresAt: row.expires_at, idToken: row.id_token };
   }
 
   /**
@@ -59,9 +79,14 @@ export class ConsoleSessions {
    * no key — keyId 0 matches no key, and the limits are empty because a console session makes no model
    * calls. Undefined when the user is gone.
    */
-  userPrincipal(userId: number): Principal | undefined {
-    const u = this.h.db.select({ id: users.id, email: users.email, role: users.role, orgId: users.orgId }).from(users).where(eq(users.id, userId)).get();
+  async userPrincipal(userId: number): Promise<Principal | undefined> {
+    const u = await this.sql.get<{ id: number; email: string; role: Principal['role']; org_id: number }>(
+      'SELECT id, email, role, org_id FROM users WHERE id = ?',
+      [userId],
+    );
     if (u === undefined) return undefined;
+    // The terms versions the user accepted, so the console's terms banner and page treat them as a key would.
+    const accepted = await this.sql.rows<{ version: string }>('SELECT version FROM tos_acceptances WHERE user_id = ?', [userId]);
     return {
       keyId: 0,
       keyName: '',
@@ -69,7 +94,7 @@ export class ConsoleSessions {
       userId: u.id,
       email: u.email,
       role: u.role,
-      orgId: u.orgId,
+      orgId: u.org_id,
       teamId: null,
       serviceAccountId: null,
       expiresAt: null,
@@ -77,13 +102,12 @@ export class ConsoleSessions {
       excludedMcpServers: new Set(),
       limits: { rpm: null, itpm: null, otpm: null },
       pools: [],
-      // The terms versions the user accepted, so the console's terms banner and page treat them as a key would.
-      acceptedTerms: new Set(this.h.db.select({ version: tosAcceptances.version }).from(tosAcceptances).where(eq(tosAcceptances.userId, userId)).all().map((r) => r.version)),
+      acceptedTerms: new Set(accepted.map((r) => r.version)),
     };
   }
 
   /** Signs out: the row is gone, the token worthless. */
-  close(token: string): void {
-    this.h.db.delete(consoleSessions).where(eq(consoleSessions.id, sha256(token))).run();
+  async close(token: string): Promise<void> {
+    await this.sql.run('DELETE FROM console_sessions WHERE id = ?', [sha256(token)]);
   }
 }

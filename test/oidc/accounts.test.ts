@@ -119,18 +119,18 @@ test('a user made before single sign-on (by email, no identity) is linked at the
   expect(dir.user(existing.id)!.orgId).toBe(orgId);
 });
 
-test('a key-less console session acts as its user, read live, and ends when the user is deleted', () => {
+test('a key-less console session acts as its user, read live, and ends when the user is deleted', async () => {
   const r = signInFromProvider(h, facts());
   if (!r.ok) throw new Error('refused');
-  const sessions = new ConsoleSessions(h, 60_000);
-  const { token, session } = sessions.open(null, r.userId, 'id-token');
+  const sessions = new ConsoleSessions(h.sql, 60_000);
+  const { token, session } = await sessions.open(null, r.userId, 'id-token');
   expect(session.keyId).toBeNull();
-  expect(sessions.find(token)!.idToken).toBe('id-token');
+  expect((await sessions.find(token))!.idToken).toBe('id-token');
   dir.updateUser(r.userId, { role: 'org-admin' });
-  expect(sessions.userPrincipal(r.userId)).toMatchObject({ userId: r.userId, role: 'org-admin', email: 'ada@example.org', serviceAccountId: null });
+  expect(await sessions.userPrincipal(r.userId)).toMatchObject({ userId: r.userId, role: 'org-admin', email: 'ada@example.org', serviceAccountId: null });
   h.sqlite.run('DELETE FROM users WHERE id = ?', [r.userId]);
-  expect(sessions.find(token)).toBeUndefined();
-  expect(sessions.userPrincipal(r.userId)).toBeUndefined();
+  expect(await sessions.find(token)).toBeUndefined();
+  expect(await sessions.userPrincipal(r.userId)).toBeUndefined();
 });
 
 test('a pending login is used once and expires', () => {

@@ -18,6 +18,7 @@
  * COMMIT rolls the transaction back, so then there is nothing to find.
  */
 import { SQL } from 'bun';
+import { pgSql } from './sql';
 import { IDENTITY, USAGE_COLUMNS, type RollupUpsert, type SqlValue, type UsageStore, type UsageWrite } from '../usage-store';
 
 /**
@@ -30,12 +31,6 @@ const TYPES: Record<string, string> = {
   latency_ms: 'integer', ttft_ms: 'integer', latency_min: 'integer', latency_max: 'integer', stream: 'boolean', audio_seconds: 'double precision',
 };
 const typeOf = (column: string) => TYPES[column] ?? 'bigint';
-
-/** `?` placeholders → `$1, $2, …` (the shared SQL has no `?` inside string literals). */
-export function numbered(sql: string): string {
-  let n = 0;
-  return sql.replace(/\?/g, () => `$${++n}`);
-}
 
 /**
  * One column's values as a PostgreSQL array literal ({1,NULL,"a \"b\""}). A write sends a column per
@@ -113,14 +108,14 @@ async function write(sql: SQL, batch: UsageWrite): Promise<number> {
 
 /** A store on its own connection pool (`max` connections; the writer thread uses one). */
 export function pgUsageStore(url: string, opts: { max?: number } = {}): UsageStore {
-  const sql = new SQL({ url, max: opts.max ?? 4 });
+  const client = new SQL({ url, max: opts.max ?? 4 });
+  const sql = pgSql(client);
   return {
     dialect: 'postgres',
-    values: async (text, params: readonly SqlValue[] = []) => (await sql.unsafe(numbered(text), params as SqlValue[]).values()) as unknown[][],
-    run: async (text, params: readonly SqlValue[] = []) => (await sql.unsafe(numbered(text), params as SqlValue[])).count as number,
-    // float8 holds every integer up to 2^53 exactly: sums of tokens and milliseconds stay exact.
-    num: (expr) => `CAST(${expr} AS double precision)`,
-    write: (batch) => write(sql, batch),
-    close: () => sql.close(),
+    values: sql.values,
+    run: sql.run,
+    num: sql.num,
+    write: (batch) => write(client, batch),
+    close: sql.close,
   };
 }

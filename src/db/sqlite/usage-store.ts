@@ -5,7 +5,8 @@
  * single writer holds the file, so multi-row statements would buy little.
  */
 import type { Database, Statement } from 'bun:sqlite';
-import { IDENTITY, USAGE_COLUMNS, type RollupUpsert, type SqlValue, type UsageStore, type UsageWrite } from '../usage-store';
+import { IDENTITY, USAGE_COLUMNS, type RollupUpsert, type UsageStore, type UsageWrite } from '../usage-store';
+import { sqliteSql } from './sql';
 
 const statements = new WeakMap<Database, Map<string, Statement>>();
 
@@ -50,12 +51,14 @@ export function writeUsageSync(db: Database, batch: UsageWrite): number {
 }
 
 export function sqliteUsageStore(db: Database): UsageStore {
+  const sql = sqliteSql(db);
   return {
     dialect: 'sqlite',
-    values: async (sql, params: readonly SqlValue[] = []) => db.query<unknown[], SqlValue[]>(sql).values(...params),
-    run: async (sql, params: readonly SqlValue[] = []) => db.run(sql, params as SqlValue[]).changes,
-    num: (expr) => expr,
-    write: async (batch) => writeUsageSync(db, batch),
-    close: async () => {},
+    values: sql.values,
+    run: sql.run,
+    num: sql.num,
+    // In the queue's turn: never inside another caller's open async transaction (see sqlite/sql.ts).
+    write: (batch) => sql.exclusive(() => writeUsageSync(db, batch)),
+    close: sql.close,
   };
 }

@@ -1,0 +1,52 @@
+/**
+ * Fresh, migrated databases behind the Sql port (src/db/sql.ts), one per dialect, for contract tests that
+ * run the same assertions against SQLite and PostgreSQL. Call `stopDialects()` in afterAll.
+ */
+import { SQL } from 'bun';
+import { openMemoryDatabase } from '../../src/db/connection';
+import { migrate } from '../../src/db/migrate';
+import { migratePg } from '../../src/db/pg/migrate';
+import { openPgSql } from '../../src/db/pg/sql';
+import type { Sql } from '../../src/db/sql';
+import { type Postgres, startPostgres } from '../support/services/postgres';
+
+export interface Dialect {
+  name: 'sqlite' | 'postgres';
+  fresh(): Promise<Sql>;
+}
+
+let pg: Postgres | undefined;
+const opened: Sql[] = [];
+const handles: { close(): void }[] = [];
+
+export const DIALECTS: Dialect[] = [
+  {
+    name: 'sqlite',
+    async fresh() {
+      const h = openMemoryDatabase();
+      migrate(h.sqlite);
+      handles.push(h);
+      return h.sql;
+    },
+  },
+  {
+    name: 'postgres',
+    async fresh() {
+      pg ??= await startPostgres();
+      const url = await pg.database();
+      const admin = new SQL({ url, max: 1 });
+      await migratePg(admin);
+      await admin.close();
+      const sql = openPgSql(url, { max: 2 });
+      opened.push(sql);
+      return sql;
+    },
+  },
+];
+
+export async function stopDialects(): Promise<void> {
+  for (const s of opened.splice(0)) await s.close();
+  for (const h of handles.splice(0)) h.close();
+  await pg?.stop();
+  pg = undefined;
+}
