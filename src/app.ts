@@ -17,7 +17,7 @@ import type { BatchStore } from './domain/batches/batch-store';
 import type { BatchRunner } from './calls/batch-runner';
 import type { FileStore } from './domain/files/file-store';
 import type { KeyCache } from './domain/key-cache';
-import type { McpSessions } from './domain/mcp/sessions';
+import type { McpSessionStore } from './domain/mcp/session-store';
 import type { Metrics } from './domain/metrics';
 import type { TermsSource } from './domain/terms';
 import type { UsageSink } from './domain/usage';
@@ -62,7 +62,7 @@ export interface AppDeps {
   usage: UsageSink;
   /** The usage report, dashboards and retention, from the configured database. */
   usageReads: UsageReads;
-  mcpSessions: McpSessions;
+  mcpSessions: McpSessionStore;
   access: AccessLog;
   metrics: Metrics;
   log: Logger;

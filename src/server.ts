@@ -17,7 +17,7 @@ import { BatchRunner } from './calls/batch-runner';
 import { FileStore } from './domain/files/file-store';
 import type { ByteStore } from './store/byte-store';
 import { openByteStore } from './store/open-store';
-import { McpSessions } from './domain/mcp/sessions';
+import { createMcpSessionStore } from './domain/mcp/create-session-store';
 import { usageBackend } from './domain/usage-backend';
 import { ModelCalls } from './calls/model-calls';
 import { ResponseStore } from './domain/responses/response-store';
@@ -103,8 +103,9 @@ export function startServer(config: LoadedConfig): RunningServer {
     outputExpiryMs: settings.batchFileExpiry,
   }, log, { principalOf: (id) => keys.byKeyId(id), router: () => deps?.router ?? config.router });
   runner.start();
-  const mcpSessions = new McpSessions(settings.mcpSessionTimeout, Date.now, settings.mcpSessionsPerKey);
-  metrics.gauge('aqueduct_mcp_sessions', 'Open MCP sessions', () => [[{}, mcpSessions.size]]);
+  const mcpSessions = createMcpSessionStore(settings, log);
+  // In memory only: shared sessions (Redis) are not this node's to count.
+  if (mcpSessions.size !== undefined) metrics.gauge('aqueduct_mcp_sessions', 'Open MCP sessions', () => [[{}, mcpSessions.size ?? 0]]);
   metrics.gauge('aqueduct_usage_write_queue', 'Usage records waiting to be written', () => [[{}, usage.pending]]);
   metrics.gauge('aqueduct_batch_lines', 'Lines of unfinished batches by state', () =>
     h.sqlite

@@ -53,7 +53,7 @@ export const checkConfigCommand = defineCommand({
         (terms ? `; terms of service ${settings.tosFile}: version ${terms.version} (${terms.format})` : '') +
         (oidc ? `; single sign-on with ${oidc.issuer.href} (redirect URI ${oidc.redirectUri})` : '') +
         (settings.fileStore !== undefined ? `; file store ${settings.fileStore} (writable)` : '') +
-        (settings.redisUrl ? `; rate limits shared through ${redactUrl(settings.redisUrl)} (when unreachable: ${settings.redisFailure})` : ''),
+        (settings.redisUrl ? `; rate limits shared through ${redactUrl(settings.redisUrl)} (when unreachable: ${settings.redisFailure}), MCP sessions too (when unreachable: 503)` : ''),
     );
     return 0;
   },

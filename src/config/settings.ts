@@ -518,7 +518,7 @@ export const SETTINGS = {
   redisUrl: {
     flag: '--redis-url',
     env: 'AQUEDUCT_REDIS_URL',
-    description: 'More than one node: Redis/Valkey that holds the rate-limit windows, shared by every node (redis://[:password@]host:port[/db], rediss:// for TLS). Unset: limits are counted in memory, per node',
+    description: 'More than one node: Redis/Valkey that holds the rate-limit windows and the MCP sessions, shared by every node (redis://[:password@]host:port[/db], rediss:// for TLS). Unset: both are kept in memory, per node',
     defaultText: '(none: in memory)',
     def: () => undefined as string | undefined,
     parse: (raw: string) => {

@@ -63,7 +63,7 @@ export const mcpRoutes = (deps: AppDeps) => {
     const started = performance.now();
 
     const presented = request.headers.get('mcp-session-id');
-    let session = presented === null ? undefined : sessions.get(presented, srv.name, principal.keyId);
+    let session = presented === null ? undefined : await sessions.get(presented, srv.name, principal.keyId);
     if (presented !== null && !session) throw sessionNotFound();
 
     const headers: Record<string, string> = { ...srv.headers };
@@ -77,7 +77,7 @@ export const mcpRoutes = (deps: AppDeps) => {
     if (session) headers['mcp-session-id'] = session.upstreamId;
     // A message without a session may open one (initialize): its place under the key's cap is held first,
     // so concurrent initializes cannot pass the cap together.
-    const slot = !session && method === 'POST' ? sessions.reserve(principal.keyId) : undefined;
+    const slot = !session && method === 'POST' ? await sessions.reserve(principal.keyId) : undefined;
     if (!session && method === 'POST' && slot === undefined) return tooManySessions(body, deps.settings.mcpSessionsPerKey);
     if (slot?.evicted) endUpstreamSession(slot.evicted);
 
@@ -112,10 +112,23 @@ export const mcpRoutes = (deps: AppDeps) => {
     const upstreamSession = upstream.headers.get('mcp-session-id');
     const message = body as { method?: unknown; params?: { name?: unknown } } | undefined;
     const rpcMethod = method === 'POST' && message && typeof message === 'object' && !Array.isArray(message) ? message.method : undefined;
-    if (upstreamSession !== null && !session) session = sessions.create(srv.name, principal.keyId, upstreamSession, slot);
-    else slot?.release();
+    if (upstreamSession !== null && !session) {
+      try {
+        session = await sessions.create(srv.name, principal.keyId, upstreamSession, slot);
+      } catch (err) {
+        // The session could not be recorded (the shared store went away): nobody could use it, so end it.
+        slot?.release();
+        endUpstreamSession({ id: '', upstreamId: upstreamSession, server: srv.name, keyId: principal.keyId, lastUsed: 0 });
+        void upstream.body?.cancel().catch(() => {});
+        throw err;
+      }
+    } else slot?.release();
     if (session) out['mcp-session-id'] = session.id;
-    if (method === 'DELETE' && session && (upstream.ok || upstream.status === 404 || upstream.status === 405)) sessions.delete(session.id);
+    if (method === 'DELETE' && session && (upstream.ok || upstream.status === 404 || upstream.status === 405)) {
+      // Ended upstream already: if the store cannot be told, the entry lapses with its idle timeout (and
+      // any use meanwhile gets the server's own "session not found").
+      await Promise.resolve(sessions.end(session)).catch(() => {});
+    }
     set.headers = {}; // everything is in `out`: keeps Elysia from re-wrapping the (streamed) body
 
     const answer = meteredMcpAnswer({
@@ -141,7 +154,7 @@ export const mcpRoutes = (deps: AppDeps) => {
       ...ok,
       // The MCP server's own refusals (e.g. a GET or DELETE without a session) are relayed as it gives them.
       '4XX': { description: "The MCP server's own refusal, relayed (a JSON-RPC error or empty)" },
-      ...errorDocs(401, 403, 404, 421, 500, 502),
+      ...errorDocs(401, 403, 404, 421, 500, 502, 503),
     },
   });
   const relayed = { description: "The MCP server's answer, relayed: a JSON-RPC message, or an SSE stream of them", content: { 'application/json': { schema: JsonObject }, 'text/event-stream': { schema: t.String() } } };

@@ -191,7 +191,7 @@ describe('aqueduct check-config with AQUEDUCT_REDIS_URL', () => {
       const ok = await run({ AQUEDUCT_REDIS_URL: redis.url, AQUEDUCT_REDIS_FAILURE: 'open' });
       expect(ok.err).toBe('');
       expect(ok.code).toBe(0);
-      expect(ok.out).toContain(`rate limits shared through ${hidden} (when unreachable: open)`);
+      expect(ok.out).toContain(`rate limits shared through ${hidden} (when unreachable: open), MCP sessions too (when unreachable: 503)`);
       expect(ok.out).not.toContain('s3cret');
       const wrong = await run({ AQUEDUCT_REDIS_URL: redis.url.replace('s3cret', 'nope') });
       expect(wrong.code).toBe(1);

@@ -15,7 +15,7 @@ import { BatchStore } from '../../src/domain/batches/batch-store';
 import { BatchRunner } from '../../src/calls/batch-runner';
 import { FileStore } from '../../src/domain/files/file-store';
 import { openByteStore } from '../../src/store/open-store';
-import { McpSessions } from '../../src/domain/mcp/sessions';
+import { createMcpSessionStore } from '../../src/domain/mcp/create-session-store';
 import { Metrics } from '../../src/domain/metrics';
 import type { McpConfig } from '../../src/config/mcp-config';
 import type { TokenService } from '../../src/domain/tokens';
@@ -108,7 +108,7 @@ export function testGateway(opts: TestGatewayOptions = {}): TestGateway {
     importRetryMs: 20,
   }, log, { principalOf: (id) => keys.byKeyId(id), router: () => router });
   runner.start();
-  const mcpSessions = new McpSessions(settings.mcpSessionTimeout, Date.now, settings.mcpSessionsPerKey);
+  const mcpSessions = createMcpSessionStore(settings, log);
   const terms = settings.tosFile === undefined ? undefined : watchTerms(settings.tosFile, readTermsFile(settings.tosFile), { checkIntervalMs: opts.termsCheckIntervalMs ?? 0 });
   const responses = new ResponseStore(db.sqlite, settings.responsesRetention);
   const deps: AppDeps = { responses, terms, settings, router, mcp: opts.mcp ?? { servers: new Map() }, db, directory, files, batches, runner, keys, calls, usage, usageReads: usageReads(sqliteUsageStore(db.sqlite)), mcpSessions, access: (line) => metrics.observe(line), metrics, log, startedAt: Date.now() };

@@ -4,6 +4,7 @@
  * timeout all look the same: not found (the client then initialises again).
  */
 import { randomId } from '../files/ids';
+import type { McpSessionStore } from './session-store';
 
 export interface McpSession {
   id: string;
@@ -24,7 +25,8 @@ export interface SessionSlot {
 /** A session unused this long may give its place to a new one of the same key when the key is at its cap. */
 const EVICTABLE_AFTER_MS = 60_000;
 
-export class McpSessions {
+/** In this process: one node's sessions (the default, without AQUEDUCT_REDIS_URL). */
+export class McpSessions implements McpSessionStore {
   private readonly byId = new Map<string, McpSession>();
   /** Live sessions and slots in flight per key: the cap holds under concurrent initializes. */
   private readonly perKey = new Map<number, { sessions: Set<string>; reserved: number }>();
@@ -112,6 +114,10 @@ export class McpSessions {
     this.byId.delete(id);
     this.perKey.get(s.keyId)?.sessions.delete(id);
     this.forgetIfEmpty(s.keyId);
+  }
+
+  end(session: McpSession): void {
+    this.delete(session.id);
   }
 
   get size(): number {
