@@ -55,8 +55,10 @@ run: build
 	./dist/aqueduct serve $(DEMO_FLAG) $(ARGS)
 
 # The whole suite (TEST=path narrows it), after the typecheck. Unit tests run in-process; smoke tests run dist/aqueduct.
+# --timeout: tests start real servers (compiled binary, PostgreSQL, Redis, an S3 server); 5 s, Bun's default, is too
+# short on a busy 2-core machine (bunfig.toml has no per-test timeout setting).
 test: build check test-tools
-	$(BUN) test $(TEST)
+	$(BUN) test --timeout 30000 $(TEST)
 
 # Debian's chromium (the /swagger browser test), wrk (the bench harness smoke test) and curl (the README tour); best effort:
 # without them those tests report themselves skipped. PostgreSQL (test/db/pg-*, schema parity): Debian keeps its server

@@ -35,5 +35,5 @@ for (const { dialect, schema, dir } of [
     } finally {
       rmSync(tmp, { recursive: true, force: true });
     }
-  });
+  }, 60_000); // drizzle-kit starts slowly on a busy machine
 }

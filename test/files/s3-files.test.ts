@@ -89,7 +89,7 @@ describe('files on S3', () => {
     const down = await (await client().files.content(file.id)).arrayBuffer();
     console.log(`12 MB via S3 (s3rver on loopback): upload ${uploadMs.toFixed(0)} ms, download ${(performance.now() - t).toFixed(0)} ms`);
     expect(sha(down)).toBe(sha(big));
-  });
+  }, 30_000);
 
   test('the size limit and a bad batch file refuse as on disk, and leave nothing in the bucket', async () => {
     const before = await s3.objects(PREFIX);

@@ -97,7 +97,7 @@ describe.each(stores)('byte store: %s', (_name, make) => {
     expect(await store.put('file-large', patterned(size))).toBe(size);
     expect(await store.stat('file-large')).toEqual({ size });
     expect(sha(await bytesOf(store.read('file-large')))).toBe(sha(await bytesOf(patterned(size))));
-  });
+   }, 30_000);
 
   test('keys that are not plain ids are refused before they reach a path or an object name', async () => {
     for (const bad of ['../x', 'a/b', '', '.incoming/x', 'file-\u0000']) {
@@ -160,7 +160,7 @@ describe('S3 store specifics', () => {
     expect(seen.some((r) => r.method === 'POST' && r.query.has('uploadId'))).toBe(true); // CompleteMultipartUpload
     expect(parts.every((r) => r.path === `/${s3.bucket}/${prefix}file-mp`)).toBe(true);
     expect((await s3.objects(prefix)).get(`${prefix}file-mp`)).toBe(12 * MB);
-  });
+   }, 30_000);
 
   test('every part but the last is at least 5 MiB (S3 refuses smaller ones), whatever the chunk sizes', async () => {
     for (const chunk of [300_000, 1_000_003, 64 * 1024]) {
@@ -175,7 +175,7 @@ describe('S3 store specifics', () => {
       expect(parts.slice(0, -1).every((p) => p.bytes >= 5 * MB)).toBe(true);
       expect(parts.slice(0, -1).map((p) => p.bytes)).toEqual(Array(parts.length - 1).fill(parts[0]!.bytes)); // equal parts: Cloudflare R2 requires them
     }
-  });
+   }, 60_000); // three 17 MB uploads to a Node S3 server
 
   test('a small put is one PUT, no multipart', async () => {
     const before = s3.requests.length;
