@@ -44,14 +44,20 @@ function onOff(raw: string): boolean {
 }
 
 /** A postgres:// or postgresql:// URL. */
-function postgresUrl(raw: string): string {
+/** A URL with one of these schemes (and a host, when asked), or the error that names what was expected. */
+function urlOf(raw: string, schemes: readonly string[], expected: string, needsHost = false): URL {
   let url: URL;
   try {
     url = new URL(raw);
   } catch {
-    throw new Error('expected a postgres:// URL');
+    throw new Error(`expected ${expected}`);
   }
-  if (url.protocol !== 'postgres:' && url.protocol !== 'postgresql:') throw new Error('expected a postgres:// URL');
+  if (!schemes.includes(url.protocol) || (needsHost && url.hostname === '')) throw new Error(`expected ${expected}`);
+  return url;
+}
+
+function postgresUrl(raw: string): string {
+  urlOf(raw, ['postgres:', 'postgresql:'], 'a postgres:// URL');
   return raw;
 }
 
@@ -376,13 +382,7 @@ export const SETTINGS = {
     defaultText: '(none)',
     def: () => undefined as string | undefined,
     parse: (raw: string) => {
-      let url: URL;
-      try {
-        url = new URL(raw);
-      } catch {
-        throw new Error('expected an http(s) URL');
-      }
-      if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new Error('expected an http(s) URL');
+      urlOf(raw, ['http:', 'https:'], 'an http(s) URL');
       return raw.replace(/\/+$/, '');
     },
   } satisfies Spec<string | undefined>,
@@ -522,13 +522,7 @@ export const SETTINGS = {
     defaultText: '(none: in memory)',
     def: () => undefined as string | undefined,
     parse: (raw: string) => {
-      let url: URL;
-      try {
-        url = new URL(raw);
-      } catch {
-        throw new Error('expected a redis:// or rediss:// URL');
-      }
-      if (!['redis:', 'rediss:', 'valkey:', 'valkeys:'].includes(url.protocol) || url.hostname === '') throw new Error('expected a redis:// or rediss:// URL with a host');
+      urlOf(raw, ['redis:', 'rediss:', 'valkey:', 'valkeys:'], 'a redis:// or rediss:// URL with a host', true);
       return raw;
     },
   } satisfies Spec<string | undefined>,
