@@ -44,7 +44,7 @@ function onOff(raw: string): boolean {
 }
 
 /** A postgres:// or postgresql:// URL. */
-function postgresUrl(raw: string): string {
+export function postgresUrl(raw: string): string {
   let url: URL;
   try {
     url = new URL(raw);
