@@ -224,3 +224,40 @@ test('an unreachable target or a missing database is a clear refusal, its passwo
   expect(nodb.code).toBe(2);
   expect(nodb.err).toContain('no database in');
 });
+
+test('--help names --to and --from-file-store; --from-file-store alone is a usage error', async () => {
+  const help = await run({}, 'migrate', '--help');
+  expect(help.code).toBe(0);
+  expect(help.out).toContain('--to <postgres://…>');
+  expect(help.out).toContain('--from-file-store');
+  const alone = await run({}, 'migrate', '--from-file-store', '/tmp', '--data-dir', tempDir('aq-empty-'));
+  expect(alone.code).toBe(2);
+  expect(alone.err).toContain('--from-file-store goes with --to');
+});
+
+test('rows the gateway writes after the snapshot began are not copied, and the counts still match', async () => {
+  const url = await pg.database();
+  // Hold the copy's lock so the command waits right after its SQLite snapshot began.
+  const locker = new SQL({ url, max: 1 });
+  await locker`SELECT pg_advisory_lock(7017787745281262709)`;
+  const copy = run({}, 'migrate', '--to', url, '--data-dir', dataDir);
+  for (let i = 0; ; i++) {
+    const [{ n }] = await locker`SELECT count(*)::int AS n FROM pg_locks WHERE locktype = 'advisory' AND NOT granted`;
+    if (n > 0) break;
+    if (i > 200) throw new Error('the copy never waited on its lock');
+    await Bun.sleep(25);
+  }
+  const writer = new Database(join(dataDir, DB_FILE));
+  writer.run('PRAGMA busy_timeout = 5000');
+  const before = writer.query<{ n: number }, []>('SELECT count(*) AS n FROM usage').get()!.n;
+  writer.run("INSERT INTO usage (created_at, request_id, key_id, user_id, org_id, model, endpoint, status, latency_ms) VALUES (1, 'late', 1, 1, 1, 'chat', '/v1/chat/completions', 200, 1)");
+  await locker`SELECT pg_advisory_unlock(7017787745281262709)`;
+  const r = await copy;
+  writer.run("DELETE FROM usage WHERE request_id = 'late'");
+  writer.close();
+  expect({ code: r.code, err: r.err }).toEqual({ code: 0, err: '' });
+  expect(r.out).toMatch(new RegExp(`^usage\\s+${before}\\s+${before}\\s+ok$`, 'm'));
+  const [{ n }] = await locker`SELECT count(*)::int AS n FROM usage`;
+  expect(n).toBe(before);
+  await locker.close();
+});
