@@ -3,18 +3,39 @@ import { resolveSettings, SETTINGS } from '../config/settings';
 import { openDatabase } from '../db/connection';
 import { migrate } from '../db/migrate';
 import { migratePg } from '../db/pg/migrate';
+import { UsageError } from './args';
 import { defineCommand, type CommandIO } from './context';
+import { migrateTo, postgresWhere } from './migrate-to';
 
 export const migrateCommand = defineCommand({
   name: 'migrate',
-  usage: 'aqueduct migrate [--data-dir DIR | --database-url postgres://…]',
+  usage: 'aqueduct migrate [--data-dir DIR | --database-url postgres://… | --to postgres://… [--file-store s3://…|/dir] [--from-file-store …]]',
   summary: 'Apply the embedded database migrations and exit',
   description:
     'Creates the database in the data directory if needed and applies every pending migration.\n"serve" does this too at start.\n' +
     'With AQUEDUCT_DATABASE_URL (--database-url) it applies the PostgreSQL migrations to that database instead\n' +
-    '(safe to run from several nodes at once); the gateway does not serve from PostgreSQL yet.',
+    '(safe to run from several nodes at once); the gateway does not serve from PostgreSQL yet.\n\n' +
+    'With --to it copies this data directory\'s gateway (safe while it serves: one consistent SQLite snapshot) into an\n' +
+    'empty PostgreSQL database: migrations applied, every table copied with its ids in one transaction, counts and\n' +
+    'sums compared per table, stored files\' bytes copied from --from-file-store (default <data-dir>/files) to the\n' +
+    'file store (--file-store / AQUEDUCT_FILE_STORE; nothing moves when both are the same place). Exit 0 only when\n' +
+    'everything matches; on any failure nothing is committed and the command can be run again.',
+  options: [
+    { flag: '--to', value: 'postgres://…', description: 'Copy the SQLite state into this (empty) PostgreSQL database' },
+    { flag: '--from-file-store', value: 's3://…|/dir', description: "With --to: where the files' bytes are now (default <data-dir>/files)" },
+  ],
   async run(args, io) {
     const { settings, problems } = resolveSettings(args.flags, io.env);
+    const to = args.flags.get('--to');
+    if (to !== undefined) {
+      const storeProblem = problems.find((p) => p.startsWith(SETTINGS.fileStore.env) || p.startsWith(SETTINGS.fileStore.flag));
+      if (storeProblem !== undefined) {
+        io.err(`aqueduct migrate: ${storeProblem}`);
+        return 1;
+      }
+      return migrateTo(to, args.flags.get('--from-file-store'), settings, io);
+    }
+    if (args.flags.has('--from-file-store')) throw new UsageError('--from-file-store goes with --to');
     const urlProblem = problems.find((p) => p.startsWith(SETTINGS.databaseUrl.env) || p.startsWith(SETTINGS.databaseUrl.flag));
     if (urlProblem !== undefined) {
       io.err(`aqueduct migrate: ${urlProblem}`);
@@ -34,8 +55,7 @@ export const migrateCommand = defineCommand({
 
 async function migratePostgres(url: string, io: CommandIO): Promise<number> {
   // Named without its credentials: the output may end up in logs.
-  const u = new URL(url);
-  const where = `postgres://${u.host}${u.pathname}`;
+  const where = postgresWhere(url);
   const sql = new SQL({ url, max: 1 });
   try {
     const applied = await migratePg(sql);

@@ -43,7 +43,6 @@ function onOff(raw: string): boolean {
   return ['on', 'true', '1'].includes(raw);
 }
 
-/** A postgres:// or postgresql:// URL. */
 /** A URL with one of these schemes (and a host, when asked), or the error that names what was expected. */
 function urlOf(raw: string, schemes: readonly string[], expected: string, needsHost = false): URL {
   let url: URL;
@@ -56,7 +55,8 @@ function urlOf(raw: string, schemes: readonly string[], expected: string, needsH
   return url;
 }
 
-function postgresUrl(raw: string): string {
+/** A postgres:// or postgresql:// URL. */
+export function postgresUrl(raw: string): string {
   urlOf(raw, ['postgres:', 'postgresql:'], 'a postgres:// URL');
   return raw;
 }

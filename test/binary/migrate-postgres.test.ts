@@ -1,11 +1,12 @@
 /**
  * The compiled binary carries the PostgreSQL migrations (src/db/pg/migrations.gen.ts embeds drizzle-pg/):
- * `aqueduct migrate --database-url` from an empty directory, three at once, ends on one applied set.
+ * `aqueduct migrate --database-url` from an empty directory, three at once, ends on one applied set; and
+ * `aqueduct migrate --to` copies a serving gateway's state into PostgreSQL.
  */
 import { SQL } from 'bun';
 import { afterAll, beforeAll, expect, test } from 'bun:test';
 import { MIGRATIONS } from '../../src/db/pg/migrations.gen';
-import { runBinary, tempDir } from '../support/binary';
+import { runBinary, startBinary, tempDir } from '../support/binary';
 import { type Postgres, startPostgres } from '../support/services/postgres';
 
 let pg: Postgres;
@@ -28,4 +29,27 @@ test('three binaries migrating one PostgreSQL at once all succeed and apply each
   expect(tags.map((r) => r.tag)).toEqual(MIGRATIONS.map((m) => m.tag));
   expect(await sql`SELECT to_regclass('public.usage_minute') IS NOT NULL AS ok`).toEqual([{ ok: true }]);
   await sql.close();
+});
+
+test('migrate --to copies the state of a gateway that keeps serving, counts verified', async () => {
+  const cwd = tempDir('aq-pg-to-');
+  for (const args of [['org', 'create', 'acme'], ['user', 'create', 'a@example.com', '--org', 'acme'], ['token', 'create', '--user', 'a@example.com']]) {
+    const r = await runBinary(args, { cwd });
+    expect({ args, code: r.code }).toEqual({ args, code: 0 });
+  }
+  const gw = await startBinary({ cwd });
+  try {
+    const url = (await pg.database()).replace('postgres@', 'postgres:s3cret@');
+    const r = await runBinary(['migrate', '--to', url], { cwd });
+    expect({ code: r.code, stderr: r.stderr }).toEqual({ code: 0, stderr: '' });
+    expect(r.stdout).toMatch(/^users\s+1\s+1\s+ok$/m);
+    expect(r.stdout).toMatch(/^api_keys\s+1\s+1\s+ok$/m);
+    expect(r.stdout).toContain('every count matches');
+    expect(r.stdout).not.toContain('s3cret');
+    const sql = new SQL({ url, max: 1 });
+    expect(await sql`SELECT email FROM users ORDER BY id`).toContainEqual({ email: 'a@example.com' });
+    await sql.close();
+  } finally {
+    await gw.stop();
+  }
 });
