@@ -59,7 +59,7 @@ const modelCalls = new ModelCalls(router, upstream, limiter, usage, log, Secrets
 const files = new FileStore(h.sqlite, settings.dataDir);
 const batches = new BatchStore(h.sqlite);
 const runner = new BatchRunner(batches, files, { workers: 0, concurrency: 1, perBatchConcurrency: 1, routerYaml: routerText, env: {}, outputExpiryMs: 1 }, log, { principalOf: () => undefined, router: () => router });
-const deps: AppDeps = { settings, router, mcp: { servers: new Map() }, db: h, directory: new Directory(h), files, batches, runner, keys, calls: modelCalls, usage, usageReads: usageReads(sqliteUsageStore(h.sqlite)), mcpSessions: new McpSessions(60_000), access, metrics, log, startedAt: Date.now(), responses: new ResponseStore(h.sqlite) };
+const deps: AppDeps = { settings, router, mcp: { servers: new Map() }, db: h, directory: new Directory(h), files, batches, runner, keys, calls: modelCalls, usage, usageReads: usageReads(sqliteUsageStore(h.sqlite)), mcpSessions: new McpSessions(60_000), access, metrics, log, startedAt: Date.now(), responses: new ResponseStore(h) };
 const app = buildApp(deps);
 const routes = (app.config.serve as unknown as { routes: Record<string, { POST: (r: Request, s: null) => Promise<Response> }> }).routes;
 const post = routes['/v1/chat/completions']!.POST;

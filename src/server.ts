@@ -64,7 +64,7 @@ export function startServer(config: LoadedConfig): RunningServer {
 
   const fileSweeper = setInterval(() => {
     files.sweepExpired().catch((err) => log.warn('could not sweep expired files; will try again in an hour', { error: (err as Error).message }));
-    responses.prune();
+    responses.prune().catch((err) => log.warn('could not prune expired responses; will try again in an hour', { error: (err as Error).message }));
   }, 3_600_000);
   fileSweeper.unref();
   const keyFile = bootstrapAdmin(directory.tokens, settings.dataDir);
@@ -76,7 +76,7 @@ export function startServer(config: LoadedConfig): RunningServer {
   const usageDb = usageBackend(settings, h, log);
   const usage = usageDb.recorder;
   // Saved responses are written on the usage writer's thread, off the event loop (see response-store.ts).
-  const responses = new ResponseStore(h.sqlite, settings.responsesRetention, Date.now, 50, (batch, retention) => usage.writeResponses(batch, retention), (err) =>
+  const responses = new ResponseStore(h, settings.responsesRetention, Date.now, 50, (batch, retention) => usage.writeResponses(batch, retention), (err) =>
     log.error('could not write saved responses; will retry', { error: err as Error }),
   );
   const limiter = createRateLimiter(settings, log);

@@ -182,7 +182,7 @@ export class ModelCalls {
     let prepared: PreparedResponse | undefined;
     if (responses !== undefined) {
       try {
-        prepared = prepareResponse(body, principal, responses);
+        prepared = await prepareResponse(body, principal, responses);
       } catch (err) {
         const refusal = failed(model.name, err);
         refusal.rate = rate;

@@ -42,26 +42,26 @@ export interface PreparedResponse {
 const ITEM_PREFIX: Record<string, string> = { message: 'msg_', function_call: 'fc_', function_call_output: 'fco_', reasoning: 'rs_' };
 
 /** Checks and rewrites the body in place; throws Refusals. */
-export function prepareResponse(body: Json, principal: Principal, ctx: ResponsesContext): PreparedResponse {
+export async function prepareResponse(body: Json, principal: Principal, ctx: ResponsesContext): Promise<PreparedResponse> {
   if (Array.isArray(body.tools)) body.tools = body.tools.map((tool, i) => (isObject(tool) && tool.type === 'mcp' ? mcpTool(tool, i, principal, ctx) : tool));
   const previous = typeof body.previous_response_id === 'string' ? body.previous_response_id : null;
   if (previous !== null) {
     const owner = ownerOf(principal);
-    const stored = ctx.store.find(previous, owner);
+    const stored = await ctx.store.find(previous, owner);
     if (stored === undefined) throw responseNotFound(previous, 'previous_response_id');
-    if (stored.mode === 'translated') attachHistory(body, ctx.store.conversation(previous, owner));
+    if (stored.mode === 'translated') attachHistory(body, await ctx.store.conversation(previous, owner));
   }
   // Earlier items by reference (the AI SDK sends them): the gateway's own are put in place; others are the upstream's.
   const referenced = new Set<string>();
   if (Array.isArray(body.input)) {
     const owner = ownerOf(principal);
-    body.input = body.input.map((item) => {
-      if (!isObject(item) || item.type !== 'item_reference' || typeof item.id !== 'string') return item;
-      const found = ctx.store.item(item.id, owner);
-      if (found === undefined) return item;
-      referenced.add(item.id);
-      return found;
-    });
+    const resolved: unknown[] = [];
+    for (const item of body.input as unknown[]) {
+      const found = !isObject(item) || item.type !== 'item_reference' || typeof item.id !== 'string' ? undefined : await ctx.store.item(item.id, owner);
+      if (found !== undefined) referenced.add((item as Json).id as string);
+      resolved.push(found ?? item);
+    }
+    body.input = resolved;
   }
   // The response's ids are chosen now, so that its input items are numbered as its own (see response-ids.ts).
   const ids = new ItemIds();
@@ -129,20 +129,20 @@ export class ResponseCalls {
     private readonly target: () => NativeTarget,
   ) {}
 
-  private own(principal: Principal, id: string): StoredResponse {
-    const stored = this.store.find(id, ownerOf(principal));
+  private async own(principal: Principal, id: string): Promise<StoredResponse> {
+    const stored = await this.store.find(id, ownerOf(principal));
     if (stored === undefined) throw responseNotFound(id);
     return stored;
   }
 
   async retrieve(principal: Principal, id: string, signal: AbortSignal): Promise<StoredAnswer> {
-    const stored = this.own(principal, id);
+    const stored = await this.own(principal, id);
     if (stored.mode === 'translated') return { status: 200, body: stored.response! };
     return this.native(stored, 'GET', `/${encodeURIComponent(id)}`, signal);
   }
 
   async remove(principal: Principal, id: string, signal: AbortSignal): Promise<StoredAnswer> {
-    const stored = this.own(principal, id);
+    const stored = await this.own(principal, id);
     let answer: StoredAnswer = { status: 200, body: { id, object: 'response', deleted: true } };
     if (stored.mode === 'native') {
       try {
@@ -158,7 +158,7 @@ export class ResponseCalls {
   }
 
   async inputItems(principal: Principal, id: string, query: { limit?: number; order?: 'asc' | 'desc'; after?: string }, signal: AbortSignal): Promise<StoredAnswer> {
-    const stored = this.own(principal, id);
+    const stored = await this.own(principal, id);
     if (stored.mode === 'native') {
       const q = new URLSearchParams();
       if (query.limit !== undefined) q.set('limit', String(query.limit));

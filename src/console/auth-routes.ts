@@ -52,7 +52,7 @@ const unreachablePage = (name: string) =>
 
 export function authRoutes(ctx: ConsoleContext, cfg: OidcConfig, client: OidcClient) {
   const { deps } = ctx;
-  const logins = new OidcLogins(deps.db);
+  const logins = new OidcLogins(deps.db.sql);
   const failed = (err: unknown, step: string): Response => {
     deps.log.warn(`single sign-on: ${step}: ${err instanceof Error ? err.message : String(err)}`);
     if (err instanceof ProviderError && err.kind === 'unreachable') return unreachablePage(cfg.providerName);
@@ -67,13 +67,13 @@ export function authRoutes(ctx: ConsoleContext, cfg: OidcConfig, client: OidcCli
       } catch (err) {
         return failed(err, 'login');
       }
-      const id = logins.begin(started.pending);
+      const id = await logins.begin(started.pending);
       return go(started.url.href, [loginCookie(deps.settings.publicUrl!, id, logins.ttlMs)]);
     })
     .get('/ui/auth/callback', async ({ request }) => {
       const url = new URL(request.url);
       const id = cookieValue(request, LOGIN_COOKIE);
-      const pending = id === undefined || id === '' ? undefined : logins.take(id);
+      const pending = id === undefined || id === '' ? undefined : await logins.take(id);
       const error = url.searchParams.get('error');
       if (error !== null) {
         deps.log.info(`single sign-on: the provider answered ${error}: ${url.searchParams.get('error_description') ?? ''}`);
@@ -103,7 +103,7 @@ export function authRoutes(ctx: ConsoleContext, cfg: OidcConfig, client: OidcCli
         const [title, message, status] = REFUSED[mapping.reason]!;
         return problem(title, message, status);
       }
-      const outcome = signInFromProvider(deps.db, {
+      const outcome = await signInFromProvider(deps.db.sql, {
         issuer: claims.issuer,
         subject: claims.subject,
         email: mapping.email,

@@ -8,6 +8,7 @@ import type { PolicyPatch, User } from '../domain/directory';
 import type { Role } from '../domain/key-cache';
 import { notFound, type Reach } from '../domain/reach';
 import { Refusal } from '../domain/refusal';
+import { TermsAcceptances } from '../domain/terms';
 import { updateUser, visibleUsers } from '../domain/user-management';
 import { signedInPage, signedInPost, type ConsoleContext } from './guard';
 import type { Notice } from './layout';
@@ -69,25 +70,26 @@ function changeFrom(user: User, form: Record<string, string>): { role?: Role; po
 export const usersRoutes = (ctx: ConsoleContext) => {
   const { deps } = ctx;
   const dir = deps.directory;
-  const view = (who: SignedIn, reach: Reach, extra: { notice?: Notice; focus?: number } = {}) => {
+  const acceptances = new TermsAcceptances(deps.db.sql);
+  const view = async (who: SignedIn, reach: Reach, extra: { notice?: Notice; focus?: number } = {}) => {
     const orgNames = reach.isAdmin ? new Map(dir.listOrgs().map((o) => [o.id, o.name])) : undefined;
     const users = visibleUsers(dir, reach).map((u) => ({ ...u, manage: reach.manageUser(u), ...(orgNames ? { orgName: orgNames.get(u.orgId) ?? '' } : {}) }));
     const current = deps.terms?.current().version;
-    const terms = current === undefined ? undefined : { current, accepted: dir.termsAcceptances(current) };
+    const terms = current === undefined ? undefined : { current, accepted: await acceptances.latest(current) };
     return usersPage({ who, users, terms, roles: reach.isAdmin ? ROLES : ROLES.filter((r) => r !== 'admin'), ...extra });
   };
   return new Elysia()
     .get(
       '/ui/users',
-      signedInPage(ctx, ({ who, reach }, url) => {
+      signedInPage(ctx, async ({ who, reach }, url) => {
         assertPeopleReach(reach);
         const saved = url.searchParams.get('done') === 'saved';
-        return page(view(who, reach, { notice: saved ? { kind: 'ok', text: 'Changes saved.' } : undefined }));
+        return page(await view(who, reach, { notice: saved ? { kind: 'ok', text: 'Changes saved.' } : undefined }));
       }),
     )
     .post(
       '/ui/users/:id',
-      signedInPost(ctx, ({ who, reach, params }, form) => {
+      signedInPost(ctx, async ({ who, reach, params }, form) => {
         assertPeopleReach(reach);
         // Out of reach is 404 before anything else, even for a malformed form.
         const user = reach.user(pathId(params.id), 'manage');
@@ -100,7 +102,7 @@ export const usersRoutes = (ctx: ConsoleContext) => {
           return redirect(`/ui/users?done=saved#user-${user.id}`);
         } catch (err) {
           if (!(err instanceof Refusal) || (err.kind !== 'forbidden' && err.kind !== 'invalid')) throw err;
-          return page(view(who, reach, { notice: { kind: 'error', text: err.message }, focus: user.id }), err.kind === 'forbidden' ? 403 : 400);
+          return page(await view(who, reach, { notice: { kind: 'error', text: err.message }, focus: user.id }), err.kind === 'forbidden' ? 403 : 400);
         }
       }),
     );

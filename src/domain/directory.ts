@@ -6,7 +6,7 @@
  */
 import { and, asc, count, eq, inArray } from 'drizzle-orm';
 import type { DbHandle } from '../db/connection';
-import { apiKeys, orgs, serviceAccounts, teamMembers, teams, tosAcceptances, users } from '../db/schema';
+import { apiKeys, orgs, serviceAccounts, teamMembers, teams, users } from '../db/schema';
 import { Refusal } from './refusal';
 import type { Role } from './key-cache';
 import { recordAccessChanges, type AccessChange } from './revisions';
@@ -39,12 +39,6 @@ export interface OrgCounts {
   users: number;
   teams: number;
   keys: number;
-}
-/** A user's acceptance of one version of the terms of service. */
-export interface TermsAcceptance {
-  version: string;
-  /** Unix ms. */
-  acceptedAt: number;
 }
 export interface Member {
   userId: number;
@@ -198,43 +192,6 @@ export class Directory {
       () => this.h.db.delete(teamMembers).where(and(eq(teamMembers.teamId, teamId), eq(teamMembers.userId, userId))).returning().all().length > 0,
       [{ kind: 'team', ref: teamId }],
     );
-  }
-
-  // --- terms of service ---
-
-  /**
-   * Records that the user accepted this version of the terms (accepting it again keeps the first time).
-   * The user's keys, and the service-account keys of the teams they are an admin of, are read again.
-   */
-  acceptTerms(userId: number, version: string, at = Date.now()): void {
-    const adminOf = this.teamsOf(userId).filter((t) => t.isAdmin).map((t): AccessChange => ({ kind: 'team', ref: t.teamId }));
-    this.write(() => this.h.db.insert(tosAcceptances).values({ userId, version, acceptedAt: at }).onConflictDoNothing().run(), [{ kind: 'user', ref: userId }, ...adminOf]);
-  }
-
-  /** When the user accepted this version of the terms (Unix ms), or undefined. */
-  termsAcceptedAt(userId: number, version: string): number | undefined {
-    return this.h.db
-      .select({ at: tosAcceptances.acceptedAt })
-      .from(tosAcceptances)
-      .where(and(eq(tosAcceptances.userId, userId), eq(tosAcceptances.version, version)))
-      .get()?.at;
-  }
-
-  /**
-   * One acceptance of the terms per user, by user id: of `current` (the version in force) when they
-   * accepted it, else their latest. `userId`: that user's only.
-   */
-  termsAcceptances(current: string | undefined, userId?: number): Map<number, TermsAcceptance> {
-    const rows = this.h.sqlite
-      .query<{ user_id: number; version: string; accepted_at: number }, [number | null, string | null]>(
-        `SELECT user_id, version, accepted_at FROM (
-           SELECT user_id, version, accepted_at,
-                  row_number() OVER (PARTITION BY user_id ORDER BY version IS ?2 DESC, accepted_at DESC) AS n
-             FROM tos_acceptances WHERE ?1 IS NULL OR user_id = ?1)
-          WHERE n = 1`,
-      )
-      .all(userId ?? null, current ?? null);
-    return new Map(rows.map((r) => [r.user_id, { version: r.version, acceptedAt: r.accepted_at }]));
   }
 
   // --- users ---

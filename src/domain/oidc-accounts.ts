@@ -13,13 +13,14 @@
  *   (when allowed) under the captured name. A team made by hand is never joined, renamed or left; a
  *   membership added by hand is never removed. Memberships the sync added (via_group) go when their group
  *   no longer maps to that team.
+ *
+ * The SQL runs on SQLite and PostgreSQL alike, through the async Sql port (src/db/sql.ts), in one
+ * `sql.transaction`.
  */
-import { and, eq, inArray } from 'drizzle-orm';
-import type { DbHandle } from '../db/connection';
-import { orgs, teamMembers, teams, users } from '../db/schema';
+import type { Sql } from '../db/sql';
 import type { Role } from './key-cache';
 import type { GroupTeam } from './oidc-mapping';
-import { recordAccessChanges } from './revisions';
+import { recordAccessChangesSql } from './revisions';
 
 export interface SignInFacts {
   issuer: string;
@@ -41,88 +42,97 @@ class Refused extends Error {
   }
 }
 
-export function signInFromProvider(h: DbHandle, f: SignInFacts): SignInOutcome {
+interface UserRow {
+  id: number;
+  email: string;
+  org_id: number;
+  role: Role;
+  oidc_issuer: string | null;
+}
+
+const USER = 'SELECT id, email, org_id, role, oidc_issuer FROM users';
+
+export async function signInFromProvider(sql: Sql, f: SignInFacts): Promise<SignInOutcome> {
   try {
-    return h.sqlite.transaction(() => apply(h, f)).immediate();
+    return await sql.transaction((tx) => apply(tx, f));
   } catch (err) {
     if (err instanceof Refused) return { ok: false, reason: err.reason };
     throw err;
   }
 }
 
-function apply(h: DbHandle, f: SignInFacts): SignInOutcome {
-  const db = h.db;
+async function apply(tx: Sql, f: SignInFacts): Promise<SignInOutcome> {
   let created = false;
-  let user = db
-    .select()
-    .from(users)
-    .where(and(eq(users.oidcIssuer, f.issuer), eq(users.oidcSubject, f.subject)))
-    .get();
-  const byEmail = db.select().from(users).where(eq(users.email, f.email)).get();
+  let user = await tx.get<UserRow>(`${USER} WHERE oidc_issuer = ? AND oidc_subject = ?`, [f.issuer, f.subject]);
+  const byEmail = await tx.get<UserRow>(`${USER} WHERE email = ?`, [f.email]);
   if (user === undefined) {
     if (byEmail !== undefined) {
-      if (byEmail.oidcIssuer !== null) throw new Refused('email_taken');
-      user = db.update(users).set({ oidcIssuer: f.issuer, oidcSubject: f.subject }).where(eq(users.id, byEmail.id)).returning().get()!;
+      if (byEmail.oidc_issuer !== null) throw new Refused('email_taken');
+      await tx.run('UPDATE users SET oidc_issuer = ?, oidc_subject = ? WHERE id = ?', [f.issuer, f.subject, byEmail.id]);
+      user = { ...byEmail, oidc_issuer: f.issuer };
     } else {
-      const orgId = db.select({ id: orgs.id }).from(orgs).where(eq(orgs.name, f.org)).get()?.id ?? db.insert(orgs).values({ name: f.org }).returning({ id: orgs.id }).get().id;
-      user = db
-        .insert(users)
-        .values({ email: f.email, orgId, role: f.admin === true ? 'admin' : 'user', oidcIssuer: f.issuer, oidcSubject: f.subject })
-        .returning()
-        .get();
+      const orgId =
+        (await tx.get<{ id: number }>('SELECT id FROM orgs WHERE name = ?', [f.org]))?.id ??
+        (await tx.get<{ id: number }>('INSERT INTO orgs (name) VALUES (?) RETURNING id', [f.org]))!.id;
+      user = (await tx.get<UserRow>('INSERT INTO users (email, org_id, role, oidc_issuer, oidc_subject) VALUES (?, ?, ?, ?, ?) RETURNING id, email, org_id, role, oidc_issuer', [
+        f.email,
+        orgId,
+        f.admin === true ? 'admin' : 'user',
+        f.issuer,
+        f.subject,
+      ]))!;
       created = true;
     }
   } else if (user.email !== f.email) {
     // The email changed at the provider: it follows the user, unless someone else has it.
     if (byEmail !== undefined) throw new Refused('email_taken');
-    user = db.update(users).set({ email: f.email }).where(eq(users.id, user.id)).returning().get()!;
+    await tx.run('UPDATE users SET email = ? WHERE id = ?', [f.email, user.id]);
+    user = { ...user, email: f.email };
   }
 
   let role = user.role;
   if (f.admin === true && role !== 'admin') role = 'admin';
   if (f.admin === false && role === 'admin') role = 'user';
-  if (role !== user.role) db.update(users).set({ role }).where(eq(users.id, user.id)).run();
+  if (role !== user.role) await tx.run('UPDATE users SET role = ? WHERE id = ?', [role, user.id]);
 
-  const sync = f.teams === undefined ? { joined: [], left: [], skipped: [] } : syncTeams(h, user.id, user.orgId, f.teams, f.createTeams);
-  recordAccessChanges(h.sqlite, [{ kind: 'user', ref: user.id }]);
+  const sync = f.teams === undefined ? { joined: [], left: [], skipped: [] } : await syncTeams(tx, user.id, user.org_id, f.teams, f.createTeams);
+  await recordAccessChangesSql(tx, [{ kind: 'user', ref: user.id }]);
   return { ok: true, userId: user.id, created, role, ...sync };
 }
 
-function syncTeams(h: DbHandle, userId: number, orgId: number, wanted: GroupTeam[], createTeams: boolean) {
-  const db = h.db;
+async function syncTeams(tx: Sql, userId: number, orgId: number, wanted: GroupTeam[], createTeams: boolean) {
   const joined: string[] = [];
   const skipped: string[] = [];
   const keep = new Set<number>();
   for (const { name, group } of wanted) {
-    let team = db
-      .select({ id: teams.id, name: teams.name })
-      .from(teams)
-      .where(and(eq(teams.orgId, orgId), eq(teams.oidcGroup, group)))
-      .get();
+    let team = await tx.get<{ id: number; name: string }>('SELECT id, name FROM teams WHERE org_id = ? AND oidc_group = ?', [orgId, group]);
     if (team === undefined) {
       // A team of that name made by hand (or from another group) is never taken over.
-      if (!createTeams || db.select({ id: teams.id }).from(teams).where(and(eq(teams.orgId, orgId), eq(teams.name, name))).get() !== undefined) {
+      if (!createTeams || (await tx.get('SELECT id FROM teams WHERE org_id = ? AND name = ?', [orgId, name])) !== undefined) {
         skipped.push(name);
         continue;
       }
-      team = db.insert(teams).values({ orgId, name, oidcGroup: group, description: `Made by single sign-on from the group ${group}` }).returning({ id: teams.id, name: teams.name }).get();
+      team = (await tx.get<{ id: number; name: string }>('INSERT INTO teams (org_id, name, oidc_group, description) VALUES (?, ?, ?, ?) RETURNING id, name', [
+        orgId,
+        name,
+        group,
+        `Made by single sign-on from the group ${group}`,
+      ]))!;
     }
     keep.add(team.id);
-    const inserted = db.insert(teamMembers).values({ teamId: team.id, userId, isAdmin: false, viaGroup: true }).onConflictDoNothing().returning().all();
-    if (inserted.length > 0) joined.push(team.name);
+    // TRUE/FALSE: booleans on PostgreSQL, 1/0 on SQLite.
+    const inserted = await tx.run('INSERT INTO team_members (team_id, user_id, is_admin, via_group) VALUES (?, ?, FALSE, TRUE) ON CONFLICT DO NOTHING', [team.id, userId]);
+    if (inserted > 0) joined.push(team.name);
   }
   // Memberships the sync made whose group no longer maps to the team.
-  const stale = db
-    .select({ teamId: teamMembers.teamId, name: teams.name })
-    .from(teamMembers)
-    .innerJoin(teams, eq(teams.id, teamMembers.teamId))
-    .where(and(eq(teamMembers.userId, userId), eq(teamMembers.viaGroup, true)))
-    .all()
-    .filter((m) => !keep.has(m.teamId));
+  const stale = (
+    await tx.rows<{ team_id: number; name: string }>(
+      'SELECT m.team_id, t.name FROM team_members m INNER JOIN teams t ON t.id = m.team_id WHERE m.user_id = ? AND m.via_group = TRUE ORDER BY m.team_id',
+      [userId],
+    )
+  ).filter((m) => !keep.has(m.team_id));
   if (stale.length > 0) {
-    db.delete(teamMembers)
-      .where(and(eq(teamMembers.userId, userId), inArray(teamMembers.teamId, stale.map((m) => m.teamId))))
-      .run();
+    await tx.run(`DELETE FROM team_members WHERE user_id = ? AND team_id IN (${stale.map(() => '?').join(', ')})`, [userId, ...stale.map((m) => m.team_id)]);
   }
   return { joined, left: stale.map((m) => m.name), skipped };
 }

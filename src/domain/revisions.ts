@@ -1,5 +1,6 @@
 /** Change counters (table `revisions`) that tell in-memory caches in any process to reload. */
 import type { Database } from 'bun:sqlite';
+import type { Sql } from '../db/sql';
 
 /** Bumped by every change to keys, users, orgs, teams, memberships, service accounts, limits or exclusions. */
 export const ACCESS_REVISION = 'access';
@@ -28,4 +29,14 @@ export function recordAccessChanges(sqlite: Database, changes: readonly AccessCh
   for (const c of changes) sqlite.run('INSERT INTO access_changes (kind, ref) VALUES (?, ?)', [c.kind, c.ref]);
   if (changes.length > 0) sqlite.run('DELETE FROM access_changes WHERE id <= (SELECT max(id) FROM access_changes) - ?', [KEPT_ACCESS_CHANGES]);
   bumpRevision(sqlite, ACCESS_REVISION);
+}
+
+/**
+ * recordAccessChanges through the Sql port (src/db/sql.ts), for the stores on it: pass the `tx` of the
+ * transaction that made the change. The same SQL on SQLite and PostgreSQL.
+ */
+export async function recordAccessChangesSql(tx: Sql, changes: readonly AccessChange[]): Promise<void> {
+  for (const c of changes) await tx.run('INSERT INTO access_changes (kind, ref) VALUES (?, ?)', [c.kind, c.ref]);
+  if (changes.length > 0) await tx.run('DELETE FROM access_changes WHERE id <= (SELECT max(id) FROM access_changes) - ?', [KEPT_ACCESS_CHANGES]);
+  await tx.run('INSERT INTO revisions (name, value) VALUES (?, 1) ON CONFLICT (name) DO UPDATE SET value = revisions.value + 1', [ACCESS_REVISION]);
 }

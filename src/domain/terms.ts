@@ -11,10 +11,16 @@
  * has become unreadable, empty or too large keeps the last good version in force (and is logged).
  *
  * The gate is at request time: batches already running go on to the end under the version they started with.
+ *
+ * The acceptance records (TermsAcceptances, below) are the only database part: accepting (the console's
+ * form) and reading them for pages and /admin/users, never on the request path. Their SQL runs on SQLite
+ * and PostgreSQL alike, through the async Sql port (src/db/sql.ts).
  */
 import { readTermsFile, termsStamp, type TermsDocument } from '../config/terms-file';
+import type { Sql } from '../db/sql';
 import type { Principal } from './key-cache';
 import { Refusal } from './refusal';
+import { recordAccessChangesSql, type AccessChange } from './revisions';
 
 export interface TermsSource {
   /** The terms in force now. */
@@ -84,4 +90,51 @@ export function requireTermsAccepted(p: Principal, terms: TermsSource | undefine
     code: TOS_NOT_ACCEPTED,
     final: true,
   });
+}
+
+/** A user's acceptance of one version of the terms of service. */
+export interface TermsAcceptance {
+  version: string;
+  /** Unix ms. */
+  acceptedAt: number;
+}
+
+/** Who accepted which version of the terms, when (table tos_acceptances). */
+export class TermsAcceptances {
+  constructor(private readonly sql: Sql) {}
+
+  /**
+   * Records that the user accepted this version of the terms (accepting it again keeps the first time).
+   * The user's keys, and the service-account keys of the teams they are an admin of, are read again
+   * (access changes, in the same transaction).
+   */
+  accept(userId: number, version: string, at = Date.now()): Promise<void> {
+    return this.sql.transaction(async (tx) => {
+      const adminOf = await tx.rows<{ team_id: number }>('SELECT team_id FROM team_members WHERE user_id = ? AND is_admin = TRUE ORDER BY team_id', [userId]);
+      await tx.run('INSERT INTO tos_acceptances (user_id, version, accepted_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING', [userId, version, at]);
+      await recordAccessChangesSql(tx, [{ kind: 'user', ref: userId }, ...adminOf.map((t): AccessChange => ({ kind: 'team', ref: t.team_id }))]);
+    });
+  }
+
+  /** When the user accepted this version of the terms (Unix ms), or undefined. */
+  async acceptedAt(userId: number, version: string): Promise<number | undefined> {
+    const row = await this.sql.get<{ at: number }>(`SELECT ${this.sql.num('accepted_at')} AS at FROM tos_acceptances WHERE user_id = ? AND version = ?`, [userId, version]);
+    return row?.at;
+  }
+
+  /**
+   * One acceptance of the terms per user, by user id: of `current` (the version in force) when they
+   * accepted it, else their latest. `userId`: that user's only.
+   */
+  async latest(current: string | undefined, userId?: number): Promise<Map<number, TermsAcceptance>> {
+    const rows = await this.sql.rows<{ user_id: number; version: string; accepted_at: number }>(
+      `SELECT user_id, version, ${this.sql.num('accepted_at')} AS accepted_at FROM (
+         SELECT user_id, version, accepted_at,
+                row_number() OVER (PARTITION BY user_id ORDER BY CASE WHEN version = ? THEN 1 ELSE 0 END DESC, accepted_at DESC) AS n
+           FROM tos_acceptances${userId === undefined ? '' : ' WHERE user_id = ?'}) AS a
+        WHERE n = 1`,
+      userId === undefined ? [current ?? null] : [current ?? null, userId],
+    );
+    return new Map(rows.map((r) => [r.user_id, { version: r.version, acceptedAt: r.accepted_at }]));
+  }
 }

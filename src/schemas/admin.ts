@@ -1,7 +1,8 @@
 /** Request bodies and JSON views of the management API (/admin/...). */
 import { Type } from '@sinclair/typebox';
 import { t } from 'elysia';
-import type { Org, PolicyPatch, PoolPatch, ServiceAccount, Team, TermsAcceptance, User } from '../domain/directory';
+import type { Org, PolicyPatch, PoolPatch, ServiceAccount, Team, User } from '../domain/directory';
+import type { TermsAcceptance } from '../domain/terms';
 import type { KeyInfo } from '../domain/tokens';
 
 // Plain TypeBox integers: JSON bodies carry numbers, and Elysia's t.Integer (which also takes numeric
@@ -67,7 +68,7 @@ export const orgJson = (o: Org) => ({ id: o.id, object: 'organization' as const,
 export const teamJson = (x: Team) => ({ id: x.id, object: 'team' as const, org_id: x.orgId, name: x.name, description: x.description, created_at: seconds(x.createdAt), ...policyJson(x), ...poolJson(x) });
 /**
  * A user's terms of service: their acceptance (of the version in force if they accepted it, else their
- * latest; Directory.termsAcceptances) and the version in force (undefined: no terms are set).
+ * latest; TermsAcceptances.latest) and the version in force (undefined: no terms are set).
  */
 export interface UserTerms {
   accepted: TermsAcceptance | undefined;

@@ -9,7 +9,7 @@ const setup = () => {
   const db = openMemoryDatabase();
   migrate(db.sqlite);
   let now = 1_000_000;
-  const store = new ResponseStore(db.sqlite, 60_000, () => now, 10_000);
+  const store = new ResponseStore(db, 60_000, () => now, 10_000);
   return { db, store, tick: (ms: number) => (now += ms) };
 };
 const alice = { kind: 'user' as const, id: 1 };
@@ -27,32 +27,32 @@ const translated = (id: string, previousResponseId: string | null = null) => ({
 });
 const rows = (db: ReturnType<typeof setup>['db']) => db.sqlite.query('SELECT count(*) AS n FROM responses').get() as { n: number };
 
-test('readable at once, written on flush, and only by its owner', () => {
+test('readable at once, written on flush, and only by its owner', async () => {
   const { db, store } = setup();
   store.save(translated('resp_1'));
   expect(rows(db).n).toBe(0); // not written yet…
-  expect(store.find('resp_1', alice)?.response).toMatchObject({ id: 'resp_1' }); // …but there
-  expect(store.find('resp_1', team)).toBeUndefined();
-  expect(store.item('msg_resp_1', alice)).toMatchObject({ role: 'assistant' });
-  expect(store.item('msg_resp_1', team)).toBeUndefined();
+  expect((await store.find('resp_1', alice))?.response).toMatchObject({ id: 'resp_1' }); // …but there
+  expect(await store.find('resp_1', team)).toBeUndefined();
+  expect(await store.item('msg_resp_1', alice)).toMatchObject({ role: 'assistant' });
+  expect(await store.item('msg_resp_1', team)).toBeUndefined();
   store.flush();
   expect(rows(db).n).toBe(1);
-  const fresh = new ResponseStore(db.sqlite, 60_000, () => 1_000_000); // another process on the same database
-  expect(fresh.find('resp_1', alice)?.inputItems).toEqual(translated('resp_1').inputItems);
-  expect(fresh.item('in_resp_1', alice)).toMatchObject({ role: 'user' });
-  expect(fresh.find('resp_1', team)).toBeUndefined();
+  const fresh = new ResponseStore(db, 60_000, () => 1_000_000); // another process on the same database
+  expect((await fresh.find('resp_1', alice))?.inputItems).toEqual(translated('resp_1').inputItems);
+  expect(await fresh.item('in_resp_1', alice)).toMatchObject({ role: 'user' });
+  expect(await fresh.find('resp_1', team)).toBeUndefined();
 });
 
-test('a chain is its items in order; a missing or foreign link is not_found', () => {
+test('a chain is its items in order; a missing or foreign link is not_found', async () => {
   const { store } = setup();
   store.save(translated('a'));
   store.save(translated('b', 'a'));
   store.flush();
   store.save(translated('c', 'b'));
-  expect(store.conversation('c', alice).map((i) => i.id)).toEqual(['in_a', 'msg_a', 'in_b', 'msg_b', 'in_c', 'msg_c']);
-  expect(() => store.conversation('c', team)).toThrow(/not found/);
+  expect((await store.conversation('c', alice)).map((i) => i.id)).toEqual(['in_a', 'msg_a', 'in_b', 'msg_b', 'in_c', 'msg_c']);
+  await expect(store.conversation('c', team)).rejects.toThrow(/not found/);
   store.save(translated('d', 'gone'));
-  expect(() => store.conversation('d', alice)).toThrow(/'gone' not found/);
+  await expect(store.conversation('d', alice)).rejects.toThrow(/'gone' not found/);
 });
 
 test('remove forgets pending and written responses and their items; expiry ends them; prune deletes them', async () => {
@@ -60,14 +60,14 @@ test('remove forgets pending and written responses and their items; expiry ends 
   store.save(translated('x'));
   expect(await store.remove('x', team)).toBe(false);
   expect(await store.remove('x', alice)).toBe(true);
-  expect(store.find('x', alice)).toBeUndefined();
-  expect(store.item('msg_x', alice)).toBeUndefined();
+  expect(await store.find('x', alice)).toBeUndefined();
+  expect(await store.item('msg_x', alice)).toBeUndefined();
   store.save(translated('y'));
   store.flush();
   tick(60_001);
-  expect(store.find('y', alice)).toBeUndefined();
-  expect(store.item('msg_y', alice)).toBeUndefined();
-  expect(store.prune()).toBe(1);
+  expect(await store.find('y', alice)).toBeUndefined();
+  expect(await store.item('msg_y', alice)).toBeUndefined();
+  expect(await store.prune()).toBe(1);
   expect((db.sqlite.query('SELECT count(*) AS n FROM response_items').get() as { n: number }).n).toBe(0);
 });
 
@@ -90,25 +90,25 @@ test('written elsewhere (the writer thread): readable from memory until on disk;
         }
       };
     });
-  const store = new ResponseStore(db.sqlite, 60_000, Date.now, 10_000, writer, (e) => errors.push(e));
+  const store = new ResponseStore(db, 60_000, Date.now, 10_000, writer, (e) => errors.push(e));
   store.save(translated('a'));
   store.flush();
   expect(rows(db).n).toBe(0);
-  expect(store.find('a', alice)?.response).toMatchObject({ id: 'a' }); // in flight: still readable
+  expect((await store.find('a', alice))?.response).toMatchObject({ id: 'a' }); // in flight: still readable
   release!();
   await Bun.sleep(0);
   expect(errors.map(String)).toEqual(['Error: disk full']);
-  expect(store.find('a', alice)?.response).toMatchObject({ id: 'a' }); // queued again, not lost
+  expect((await store.find('a', alice))?.response).toMatchObject({ id: 'a' }); // queued again, not lost
   store.flush();
   const removed = store.remove('a', alice); // must not delete before the insert lands
   release!();
   expect(await removed).toBe(true);
   expect(rows(db).n).toBe(0);
-  expect(store.find('a', alice)).toBeUndefined();
+  expect(await store.find('a', alice)).toBeUndefined();
   db.close();
 });
 
-test("the gateway's own items are found through their ids (no index row); caller-chosen ids get a row; references none", () => {
+test("the gateway's own items are found through their ids (no index row); caller-chosen ids get a row; references none", async () => {
   const { db, store } = setup();
   const ids = new ItemIds();
   const id = ids.responseId;
@@ -117,16 +117,16 @@ test("the gateway's own items are found through their ids (no index row); caller
   const earlier = { id: new ItemIds().next('fc_'), type: 'function_call', name: 'f', arguments: '{}', call_id: 'c' };
   const out = { id: ids.next('msg_'), type: 'message', role: 'assistant', content: [{ type: 'output_text', text: 'hi' }] };
   store.save({ ...translated(id), response: { id, output: [out] }, inputItems: [own, chosen, earlier], referenced: new Set([earlier.id]) });
-  for (const item of [own, chosen, out]) expect(store.item(item.id, alice)).toEqual(item); // pending
+  for (const item of [own, chosen, out]) expect(await store.item(item.id, alice)).toEqual(item); // pending
   store.flush();
   const indexed = db.sqlite.query('SELECT item_id AS id FROM response_items').all() as { id: string }[];
   expect(indexed.map((r) => r.id)).toEqual([chosen.id]);
-  const fresh = new ResponseStore(db.sqlite, 60_000, () => 1_000_000);
-  for (const item of [own, chosen, out]) expect(fresh.item(item.id, alice)).toEqual(item); // written
-  for (const item of [own, chosen, out]) expect(fresh.item(item.id, team)).toBeUndefined(); // someone else's
+  const fresh = new ResponseStore(db, 60_000, () => 1_000_000);
+  for (const item of [own, chosen, out]) expect(await fresh.item(item.id, alice)).toEqual(item); // written
+  for (const item of [own, chosen, out]) expect(await fresh.item(item.id, team)).toBeUndefined(); // someone else's
   // An id of the gateway's form whose response is not there (or not this item's) is simply not found.
-  expect(fresh.item(new ItemIds().next('msg_'), alice)).toBeUndefined();
-  expect(fresh.item(`${own.id.slice(0, -2)}ff`, alice)).toBeUndefined();
+  expect(await fresh.item(new ItemIds().next('msg_'), alice)).toBeUndefined();
+  expect(await fresh.item(`${own.id.slice(0, -2)}ff`, alice)).toBeUndefined();
 });
 
 test('response ids are unguessable, ordered by time, and name their items', () => {

@@ -33,34 +33,34 @@ const facts = (over: Partial<SignInFacts> & { groups?: string[] } = {}): SignInF
 });
 const teamNames = (userId: number) => dir.teamsOf(userId).map((m) => dir.team(m.teamId)!.name).sort();
 
-test('first sign-in creates the user in the org (made when missing) and its group teams; the second finds the same user', () => {
-  const first = signInFromProvider(h, facts({ groups: ['team-optics', 'staff'] }));
+test('first sign-in creates the user in the org (made when missing) and its group teams; the second finds the same user', async () => {
+  const first = await signInFromProvider(h.sql, facts({ groups: ['team-optics', 'staff'] }));
   if (!first.ok) throw new Error('refused');
   expect(first.created).toBe(true);
   const user = dir.user(first.userId)!;
   expect(dir.org(user.orgId)!.name).toBe('physics');
   expect(user.role).toBe('user');
   expect(teamNames(user.id)).toEqual(['optics']);
-  const again = signInFromProvider(h, facts({ groups: ['team-optics'] }));
+  const again = await signInFromProvider(h.sql, facts({ groups: ['team-optics'] }));
   expect(again).toMatchObject({ ok: true, userId: user.id, created: false, joined: [], left: [] });
 });
 
-test('admin groups decide admin both ways; an org-admin set by hand stays one; no admin groups leaves roles alone', () => {
-  const a = signInFromProvider(h, facts({ admin: true }));
+test('admin groups decide admin both ways; an org-admin set by hand stays one; no admin groups leaves roles alone', async () => {
+  const a = await signInFromProvider(h.sql, facts({ admin: true }));
   if (!a.ok) throw new Error('refused');
   expect(dir.user(a.userId)!.role).toBe('admin');
-  signInFromProvider(h, facts({ admin: false }));
+  await signInFromProvider(h.sql, facts({ admin: false }));
   expect(dir.user(a.userId)!.role).toBe('user');
   dir.updateUser(a.userId, { role: 'org-admin' });
-  signInFromProvider(h, facts({ admin: false }));
+  await signInFromProvider(h.sql, facts({ admin: false }));
   expect(dir.user(a.userId)!.role).toBe('org-admin');
   dir.updateUser(a.userId, { role: 'admin' });
-  signInFromProvider(h, facts({ admin: undefined }));
+  await signInFromProvider(h.sql, facts({ admin: undefined }));
   expect(dir.user(a.userId)!.role).toBe('admin');
 });
 
-test('leaving a group removes the membership it made; teams and memberships made by hand are never touched', () => {
-  const r = signInFromProvider(h, facts({ groups: ['team-optics', 'team-lasers'] }));
+test('leaving a group removes the membership it made; teams and memberships made by hand are never touched', async () => {
+  const r = await signInFromProvider(h.sql, facts({ groups: ['team-optics', 'team-lasers'] }));
   if (!r.ok) throw new Error('refused');
   const orgId = dir.user(r.userId)!.orgId;
   // By hand: a team named like a group, and a membership in a group-made team.
@@ -70,39 +70,39 @@ test('leaving a group removes the membership it made; teams and memberships made
   const colleague = dir.createUser('bob@example.org', orgId);
   dir.setMember(optics.id, colleague.id, true);
 
-  const next = signInFromProvider(h, facts({ groups: ['team-lasers', 'team-vacuum'] }));
+  const next = await signInFromProvider(h.sql, facts({ groups: ['team-lasers', 'team-vacuum'] }));
   expect(next).toMatchObject({ ok: true, joined: [], left: ['optics'], skipped: ['vacuum'] });
   expect(teamNames(r.userId)).toEqual(['lasers', 'vacuum']);
   expect(dir.team(handMade.id)!.oidcGroup).toBeNull();
   expect(dir.membership(optics.id, colleague.id)).toEqual({ isAdmin: true });
 
   // Leaving every group: only the hand-made membership is left.
-  signInFromProvider(h, facts({ groups: [] }));
+  await signInFromProvider(h.sql, facts({ groups: [] }));
   expect(teamNames(r.userId)).toEqual(['vacuum']);
 });
 
-test('a renamed group-made team is still the group’s team (no duplicate); team creation off joins only existing group teams', () => {
-  const r = signInFromProvider(h, facts({ groups: ['team-optics'] }));
+test('a renamed group-made team is still the group’s team (no duplicate); team creation off joins only existing group teams', async () => {
+  const r = await signInFromProvider(h.sql, facts({ groups: ['team-optics'] }));
   if (!r.ok) throw new Error('refused');
   const orgId = dir.user(r.userId)!.orgId;
   const optics = dir.teamByName(orgId, 'optics')!;
   dir.updateTeam(optics.id, { name: 'Optics lab' });
-  signInFromProvider(h, facts({ groups: ['team-optics', 'team-new'], createTeams: false }));
+  await signInFromProvider(h.sql, facts({ groups: ['team-optics', 'team-new'], createTeams: false }));
   expect(teamNames(r.userId)).toEqual(['Optics lab']);
   expect(dir.listTeams({ orgId }).map((t) => t.name)).toEqual(['Optics lab']);
 });
 
-test('an email change at the provider follows the user; an email held by another identity is refused and nothing changes', () => {
-  const r = signInFromProvider(h, facts());
+test('an email change at the provider follows the user; an email held by another identity is refused and nothing changes', async () => {
+  const r = await signInFromProvider(h.sql, facts());
   if (!r.ok) throw new Error('refused');
-  signInFromProvider(h, facts({ email: 'ada.lovelace@example.org' }));
+  await signInFromProvider(h.sql, facts({ email: 'ada.lovelace@example.org' }));
   expect(dir.user(r.userId)!.email).toBe('ada.lovelace@example.org');
 
-  const other = signInFromProvider(h, facts({ subject: 'sub-eve', email: 'eve@example.org' }));
+  const other = await signInFromProvider(h.sql, facts({ subject: 'sub-eve', email: 'eve@example.org' }));
   if (!other.ok) throw new Error('refused');
   const usersBefore = dir.listUsers().length;
-  expect(signInFromProvider(h, facts({ subject: 'sub-eve', email: 'ada.lovelace@example.org', admin: true }))).toEqual({ ok: false, reason: 'email_taken' });
-  expect(signInFromProvider(h, facts({ subject: 'sub-mallory', email: 'ada.lovelace@example.org', org: 'new-org', groups: ['team-x'] }))).toEqual({ ok: false, reason: 'email_taken' });
+  expect(await signInFromProvider(h.sql, facts({ subject: 'sub-eve', email: 'ada.lovelace@example.org', admin: true }))).toEqual({ ok: false, reason: 'email_taken' });
+  expect(await signInFromProvider(h.sql, facts({ subject: 'sub-mallory', email: 'ada.lovelace@example.org', org: 'new-org', groups: ['team-x'] }))).toEqual({ ok: false, reason: 'email_taken' });
   // Rolled back: no role change, no new user, org or team.
   expect(dir.user(other.userId)!.role).toBe('user');
   expect(dir.user(other.userId)!.email).toBe('eve@example.org');
@@ -110,17 +110,17 @@ test('an email change at the provider follows the user; an email held by another
   expect(dir.orgByName('new-org')).toBeUndefined();
 });
 
-test('a user made before single sign-on (by email, no identity) is linked at their first sign-in and keeps their org', () => {
+test('a user made before single sign-on (by email, no identity) is linked at their first sign-in and keeps their org', async () => {
   const orgId = dir.createOrg('chemistry').id;
   const existing = dir.createUser('ada@example.org', orgId);
-  const r = signInFromProvider(h, facts());
+  const r = await signInFromProvider(h.sql, facts());
   expect(r).toMatchObject({ ok: true, userId: existing.id, created: false });
   expect(dir.user(existing.id)!.oidcSubject).toBe('sub-ada');
   expect(dir.user(existing.id)!.orgId).toBe(orgId);
 });
 
 test('a key-less console session acts as its user, read live, and ends when the user is deleted', async () => {
-  const r = signInFromProvider(h, facts());
+  const r = await signInFromProvider(h.sql, facts());
   if (!r.ok) throw new Error('refused');
   const sessions = new ConsoleSessions(h.sql, 60_000);
   const { token, session } = await sessions.open(null, r.userId, 'id-token');
@@ -133,15 +133,15 @@ test('a key-less console session acts as its user, read live, and ends when the 
   expect(await sessions.userPrincipal(r.userId)).toBeUndefined();
 });
 
-test('a pending login is used once and expires', () => {
+test('a pending login is used once and expires', async () => {
   let now = 1_000;
-  const logins = new OidcLogins(h, 60_000, () => now);
+  const logins = new OidcLogins(h.sql, 60_000, () => now);
   const login = { state: 's', nonce: 'n', codeVerifier: 'v', returnTo: '/ui/keys' };
-  const id = logins.begin(login);
-  expect(logins.take(id)).toEqual(login);
-  expect(logins.take(id)).toBeUndefined();
-  const late = logins.begin(login);
+  const id = await logins.begin(login);
+  expect(await logins.take(id)).toEqual(login);
+  expect(await logins.take(id)).toBeUndefined();
+  const late = await logins.begin(login);
   now += 60_001;
-  expect(logins.take(late)).toBeUndefined();
-  expect(logins.take('forged')).toBeUndefined();
+  expect(await logins.take(late)).toBeUndefined();
+  expect(await logins.take('forged')).toBeUndefined();
 });

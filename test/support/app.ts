@@ -110,7 +110,7 @@ export function testGateway(opts: TestGatewayOptions = {}): TestGateway {
   runner.start();
   const mcpSessions = createMcpSessionStore(settings, log);
   const terms = settings.tosFile === undefined ? undefined : watchTerms(settings.tosFile, readTermsFile(settings.tosFile), { checkIntervalMs: opts.termsCheckIntervalMs ?? 0 });
-  const responses = new ResponseStore(db.sqlite, settings.responsesRetention);
+  const responses = new ResponseStore(db, settings.responsesRetention);
   const deps: AppDeps = { responses, terms, settings, router, mcp: opts.mcp ?? { servers: new Map() }, db, directory, files, batches, runner, keys, calls, usage, usageReads: usageReads(sqliteUsageStore(db.sqlite)), mcpSessions, access: (line) => metrics.observe(line), metrics, log, startedAt: Date.now() };
   const app = buildApp(deps);
 

@@ -3,7 +3,8 @@
  * excluded models, and a form per user the caller may manage (the routes check again: a form shown is never
  * the permission).
  */
-import type { TermsAcceptance, User } from '../../domain/directory';
+import type { User } from '../../domain/directory';
+import type { TermsAcceptance } from '../../domain/terms';
 import { html } from '../html';
 import { csrfField, layout, notice, type Notice } from '../layout';
 import type { SignedIn } from '../session';

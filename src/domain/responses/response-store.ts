@@ -4,8 +4,12 @@
  * its upstream: the row records its owner and the deployment that holds it. A translated response was made
  * by the gateway: the row keeps the response object and its input items, which retrieve, input_items and
  * `previous_response_id` chains read. Rows are gone after `expires_at` (AQUEDUCT_RESPONSES_RETENTION).
+ *
+ * Reads, remove and prune run through the async Sql port (src/db/sql.ts): the same SQL on SQLite and
+ * PostgreSQL. The writes stay SQLite (writeResponses, run by the usage writer thread in the server).
  */
 import type { Database } from 'bun:sqlite';
+import type { Sql } from '../../db/sql';
 import { ownerWhere, type Owner } from '../files/owner';
 import { Refusal } from '../refusal';
 import { responseOfItem } from '../../response-ids';
@@ -46,14 +50,15 @@ interface Row {
   model: string;
   deployment: string;
   response: string | null;
-  inputItems: string | null;
-  previousResponseId: string | null;
-  createdAt: number;
-  expiresAt: number;
+  input_items: string | null;
+  previous_response_id: string | null;
+  created_at: number;
+  expires_at: number;
 }
 
-const SELECT = `SELECT id, mode, model, deployment, response, input_items AS inputItems, previous_response_id AS previousResponseId,
-  created_at AS createdAt, expires_at AS expiresAt FROM responses`;
+/** Snake-case names: PostgreSQL folds an unquoted alias to lower case. */
+const select = (sql: Sql) => `SELECT id, mode, model, deployment, response, input_items, previous_response_id,
+  ${sql.num('created_at')} AS created_at, ${sql.num('expires_at')} AS expires_at FROM responses`;
 
 /** How many earlier responses a `previous_response_id` chain may reach back. */
 export const MAX_CHAIN = 200;
@@ -119,15 +124,27 @@ export class ResponseStore {
   private inFlight = new Set<Promise<void>>();
   private timer: Timer | undefined;
 
+  private readonly sql: Sql;
+  private readonly writer: ResponseWriter;
+
+  /**
+   * `db.sql` reads and deletes; the writer writes (by default inline, through `db.sqlite`: a store with no
+   * SQLite Database must be given its writer).
+   */
   constructor(
-    private readonly sqlite: Database,
+    db: { sql: Sql; sqlite?: Database },
     /** How long a response is kept, ms. */
     public retentionMs = 30 * 86_400_000,
     private readonly now: () => number = Date.now,
     private readonly flushMs = 50,
-    private readonly writer: ResponseWriter = (batch, retention) => writeResponses(sqlite, batch, retention),
+    writer?: ResponseWriter,
     private readonly onWriteError: (err: unknown) => void = () => {},
-  ) {}
+  ) {
+    this.sql = db.sql;
+    const sqlite = db.sqlite;
+    if (writer === undefined && sqlite === undefined) throw new Error('a ResponseStore without a SQLite Database needs a writer');
+    this.writer = writer ?? ((batch, retention) => writeResponses(sqlite!, batch, retention));
+  }
 
   save(r: NewResponse): void {
     const indexed = indexedItems(r);
@@ -185,11 +202,11 @@ export class ResponseStore {
   }
 
   /** An item (input or output) of one of the owner's live translated responses, by its id. */
-  item(itemId: string, owner: Owner): Json | undefined {
+  async item(itemId: string, owner: Owner): Promise<Json | undefined> {
     // Most items name their response in their id (response-ids.ts); the rest have a row of their own.
     const holder = responseOfItem(itemId);
     if (holder !== undefined) {
-      const r = this.find(holder, owner);
+      const r = await this.find(holder, owner);
       const hit = r === undefined ? undefined : [...(r.inputItems ?? []), ...outputOf(r.response)].find((i) => i.id === itemId);
       if (hit !== undefined) return hit;
     }
@@ -197,16 +214,15 @@ export class ResponseStore {
     const p = pendingId === undefined ? undefined : this.unwritten(pendingId);
     if (p !== undefined && sameOwner(p.r.owner, owner)) return p.indexed.find((i) => i.id === itemId);
     const w = ownerWhere(owner);
-    const row = this.sqlite
-      .query<{ item: string }, [string, number, number]>(
-        `SELECT item FROM response_items WHERE item_id = ? AND response_id IN (SELECT id FROM responses WHERE ${w.sql} AND expires_at > ?)`,
-      )
-      .get(itemId, w.param, this.now());
-    return row === null ? undefined : (JSON.parse(row.item) as Json);
+    const row = await this.sql.get<{ item: string }>(
+      `SELECT item FROM response_items WHERE item_id = ? AND response_id IN (SELECT id FROM responses WHERE ${w.sql} AND expires_at > ?)`,
+      [itemId, w.param, this.now()],
+    );
+    return row === undefined ? undefined : (JSON.parse(row.item) as Json);
   }
 
   /** The owner's live response with this id, or undefined. */
-  find(id: string, owner: Owner): StoredResponse | undefined {
+  async find(id: string, owner: Owner): Promise<StoredResponse | undefined> {
     const p = this.unwritten(id);
     if (p !== undefined) {
       if (!sameOwner(p.r.owner, owner)) return undefined;
@@ -214,12 +230,18 @@ export class ResponseStore {
       return { id: r.id, mode: r.mode, model: r.model, deployment: r.deployment, response: r.response ?? null, inputItems: r.inputItems ?? null, previousResponseId: r.previousResponseId ?? null, createdAt: p.createdAt, expiresAt: p.createdAt + this.retentionMs };
     }
     const w = ownerWhere(owner);
-    const row = this.sqlite.query<Row, [string, number, number]>(`${SELECT} WHERE id = ? AND ${w.sql} AND expires_at > ?`).get(id, w.param, this.now());
-    if (row === null) return undefined;
+    const row = await this.sql.get<Row>(`${select(this.sql)} WHERE id = ? AND ${w.sql} AND expires_at > ?`, [id, w.param, this.now()]);
+    if (row === undefined) return undefined;
     return {
-      ...row,
+      id: row.id,
+      mode: row.mode,
+      model: row.model,
+      deployment: row.deployment,
       response: row.response === null ? null : (JSON.parse(row.response) as Json),
-      inputItems: row.inputItems === null ? null : (JSON.parse(row.inputItems) as Json[]),
+      inputItems: row.input_items === null ? null : (JSON.parse(row.input_items) as Json[]),
+      previousResponseId: row.previous_response_id,
+      createdAt: row.created_at,
+      expiresAt: row.expires_at,
     };
   }
 
@@ -231,22 +253,22 @@ export class ResponseStore {
 
   /** Forgets the owner's response; false when there was none. */
   async remove(id: string, owner: Owner): Promise<boolean> {
-    if (this.find(id, owner) === undefined) return false;
+    if ((await this.find(id, owner)) === undefined) return false;
     await this.drain(); // on disk first, so that the delete cannot be overtaken by its insert
     const w = ownerWhere(owner);
-    return this.sqlite.query(`DELETE FROM responses WHERE id = ? AND ${w.sql}`).run(id, w.param).changes > 0;
+    return (await this.sql.run(`DELETE FROM responses WHERE id = ? AND ${w.sql}`, [id, w.param])) > 0;
   }
 
   /**
    * The conversation a translated response ends: the input items and output items of every response of its
    * chain, oldest first. Throws not_found when a link is missing, expired or someone else's.
    */
-  conversation(id: string, owner: Owner): Json[] {
+  async conversation(id: string, owner: Owner): Promise<Json[]> {
     const parts: Json[][] = [];
     let next: string | null = id;
     for (let depth = 0; next !== null; depth++) {
       if (depth >= MAX_CHAIN) throw new Refusal('invalid', `The previous_response_id chain is longer than ${MAX_CHAIN} responses.`, { param: 'previous_response_id', code: 'chain_too_long' });
-      const r = this.find(next, owner);
+      const r = await this.find(next, owner);
       if (r === undefined || r.mode !== 'translated' || r.response === null) throw responseNotFound(next, 'previous_response_id');
       parts.unshift([...(r.inputItems ?? []), ...outputOf(r.response)]);
       next = r.previousResponseId;
@@ -255,8 +277,8 @@ export class ResponseStore {
   }
 
   /** Deletes expired rows; returns how many. */
-  prune(): number {
-    return this.sqlite.query('DELETE FROM responses WHERE expires_at <= ?').run(this.now()).changes;
+  prune(): Promise<number> {
+    return this.sql.run('DELETE FROM responses WHERE expires_at <= ?', [this.now()]);
   }
 }
 

@@ -4,20 +4,22 @@ import type { AppDeps } from '../../app';
 import { Reach } from '../../domain/reach';
 import { authenticate } from '../../http/auth';
 import type { User } from '../../domain/directory';
+import { TermsAcceptances } from '../../domain/terms';
 import { userJson } from '../../schemas/admin';
 import { secured } from '../../schemas/common';
 
 /** Users as the API shows them, with their acceptance of the terms of service (one query per answer). */
 export function userViews(deps: AppDeps) {
   const current = () => deps.terms?.current().version;
+  const acceptances = new TermsAcceptances(deps.db.sql);
   return {
-    one(u: User) {
+    async one(u: User) {
       const version = current();
-      return userJson(u, { accepted: deps.directory.termsAcceptances(version, u.id).get(u.id), current: version });
+      return userJson(u, { accepted: (await acceptances.latest(version, u.id)).get(u.id), current: version });
     },
-    many(users: User[]) {
+    async many(users: User[]) {
       const version = current();
-      const accepted = deps.directory.termsAcceptances(version);
+      const accepted = await acceptances.latest(version);
       return users.map((u) => userJson(u, { accepted: accepted.get(u.id), current: version }));
     },
   };

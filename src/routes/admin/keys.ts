@@ -15,9 +15,9 @@ export const adminKeys = (deps: AppDeps) => {
     .use(adminContext(deps))
     .get(
       '/admin/me',
-      ({ principal: p }) => ({
+      async ({ principal: p }) => ({
         object: 'me' as const,
-        user: users.one(deps.directory.user(p.userId)!),
+        user: await users.one(deps.directory.user(p.userId)!),
         key: { id: p.keyId, name: p.keyName, preview: p.keyPreview, service_account_id: p.serviceAccountId, team_id: p.teamId },
         teams: p.serviceAccountId !== null ? [] : deps.directory.teamsOf(p.userId).map((m) => ({ ...teamJson(deps.directory.team(m.teamId)!), is_admin: m.isAdmin })),
         effective: { limits: p.limits, excluded_models: [...p.excludedModels], excluded_mcp_servers: [...p.excludedMcpServers] },

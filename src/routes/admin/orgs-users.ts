@@ -79,8 +79,8 @@ export const adminOrgsUsers = (deps: AppDeps) => {
     )
     .get(
       '/admin/users',
-      ({ reach, query }) => {
-        return list(users.many(visibleUsers(dir, reach, query.org_id)));
+      async ({ reach, query }) => {
+        return list(await users.many(visibleUsers(dir, reach, query.org_id)));
       },
       {
         query: t.Object({ org_id: t.Optional(idParam('org_id', 'Admins: one org only')) }),
