@@ -26,6 +26,7 @@ import type { Secrets } from './secrets';
 import { statusOf } from './refusal-status';
 import { failureToRefusal } from './upstream-refusal';
 import { usageRecord, type CallFacts } from './usage-record';
+import { translatedObject } from '../upstream/responses/translated';
 import { keepResponse, prepareResponse, type NativeTarget, type PreparedResponse, type ResponsesContext } from './responses';
 
 export interface LiveCall {
@@ -298,7 +299,7 @@ export class ModelCalls {
         // Text formats are the transcript itself (Aqueduct: text/plain, whatever the upstream said).
         if (TEXT_FORMATS.has(call.audio?.responseFormat() ?? '')) passed['content-type'] = 'text/plain; charset=utf-8';
       }
-      if (responses !== undefined) keep(parseObject(text));
+      if (responses !== undefined) keep(translatedObject(routed.response) ?? parseObject(text));
       finish({ ...base, status: 200, inputTokens: tokens?.input ?? 0, outputTokens: tokens?.output ?? 0, audioSeconds });
       return { body: bytes, passed, rate, stream: false };
     } catch (err) {

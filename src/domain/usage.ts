@@ -182,12 +182,12 @@ export class WorkerUsageRecorder extends BatchingRecorder {
    * Writes saved /v1/responses on this thread too (its connection, its lower priority): see
    * domain/responses/response-store.ts. Resolves once they are on disk.
    */
-  async writeResponses(batch: unknown[], retentionMs: number): Promise<void> {
+  async writeResponses(rows: unknown[]): Promise<void> {
     await this.retiring;
     this.lastWrite = Date.now();
     const id = ++this.nextId;
     const written = new Promise<void>((resolve, reject) => this.responseBatches.set(id, { resolve, reject }));
-    this.start().postMessage({ responses: JSON.stringify(batch), id, retention: retentionMs });
+    this.start().postMessage({ responses: rows, id });
     return written;
   }
 

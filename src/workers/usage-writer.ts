@@ -6,7 +6,7 @@
  * times cheaper than cloned objects), answered with {written: n} or {failed: rows}; `recheck` when some rows
  * come back from a failed attempt that may have committed (see UsageWrite in src/db/usage-store.ts);
  * {flush: id} / {close: id}, answered with {done: id} once everything before it is written.
- * {responses, id, retention}: saved /v1/responses (domain/responses/response-store.ts; SQLite only), written
+ * {responses, id}: saved /v1/responses (as plain rows, cloned) (domain/responses/response-store.ts; SQLite only), written
  * here so that their commits (and the WAL checkpoints those commits run now and then) never stall the event
  * loop; answered {responsesDone: id} or {responsesFailed: id, error}.
  *
@@ -17,7 +17,7 @@ import { Database } from 'bun:sqlite';
 import { pgUsageStore } from '../db/pg/usage-store';
 import { sqliteUsageStore } from '../db/sqlite/usage-store';
 import { isPostgresUrl, type UsageStore } from '../db/usage-store';
-import { writeResponses, type Pending } from '../domain/responses/response-store';
+import { writeResponses, type ResponseRow } from '../domain/responses/response-store';
 import type { UsageRecord } from '../domain/usage-rows';
 import { usageWrite } from '../domain/usage-rows';
 import { lowerThreadPriority } from './thread-priority';
@@ -27,7 +27,7 @@ declare const self: Worker;
 let db: Database | undefined;
 let store: UsageStore | undefined;
 
-interface Message { open?: string; rows?: string; recheck?: boolean; responses?: string; id?: number; retention?: number; flush?: number; close?: number }
+interface Message { open?: string; rows?: string; recheck?: boolean; responses?: ResponseRow[]; id?: number; flush?: number; close?: number }
 
 async function handle(m: Message): Promise<void> {
   if (m.open !== undefined) {
@@ -52,7 +52,7 @@ async function handle(m: Message): Promise<void> {
   if (m.responses !== undefined) {
     try {
       if (!db) throw new Error('saved responses are written to SQLite only for now');
-      writeResponses(db, JSON.parse(m.responses) as Pending[], m.retention!);
+      writeResponses(db, m.responses);
       self.postMessage({ responsesDone: m.id });
     } catch (err) {
       self.postMessage({ responsesFailed: m.id, error: String(err) });

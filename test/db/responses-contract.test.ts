@@ -7,7 +7,7 @@
  */
 import { afterAll, describe, expect, setDefaultTimeout, test } from 'bun:test';
 import type { Sql } from '../../src/db/sql';
-import { type Pending, ResponseStore } from '../../src/domain/responses/response-store';
+import { type ResponseRow, ResponseStore } from '../../src/domain/responses/response-store';
 import { ItemIds } from '../../src/response-ids';
 import { DIALECTS, stopDialects } from './sql-dialects';
 
@@ -15,28 +15,15 @@ setDefaultTimeout(30_000);
 afterAll(stopDialects);
 
 /** What writeResponses writes, through the port. */
-const writer = (sql: Sql) => async (batch: Pending[], retentionMs: number) => {
+const writer = (sql: Sql) => async (rows: ResponseRow[]) => {
   await sql.transaction(async (tx) => {
-    for (const { r, createdAt, indexed } of batch) {
+    for (const w of rows) {
       await tx.run(
         `INSERT INTO responses (id, owner_user_id, owner_team_id, key_id, mode, model, deployment, response, input_items, previous_response_id, created_at, expires_at)
          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-        [
-          r.id,
-          r.owner.kind === 'user' ? r.owner.id : null,
-          r.owner.kind === 'team' ? r.owner.id : null,
-          r.keyId,
-          r.mode,
-          r.model,
-          r.deployment,
-          r.response === undefined ? null : JSON.stringify(r.response),
-          r.inputItems === undefined ? null : JSON.stringify(r.inputItems),
-          r.previousResponseId ?? null,
-          createdAt,
-          createdAt + retentionMs,
-        ],
+        [w.id, w.ownerUserId, w.ownerTeamId, w.keyId, w.mode, w.model, w.deployment, w.response, w.inputItems, w.previousResponseId, w.createdAt, w.expiresAt],
       );
-      for (const item of indexed) await tx.run('INSERT INTO response_items (item_id, response_id, item) VALUES (?, ?, ?) ON CONFLICT DO NOTHING', [item.id as string, r.id, JSON.stringify(item)]);
+      for (const [itemId, item] of w.items) await tx.run('INSERT INTO response_items (item_id, response_id, item) VALUES (?, ?, ?) ON CONFLICT DO NOTHING', [itemId, w.id, item]);
     }
   });
 };

@@ -2,7 +2,7 @@
 import { expect, test } from 'bun:test';
 import { openMemoryDatabase } from '../../src/db/connection';
 import { migrate } from '../../src/db/migrate';
-import { type Pending, ResponseStore, writeResponses } from '../../src/domain/responses/response-store';
+import { type ResponseRow, ResponseStore, writeResponses } from '../../src/domain/responses/response-store';
 import { ItemIds, newResponseId, responseOfItem } from '../../src/response-ids';
 
 const setup = () => {
@@ -78,14 +78,14 @@ test('written elsewhere (the writer thread): readable from memory until on disk;
   let fail = true;
   const errors: unknown[] = [];
   // A writer like the server's: it answers later, and the first time it fails.
-  const writer = (batch: Pending[], retention: number) =>
+  const writer = (rows: ResponseRow[]) =>
     new Promise<void>((resolve, reject) => {
       release = () => {
         if (fail) {
           fail = false;
           reject(new Error('disk full'));
         } else {
-          writeResponses(db.sqlite, batch, retention);
+          writeResponses(db.sqlite, rows);
           resolve();
         }
       };

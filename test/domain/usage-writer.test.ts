@@ -3,6 +3,8 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { openDatabase } from '../../src/db/connection';
 import { migrate } from '../../src/db/migrate';
 import { WorkerUsageRecorder, type UsageRecord } from '../../src/domain/usage';
+import { ResponseStore } from '../../src/domain/responses/response-store';
+import { ItemIds } from '../../src/response-ids';
 import { silentLogger } from '../../src/log';
 import { tempDir } from '../support/binary';
 
@@ -12,6 +14,32 @@ const row = (i: number): UsageRecord => ({
 });
 
 describe('usage writer worker', () => {
+  test('saved /v1/responses are written on the writer thread and read back whole by another store on the database', async () => {
+    const h = openDatabase(tempDir('aq-usage-responses-'));
+    migrate(h.sqlite);
+    const recorder = new WorkerUsageRecorder(h.path, silentLogger, { flushIntervalMs: 20 });
+    const store = new ResponseStore(h, 60_000, Date.now, 5, (rows) => recorder.writeResponses(rows));
+    const alice = { kind: 'user' as const, id: 7 };
+    const saved = Array.from({ length: 50 }, (_, i) => {
+      const ids = new ItemIds();
+      const chosen = { id: `msg_caller_${i}`, type: 'message', role: 'user', content: `q${i} "quoted" ✓` };
+      return { id: ids.responseId, owner: alice, keyId: 1, mode: 'translated' as const, model: 'm', deployment: 'm#0', previousResponseId: null, inputItems: [chosen], response: { id: ids.responseId, output: [{ id: ids.next('msg_'), type: 'message', role: 'assistant', content: [{ type: 'output_text', text: `a${i}` }] }] } };
+    });
+    for (const r of saved) store.save(r);
+    await store.drain();
+    expect(h.sqlite.query('SELECT count(*) AS n FROM responses').get()).toEqual({ n: 50 });
+    const fresh = new ResponseStore(h, 60_000);
+    for (const r of saved) {
+      const found = await fresh.find(r.id, alice);
+      expect(found?.response).toEqual(r.response);
+      expect(found?.inputItems).toEqual(r.inputItems);
+      expect(await fresh.item(r.inputItems[0]!.id, alice)).toEqual(r.inputItems[0]); // a caller's id: its own row
+      expect(await fresh.item(r.response.output[0]!.id, alice)).toEqual(r.response.output[0]); // the gateway's: through its id
+    }
+    await recorder.close();
+    h.close();
+  });
+
   test('rows recorded on the main thread reach the database through the worker, each exactly once', async () => {
     const h = openDatabase(tempDir('aq-usage-'));
     migrate(h.sqlite);

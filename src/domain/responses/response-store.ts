@@ -76,33 +76,60 @@ export interface Pending {
   indexed: Json[];
 }
 
+/**
+ * A saved response as it is written: plain values, the JSON already text. Built once per flush and handed
+ * to the writer thread as it is (a structured clone of strings): measured 3 µs a response, against 9–18 µs
+ * for JSON.stringify of the whole batch here plus a parse and a stringify per field on the writer.
+ */
+export interface ResponseRow {
+  id: string;
+  ownerUserId: number | null;
+  ownerTeamId: number | null;
+  keyId: number;
+  mode: ResponseMode;
+  model: string;
+  deployment: string;
+  response: string | null;
+  inputItems: string | null;
+  previousResponseId: string | null;
+  createdAt: number;
+  expiresAt: number;
+  /** [item id, item JSON] of the items that need a response_items row (see indexedItems). */
+  items: [string, string][];
+}
+
+export function responseRow({ r, createdAt, indexed }: Pending, retentionMs: number): ResponseRow {
+  return {
+    id: r.id,
+    ownerUserId: r.owner.kind === 'user' ? r.owner.id : null,
+    ownerTeamId: r.owner.kind === 'team' ? r.owner.id : null,
+    keyId: r.keyId,
+    mode: r.mode,
+    model: r.model,
+    deployment: r.deployment,
+    response: r.response === undefined ? null : JSON.stringify(r.response),
+    inputItems: r.inputItems === undefined ? null : JSON.stringify(r.inputItems),
+    previousResponseId: r.previousResponseId ?? null,
+    createdAt,
+    expiresAt: createdAt + retentionMs,
+    items: indexed.map((item) => [item.id as string, JSON.stringify(item)]),
+  };
+}
+
 /** Writes saved responses to the database; the store's default writes inline, the server's on the writer thread. */
-export type ResponseWriter = (batch: Pending[], retentionMs: number) => Promise<void> | void;
+export type ResponseWriter = (rows: ResponseRow[]) => Promise<void> | void;
 
 /** One transaction for a batch of saved responses and their referable items (also run by the writer thread). */
-export function writeResponses(sqlite: Database, batch: Pending[], retentionMs: number): void {
+export function writeResponses(sqlite: Database, rows: ResponseRow[]): void {
   sqlite.transaction(() => {
-    const row = sqlite.query(
+    const insert = sqlite.query(
       `INSERT OR REPLACE INTO responses (id, owner_user_id, owner_team_id, key_id, mode, model, deployment, response, input_items, previous_response_id, created_at, expires_at)
        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     );
     const add = sqlite.query('INSERT OR IGNORE INTO response_items (item_id, response_id, item) VALUES (?, ?, ?)');
-    for (const { r, createdAt, indexed } of batch) {
-      row.run(
-        r.id,
-        r.owner.kind === 'user' ? r.owner.id : null,
-        r.owner.kind === 'team' ? r.owner.id : null,
-        r.keyId,
-        r.mode,
-        r.model,
-        r.deployment,
-        r.response === undefined ? null : JSON.stringify(r.response),
-        r.inputItems === undefined ? null : JSON.stringify(r.inputItems),
-        r.previousResponseId ?? null,
-        createdAt,
-        createdAt + retentionMs,
-      );
-      for (const item of indexed) add.run(item.id as string, r.id, JSON.stringify(item));
+    for (const w of rows) {
+      insert.run(w.id, w.ownerUserId, w.ownerTeamId, w.keyId, w.mode, w.model, w.deployment, w.response, w.inputItems, w.previousResponseId, w.createdAt, w.expiresAt);
+      for (const [itemId, item] of w.items) add.run(itemId, w.id, item);
     }
   })();
 }
@@ -143,7 +170,7 @@ export class ResponseStore {
     this.sql = db.sql;
     const sqlite = db.sqlite;
     if (writer === undefined && sqlite === undefined) throw new Error('a ResponseStore without a SQLite Database needs a writer');
-    this.writer = writer ?? ((batch, retention) => writeResponses(sqlite!, batch, retention));
+    this.writer = writer ?? ((rows) => writeResponses(sqlite!, rows));
   }
 
   save(r: NewResponse): void {
@@ -172,7 +199,7 @@ export class ResponseStore {
     };
     let written: Promise<void>;
     try {
-      written = Promise.resolve(this.writer(batch, this.retentionMs)).then(done);
+      written = Promise.resolve(this.writer(batch.map((p) => responseRow(p, this.retentionMs)))).then(done);
     } catch (err) {
       written = Promise.reject(err);
     }

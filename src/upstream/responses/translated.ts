@@ -31,6 +31,14 @@ export function attachItemIds(body: Json, ids: ItemIds): void {
   itemIds.set(body, ids);
 }
 
+/** The Response objects this translation made, by the HTTP answer that carries them (never changed after). */
+const madeObjects = new WeakMap<Response, Json>();
+
+/** The Response object behind a translated JSON answer, so that keeping it needs no second parse. */
+export function translatedObject(answer: Response): Json | undefined {
+  return madeObjects.get(answer);
+}
+
 /** The `input` of a Responses body as a list of items (a string is one user message). */
 export function inputItems(input: unknown): Json[] {
   if (typeof input === 'string') return [{ type: 'message', role: 'user', content: [{ type: 'input_text', text: input }] }];
@@ -80,7 +88,10 @@ export function translatedResponses(inner: Provider): Provider<Prepared> {
         return new Response(chatStreamToResponses(body, prepared.request, prepared.ids), { headers: { 'content-type': 'text/event-stream; charset=utf-8' } });
       }
       const answer = chatToResponse(await response.json().catch(() => undefined), prepared.request, prepared.ids);
-      return answer === undefined ? badAnswer() : Response.json(answer);
+      if (answer === undefined) return badAnswer();
+      const made = Response.json(answer);
+      madeObjects.set(made, answer);
+      return made;
     },
   };
   cache.set(inner, p);
