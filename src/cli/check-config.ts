@@ -3,7 +3,7 @@ import { loadConfig } from '../config/load';
 import { parseOidcConfig } from '../config/oidc';
 import { OidcClient } from '../http/oidc-client';
 import { openByteStore } from '../store/open-store';
-import { redactUrl } from '../domain/create-rate-limiter';
+import { redactUrl } from '../domain/redis-connection';
 import { RedisLink } from '../store/redis/redis-link';
 import { defineCommand } from './context';
 

@@ -6,8 +6,7 @@
  */
 import type { Settings } from '../../config/settings';
 import type { Logger } from '../../log';
-import { RedisLink, RedisUnavailable } from '../../store/redis/redis-link';
-import { redactUrl } from '../create-rate-limiter';
+import { openRedisConnection } from '../redis-connection';
 import { RedisMcpSessions } from './redis-sessions';
 import type { McpSessionStore } from './session-store';
 import { McpSessions } from './sessions';
@@ -17,20 +16,11 @@ type SessionSettings = Pick<Settings, 'redisUrl' | 'redisTimeout' | 'mcpSessionT
 export function createMcpSessionStore(settings: SessionSettings, log: Logger, o: { touchMs?: number } = {}): McpSessionStore {
   const url = settings.redisUrl;
   if (url === undefined) return new McpSessions(settings.mcpSessionTimeout, Date.now, settings.mcpSessionsPerKey);
-  const where = redactUrl(url);
-  const link = new RedisLink(url, {
-    timeoutMs: settings.redisTimeout,
-    onChange(up, reason) {
-      if (up) log.info('redis reachable again: MCP sessions work on every node again', { redis: where });
-      else log.error('redis unreachable: MCP messages are refused (503) until it is back', { redis: where, reason });
-    },
+  const { link, where, onError } = openRedisConnection(url, settings.redisTimeout, log, {
+    up: 'redis reachable again: MCP sessions work on every node again',
+    down: (fields) => log.error('redis unreachable: MCP messages are refused (503) until it is back', fields),
+    refused: 'redis refused an MCP session script: MCP messages are refused (503)',
   });
-  let errorLoggedAt = 0;
-  const onError = (err: unknown) => {
-    if (err instanceof RedisUnavailable || Date.now() - errorLoggedAt < 60_000) return;
-    errorLoggedAt = Date.now();
-    log.error('redis refused an MCP session script: MCP messages are refused (503)', { redis: where, error: (err as Error).message ?? String(err) });
-  };
   const store = new RedisMcpSessions(link, { idleMs: settings.mcpSessionTimeout, maxPerKey: settings.mcpSessionsPerKey, touchMs: o.touchMs, onError });
   log.info('MCP sessions are shared through redis', { redis: where });
   link.send('PING', []).catch(() => {});
