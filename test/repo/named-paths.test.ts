@@ -36,7 +36,7 @@ test('the path finder sees paths in prose, commands and code blocks, and not ins
 test('every path README.md and deploy/ name is in the repository (tracked by git, not just on this disk)', () => {
   const tracked = trackedFiles();
   const exists = (p: string) => GENERATED.has(p) || tracked.some((f) => f === p || f.startsWith(`${p}/`));
-  const sources = ['README.md', ...readdirSync(join(ROOT, 'deploy')).map((f) => `deploy/${f}`)];
+  const sources = ['README.md', ...readdirSync(join(ROOT, 'deploy'), { recursive: true, withFileTypes: true }).filter((e) => e.isFile()).map((e) => join(e.parentPath, e.name).slice(ROOT.length + 1))];
   const named = sources.flatMap((source) => namedPaths(readFileSync(join(ROOT, source), 'utf8')).map((path) => ({ source, path })));
   expect(named.length).toBeGreaterThan(20);
   expect(named.filter((n) => !exists(n.path))).toEqual([]);
