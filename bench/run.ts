@@ -3,9 +3,10 @@
  * realistic setup), through a bare Bun pass-through proxy, and through Portkey's gateway on Bun — in one
  * run on one machine. Writes bench/results/<timestamp>.json and appends a table to bench/RESULTS.md.
  *
- * Usage: bun bench/run.ts [--only latency,throughput,streaming,embeddings,batch] [--systems direct,aqueduct,bare,portkey] [--quick] [--no-save]
+ * Usage: bun bench/run.ts [--only latency,throughput,streaming,embeddings,batch,two-node] [--systems direct,aqueduct,bare,portkey] [--quick] [--no-save]
  * (--quick: a smoke run with tiny durations; --no-save: full durations, but nothing written to bench/).
  * CPU 0 runs the system under test; CPU 1 runs the mock upstream and the load generator (wrk).
+ * Last, the two-node scenario (bench/two-node.ts): two gateways on PostgreSQL and Redis, one per CPU.
  */
 import { appendFileSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir, totalmem } from 'node:os';
@@ -16,6 +17,7 @@ import { concurrentStreams, timeToFirstByte } from './lib/streams';
 import { wrk, type WrkResult } from './lib/wrk';
 import { raiseFetchLimit } from '../src/raise-fetch-limit';
 import { setupAqueduct } from './setup-aqueduct';
+import { twoNodeScenario, type TwoNodeResult } from './two-node';
 
 const root = join(import.meta.dir, '..');
 const argv = process.argv.slice(2);
@@ -25,7 +27,7 @@ const opt = (name: string) => {
 };
 const quick = argv.includes('--quick');
 const save = !quick && !argv.includes('--no-save');
-const scenarios = new Set(opt('--only') ?? ['latency', 'throughput', 'streaming', 'embeddings', 'batch']);
+const scenarios = new Set(opt('--only') ?? ['latency', 'throughput', 'streaming', 'embeddings', 'batch', 'two-node']);
 const wanted = new Set(opt('--systems') ?? ['direct', 'aqueduct', 'bare', 'portkey']);
 const D = quick ? { lat: 1, tput: 1, reps: 1, emb: 1, ttft: 20, streams: 50, warm: 1 } : { lat: 5, tput: 4, reps: 3, emb: 4, ttft: 300, streams: 500, warm: 2 };
 const SUT_CPU = 0;
@@ -239,6 +241,22 @@ async function measureAll(systems: System[], anthropicUrl?: string): Promise<Rec
 const ratio = (a?: number, b?: number) => (a !== undefined && b ? +(a / b).toFixed(2) : null);
 const fmt = (x: unknown) => (x === undefined || x === null || Number.isNaN(x) ? '–' : String(x));
 
+function twoNodeMarkdown(t: TwoNodeResult): string {
+  return [
+    'Two nodes (bench/two-node.ts: compiled gateways on PostgreSQL + Redis, one pinned to each CPU; wrk, the mock, PostgreSQL and Redis unpinned):',
+    '',
+    '| figure | value |',
+    '|---|---|',
+    `| req/s, one node, 64 conns (median; runs) | ${t.one_node_rps} (${t.one_node_runs.join(' ')}) |`,
+    `| req/s, two nodes, 32 conns each (median; runs) | ${t.two_nodes_rps} (${t.two_nodes_runs.join(' ')}) |`,
+    `| two nodes / one node | ${t.ratio}× |`,
+    `| p50 at 1 conn, key without / with a shared limit (ms) | ${t.unlimited_p50_ms} / ${t.limited_p50_ms} |`,
+    `| shared-limit round trip, added p50, alternating 1 s windows, median (ms) | ${t.shared_limit_added_p50_ms} |`,
+    `| errors | ${t.errors} |`,
+    '',
+  ].join('\n');
+}
+
 function markdown(when: string, machine: string, results: Record<string, SystemResult>): string {
   const names = Object.keys(results);
   const d = results.direct;
@@ -301,8 +319,11 @@ async function main() {
   const anthropic = await spawnPinned(LOAD_CPU, [process.execPath, join(root, 'test/support/mock-anthropic.ts'), '--port', '0'], /mock anthropic on (http:\/\/\S+)/);
   const systems = await startSystems(mock.url, anthropic.url);
   let results: Record<string, SystemResult> = {};
+  let twoNode: TwoNodeResult | undefined;
   try {
     results = await measureAll(systems, anthropic.url);
+    for (const s of systems) await s.proc?.stop().catch(() => {});
+    if (scenarios.has('two-node')) twoNode = await twoNodeScenario(mock.url, { quick, loadCpu: LOAD_CPU });
   } finally {
     for (const s of systems) await s.proc?.stop().catch(() => {});
     await mock.stop();
@@ -311,12 +332,12 @@ async function main() {
   const when = new Date().toISOString().replace(/\.\d+Z$/, 'Z');
   const bunVersion = Bun.version;
   const machine = `${cpus()[0]?.model ?? 'cpu'} × ${cpus().length}, ${Math.round(totalmem() / 2 ** 30)} GiB, bun ${bunVersion}`;
-  const out = { when, machine, quick, scenarios: [...scenarios], results };
+  const out = { when, machine, quick, scenarios: [...scenarios], results, twoNode };
   if (save) {
     mkdirSync(join(root, 'bench/results'), { recursive: true });
     writeFileSync(join(root, `bench/results/${when.replace(/:/g, '-')}.json`), `${JSON.stringify(out, null, 2)}\n`);
   }
-  const md = markdown(when, machine, results);
+  const md = markdown(when, machine, results) + (twoNode ? twoNodeMarkdown(twoNode) : '');
   if (save) {
     const file = join(root, 'bench/RESULTS.md');
     if (!existsSync(file)) writeFileSync(file, '# Benchmark results\n\nAppended by `make bench` (bench/run.ts); newest last.\n');

@@ -24,6 +24,7 @@ import { copyPlan, type CopyTable } from '../db/copy/plan';
 import { formatTally, tally } from '../db/copy/verify';
 import { migrate } from '../db/migrate';
 import { migratePg } from '../db/pg/migrate';
+import { postgresWhere } from '../db/open-state';
 import { copyObjects, type ObjectToCopy } from '../store/copy-objects';
 import { openByteStore } from '../store/open-store';
 import { UsageError } from './args';
@@ -33,11 +34,6 @@ import type { CommandIO } from './context';
 const COPY_LOCK_KEY = '7017787745281262709';
 
 /** A PostgreSQL URL as it may be printed: no user, no password, no query (which may carry one too). */
-export function postgresWhere(url: string): string {
-  const u = new URL(url);
-  return `postgres://${u.host}${u.pathname}`;
-}
-
 /** An error's message with the URL's password taken out, should a driver ever echo it. */
 function safeMessage(err: unknown, url: string): string {
   let text = err instanceof Error ? err.message : String(err);

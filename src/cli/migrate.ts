@@ -5,7 +5,8 @@ import { migrate } from '../db/migrate';
 import { migratePg } from '../db/pg/migrate';
 import { UsageError } from './args';
 import { defineCommand, type CommandIO } from './context';
-import { migrateTo, postgresWhere } from './migrate-to';
+import { postgresWhere } from '../db/open-state';
+import { migrateTo } from './migrate-to';
 
 export const migrateCommand = defineCommand({
   name: 'migrate',

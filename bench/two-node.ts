@@ -1,0 +1,135 @@
+/**
+ * The two-node scenario (issue #20; part of `make bench`, or alone: `bun bench/two-node.ts [--quick]`):
+ * compiled gateways sharing a PostgreSQL database and a Redis (started here, on 127.0.0.1, as the tests start
+ * them), each pinned to its own CPU.
+ *
+ * - **req/s, one node vs two**: wrk at 64 connections on node A alone (CPU 0), then 32 connections on each of
+ *   A (CPU 0) and B (CPU 1) at once, summed. Twenty keys, each with a (never reached) rpm limit, so every call
+ *   takes the shared limit's Redis round trip and writes its usage row to PostgreSQL. Repetitions alternate.
+ * - **the shared-limit round trip at 1 connection**: a key with a limit (one EVALSHA to Redis per call) against
+ *   a key with none (no Redis), on one node, in alternating 1-second windows (the machine drifts by more than
+ *   the difference over longer runs): the median of the rounds' p50 differences.
+ *
+ * On a 2-core machine the second node shares its core with wrk, the mock upstream, PostgreSQL and Redis, which
+ * the one-node run leave to CPU 1: the ratio says what a second node brings on this machine, not on two.
+ */
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { spawnPinned, type Proc } from './lib/processes';
+import { wrk, type WrkResult } from './lib/wrk';
+import { startPostgres } from '../test/support/services/postgres';
+import { startRedis } from '../test/support/services/redis';
+
+export interface TwoNodeResult {
+  /** Median req/s over the repetitions, and each repetition's. */
+  one_node_rps: number;
+  two_nodes_rps: number;
+  one_node_runs: number[];
+  two_nodes_runs: number[];
+  ratio: number;
+  /** p50 at 1 connection without and with a limit, and the median added p50 over alternating windows (ms). */
+  unlimited_p50_ms: number;
+  limited_p50_ms: number;
+  shared_limit_added_p50_ms: number;
+  errors: number;
+}
+
+const root = join(import.meta.dir, '..');
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+const body = JSON.stringify({ model: 'chat-bench', messages: [{ role: 'user', content: 'Summarise the plot of Hamlet in one line.' }] });
+
+async function admin<T>(url: string, adminKey: string, method: string, path: string, payload?: unknown): Promise<T> {
+  const res = await fetch(`${url}${path}`, { method, headers: { authorization: `Bearer ${adminKey}`, 'content-type': 'application/json' }, body: payload === undefined ? undefined : JSON.stringify(payload) });
+  if (!res.ok) throw new Error(`${method} ${path}: ${res.status} ${await res.text()}`);
+  return (await res.json()) as T;
+}
+
+/** `mockUrl`: a mock upstream (test/support/mock-upstream.ts) already running, with the `bench` profile. */
+export async function twoNodeScenario(mockUrl: string, o: { quick?: boolean; loadCpu?: number } = {}): Promise<TwoNodeResult> {
+  const seconds = o.quick ? 1 : 4;
+  const reps = o.quick ? 1 : 3;
+  const rounds = o.quick ? 2 : 8;
+  const loadCpu = o.loadCpu ?? 1;
+  const [pg, redis] = await Promise.all([startPostgres(), startRedis()]);
+  const dir = join(tmpdir(), `aq-bench-2n-${Date.now()}`);
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(join(dir, 'router_config.yaml'), `model_list:\n  - model_name: chat-bench\n    litellm_params: { model: openai/chat-bench, api_base: "${mockUrl}/bench/v1", api_key: sk-upstream-bench }\n`);
+  const env = { AQUEDUCT_DATABASE_URL: await pg.database(), AQUEDUCT_REDIS_URL: redis.url, AQUEDUCT_ACCESS_LOG: 'off' };
+  const nodes: Proc[] = [];
+  try {
+    const start = async (cpu: number) => {
+      const p = await spawnPinned(cpu, [join(root, 'dist/aqueduct'), 'serve', '--host', '127.0.0.1', '--port', '0', '--data-dir', join(dir, `node-${cpu}`), '--router-config', 'router_config.yaml'], /listening on (http:\/\/\S+)/, { cwd: dir, env });
+      nodes.push(p);
+      return p;
+    };
+    const a = await start(0);
+    const adminKey = readFileSync(join(dir, 'node-0', 'initial-admin-key'), 'utf8').trim();
+    const b = await start(1);
+    const newKey = async (rpm: number | null) => {
+      const user = await admin<{ id: number }>(a.url, adminKey, 'POST', '/admin/users', { email: `bench-${Math.random().toString(36).slice(2)}@bench.example` });
+      const key = await admin<{ id: number; key: string }>(a.url, adminKey, 'POST', '/admin/keys', { user_id: user.id });
+      if (rpm !== null) await admin(a.url, adminKey, 'PATCH', `/admin/keys/${key.id}`, { rpm });
+      return key.key;
+    };
+    const limitedKeys = await Promise.all(Array.from({ length: 20 }, () => newKey(10_000_000)));
+    const [unlimited] = await Promise.all([newKey(null)]);
+    const load = (node: Proc, keys: string[], connections: number, secs: number) =>
+      wrk({ url: `${node.url}/v1/chat/completions`, body, headers: { 'Content-Type': 'application/json' }, keys, connections, seconds: secs, cpu: loadCpu });
+
+    let errors = 0;
+    const count = (r: WrkResult) => ((errors += r.errors), r);
+    // Warm both nodes (JIT, connection pools to PostgreSQL, Redis and the upstream).
+    await Promise.all([load(a, limitedKeys, 16, 1), load(b, limitedKeys, 16, 1)]);
+
+    const one: number[] = [];
+    const two: number[] = [];
+    for (let rep = 0; rep < reps; rep++) {
+      console.log(`two-node: one node, run ${rep + 1} …`);
+      one.push(count(await load(a, limitedKeys, 64, seconds)).rps);
+      console.log(`two-node: two nodes, run ${rep + 1} …`);
+      const both = await Promise.all([load(a, limitedKeys, 32, seconds), load(b, limitedKeys, 32, seconds)]);
+      two.push(both.reduce((n, r) => n + count(r).rps, 0));
+    }
+
+    console.log('two-node: the shared-limit round trip at 1 connection …');
+    await load(a, [unlimited!], 1, 1);
+    const added: number[] = [];
+    const free: number[] = [];
+    const limited: number[] = [];
+    for (let round = 0; round < rounds; round++) {
+      const f = count(await load(a, [unlimited!], 1, 1));
+      const l = count(await load(a, [limitedKeys[0]!], 1, 1));
+      free.push(f.p50_ms);
+      limited.push(l.p50_ms);
+      added.push(l.p50_ms - f.p50_ms);
+    }
+    const oneRps = median(one);
+    const twoRps = median(two);
+    return {
+      one_node_rps: oneRps,
+      two_nodes_rps: twoRps,
+      one_node_runs: one,
+      two_nodes_runs: two,
+      ratio: +(twoRps / oneRps).toFixed(2),
+      unlimited_p50_ms: median(free),
+      limited_p50_ms: median(limited),
+      shared_limit_added_p50_ms: +median(added).toFixed(3),
+      errors,
+    };
+  } finally {
+    for (const n of nodes) await n.stop().catch(() => {});
+    await redis.stop();
+    await pg.stop();
+  }
+}
+
+if (import.meta.main) {
+  const quick = process.argv.includes('--quick');
+  const mock = await spawnPinned(1, [process.execPath, join(root, 'test/support/mock-upstream.ts'), '--port', '0'], /on (http:\/\/\S+)/);
+  try {
+    console.log(JSON.stringify(await twoNodeScenario(mock.url, { quick }), null, 2));
+  } finally {
+    await mock.stop();
+  }
+}
