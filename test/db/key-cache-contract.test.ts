@@ -229,11 +229,44 @@ describe('postgres: other nodes', () => {
     const other = await peer(sql);
     const cache = open(sql, 60_000, { pgPollMs: 60_000 });
     await cache.ready;
-    await Bun.sleep(100); // the LISTEN is in place (it catches up once when it is)
+    // Until the LISTEN is in place (a notification sent before it would be lost; the poll is a minute here).
+    const listening = () => other.get<{ n: number }>(`SELECT ${other.num('count(*)')} AS n FROM pg_stat_activity WHERE datname = current_database() AND query LIKE 'LISTEN%'`);
+    for (let i = 0; (await listening())!.n === 0; i++) {
+      if (i > 500) throw new Error('the cache never listened');
+      await Bun.sleep(10);
+    }
     await changed(other, [{ kind: 'user', ref: w.alice }], (tx) => update(tx, 'users', w.alice, { itpm: 77 }));
     await within(1000, () => hit(cache, w.aliceKey.key)!.limits.itpm === 77);
     await changed(other, [{ kind: 'key', ref: w.aliceKey.id }], (tx) => update(tx, 'api_keys', w.aliceKey.id, { rpm: null }));
     await within(1000, () => hit(cache, w.aliceKey.key)!.limits.rpm === 10); // the user's, now that the key has none
+  });
+
+  test('a change made while the listening connection was down is applied once it listens again', async () => {
+    const sql = await pg.fresh();
+    const w = await world(sql);
+    const other = await peer(sql);
+    const cache = open(sql, 60_000, { pgPollMs: 60_000 });
+    await cache.ready;
+    const listener = async () =>
+      (await other.get<{ pid: number }>("SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND query LIKE 'LISTEN%'"))?.pid;
+    const until = async <T>(what: () => Promise<T | undefined>, ms: number): Promise<T> => {
+      const start = performance.now();
+      for (;;) {
+        const v = await what();
+        if (v !== undefined) return v;
+        if (performance.now() - start > ms) throw new Error(`not within ${ms} ms`);
+        await Bun.sleep(10);
+      }
+    };
+    const first = await until(listener, 5000);
+    await other.get('SELECT pg_terminate_backend(?)', [first]);
+    // Its notification goes nowhere: nobody listens right now.
+    await changed(other, [{ kind: 'key', ref: w.aliceKey.id }], (tx) => update(tx, 'api_keys', w.aliceKey.id, { name: 'while-down' }));
+    await until(async () => {
+      const pid = await listener();
+      return pid !== undefined && pid !== first ? pid : undefined;
+    }, 10_000);
+    await within(1000, () => hit(cache, w.aliceKey.key)!.keyName === 'while-down');
   });
 
   test('the poll alone brings it within a second when no notification comes (not listening)', async () => {
