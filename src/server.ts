@@ -71,7 +71,10 @@ export function startServer(config: LoadedConfig): RunningServer {
   if (keyFile) log.info(`first start: created user admin@localhost with an admin key; the key is in ${keyFile} (mode 0600)`);
 
   let deps: AppDeps | undefined;
-  const keys = createKeyCache(h.sqlite, settings.keyRefreshInterval, accessDefaults(settings, () => deps?.router ?? config.router));
+  let stopping = false;
+  const keys = createKeyCache(h.sql, settings.keyRefreshInterval, accessDefaults(settings, () => deps?.router ?? config.router), Date.now, {
+    onError: (message, err) => log.warn(message, { error: (err as Error).message }),
+  });
   // SQLite today: the settings loader refuses AQUEDUCT_DATABASE_URL until every concept has its PostgreSQL store.
   const usageDb = usageBackend(settings, h, log);
   const usage = usageDb.recorder;
@@ -102,7 +105,10 @@ export function startServer(config: LoadedConfig): RunningServer {
     env: process.env,
     outputExpiryMs: settings.batchFileExpiry,
   }, log, { principalOf: (id) => keys.byKeyId(id), router: () => deps?.router ?? config.router });
-  runner.start();
+  // Once the keys are loaded: before, every batch's key would look revoked. (Requests wait by themselves.)
+  void keys.ready.then(() => {
+    if (!stopping) runner.start();
+  });
   const mcpSessions = createMcpSessionStore(settings, log);
   // In memory only: shared sessions (Redis) are not this node's to count.
   if (mcpSessions.size !== undefined) metrics.gauge('aqueduct_mcp_sessions', 'Open MCP sessions', () => [[{}, mcpSessions.size ?? 0]]);
@@ -161,7 +167,7 @@ export function startServer(config: LoadedConfig): RunningServer {
       deps!.mcp = next.mcp;
       calls.reconfigure(next.router, Secrets.of(next.router, next.mcp));
       runner.reconfigure(next.routerText);
-      keys.reload(); // aliases of excluded models may have changed
+      void keys.reload(); // aliases of excluded models may have changed (requests wait for it)
       for (const w of next.warnings) log.warn(w);
       log.info('configuration reloaded', { models: next.router.models.size, mcp_servers: next.mcp.servers.size });
       return true;
@@ -171,6 +177,7 @@ export function startServer(config: LoadedConfig): RunningServer {
      * cuts what is left), stops the batch runner, flushes usage and checkpoints the database.
      */
     async stop() {
+      stopping = true;
       const listener = app.server!;
       const drained = listener.stop(false).then(() => true);
       const inTime = await Promise.race([drained, Bun.sleep(settings.shutdownGrace).then(() => false)]);
@@ -185,7 +192,7 @@ export function startServer(config: LoadedConfig): RunningServer {
       await responses.close();
       await usageDb.close();
       limiter.close();
-      keys.close();
+      await keys.close();
       h.sqlite.run('PRAGMA wal_checkpoint(TRUNCATE)');
       h.close();
       removePidFile();

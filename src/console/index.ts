@@ -57,7 +57,7 @@ export const consoleRoutes = (deps: AppDeps) => {
       if (crossSite(request, deps.settings.publicUrl)) return forbiddenPage();
       const form = await readForm(request);
       if (form instanceof Response) return form;
-      const principal = deps.keys.authenticate((form.key ?? '').trim());
+      const principal = await deps.keys.authenticate((form.key ?? '').trim());
       if (principal === undefined) return page(signInPage({ kind: 'error', text: 'That key is not valid: it is unknown, revoked or expired.' }, sso), 401);
       if (principal.serviceAccountId !== null) {
         return page(signInPage({ kind: 'error', text: 'Service-account keys cannot sign in to the console. Use a personal key.' }, sso), 403);

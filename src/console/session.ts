@@ -41,7 +41,8 @@ export async function currentSession(request: Request, sessions: ConsoleSessions
   const session = await sessions.find(token);
   if (session === undefined) return { ended: 'expired' };
   // A single sign-on session has no key: it acts as its user, read live.
-  const principal = session.keyId === null ? await sessions.userPrincipal(session.userId) : keys.byKeyId(session.keyId);
+  // A key's session: as the key cache has it once this process's own changes are applied (a key just revoked here).
+  const principal = session.keyId === null ? await sessions.userPrincipal(session.userId) : (await keys.settled(), keys.byKeyId(session.keyId));
   if (principal === undefined || principal.userId !== session.userId) {
     await sessions.close(token);
     return { ended: 'key_gone' };

@@ -28,6 +28,13 @@ export interface Sql {
   /** `expr` cast so that it reads back as a JS number (see the header). */
   num(expr: string): string;
   transaction<T>(fn: (tx: Sql) => Promise<T>): Promise<T>;
+  /**
+   * PostgreSQL only (absent on SQLite): LISTEN on `channel` on a connection of its own. `onNotify` runs for
+   * each NOTIFY committed on it by any connection; `onListen` once the LISTEN is in place, and again after
+   * the connection dropped and came back (notifications sent meanwhile are lost: look for what was missed).
+   * Resolves to the function that stops listening.
+   */
+  listen?(channel: string, onNotify: () => void, onListen?: () => void): Promise<() => Promise<void>>;
   /** Closes what this Sql opened (a PostgreSQL pool); an Sql over a caller's SQLite Database leaves it open. */
   close(): Promise<void>;
 }

@@ -4,6 +4,7 @@
  * turn such a row into a Principal (the most specific limit wins; exclusions merge upward; the operator's
  * global exclusions bind everyone). The key cache (key-cache.ts) keeps the principals in memory.
  */
+import type { Sql } from '../db/sql';
 import type { AccessDefaults, Principal, Role } from './key-cache';
 import type { Pool } from './rate-limiter';
 
@@ -43,34 +44,47 @@ export interface KeyRow {
   org_pool_rpm: number | null;
   org_pool_itpm: number | null;
   org_pool_otpm: number | null;
-  /** JSON array: the terms-of-service versions the user accepted (a service-account key: its team's admins). */
+  /** JSON array (text): the terms-of-service versions the user accepted (a service-account key: its team's admins). */
   tos_versions: string;
 }
 
-export const SELECT_KEYS = `
-SELECT k.id AS key_id, k.key_hash, k.name AS key_name, k.preview, k.expires_at,
+/**
+ * The terms versions of a group of acceptances as a JSON array in text ('[]' when none): the one place where
+ * the dialects need different SQL — SQLite's json_group_array against PostgreSQL's json_agg, which gives
+ * NULL for no rows and json rather than text.
+ */
+const jsonArray = (sql: Sql, expr: string) => (sql.dialect === 'postgres' ? `coalesce(CAST(json_agg(${expr}) AS text), '[]')` : `json_group_array(${expr})`);
+
+/**
+ * Every live key's row (callers append `AND …` to narrow it). Limits and expiry are bigint on PostgreSQL,
+ * hence `num`; the merge flags are booleans there, hence the CASEs (1/0 on both).
+ */
+export function selectKeys(sql: Sql): string {
+  const n = (expr: string) => sql.num(expr);
+  return `
+SELECT k.id AS key_id, k.key_hash, k.name AS key_name, k.preview, ${n('k.expires_at')} AS expires_at,
        u.id AS user_id, u.email, u.role,
        -- A service-account key belongs to its team's org: its usage, limits and exclusions are that org's.
        coalesce(t.org_id, u.org_id) AS org_id,
        t.id AS team_id, sa.id AS sa_id,
        coalesce(t.excluded_models, u.excluded_models) AS own_models,
-       coalesce(t.merge_model_exclusions, u.merge_model_exclusions) AS own_merge_models,
+       CASE WHEN coalesce(t.merge_model_exclusions, u.merge_model_exclusions) THEN 1 ELSE 0 END AS own_merge_models,
        coalesce(t.excluded_mcp_servers, u.excluded_mcp_servers) AS own_mcp,
-       coalesce(t.merge_mcp_exclusions, u.merge_mcp_exclusions) AS own_merge_mcp,
-       o.excluded_models AS org_models, o.merge_model_exclusions AS org_merge_models,
-       o.excluded_mcp_servers AS org_mcp, o.merge_mcp_exclusions AS org_merge_mcp,
-       k.rpm AS key_rpm, k.itpm AS key_itpm, k.otpm AS key_otpm,
-       CASE WHEN t.id IS NULL THEN u.rpm ELSE t.rpm END AS own_rpm,
-       CASE WHEN t.id IS NULL THEN u.itpm ELSE t.itpm END AS own_itpm,
-       CASE WHEN t.id IS NULL THEN u.otpm ELSE t.otpm END AS own_otpm,
-       o.rpm AS org_rpm, o.itpm AS org_itpm, o.otpm AS org_otpm,
-       t.pool_rpm AS team_pool_rpm, t.pool_itpm AS team_pool_itpm, t.pool_otpm AS team_pool_otpm,
-       o.pool_rpm AS org_pool_rpm, o.pool_itpm AS org_pool_itpm, o.pool_otpm AS org_pool_otpm,
+       CASE WHEN coalesce(t.merge_mcp_exclusions, u.merge_mcp_exclusions) THEN 1 ELSE 0 END AS own_merge_mcp,
+       o.excluded_models AS org_models, CASE WHEN o.merge_model_exclusions THEN 1 ELSE 0 END AS org_merge_models,
+       o.excluded_mcp_servers AS org_mcp, CASE WHEN o.merge_mcp_exclusions THEN 1 ELSE 0 END AS org_merge_mcp,
+       ${n('k.rpm')} AS key_rpm, ${n('k.itpm')} AS key_itpm, ${n('k.otpm')} AS key_otpm,
+       ${n('CASE WHEN t.id IS NULL THEN u.rpm ELSE t.rpm END')} AS own_rpm,
+       ${n('CASE WHEN t.id IS NULL THEN u.itpm ELSE t.itpm END')} AS own_itpm,
+       ${n('CASE WHEN t.id IS NULL THEN u.otpm ELSE t.otpm END')} AS own_otpm,
+       ${n('o.rpm')} AS org_rpm, ${n('o.itpm')} AS org_itpm, ${n('o.otpm')} AS org_otpm,
+       ${n('t.pool_rpm')} AS team_pool_rpm, ${n('t.pool_itpm')} AS team_pool_itpm, ${n('t.pool_otpm')} AS team_pool_otpm,
+       ${n('o.pool_rpm')} AS org_pool_rpm, ${n('o.pool_itpm')} AS org_pool_itpm, ${n('o.pool_otpm')} AS org_pool_otpm,
        -- Terms of service: a personal key follows its user; a service-account key its team's admins (any one will do).
        CASE WHEN t.id IS NULL
-            THEN (SELECT json_group_array(a.version) FROM tos_acceptances a WHERE a.user_id = u.id)
-            ELSE (SELECT json_group_array(DISTINCT a.version) FROM team_members m JOIN tos_acceptances a ON a.user_id = m.user_id
-                   WHERE m.team_id = t.id AND m.is_admin = 1)
+            THEN (SELECT ${jsonArray(sql, 'a.version')} FROM tos_acceptances a WHERE a.user_id = u.id)
+            ELSE (SELECT ${jsonArray(sql, 'DISTINCT a.version')} FROM team_members m JOIN tos_acceptances a ON a.user_id = m.user_id
+                   WHERE m.team_id = t.id AND m.is_admin = TRUE)
        END AS tos_versions
   FROM api_keys k
   JOIN users u ON u.id = k.user_id
@@ -78,6 +92,7 @@ SELECT k.id AS key_id, k.key_hash, k.name AS key_name, k.preview, k.expires_at,
   LEFT JOIN teams t ON t.id = sa.team_id
   JOIN orgs o ON o.id = coalesce(t.org_id, u.org_id)
  WHERE k.revoked_at IS NULL`;
+}
 
 /**
  * A personal key's exclusions: the user's list, plus the org's if the user merges, plus the global one

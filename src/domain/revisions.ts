@@ -5,8 +5,15 @@ import type { Sql } from '../db/sql';
 /** Bumped by every change to keys, users, orgs, teams, memberships, service accounts, limits or exclusions. */
 export const ACCESS_REVISION = 'access';
 
-export function readRevision(sqlite: Database, name: string): number {
-  const row = sqlite.query<{ value: number }, [string]>('SELECT value FROM revisions WHERE name = ?').get(name);
+/**
+ * PostgreSQL: the NOTIFY channel of access changes. Sent in the transaction that bumps the access revision
+ * (so delivered when it commits, and never for one rolled back); every node's key cache listens on it.
+ */
+export const ACCESS_CHANNEL = 'aqueduct_access';
+
+/** A revision's value (0 before its first bump): a single-row primary-key read. */
+export async function readRevision(sql: Sql, name: string): Promise<number> {
+  const row = await sql.get<{ value: number }>(`SELECT ${sql.num('value')} AS value FROM revisions WHERE name = ?`, [name]);
   return row?.value ?? 0;
 }
 
@@ -45,4 +52,6 @@ export async function recordAccessChangesSql(tx: Sql, changes: readonly AccessCh
   await tx.run('INSERT INTO revisions (name, value) VALUES (?, 1) ON CONFLICT (name) DO UPDATE SET value = revisions.value + 1', [ACCESS_REVISION]);
   for (const c of changes) await tx.run('INSERT INTO access_changes (kind, ref) VALUES (?, ?)', [c.kind, c.ref]);
   if (changes.length > 0) await tx.run('DELETE FROM access_changes WHERE id <= (SELECT max(id) FROM access_changes) - ?', [KEPT_ACCESS_CHANGES]);
+  // The other nodes' caches apply it at once (key-cache.ts); SQLite's processes poll the revision instead.
+  if (tx.dialect === 'postgres') await tx.get(`SELECT pg_notify('${ACCESS_CHANNEL}', '')`);
 }

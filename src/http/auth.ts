@@ -11,20 +11,31 @@ import { unauthorized } from './api-error';
 import { carriesBody } from './body';
 import { pathOf } from './url-path';
 
-/** The principal of the request's bearer key; throws 401 when there is none. */
-export function authenticate(keys: KeyCache, request: Request): Principal {
+/**
+ * The principal of the request's bearer key; throws 401 when there is none. Synchronous for a key the
+ * cache knows (the hot path); a Promise when the cache must look first (an unknown key: see KeyCache).
+ */
+export function authenticate(keys: KeyCache, request: Request): Principal | Promise<Principal> {
   const known = principalOf.get(request); // already checked by requireKey
   if (known !== undefined) return known;
-  const principal = principalFor(keys, request.headers.get('authorization'));
-  principalOf.set(request, principal); // for the access log
-  return principal;
+  const remember = (principal: Principal) => {
+    principalOf.set(request, principal); // for the access log
+    return principal;
+  };
+  const found = principalFor(keys, request.headers.get('authorization'));
+  return found instanceof Promise ? found.then(remember) : remember(found);
 }
 
-/** The principal of an Authorization header's bearer key; throws 401 when there is none. */
-export function principalFor(keys: KeyCache, authorization: string | null): Principal {
+/** The principal of an Authorization header's bearer key; throws (or rejects with) 401 when there is none. */
+export function principalFor(keys: KeyCache, authorization: string | null): Principal | Promise<Principal> {
   const key = bearerKey(authorization);
-  const principal = key === undefined ? undefined : keys.authenticate(key);
-  if (principal === undefined) throw unauthorized(key !== undefined);
+  if (key === undefined) throw unauthorized(false);
+  const found = keys.authenticate(key);
+  return found instanceof Promise ? found.then(required) : required(found);
+}
+
+function required(principal: Principal | undefined): Principal {
+  if (principal === undefined) throw unauthorized(true);
   return principal;
 }
 
@@ -43,11 +54,12 @@ export const needsKey = (path: string) => KEYED_PATH.test(path);
  * the path does not have stays a 405 (routing answers it without reading the body).
  */
 export const requireKey = (keys: KeyCache, routed: (method: string, path: string) => boolean) =>
-  new Elysia().onRequest(({ request }) => {
+  // async: Elysia then awaits the hook (it guesses from a hook's source otherwise), for the keys it must look up.
+  new Elysia().onRequest(async ({ request }) => {
     if (!carriesBody(request.method)) return;
     const path = pathOf(request.url);
     if (!needsKey(path) || !routed(request.method, path)) return;
-    authenticate(keys, request);
+    await authenticate(keys, request);
   });
 
-export const auth = (keys: KeyCache) => new Elysia().resolve({ as: 'scoped' }, ({ request }) => ({ principal: authenticate(keys, request) }));
+export const auth = (keys: KeyCache) => new Elysia().resolve({ as: 'scoped' }, async ({ request }) => ({ principal: await authenticate(keys, request) }));

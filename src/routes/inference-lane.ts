@@ -96,7 +96,8 @@ export function inferenceLane(deps: AppDeps, schemas: Record<EndpointName, TSche
       const length = request.headers.get('content-length');
       const multipart = route.endpoint.multipart === true;
       if (!multipart && length !== null && Number(length) > maxBytes) throw tooLarge(maxBytes);
-      principal = principalFor(deps.keys, request.headers.get('authorization'));
+      const found = principalFor(deps.keys, request.headers.get('authorization'));
+      principal = found instanceof Promise ? await found : found; // a known key: no await (the hot path)
       gate(principal, request); // terms of service: before the body is read
       let body: Record<string, unknown>;
       if (multipart) {

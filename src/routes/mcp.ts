@@ -55,7 +55,7 @@ export const mcpRoutes = (deps: AppDeps) => {
   const proxy = async (method: 'GET' | 'POST' | 'DELETE', ctx: { request: Request; params: { name: string }; body: unknown; set: { headers: Record<string, unknown> }; server: { timeout(r: Request, s: number): void } | null }) => {
     const { request, params, body, set } = ctx;
     guard(request);
-    const principal = authenticate(deps.keys, request);
+    const principal = await authenticate(deps.keys, request);
     gate(principal, request);
     const srv = visible(principal, params.name);
     if (!srv) throw serverNotFound(params.name);
@@ -161,8 +161,8 @@ export const mcpRoutes = (deps: AppDeps) => {
   return new Elysia()
     .get(
       '/mcp-servers',
-      ({ request }) => {
-        const principal = authenticate(deps.keys, request);
+      async ({ request }) => {
+        const principal = await authenticate(deps.keys, request);
         // The URLs handed out come from the configured public URL, or else from a Host on the allow-list:
         // never from whatever Host a caller sends (a link to attacker.example would carry the caller's key).
         const requested = new URL(request.url); // the listener builds it from the Host the client sent

@@ -23,9 +23,9 @@ const errorDocs = (...statuses: number[]) =>
   Object.fromEntries(statuses.map((s) => [s, { description: "Error (Anthropic's shape)", content: { 'application/json': { schema: AnthropicErrorResponse } } }]));
 
 /** The caller of a /messages request: the gateway key as `x-api-key` (Anthropic's way) or a bearer token. */
-function messagesPrincipal(deps: AppDeps, request: Request): Principal {
+async function messagesPrincipal(deps: AppDeps, request: Request): Promise<Principal> {
   const apiKey = request.headers.get('x-api-key');
-  const principal = principalFor(deps.keys, apiKey !== null ? `Bearer ${apiKey}` : request.headers.get('authorization'));
+  const principal = await principalFor(deps.keys, apiKey !== null ? `Bearer ${apiKey}` : request.headers.get('authorization'));
   principalOf.set(request, principal);
   return principal;
 }
@@ -44,10 +44,10 @@ const MESSAGES_PATH = /^\/(?:v1\/)?messages(?:\/count_tokens)?\/?$/;
  * without a valid key is refused before a byte of its body is read, in Anthropic's error shape.
  */
 export const messagesKeyFirst = (deps: AppDeps) =>
-  new Elysia().onRequest(({ request, set }) => {
+  new Elysia().onRequest(async ({ request, set }) => {
     if (request.method !== 'POST' || !MESSAGES_PATH.test(pathOf(request.url))) return;
     try {
-      messagesPrincipal(deps, request);
+      await messagesPrincipal(deps, request);
     } catch (err) {
       return anthropicFailure(deps, err, String(set.headers[REQUEST_ID]));
     }
@@ -76,7 +76,7 @@ export const messagesRoutes = (deps: AppDeps) => {
   const create = async ({ request, body: raw, server, set }: Ctx) => {
     const requestId = String(set.headers[REQUEST_ID]);
     try {
-      const principal = principalOfRequest(request);
+      const principal = await principalOfRequest(request);
       gate(principal, request);
       const json = body(raw, checks.create);
       server?.timeout(request, 0); // long first tokens and long streams
@@ -97,7 +97,7 @@ export const messagesRoutes = (deps: AppDeps) => {
   const count = async ({ request, body: raw, set }: Ctx) => {
     const requestId = String(set.headers[REQUEST_ID]);
     try {
-      const principal = principalOfRequest(request);
+      const principal = await principalOfRequest(request);
       gate(principal, request);
       const json = body(raw, checks.count);
       const answer = await front.countTokens(principal, json, request.signal);

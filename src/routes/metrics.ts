@@ -8,8 +8,8 @@ import { errorDocs, secured } from '../schemas/common';
 export const metricsRoutes = (deps: AppDeps) =>
   new Elysia().get(
     '/metrics',
-    ({ request }) => {
-      const p = authenticate(deps.keys, request);
+    async ({ request }) => {
+      const p = await authenticate(deps.keys, request);
       if (p.role !== 'admin' || p.serviceAccountId !== null) throw new ApiError(404, `Invalid URL (GET /metrics)`, { code: 'unknown_url' });
       return new Response(deps.metrics.render(), { headers: { 'content-type': 'text/plain; version=0.0.4; charset=utf-8' } });
     },

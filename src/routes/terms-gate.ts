@@ -20,8 +20,8 @@ export const termsGate = (deps: Pick<AppDeps, 'settings' | 'terms'>) => (princip
 /** `auth` for the gated routes: the principal, once the terms in force are accepted (else 403). */
 export const authWithTerms = (deps: AppDeps) => {
   const gate = termsGate(deps);
-  return new Elysia().resolve({ as: 'scoped' }, ({ request }) => {
-    const principal = authenticate(deps.keys, request);
+  return new Elysia().resolve({ as: 'scoped' }, async ({ request }) => {
+    const principal = await authenticate(deps.keys, request);
     gate(principal, request);
     return { principal };
   });

@@ -60,7 +60,7 @@ describe('org-admins only tighten', () => {
     expect((await patch(bossKey.key, `/admin/users/${boss.id}`, { rpm: 1 })).status).toBe(403); // not even tighter
     expect((await patch(bossKey.key, `/admin/keys/${bossKey.id}`, { rpm: 1_000_000 })).status).toBe(403);
     expect(dir.user(boss.id)).toMatchObject({ rpm: null, mergeModelExclusions: true });
-    expect(gw.keys.authenticate(bossKey.key)!.limits.rpm).toBe(10);
+    expect((await gw.keys.authenticate(bossKey.key))!.limits.rpm).toBe(10);
   });
 
   test("an org-admin cannot raise a user or key above what is in force, nor turn merging off", async () => {
@@ -72,7 +72,7 @@ describe('org-admins only tighten', () => {
     expect((await patch(bossKey.key, `/admin/users/${user.id}`, { rpm: null })).status).toBe(403); // null would let the org's 10 apply
     expect((await patch(bossKey.key, `/admin/keys/${userKey.id}`, { rpm: 5 })).status).toBe(403);
     expect((await patch(bossKey.key, `/admin/keys/${userKey.id}`, { rpm: 3 })).status).toBe(200);
-    expect(gw.keys.authenticate(userKey.key)!.limits.rpm).toBe(3);
+    expect((await gw.keys.authenticate(userKey.key))!.limits.rpm).toBe(3);
     expect(await models(userKey.key)).toEqual(['m1']);
   });
 

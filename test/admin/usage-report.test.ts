@@ -43,8 +43,8 @@ async function report(key: string, query: string): Promise<ReportRow[]> {
 }
 
 /** An MCP call as src/routes/mcp.ts records it: model '', the server set, the tool for tools/call. */
-function mcpCall(key: string, server: string, tool: string | null, latencyMs: number, status = 200) {
-  const p = f.gw.keys.authenticate(key)!;
+async function mcpCall(key: string, server: string, tool: string | null, latencyMs: number, status = 200) {
+  const p = (await f.gw.keys.authenticate(key))!;
   f.gw.usage.record({
     createdAt: Date.now(), requestId: `mcp-${Math.random()}`, keyId: p.keyId, userId: p.userId, orgId: p.orgId, teamId: p.teamId,
     model: '', deployment: null, endpoint: tool === null ? 'mcp.initialize' : 'mcp.tools/call', status, latencyMs, ttftMs: null,
@@ -64,12 +64,12 @@ beforeAll(async () => {
   // carol, in another org: 1 × m2, made for alice (user_id = her email)
   expect(await chat(keys.carol, 'm2', 'q', { user_id: 'alice@report.example' })).toBe(200);
   // MCP calls by alice: 2 session starts and 3 tools/call on "files" (one failing), 1 tools/call on "web"
-  mcpCall(keys.alice, 'files', null, SLOW);
-  mcpCall(keys.alice, 'files', 'read', SLOW);
-  mcpCall(keys.alice, 'files', 'read', SLOW);
-  mcpCall(keys.alice, 'files', 'write', SLOW, 500);
-  mcpCall(keys.alice, 'web', null, SLOW);
-  mcpCall(keys.alice, 'web', 'read', SLOW);
+  await mcpCall(keys.alice, 'files', null, SLOW);
+  await mcpCall(keys.alice, 'files', 'read', SLOW);
+  await mcpCall(keys.alice, 'files', 'read', SLOW);
+  await mcpCall(keys.alice, 'files', 'write', SLOW, 500);
+  await mcpCall(keys.alice, 'web', null, SLOW);
+  await mcpCall(keys.alice, 'web', 'read', SLOW);
   f.gw.usage.flush();
 });
 afterAll(() => f.close());

@@ -22,7 +22,7 @@ test('cancel during validation: total counts every line, all of them in the erro
   const input = await client.files.create({ file: await toFile(Buffer.from(text), 'big.jsonl'), purpose: 'batch' });
   // What POST /batches and POST /batches/{id}/cancel do, with the cancel arriving while the import has
   // only just begun (deterministic: begin() reads the file asynchronously, the cancel is handled at once).
-  const principal = f.gw.keys.authenticate(f.gw.adminKey)!;
+  const principal = (await f.gw.keys.authenticate(f.gw.adminKey))!;
   const created = f.gw.batches.create(ownerOf(principal), principal, { id: input.id, endpoint: '/v1/chat/completions', model: 'chat' }, null, 86_400_000);
   const importing = f.gw.runner.begin(created);
   f.gw.batches.setStatus(created.id, 'cancelling', 'cancelling_at');

@@ -87,8 +87,8 @@ describe("a service account's usage belongs to its team's org", () => {
     const creator = dir.userByEmail('admin@example.com')!; // an admin of the default org
     const sa = dir.createServiceAccount(team.id, 'ci', '', creator.id);
     const orgAdmin = f.gw.newKey(`boss-${Date.now()}@example.com`);
-    dir.updateUser(dir.userByEmail(f.gw.keys.authenticate(orgAdmin)!.email)!.id, { role: 'org-admin' });
-    f.gw.db.sqlite.run('UPDATE users SET org_id = ? WHERE id = ?', [orgB.id, f.gw.keys.authenticate(orgAdmin)!.userId]);
+    dir.updateUser(dir.userByEmail((await f.gw.keys.authenticate(orgAdmin))!.email)!.id, { role: 'org-admin' });
+    f.gw.db.sqlite.run('UPDATE users SET org_id = ? WHERE id = ?', [orgB.id, (await f.gw.keys.authenticate(orgAdmin))!.userId]);
     f.gw.keys.reload();
     await f.client({ key: sa.key }).chat.completions.create({ model: 'm1', messages: say('from the service account') });
     const rows = f.gw.usageRows();

@@ -15,11 +15,11 @@ async function run(...argv: string[]) {
 }
 
 /** The effective access of a key, as the gateway's key cache resolves it. */
-function principal(key: string) {
+async function principal(key: string) {
   const h = openDatabase(dataDir);
-  const cache = createKeyCache(h.sqlite, 60_000, { excludedModels: [], excludedMcpServers: [] });
-  const p = cache.authenticate(key);
-  cache.close();
+  const cache = createKeyCache(h.sql, 60_000, { excludedModels: [], excludedMcpServers: [] });
+  const p = await cache.authenticate(key);
+  await cache.close();
   h.close();
   return p!;
 }
@@ -44,7 +44,7 @@ describe('operator commands', () => {
     expect(sa.code).toBe(0);
     const saKey = sa.out.trim();
     expect(saKey).toMatch(/^sk-[A-Za-z0-9_-]{43}$/);
-    expect(principal(saKey)).toMatchObject({ teamId: expect.any(Number), serviceAccountId: expect.any(Number) });
+    expect(await principal(saKey)).toMatchObject({ teamId: expect.any(Number), serviceAccountId: expect.any(Number) });
     expect((await run('team', 'remove-member', '--team', 'optics', '--org', 'physics', '--user', 'emmy@physics.example')).code).toBe(0);
     expect((await run('team', 'remove-member', '--team', 'optics', '--org', 'physics', '--user', 'emmy@physics.example')).code).toBe(1);
   });
@@ -54,14 +54,14 @@ describe('operator commands', () => {
     await run('user', 'create', 'ada@limited.example', '--org', 'limited');
     const key = (await run('token', 'create', '--user', 'ada@limited.example')).out.trim();
     expect((await run('limits', 'set', '--org', 'limited', '--rpm', '10', '--itpm', '1000')).code).toBe(0);
-    expect(principal(key).limits).toEqual({ rpm: 10, itpm: 1000, otpm: null });
+    expect((await principal(key)).limits).toEqual({ rpm: 10, itpm: 1000, otpm: null });
     await run('limits', 'set', '--user', 'ada@limited.example', '--rpm', '5');
-    expect(principal(key).limits).toEqual({ rpm: 5, itpm: 1000, otpm: null });
+    expect((await principal(key)).limits).toEqual({ rpm: 5, itpm: 1000, otpm: null });
     const id = JSON.parse((await run('token', 'list', '--user', 'ada@limited.example', '--json')).out)[0].id;
     await run('limits', 'set', '--token', String(id), '--otpm', '7');
-    expect(principal(key).limits).toEqual({ rpm: 5, itpm: 1000, otpm: 7 });
+    expect((await principal(key)).limits).toEqual({ rpm: 5, itpm: 1000, otpm: 7 });
     await run('limits', 'set', '--user', 'ada@limited.example', '--clear');
-    expect(principal(key).limits).toEqual({ rpm: 10, itpm: 1000, otpm: 7 });
+    expect((await principal(key)).limits).toEqual({ rpm: 10, itpm: 1000, otpm: 7 });
     expect((await run('limits', 'set', '--user', 'ada@limited.example')).code).toBe(2);
     expect((await run('limits', 'set', '--org', 'limited', '--user', 'ada@limited.example', '--rpm', '1')).code).toBe(2);
     expect((await run('limits', 'set', '--org', 'limited', '--rpm', '-3')).code).toBe(2);
@@ -74,12 +74,12 @@ describe('operator commands', () => {
     await run('exclude', 'add', '--org', 'excl', '--model', 'gpt-big');
     await run('exclude', 'add', '--user', 'max@excl.example', '--model', 'gpt-mid');
     await run('exclude', 'add', '--user', 'max@excl.example', '--mcp-server', 'files');
-    expect([...principal(key).excludedModels].sort()).toEqual(['gpt-big', 'gpt-mid']);
-    expect([...principal(key).excludedMcpServers]).toEqual(['files']);
+    expect([...(await principal(key)).excludedModels].sort()).toEqual(['gpt-big', 'gpt-mid']);
+    expect([...(await principal(key)).excludedMcpServers]).toEqual(['files']);
     await run('exclude', 'merge', '--user', 'max@excl.example', 'off');
-    expect([...principal(key).excludedModels]).toEqual(['gpt-mid']);
+    expect([...(await principal(key)).excludedModels]).toEqual(['gpt-mid']);
     await run('exclude', 'remove', '--user', 'max@excl.example', '--model', 'gpt-mid');
-    expect([...principal(key).excludedModels]).toEqual([]);
+    expect([...(await principal(key)).excludedModels]).toEqual([]);
     expect((await run('exclude', 'add', '--user', 'max@excl.example')).code).toBe(2);
   });
 

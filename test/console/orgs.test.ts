@@ -126,7 +126,7 @@ describe('orgs page', () => {
     expect(res.headers.get('location')).toBe(`/ui/orgs?done=saved#org-${orgA.id}`);
     const o = fresh(orgA.id);
     expect([o.name, o.rpm, o.itpm, o.poolOtpm, o.excludedModels, o.mergeModelExclusions, o.mergeMcpExclusions]).toEqual(['Org A (EU)', 5, null, 70000, ['gpt-old', 'secret-model'], false, true]);
-    const p = gw.keys.authenticate(carol.key)!;
+    const p = (await gw.keys.authenticate(carol.key))!;
     expect(p.limits.rpm).toBe(5);
     expect(p.excludedModels.has('secret-model')).toBe(true);
     const page = await (await admin.client.get('/ui/orgs?done=saved')).text();

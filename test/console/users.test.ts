@@ -76,7 +76,7 @@ describe('people page', () => {
     expect(res.status).toBe(303);
     expect(res.headers.get('location')).toBe(`/ui/users?done=saved#user-${carol.user.id}`);
     expect(row(carol.user.id)).toEqual({ role: 'user', rpm: 1, itpm: null, otpm: null, excluded: ['gpt-old', 'secret-model'] });
-    const p = gw.keys.authenticate(carol.key)!;
+    const p = (await gw.keys.authenticate(carol.key))!;
     expect(p.limits.rpm).toBe(1);
     expect(p.excludedModels.has('secret-model')).toBe(true);
     const page = await (await boss.client.get('/ui/users?done=saved')).text();
@@ -110,7 +110,7 @@ describe('people page', () => {
       expect(body).toContain('role="alert"');
     }
     expect(row(carol.user.id)).toEqual(before);
-    expect(gw.keys.authenticate(carol.key)!.limits.rpm).toBe(10);
+    expect((await gw.keys.authenticate(carol.key))!.limits.rpm).toBe(10);
 
     const ownBefore = row(boss.user.id);
     const own = await boss.client.post(`/ui/users/${boss.user.id}`, formOf(boss.user, { rpm: '5' }, await boss.client.csrf()));

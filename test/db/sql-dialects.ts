@@ -17,6 +17,8 @@ export interface Dialect {
 
 let pg: Postgres | undefined;
 const opened: Sql[] = [];
+/** The url of each PostgreSQL database handed out, for `peer`. */
+const urls = new WeakMap<Sql, string>();
 const handles: { close(): void }[] = [];
 
 export const DIALECTS: Dialect[] = [
@@ -39,10 +41,23 @@ export const DIALECTS: Dialect[] = [
       await admin.close();
       const sql = openPgSql(url, { max: 2 });
       opened.push(sql);
+      urls.set(sql, url);
       return sql;
     },
   },
 ];
+
+/**
+ * Another node's connection to the same database as `sql` (from `fresh`): on PostgreSQL a pool of its own;
+ * on SQLite (in memory, one connection) the same Sql — its writes still reach no cache unless it is told.
+ */
+export async function peer(sql: Sql): Promise<Sql> {
+  const url = urls.get(sql);
+  if (url === undefined) return sql;
+  const other = openPgSql(url, { max: 2 });
+  opened.push(other);
+  return other;
+}
 
 export async function stopDialects(): Promise<void> {
   for (const s of opened.splice(0)) await s.close();

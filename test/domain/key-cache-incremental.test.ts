@@ -6,22 +6,29 @@
 import { afterEach, describe, expect, test } from 'bun:test';
 import { openDatabase } from '../../src/db/connection';
 import { migrate } from '../../src/db/migrate';
-import { createKeyCache } from '../../src/domain/key-cache';
+import { createKeyCache, type KeyCache, type Principal } from '../../src/domain/key-cache';
 import { Directory } from '../../src/domain/directory';
 import { KEPT_ACCESS_CHANGES, recordAccessChanges } from '../../src/domain/revisions';
 import { tempDir } from '../support/binary';
 
-let open: { close(): void }[] = [];
-afterEach(() => {
-  for (const x of open.reverse()) x.close();
+let open: { close(): unknown }[] = [];
+afterEach(async () => {
+  for (const x of open.reverse()) await x.close();
   open = [];
 });
 
-function setup() {
+/** A key the cache holds, answered synchronously (a Promise would mean it is not in the cache). */
+function hit(cache: KeyCache, key: string): Principal | undefined {
+  const found = cache.authenticate(key);
+  if (found instanceof Promise) throw new Error('not in the cache: authenticate had to look');
+  return found;
+}
+
+async function setup() {
   const dir = tempDir('aq-keycache-inc-');
   const server = openDatabase(dir);
   migrate(server.sqlite);
-  const cache = createKeyCache(server.sqlite, 60_000);
+  const cache = createKeyCache(server.sql, 60_000);
   const cli = openDatabase(dir); // another process's connection
   open.push(server, cli, cache);
   const d = new Directory(cli);
@@ -32,59 +39,60 @@ function setup() {
   const a = d.tokens.createKey(alice.id, 'a');
   const b = d.tokens.createKey(bob.id, 'b');
   const bot = d.createServiceAccount(team.id, 'bot', '', alice.id);
-  cache.refresh();
+  await cache.refresh();
   /** Renames a key behind the log's back: only a full reload would see it. */
   const sneakyRename = (id: number, name: string) => cli.sqlite.run('UPDATE api_keys SET name = ? WHERE id = ?', [name, id]);
   return { cache, d, cli, org, team, alice, bob, a, b, bot, sneakyRename };
 }
 
 describe('incremental key cache', () => {
-  test('a key change reads that key only', () => {
-    const { cache, d, a, b, sneakyRename } = setup();
+  test('a key change reads that key only', async () => {
+    const { cache, d, a, b, sneakyRename } = await setup();
     sneakyRename(b.id, 'sneaky');
     d.tokens.updateKey(a.id, { name: 'renamed', rpm: 5 });
-    cache.refresh();
-    expect(cache.authenticate(a.key)).toMatchObject({ keyName: 'renamed', limits: { rpm: 5 } });
-    expect(cache.authenticate(b.key)?.keyName).toBe('b'); // not re-read
-    cache.reload();
-    expect(cache.authenticate(b.key)?.keyName).toBe('sneaky');
+    await cache.refresh();
+    expect(hit(cache, a.key)).toMatchObject({ keyName: 'renamed', limits: { rpm: 5 } });
+    expect(hit(cache, b.key)?.keyName).toBe('b'); // not re-read
+    await cache.reload();
+    expect(hit(cache, b.key)?.keyName).toBe('sneaky');
   });
 
-  test('revoked and deleted keys leave the cache; new keys enter it', () => {
-    const { cache, d, alice, a, bot } = setup();
+  test('revoked and deleted keys leave the cache; new keys enter it', async () => {
+    const { cache, d, alice, a, bot } = await setup();
     d.tokens.revokeKey(a.id);
     d.deleteServiceAccount(bot.serviceAccount.id);
     const fresh = d.tokens.createKey(alice.id, 'fresh');
-    cache.refresh();
-    expect(cache.authenticate(a.key)).toBeUndefined();
+    await cache.refresh();
+    expect(await cache.authenticate(a.key)).toBeUndefined();
     expect(cache.byKeyId(a.id)).toBeUndefined();
-    expect(cache.authenticate(bot.key)).toBeUndefined();
-    expect(cache.authenticate(fresh.key)?.keyName).toBe('fresh');
+    expect(await cache.authenticate(bot.key)).toBeUndefined();
+    expect(cache.byKeyId(bot.keyId)).toBeUndefined();
+    expect(hit(cache, fresh.key)?.keyName).toBe('fresh');
   });
 
-  test("a user's, team's or org's change reads their keys and no others", () => {
-    const { cache, d, org, team, alice, a, b, bot, sneakyRename } = setup();
+  test("a user's, team's or org's change reads their keys and no others", async () => {
+    const { cache, d, org, team, alice, a, b, bot, sneakyRename } = await setup();
     sneakyRename(b.id, 'sneaky');
     d.updateUser(alice.id, { rpm: 7, excludedModels: ['x'] });
     d.updateTeam(team.id, { rpm: 9 });
-    cache.refresh();
-    expect(cache.authenticate(a.key)!.limits.rpm).toBe(7);
-    expect([...cache.authenticate(a.key)!.excludedModels]).toEqual(['x']);
-    expect(cache.authenticate(bot.key)!.limits.rpm).toBe(9);
-    expect(cache.authenticate(b.key)!.keyName).toBe('b');
+    await cache.refresh();
+    expect(hit(cache, a.key)!.limits.rpm).toBe(7);
+    expect([...hit(cache, a.key)!.excludedModels]).toEqual(['x']);
+    expect(hit(cache, bot.key)!.limits.rpm).toBe(9);
+    expect(hit(cache, b.key)!.keyName).toBe('b');
     d.updateOrg(org.id, { otpm: 11 });
-    cache.refresh();
+    await cache.refresh();
     // Every key of the org was read again, bob's included.
-    expect(cache.authenticate(b.key)).toMatchObject({ keyName: 'sneaky', limits: { otpm: 11 } });
-    expect(cache.authenticate(a.key)!.limits.otpm).toBe(11);
+    expect(hit(cache, b.key)).toMatchObject({ keyName: 'sneaky', limits: { otpm: 11 } });
+    expect(hit(cache, a.key)!.limits.otpm).toBe(11);
   });
 
-  test('a cache behind more changes than the log keeps reloads in full', () => {
-    const { cache, cli, a, b, sneakyRename } = setup();
+  test('a cache behind more changes than the log keeps reloads in full', async () => {
+    const { cache, cli, a, b, sneakyRename } = await setup();
     sneakyRename(b.id, 'sneaky');
     const many = Array.from({ length: KEPT_ACCESS_CHANGES + 5 }, () => ({ kind: 'key' as const, ref: a.id }));
     cli.sqlite.transaction(() => recordAccessChanges(cli.sqlite, many)).immediate();
-    cache.refresh();
-    expect(cache.authenticate(b.key)?.keyName).toBe('sneaky');
+    await cache.refresh();
+    expect(hit(cache, b.key)?.keyName).toBe('sneaky');
   });
 });

@@ -56,7 +56,7 @@ describe('a disk that fills during an upload', () => {
     const { receiveUpload } = await import('../../src/domain/files/upload');
     const { multipartUpload } = await import('../../src/http/multipart');
     const request = new Request('http://localhost/v1/files', { method: 'POST', body: form });
-    const principal = gw.keys.authenticate(gw.adminKey)!;
+    const principal = (await gw.keys.authenticate(gw.adminKey))!;
     const err = await receiveUpload(multipartUpload(request, 60_000), store, principal, { maxFileSize: 64 * 1024 * 1024, maxBatchFileSize: 1, maxBatchLines: 1, storagePerOwner: 1e12, purposes: ['user_data'], batchFileExpiryMs: 1 }, () => undefined).catch((e) => e);
     expect(err.kind).toBe('no_space');
     expect(err.message).toContain('ran out of disk space');

@@ -89,16 +89,18 @@ describe('authentication', () => {
     const dir = mkdtempSync(join(tmpdir(), 'aq-auth-'));
     const server = openDatabase(dir);
     migrate(server.sqlite);
-    const cache = createKeyCache(server.sqlite, 30);
+    const cache = createKeyCache(server.sql, 30);
+    await cache.ready;
     // "Another process": a second connection, as the CLI would open.
     const cli = openDatabase(dir);
     const tokens = new TokenService(cli);
     const { key, id } = tokens.createKey(tokens.ensureUser('cli@example.com').id);
-    expect(cache.authenticate(key)?.email).toBe('cli@example.com');
+    expect((await cache.authenticate(key))?.email).toBe('cli@example.com');
     tokens.revokeKey(id);
     await Bun.sleep(120);
-    expect(cache.authenticate(key)).toBeUndefined();
-    cache.close();
+    expect(cache.byKeyId(id)).toBeUndefined(); // the refresh tick applied it (no lookup on this key's behalf)
+    expect(await cache.authenticate(key)).toBeUndefined();
+    await cache.close();
     cli.close();
     server.close();
     expect(new Database(join(dir, 'aqueduct.db')).query('PRAGMA journal_mode').get()).toEqual({ journal_mode: 'wal' });

@@ -150,7 +150,7 @@ describe('MCP proxy', () => {
     await client.callTool({ name: 'add', arguments: { a: 1, b: 2 } });
     await client.close();
     await Bun.sleep(50);
-    const keyId = gw.keys.authenticate(key)!.keyId;
+    const keyId = (await gw.keys.authenticate(key))!.keyId;
     const rows = gw.usageRows().filter((r) => r.key_id === keyId);
     expect(rows.map((r) => [r.endpoint, r.mcp_server, r.mcp_tool, r.status])).toEqual([
       ['mcp.initialize', 'everything', null, 200],

@@ -82,7 +82,7 @@ export function testGateway(opts: TestGatewayOptions = {}): TestGateway {
   migrate(db.sqlite);
   const directory = new Directory(db);
   const tokens = directory.tokens;
-  const keys = createKeyCache(db.sqlite, 50, accessDefaults(settings, router));
+  const keys = createKeyCache(db.sql, 50, accessDefaults(settings, router));
   const log = opts.log ?? silentLogger;
   const usage = new UsageRecorder(db.sqlite, log, 20);
   const upstream = new UpstreamRouter(router);
@@ -107,7 +107,11 @@ export function testGateway(opts: TestGatewayOptions = {}): TestGateway {
     backoffBaseMs: 10,
     importRetryMs: 20,
   }, log, { principalOf: (id) => keys.byKeyId(id), router: () => router });
-  runner.start();
+  // As in serve: the runner starts once the keys are loaded (before, every batch's key would look revoked).
+  let closed = false;
+  void keys.ready.then(() => {
+    if (!closed) runner.start();
+  });
   const mcpSessions = createMcpSessionStore(settings, log);
   const terms = settings.tosFile === undefined ? undefined : watchTerms(settings.tosFile, readTermsFile(settings.tosFile), { checkIntervalMs: opts.termsCheckIntervalMs ?? 0 });
   const responses = new ResponseStore(db, settings.responsesRetention);
@@ -117,12 +121,12 @@ export function testGateway(opts: TestGatewayOptions = {}): TestGateway {
   const newKey = (email = `user${Math.random().toString(36).slice(2, 8)}@example.com`, o: { expiresAt?: number | null } = {}) => {
     const { id } = tokens.ensureUser(email);
     const { key } = tokens.createKey(id, 'test', o.expiresAt ?? null);
-    keys.reload();
+    void keys.reload(); // requests wait for it; direct keys.authenticate calls get a Promise until it is done
     return key;
   };
   const adminUser = tokens.ensureUser('admin@example.com', 'admin');
   const adminKey = tokens.createKey(adminUser.id, 'admin').key;
-  keys.reload();
+  void keys.reload();
 
   return {
     app,
@@ -157,13 +161,14 @@ export function testGateway(opts: TestGatewayOptions = {}): TestGateway {
       return `http://127.0.0.1:${app.server!.port}`;
     },
     close() {
+      closed = true;
       if (app.server) void app.stop();
       void runner.stop();
       mcpSessions.close();
       responses.close();
       usage.close();
       limiter.close();
-      keys.close();
+      void keys.close();
       db.close();
     },
   };

@@ -41,7 +41,14 @@ function inTransaction(tx: TransactionSQL): Sql {
 /** The Sql of a client (a pool): closing the Sql closes it. */
 export function pgSql(client: SQL): Sql {
   const nest = <T>(fn: (tx: Sql) => Promise<T>) => client.begin((tx) => fn(inTransaction(tx))) as Promise<T>;
-  return over(client, nest, () => client.close());
+  return {
+    ...over(client, nest, () => client.close()),
+    // Bun's client keeps one dedicated connection for its LISTENs, reconnecting and listening again if it drops.
+    listen: async (channel, onNotify, onListen) => {
+      const subscription = await client.listen(channel, () => onNotify(), onListen);
+      return () => subscription.unlisten();
+    },
+  };
 }
 
 /** An Sql on a pool of its own (`max` connections). */

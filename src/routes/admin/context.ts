@@ -26,13 +26,13 @@ export function userViews(deps: AppDeps) {
 }
 
 export const adminContext = (deps: AppDeps) =>
-  new Elysia().resolve({ as: 'scoped' }, ({ request }) => {
-    const principal = authenticate(deps.keys, request);
+  new Elysia().resolve({ as: 'scoped' }, async ({ request }) => {
+    const principal = await authenticate(deps.keys, request);
     return {
       principal,
       reach: new Reach(deps.directory, principal),
       // Writes log what they touched for every process; this process applies it right away (reading only
-      // the keys touched) so that the change takes effect on the very next request.
+      // the keys touched) so that the change takes effect on the very next request (requests wait for it).
       changed: () => deps.keys.refresh(),
     };
   });
