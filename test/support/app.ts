@@ -160,11 +160,12 @@ export function testGateway(opts: TestGatewayOptions = {}): TestGateway {
       if (app.server) void app.stop();
       void runner.stop();
       mcpSessions.close();
-      responses.close();
+      // Saved responses are written through the async Sql port: the database closes once they are.
+      const responsesWritten = responses.close();
       usage.close();
       limiter.close();
       keys.close();
-      db.close();
+      void responsesWritten.finally(() => db.close());
     },
   };
 }
