@@ -4,9 +4,11 @@
  * measured in alternating short windows on one gateway, so that the machine's drift (a shared VM moves by
  * more than the difference being measured over a minute) falls on both sides alike. Prints each window's
  * p50, the median of the per-round differences, and req/s. Same setup as `make bench` (realistic keys,
- * gateway on CPU 0, mock upstream and wrk on CPU 1).
+ * gateway on CPU 0, mock upstream and wrk on CPU 1). Also the gateway's CPU per call in each window (every
+ * thread's time on a CPU, from /proc/<pid>/task/<tid>/schedstat, in ns; the event loop's own apart): less
+ * disturbed by a busy machine than latency, it shows what keeping a response costs.
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawnPinned } from './lib/processes';
@@ -34,8 +36,30 @@ writeFileSync(
 );
 const gateway = await spawnPinned(0, [binary, '--host', '127.0.0.1', '--port', '0', '--log-level', 'info'], /listening on (http:\/\/\S+)/, { cwd: dir });
 const question = 'Summarise the plot of Hamlet in one line.';
-const run = (path: string, body: object, s: number): Promise<WrkResult> =>
-  wrk({ url: `${gateway.url}${path}`, body: JSON.stringify(body), headers: { 'Content-Type': 'application/json' }, keys, connections: 1, seconds: s, cpu: 1 });
+/** ns on a CPU so far: the whole gateway process (threads alive now) and its main thread (the event loop). */
+function cpuNs(pid: number): { all: number; main: number } {
+  let all = 0;
+  let main = 0;
+  for (const tid of readdirSync(`/proc/${pid}/task`)) {
+    let ns = 0;
+    try {
+      ns = Number(readFileSync(`/proc/${pid}/task/${tid}/schedstat`, 'utf8').split(' ')[0]);
+    } catch {
+      continue; // a thread that ended meanwhile
+    }
+    all += ns;
+    if (Number(tid) === pid) main = ns;
+  }
+  return { all, main };
+}
+type Window = WrkResult & { cpuUs: number; mainUs: number };
+const run = async (path: string, body: object, s: number): Promise<Window> => {
+  const before = cpuNs(gateway.pid);
+  const r = await wrk({ url: `${gateway.url}${path}`, body: JSON.stringify(body), headers: { 'Content-Type': 'application/json' }, keys, connections: 1, seconds: s, cpu: 1 });
+  const after = cpuNs(gateway.pid);
+  const per = (ns: number) => +(ns / 1000 / Math.max(1, r.requests)).toFixed(1);
+  return { ...r, cpuUs: per(after.all - before.all), mainUs: per(after.main - before.main) };
+};
 const chat = () => run('/v1/chat/completions', { model: 'chat-bench', messages: [{ role: 'user', content: question }] }, seconds);
 // --no-store: without keeping the response (the translation alone).
 const store = !argv.includes('--no-store');
@@ -44,7 +68,7 @@ const responses = () => run('/v1/responses', { model: 'chat-bench', input: quest
 try {
   await chat();
   await responses();
-  const rows: { chat: WrkResult; responses: WrkResult }[] = [];
+  const rows: { chat: Window; responses: Window }[] = [];
   for (let i = 0; i < rounds; i++) {
     // Alternate which goes first, so that neither always follows the other's writes.
     if (i % 2 === 0) rows.push({ chat: await chat(), responses: await responses() });
@@ -54,12 +78,21 @@ try {
     }
   }
   for (const [i, r] of rows.entries()) {
-    console.log(`round ${String(i + 1).padStart(2)}: chat p50 ${r.chat.p50_ms} ms (${r.chat.rps} req/s), /responses p50 ${r.responses.p50_ms} ms (${r.responses.rps} req/s), added ${(r.responses.p50_ms - r.chat.p50_ms).toFixed(3)} ms`);
+    console.log(
+      `round ${String(i + 1).padStart(2)}: chat p50 ${r.chat.p50_ms} ms (${r.chat.rps} req/s, ${r.chat.cpuUs} µs CPU/call), ` +
+        `/responses p50 ${r.responses.p50_ms} ms (${r.responses.rps} req/s, ${r.responses.cpuUs} µs CPU/call), added ${(r.responses.p50_ms - r.chat.p50_ms).toFixed(3)} ms`,
+    );
   }
   const added = rows.map((r) => r.responses.p50_ms - r.chat.p50_ms);
   console.log(
     `median over ${rounds} rounds: chat p50 ${median(rows.map((r) => r.chat.p50_ms))} ms, /responses p50 ${median(rows.map((r) => r.responses.p50_ms))} ms, ` +
       `added p50 ${median(added).toFixed(3)} ms; req/s ${median(rows.map((r) => r.chat.rps))} vs ${median(rows.map((r) => r.responses.rps))}; errors ${rows.reduce((n, r) => n + r.chat.errors + r.responses.errors, 0)}`,
+  );
+  const diff = (f: (w: Window) => number) => median(rows.map((r) => f(r.responses) - f(r.chat))).toFixed(1);
+  console.log(
+    `CPU per call (median): chat ${median(rows.map((r) => r.chat.cpuUs))} µs (event loop ${median(rows.map((r) => r.chat.mainUs))}), ` +
+      `/responses ${median(rows.map((r) => r.responses.cpuUs))} µs (event loop ${median(rows.map((r) => r.responses.mainUs))}); ` +
+      `added ${diff((w) => w.cpuUs)} µs, of which the event loop ${diff((w) => w.mainUs)} and other threads ${diff((w) => w.cpuUs - w.mainUs)}`,
   );
 } finally {
   await gateway.stop();

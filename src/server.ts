@@ -79,7 +79,7 @@ export function startServer(config: LoadedConfig): RunningServer {
   const usageDb = usageBackend(settings, h, log);
   const usage = usageDb.recorder;
   // Saved responses are written on the usage writer's thread, off the event loop (see response-store.ts).
-  const responses = new ResponseStore(h, settings.responsesRetention, Date.now, 50, (rows) => usage.writeResponses(rows), (err) =>
+  const responses = new ResponseStore({ sql: h.sql }, settings.responsesRetention, Date.now, 50, (rows) => usage.writeResponses(rows), (err) =>
     log.error('could not write saved responses; will retry', { error: err as Error }),
   );
   const limiter = createRateLimiter(settings, log);

@@ -8,6 +8,7 @@
  * one transaction that writes a batch of rows with its rollups (SQLite: a statement per row; PostgreSQL:
  * multi-row statements and atomic `ON CONFLICT … DO UPDATE` additions, so several nodes can write at once).
  */
+import type { ResponseRow } from './response-rows';
 import type { Sql, SqlValue } from './sql';
 
 export type { SqlValue } from './sql';
@@ -56,6 +57,8 @@ export interface UsageWrite {
 export interface UsageStore extends Pick<Sql, 'dialect' | 'values' | 'run' | 'num' | 'close'> {
   /** Inserts usage rows and adds them to the rollups in one transaction; returns how many rows it inserted. */
   write(batch: UsageWrite): Promise<number>;
+  /** Saved /v1/responses, written on the same thread and connection (src/db/response-rows.ts). */
+  writeResponses(rows: readonly ResponseRow[]): Promise<void>;
 }
 
 /** Whether a database setting names PostgreSQL (else it is a SQLite file). */

@@ -4,6 +4,7 @@
  * tests on an in-memory database write inline. `close()` writes what is left (shutdown).
  */
 import type { Database } from 'bun:sqlite';
+import type { ResponseRow } from '../db/response-rows';
 import type { Logger } from '../log';
 import { workerUrl } from '../workers/worker-url';
 import { insertUsageRows, type UsageRecord } from './usage-rows';
@@ -180,9 +181,9 @@ export class WorkerUsageRecorder extends BatchingRecorder {
 
   /**
    * Writes saved /v1/responses on this thread too (its connection, its lower priority): see
-   * domain/responses/response-store.ts. Resolves once they are on disk.
+   * domain/responses/response-store.ts. Resolves once they are written (SQLite or PostgreSQL, as usage).
    */
-  async writeResponses(rows: unknown[]): Promise<void> {
+  async writeResponses(rows: ResponseRow[]): Promise<void> {
     await this.retiring;
     this.lastWrite = Date.now();
     const id = ++this.nextId;

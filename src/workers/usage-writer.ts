@@ -6,9 +6,9 @@
  * times cheaper than cloned objects), answered with {written: n} or {failed: rows}; `recheck` when some rows
  * come back from a failed attempt that may have committed (see UsageWrite in src/db/usage-store.ts);
  * {flush: id} / {close: id}, answered with {done: id} once everything before it is written.
- * {responses, id}: saved /v1/responses (as plain rows, cloned) (domain/responses/response-store.ts; SQLite only), written
- * here so that their commits (and the WAL checkpoints those commits run now and then) never stall the event
- * loop; answered {responsesDone: id} or {responsesFailed: id, error}.
+ * {responses, id}: saved /v1/responses (as plain rows, cloned; src/db/response-rows.ts), written here to the same
+ * database so that their commits (and the WAL checkpoints those commits run now and then) never stall the
+ * event loop; answered {responsesDone: id} or {responsesFailed: id, error}.
  *
  * Messages are handled one after another, in order (PostgreSQL writes are asynchronous): a flush is answered
  * only after every write posted before it has finished.
@@ -16,8 +16,8 @@
 import { Database } from 'bun:sqlite';
 import { pgUsageStore } from '../db/pg/usage-store';
 import { sqliteUsageStore } from '../db/sqlite/usage-store';
+import type { ResponseRow } from '../db/response-rows';
 import { isPostgresUrl, type UsageStore } from '../db/usage-store';
-import { writeResponses, type ResponseRow } from '../domain/responses/response-store';
 import type { UsageRecord } from '../domain/usage-rows';
 import { usageWrite } from '../domain/usage-rows';
 import { lowerThreadPriority } from './thread-priority';
@@ -51,8 +51,8 @@ async function handle(m: Message): Promise<void> {
   }
   if (m.responses !== undefined) {
     try {
-      if (!db) throw new Error('saved responses are written to SQLite only for now');
-      writeResponses(db, m.responses);
+      if (!store) throw new Error('the writer has no database open');
+      await store.writeResponses(m.responses);
       self.postMessage({ responsesDone: m.id });
     } catch (err) {
       self.postMessage({ responsesFailed: m.id, error: String(err) });

@@ -1,32 +1,17 @@
 /**
- * The reads of the response store (src/domain/responses/response-store.ts: find, item, conversation,
- * remove, prune) through the Sql port, the same assertions on SQLite and PostgreSQL. The writes stay on
- * SQLite's writer thread in the server; here the batch is written through the same port (the rows
- * writeResponses makes), so that the reads are checked against rows at rest in both dialects: JSON objects
- * read back identical, times as numbers, owner scoping, expiry, items with rows of their own.
+ * The response store (src/domain/responses/response-store.ts) on both dialects, the same assertions on
+ * SQLite and PostgreSQL: batches written by src/db/response-rows.ts (the write the usage writer thread runs;
+ * here inline), read back by find, item, conversation; remove and prune. JSON objects read back identical,
+ * times as numbers, owner scoping, expiry, items with rows of their own, a batch written twice changes nothing.
  */
 import { afterAll, describe, expect, setDefaultTimeout, test } from 'bun:test';
-import type { Sql } from '../../src/db/sql';
-import { type ResponseRow, ResponseStore } from '../../src/domain/responses/response-store';
+import { type ResponseRow, writeResponseRows } from '../../src/db/response-rows';
+import { ResponseStore } from '../../src/domain/responses/response-store';
 import { ItemIds } from '../../src/response-ids';
 import { DIALECTS, stopDialects } from './sql-dialects';
 
 setDefaultTimeout(30_000);
 afterAll(stopDialects);
-
-/** What writeResponses writes, through the port. */
-const writer = (sql: Sql) => async (rows: ResponseRow[]) => {
-  await sql.transaction(async (tx) => {
-    for (const w of rows) {
-      await tx.run(
-        `INSERT INTO responses (id, owner_user_id, owner_team_id, key_id, mode, model, deployment, response, input_items, previous_response_id, created_at, expires_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-        [w.id, w.ownerUserId, w.ownerTeamId, w.keyId, w.mode, w.model, w.deployment, w.response, w.inputItems, w.previousResponseId, w.createdAt, w.expiresAt],
-      );
-      for (const [itemId, item] of w.items) await tx.run('INSERT INTO response_items (item_id, response_id, item) VALUES (?, ?, ?) ON CONFLICT DO NOTHING', [itemId, w.id, item]);
-    }
-  });
-};
 
 const alice = { kind: 'user' as const, id: 1 };
 const team = { kind: 'team' as const, id: 1 };
@@ -47,9 +32,10 @@ const translated = (id: string, previousResponseId: string | null = null) => ({
 async function setup(d: (typeof DIALECTS)[number]) {
   const sql = await d.fresh();
   const clock = { now: T0 };
-  const store = new ResponseStore({ sql }, RETENTION, () => clock.now, 10_000, writer(sql));
+  // No writer given: the store writes its batches inline, through the same Sql.
+  const store = new ResponseStore({ sql }, RETENTION, () => clock.now, 10_000);
   /** Another node: nothing in memory, everything read from the database. */
-  const other = () => new ResponseStore({ sql }, RETENTION, () => clock.now, 10_000, writer(sql));
+  const other = () => new ResponseStore({ sql }, RETENTION, () => clock.now, 10_000);
   return { sql, clock, store, other };
 }
 
@@ -105,6 +91,41 @@ for (const d of DIALECTS) {
       await expect(store.conversation('c', team)).rejects.toThrow(/not found/);
       store.save(translated('d', 'gone'));
       await expect(store.conversation('d', alice)).rejects.toThrow(/'gone' not found/);
+    });
+
+    test('a batch written again (a retry after a commit whose answer was lost) fails nothing and stores each row once; a stored id is never taken over', async () => {
+      const { sql, other } = await setup(d);
+      // What an array literal or a statement could trip on: quotes, backslashes, braces, commas, NULL as text, non-ASCII.
+      const tricky = { text: 'quotes " \' and \\ backslash, {braces}, commas, NULL, ✓ 😀', nested: [{ a: null, b: '\n' }] };
+      const rows: ResponseRow[] = Array.from({ length: 300 }, (_, i) => ({
+        id: `resp_${i}`,
+        ownerUserId: 1,
+        ownerTeamId: null,
+        keyId: 1,
+        mode: 'translated',
+        model: 'm',
+        deployment: 'm#0',
+        response: JSON.stringify({ id: `resp_${i}`, output: [], tricky }),
+        inputItems: JSON.stringify([{ id: `chosen_${i}`, type: 'message', role: 'user', content: tricky.text }]),
+        previousResponseId: i === 0 ? null : `resp_${i - 1}`,
+        createdAt: T0 + i,
+        expiresAt: T0 + i + RETENTION,
+        items: [[`chosen_${i}`, JSON.stringify({ id: `chosen_${i}`, type: 'message', role: 'user', content: tricky.text })]],
+      }));
+      await writeResponseRows(sql, rows);
+      await writeResponseRows(sql, rows.slice(100));
+      const count = async (table: string) => (await sql.values(`SELECT ${sql.num('count(*)')} FROM ${table}`))[0]![0];
+      expect(await count('responses')).toBe(300);
+      expect(await count('response_items')).toBe(300);
+      // Another owner's row with a stored id (and a stored item id) leaves the stored ones as they are.
+      await writeResponseRows(sql, [{ ...rows[7]!, ownerUserId: 2, response: JSON.stringify({ id: 'resp_7', output: [] }), items: [['chosen_7', '{"id":"chosen_7"}']] }]);
+      const fresh = other();
+      const found = await fresh.find('resp_7', alice);
+      expect(found?.response).toEqual({ id: 'resp_7', output: [], tricky });
+      expect(found?.createdAt).toBe(T0 + 7);
+      expect(await fresh.find('resp_7', { kind: 'user', id: 2 })).toBeUndefined();
+      expect(await fresh.item('chosen_7', alice)).toEqual({ id: 'chosen_7', type: 'message', role: 'user', content: tricky.text });
+      expect((await fresh.conversation('resp_3', alice)).map((i) => i.id)).toEqual(['chosen_0', 'chosen_1', 'chosen_2', 'chosen_3']);
     });
 
     test('remove deletes the owner\'s response and its item rows; expiry hides them; prune deletes them', async () => {

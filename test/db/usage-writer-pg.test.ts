@@ -1,17 +1,22 @@
 /**
  * The usage writer thread on PostgreSQL: given a postgres:// url it writes through Bun SQL; two writers
  * (two nodes) recording into the same minutes, keys and models at once leave rollups equal to the raw sums;
- * a batch that fails is retried with its rows counted once.
+ * a batch that fails is retried with its rows counted once. Saved /v1/responses go the same way: another
+ * node retrieves them and follows their previous_response_id chain.
  */
 import { afterAll, beforeAll, expect, setDefaultTimeout, test } from 'bun:test';
 import { SQL } from 'bun';
 import { migratePg } from '../../src/db/pg/migrate';
+import { openPgSql } from '../../src/db/pg/sql';
 import { pgUsageStore } from '../../src/db/pg/usage-store';
+import type { ResponseRow } from '../../src/db/response-rows';
 import type { UsageStore } from '../../src/db/usage-store';
 import { openDatabase } from '../../src/db/connection';
 import { migrate } from '../../src/db/migrate';
 import { WorkerUsageRecorder } from '../../src/domain/usage';
 import { usageBackend } from '../../src/domain/usage-backend';
+import { ResponseStore } from '../../src/domain/responses/response-store';
+import { ItemIds } from '../../src/response-ids';
 import { tempDir } from '../support/binary';
 import { silentLogger, type Logger } from '../../src/log';
 import { type Postgres, startPostgres } from '../support/services/postgres';
@@ -105,6 +110,49 @@ test('usageBackend: the recorder and reads of the configured database, SQLite wi
   await store.close();
   await admin.close();
   h.close();
+});
+
+test('saved responses: the writer thread writes them to PostgreSQL; another node retrieves them and follows their previous_response_id chain', async () => {
+  const { url, store, admin } = await fresh();
+  const errors: unknown[] = [];
+  const recorder = new WorkerUsageRecorder(url, silentLogger, { flushIntervalMs: 20 });
+  const written: ResponseRow[][] = [];
+  const sql = openPgSql(url, { max: 1 });
+  // As in the server: the store hands its batches to the usage writer thread.
+  const node = new ResponseStore({ sql }, 60_000, Date.now, 5, (rows) => (written.push(rows), recorder.writeResponses(rows)), (e) => errors.push(e));
+  const alice = { kind: 'user' as const, id: 7 };
+  const chain: { id: string; input: Record<string, unknown>; output: Record<string, unknown> }[] = [];
+  for (let i = 0; i < 3; i++) {
+    const ids = new ItemIds();
+    // A caller-chosen id (its own response_items row) and one of the gateway's (found through the response).
+    const input = { id: `msg_caller_${i}`, type: 'message', role: 'user', content: `q${i} "quoted" \\ ✓` };
+    const output = { id: ids.next('msg_'), type: 'message', role: 'assistant', content: [{ type: 'output_text', text: `a${i}` }] };
+    node.save({ id: ids.responseId, owner: alice, keyId: 1, mode: 'translated', model: 'm', deployment: 'm#0', previousResponseId: chain.at(-1)?.id ?? null, inputItems: [input], response: { id: ids.responseId, output: [output] } });
+    await node.drain(); // one batch each: the chain crosses batches
+    chain.push({ id: ids.responseId, input, output });
+  }
+  expect(errors).toEqual([]);
+  expect(written.map((rows) => rows.length)).toEqual([1, 1, 1]);
+  expect(Number((await admin.unsafe('SELECT count(*) AS n FROM responses'))[0].n)).toBe(3);
+
+  const otherSql = openPgSql(url, { max: 1 });
+  const other = new ResponseStore({ sql: otherSql }, 60_000); // another node: nothing in memory
+  const last = chain.at(-1)!;
+  expect((await other.find(last.id, alice))?.response).toEqual({ id: last.id, output: [last.output] });
+  expect(await other.find(last.id, { kind: 'user', id: 8 })).toBeUndefined();
+  expect(await other.item('msg_caller_1', alice)).toEqual(chain[1]!.input);
+  expect(await other.item(chain[0]!.output.id as string, alice)).toEqual(chain[0]!.output);
+  expect((await other.conversation(last.id, alice)).map((item) => item.id)).toEqual(chain.flatMap((r) => [r.input.id, r.output.id]));
+
+  // A batch handed to the thread again (a retry after a lost acknowledgement) is written without error, once.
+  await recorder.writeResponses(written.flat());
+  expect(Number((await admin.unsafe('SELECT count(*) AS n FROM response_items'))[0].n)).toBe(3);
+
+  await recorder.close();
+  await sql.close();
+  await otherSql.close();
+  await store.close();
+  await admin.close();
 });
 
 /** Writes everything, keeping what the socket did not take until it drains (Bun's write may take part). */

@@ -2,7 +2,8 @@
 import { expect, test } from 'bun:test';
 import { openMemoryDatabase } from '../../src/db/connection';
 import { migrate } from '../../src/db/migrate';
-import { type ResponseRow, ResponseStore, writeResponses } from '../../src/domain/responses/response-store';
+import { writeResponseRows } from '../../src/db/response-rows';
+import { type ResponseRow, ResponseStore } from '../../src/domain/responses/response-store';
 import { ItemIds, newResponseId, responseOfItem } from '../../src/response-ids';
 
 const setup = () => {
@@ -30,12 +31,13 @@ const rows = (db: ReturnType<typeof setup>['db']) => db.sqlite.query('SELECT cou
 test('readable at once, written on flush, and only by its owner', async () => {
   const { db, store } = setup();
   store.save(translated('resp_1'));
+  await Bun.sleep(0);
   expect(rows(db).n).toBe(0); // not written yet…
   expect((await store.find('resp_1', alice))?.response).toMatchObject({ id: 'resp_1' }); // …but there
   expect(await store.find('resp_1', team)).toBeUndefined();
   expect(await store.item('msg_resp_1', alice)).toMatchObject({ role: 'assistant' });
   expect(await store.item('msg_resp_1', team)).toBeUndefined();
-  store.flush();
+  await store.drain();
   expect(rows(db).n).toBe(1);
   const fresh = new ResponseStore(db, 60_000, () => 1_000_000); // another process on the same database
   expect((await fresh.find('resp_1', alice))?.inputItems).toEqual(translated('resp_1').inputItems);
@@ -47,7 +49,7 @@ test('a chain is its items in order; a missing or foreign link is not_found', as
   const { store } = setup();
   store.save(translated('a'));
   store.save(translated('b', 'a'));
-  store.flush();
+  await store.drain();
   store.save(translated('c', 'b'));
   expect((await store.conversation('c', alice)).map((i) => i.id)).toEqual(['in_a', 'msg_a', 'in_b', 'msg_b', 'in_c', 'msg_c']);
   await expect(store.conversation('c', team)).rejects.toThrow(/not found/);
@@ -63,7 +65,7 @@ test('remove forgets pending and written responses and their items; expiry ends 
   expect(await store.find('x', alice)).toBeUndefined();
   expect(await store.item('msg_x', alice)).toBeUndefined();
   store.save(translated('y'));
-  store.flush();
+  await store.drain();
   tick(60_001);
   expect(await store.find('y', alice)).toBeUndefined();
   expect(await store.item('msg_y', alice)).toBeUndefined();
@@ -85,8 +87,7 @@ test('written elsewhere (the writer thread): readable from memory until on disk;
           fail = false;
           reject(new Error('disk full'));
         } else {
-          writeResponses(db.sqlite, rows);
-          resolve();
+          writeResponseRows(db.sql, rows).then(resolve, reject);
         }
       };
     });
@@ -118,7 +119,7 @@ test("the gateway's own items are found through their ids (no index row); caller
   const out = { id: ids.next('msg_'), type: 'message', role: 'assistant', content: [{ type: 'output_text', text: 'hi' }] };
   store.save({ ...translated(id), response: { id, output: [out] }, inputItems: [own, chosen, earlier], referenced: new Set([earlier.id]) });
   for (const item of [own, chosen, out]) expect(await store.item(item.id, alice)).toEqual(item); // pending
-  store.flush();
+  await store.drain();
   const indexed = db.sqlite.query('SELECT item_id AS id FROM response_items').all() as { id: string }[];
   expect(indexed.map((r) => r.id)).toEqual([chosen.id]);
   const fresh = new ResponseStore(db, 60_000, () => 1_000_000);

@@ -165,11 +165,12 @@ export function testGateway(opts: TestGatewayOptions = {}): TestGateway {
       if (app.server) void app.stop();
       void runner.stop();
       mcpSessions.close();
-      responses.close();
+      // Saved responses are written through the async Sql port: the database closes once they are.
+      const responsesWritten = responses.close();
       usage.close();
       limiter.close();
-      void keys.close();
-      db.close();
+      // The database closes after the key cache has stopped and the saved responses are written (both async).
+      void Promise.all([keys.close(), responsesWritten]).finally(() => db.close());
     },
   };
 }

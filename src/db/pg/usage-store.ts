@@ -18,45 +18,10 @@
  * COMMIT rolls the transaction back, so then there is nothing to find.
  */
 import { SQL } from 'bun';
+import { writeResponseRows } from '../response-rows';
 import { pgSql } from './sql';
 import { IDENTITY, USAGE_COLUMNS, type RollupUpsert, type SqlValue, type UsageStore, type UsageWrite } from '../usage-store';
-
-/**
- * Each column's type, for the arrays a write sends (the same names mean the same types in every usage
- * table; anything else is a bigint sum or histogram bucket).
- */
-const TYPES: Record<string, string> = {
-  request_id: 'text', model: 'text', deployment: 'text', endpoint: 'text', end_user_id: 'text', error_code: 'text', batch_id: 'text',
-  mcp_server: 'text', mcp_tool: 'text', key_id: 'integer', user_id: 'integer', org_id: 'integer', team_id: 'integer', status: 'integer',
-  latency_ms: 'integer', ttft_ms: 'integer', latency_min: 'integer', latency_max: 'integer', stream: 'boolean', audio_seconds: 'double precision',
-};
-const typeOf = (column: string) => TYPES[column] ?? 'bigint';
-
-/**
- * One column's values as a PostgreSQL array literal ({1,NULL,"a \"b\""}). A write sends a column per
- * parameter and unnests them: one short statement text per table (prepared once) instead of a parameter per
- * value, ~10x faster for 1,000 rows than a multi-row VALUES list. The literal is a parameter, never SQL text.
- */
-export function arrayLiteral(values: SqlValue[], type: string): string {
-  const items = values.map((v) => {
-    if (v === null) return 'NULL';
-    if (type === 'boolean') return v === 1 || v === (true as unknown) ? 't' : 'f';
-    if (typeof v === 'number') return String(v);
-    return `"${v.replace(/[\\"]/g, '\\$&')}"`;
-  });
-  return `{${items.join(',')}}`;
-}
-
-/** `INSERT INTO table (columns) SELECT … FROM unnest($1::type[], …)`, in the arrays' order. */
-function unnestInsert(table: string, columns: readonly string[]): string {
-  const args = columns.map((c, i) => `$${i + 1}::${typeOf(c)}[]`).join(', ');
-  return `INSERT INTO ${table} (${columns.join(', ')})
-          SELECT ${columns.join(', ')} FROM unnest(${args}) WITH ORDINALITY AS u(${columns.join(', ')}, ord) ORDER BY ord`;
-}
-
-function columnsOf(columns: readonly string[], rows: SqlValue[][]): string[] {
-  return columns.map((c, i) => arrayLiteral(rows.map((r) => r[i]!), typeOf(c)));
-}
+import { arrayLiteral, columnsOf, typeOf, unnestInsert } from './unnest';
 
 function upsertSql(u: RollupUpsert): string {
   const set = [
@@ -116,6 +81,7 @@ export function pgUsageStore(url: string, opts: { max?: number } = {}): UsageSto
     run: sql.run,
     num: sql.num,
     write: (batch) => write(client, batch),
+    writeResponses: (rows) => writeResponseRows(sql, rows),
     close: sql.close,
   };
 }

@@ -5,6 +5,7 @@
  * single writer holds the file, so multi-row statements would buy little.
  */
 import type { Database, Statement } from 'bun:sqlite';
+import { writeResponseRows } from '../response-rows';
 import { IDENTITY, USAGE_COLUMNS, type RollupUpsert, type UsageStore, type UsageWrite } from '../usage-store';
 import { sqliteSql } from './sql';
 
@@ -59,6 +60,7 @@ export function sqliteUsageStore(db: Database): UsageStore {
     num: sql.num,
     // In the queue's turn: never inside another caller's open async transaction (see sqlite/sql.ts).
     write: (batch) => sql.exclusive(() => writeUsageSync(db, batch)),
+    writeResponses: (rows) => writeResponseRows(sql, rows),
     close: sql.close,
   };
 }

@@ -5,10 +5,10 @@
  * by the gateway: the row keeps the response object and its input items, which retrieve, input_items and
  * `previous_response_id` chains read. Rows are gone after `expires_at` (AQUEDUCT_RESPONSES_RETENTION).
  *
- * Reads, remove and prune run through the async Sql port (src/db/sql.ts): the same SQL on SQLite and
- * PostgreSQL. The writes stay SQLite (writeResponses, run by the usage writer thread in the server).
+ * Everything runs through the async Sql port (src/db/sql.ts), the same SQL on SQLite and PostgreSQL; the
+ * writes (src/db/response-rows.ts) go to the server's usage writer thread, or inline when no writer is given.
  */
-import type { Database } from 'bun:sqlite';
+import { writeResponseRows, type ResponseRow } from '../../db/response-rows';
 import type { Sql } from '../../db/sql';
 import { ownerWhere, type Owner } from '../files/owner';
 import { Refusal } from '../refusal';
@@ -76,27 +76,7 @@ export interface Pending {
   indexed: Json[];
 }
 
-/**
- * A saved response as it is written: plain values, the JSON already text. Built once per flush and handed
- * to the writer thread as it is (a structured clone of strings): measured 3 µs a response, against 9–18 µs
- * for JSON.stringify of the whole batch here plus a parse and a stringify per field on the writer.
- */
-export interface ResponseRow {
-  id: string;
-  ownerUserId: number | null;
-  ownerTeamId: number | null;
-  keyId: number;
-  mode: ResponseMode;
-  model: string;
-  deployment: string;
-  response: string | null;
-  inputItems: string | null;
-  previousResponseId: string | null;
-  createdAt: number;
-  expiresAt: number;
-  /** [item id, item JSON] of the items that need a response_items row (see indexedItems). */
-  items: [string, string][];
-}
+export type { ResponseRow };
 
 export function responseRow({ r, createdAt, indexed }: Pending, retentionMs: number): ResponseRow {
   return {
@@ -116,28 +96,13 @@ export function responseRow({ r, createdAt, indexed }: Pending, retentionMs: num
   };
 }
 
-/** Writes saved responses to the database; the store's default writes inline, the server's on the writer thread. */
+/** Writes saved responses to the database; the server's writes on the usage writer thread. */
 export type ResponseWriter = (rows: ResponseRow[]) => Promise<void> | void;
-
-/** One transaction for a batch of saved responses and their referable items (also run by the writer thread). */
-export function writeResponses(sqlite: Database, rows: ResponseRow[]): void {
-  sqlite.transaction(() => {
-    const insert = sqlite.query(
-      `INSERT OR REPLACE INTO responses (id, owner_user_id, owner_team_id, key_id, mode, model, deployment, response, input_items, previous_response_id, created_at, expires_at)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-    );
-    const add = sqlite.query('INSERT OR IGNORE INTO response_items (item_id, response_id, item) VALUES (?, ?, ?)');
-    for (const w of rows) {
-      insert.run(w.id, w.ownerUserId, w.ownerTeamId, w.keyId, w.mode, w.model, w.deployment, w.response, w.inputItems, w.previousResponseId, w.createdAt, w.expiresAt);
-      for (const [itemId, item] of w.items) add.run(itemId, w.id, item);
-    }
-  })();
-}
 
 /**
  * Writes are behind the call, not in it: save() keeps the response in memory (reads see it at once) and
  * a timer hands everything saved in the last `flushMs` to the writer in one batch, so a call never waits
- * for SQLite's commit. The server's writer is the usage writer thread: a commit on the event loop's own
+ * for the database's commit. The server's writer is the usage writer thread: a commit on the event loop's own
  * connection would now and then run SQLite's WAL checkpoint there (measured: 13–15 ms stalls every few
  * hundred flushes; 36–40 ms p99 at 1 connection in `make bench`). A response stays readable from memory
  * until its batch is on disk. close() (shutdown) writes what is left.
@@ -154,12 +119,9 @@ export class ResponseStore {
   private readonly sql: Sql;
   private readonly writer: ResponseWriter;
 
-  /**
-   * `db.sql` reads and deletes; the writer writes (by default inline, through `db.sqlite`: a store with no
-   * SQLite Database must be given its writer).
-   */
+  /** `db.sql` reads and deletes; the writer writes (by default inline, through `db.sql`). */
   constructor(
-    db: { sql: Sql; sqlite?: Database },
+    db: { sql: Sql },
     /** How long a response is kept, ms. */
     public retentionMs = 30 * 86_400_000,
     private readonly now: () => number = Date.now,
@@ -167,10 +129,9 @@ export class ResponseStore {
     writer?: ResponseWriter,
     private readonly onWriteError: (err: unknown) => void = () => {},
   ) {
-    this.sql = db.sql;
-    const sqlite = db.sqlite;
-    if (writer === undefined && sqlite === undefined) throw new Error('a ResponseStore without a SQLite Database needs a writer');
-    this.writer = writer ?? ((rows) => writeResponses(sqlite!, rows));
+    const sql = db.sql;
+    this.sql = sql;
+    this.writer = writer ?? ((rows) => writeResponseRows(sql, rows));
   }
 
   save(r: NewResponse): void {
