@@ -6,26 +6,19 @@ import { Directory } from '../domain/directory';
 import { UsageError } from './args';
 import type { CommandIO } from './context';
 
-export function withDirectory<T>(flags: ReadonlyMap<string, string>, io: CommandIO, fn: (dir: Directory, h: DbHandle, settings: Settings) => T): T {
-  const { settings } = resolveSettings(flags, io.env);
-  refuseDatabaseUrl(settings);
-  const h = openDatabase(settings.dataDir);
-  try {
-    migrate(h.sqlite);
-    return fn(new Directory(h), h, settings);
-  } finally {
-    h.close();
-  }
+/** The Directory of the database, for the management commands; the database stays open until `fn` settles. */
+export function withDirectory<T>(flags: ReadonlyMap<string, string>, io: CommandIO, fn: (dir: Directory) => Promise<T>): Promise<T> {
+  return withDirectoryAsync(flags, io, (dir) => fn(dir));
 }
 
-/** withDirectory for work that awaits (the usage reads): the database stays open until `fn` settles. */
+/** The database itself too (the usage reads), SQLite only; it stays open until `fn` settles. */
 export async function withDirectoryAsync<T>(flags: ReadonlyMap<string, string>, io: CommandIO, fn: (dir: Directory, h: DbHandle, settings: Settings) => Promise<T>): Promise<T> {
   const { settings } = resolveSettings(flags, io.env);
   refuseDatabaseUrl(settings);
   const h = openDatabase(settings.dataDir);
   try {
     migrate(h.sqlite);
-    return await fn(new Directory(h), h, settings);
+    return await fn(new Directory(h.sql), h, settings);
   } finally {
     h.close();
   }

@@ -17,21 +17,21 @@ afterEach(() => {
   open = [];
 });
 
-function setup() {
+async function setup() {
   const dir = tempDir('aq-keycache-inc-');
   const server = openDatabase(dir);
   migrate(server.sqlite);
   const cache = createKeyCache(server.sqlite, 60_000);
   const cli = openDatabase(dir); // another process's connection
   open.push(server, cli, cache);
-  const d = new Directory(cli);
-  const org = d.createOrg('o');
-  const team = d.createTeam(org.id, 't');
-  const alice = d.createUser('alice@example.com', org.id);
-  const bob = d.createUser('bob@example.com', org.id);
-  const a = d.tokens.createKey(alice.id, 'a');
-  const b = d.tokens.createKey(bob.id, 'b');
-  const bot = d.createServiceAccount(team.id, 'bot', '', alice.id);
+  const d = new Directory(cli.sql);
+  const org = await d.createOrg('o');
+  const team = await d.createTeam(org.id, 't');
+  const alice = await d.createUser('alice@example.com', org.id);
+  const bob = await d.createUser('bob@example.com', org.id);
+  const a = await d.tokens.createKey(alice.id, 'a');
+  const b = await d.tokens.createKey(bob.id, 'b');
+  const bot = await d.createServiceAccount(team.id, 'bot', '', alice.id);
   cache.refresh();
   /** Renames a key behind the log's back: only a full reload would see it. */
   const sneakyRename = (id: number, name: string) => cli.sqlite.run('UPDATE api_keys SET name = ? WHERE id = ?', [name, id]);
@@ -39,10 +39,10 @@ function setup() {
 }
 
 describe('incremental key cache', () => {
-  test('a key change reads that key only', () => {
-    const { cache, d, a, b, sneakyRename } = setup();
+  test('a key change reads that key only', async () => {
+    const { cache, d, a, b, sneakyRename } = await setup();
     sneakyRename(b.id, 'sneaky');
-    d.tokens.updateKey(a.id, { name: 'renamed', rpm: 5 });
+    await d.tokens.updateKey(a.id, { name: 'renamed', rpm: 5 });
     cache.refresh();
     expect(cache.authenticate(a.key)).toMatchObject({ keyName: 'renamed', limits: { rpm: 5 } });
     expect(cache.authenticate(b.key)?.keyName).toBe('b'); // not re-read
@@ -50,11 +50,11 @@ describe('incremental key cache', () => {
     expect(cache.authenticate(b.key)?.keyName).toBe('sneaky');
   });
 
-  test('revoked and deleted keys leave the cache; new keys enter it', () => {
-    const { cache, d, alice, a, bot } = setup();
-    d.tokens.revokeKey(a.id);
-    d.deleteServiceAccount(bot.serviceAccount.id);
-    const fresh = d.tokens.createKey(alice.id, 'fresh');
+  test('revoked and deleted keys leave the cache; new keys enter it', async () => {
+    const { cache, d, alice, a, bot } = await setup();
+    await d.tokens.revokeKey(a.id);
+    await d.deleteServiceAccount(bot.serviceAccount.id);
+    const fresh = await d.tokens.createKey(alice.id, 'fresh');
     cache.refresh();
     expect(cache.authenticate(a.key)).toBeUndefined();
     expect(cache.byKeyId(a.id)).toBeUndefined();
@@ -62,25 +62,25 @@ describe('incremental key cache', () => {
     expect(cache.authenticate(fresh.key)?.keyName).toBe('fresh');
   });
 
-  test("a user's, team's or org's change reads their keys and no others", () => {
-    const { cache, d, org, team, alice, a, b, bot, sneakyRename } = setup();
+  test("a user's, team's or org's change reads their keys and no others", async () => {
+    const { cache, d, org, team, alice, a, b, bot, sneakyRename } = await setup();
     sneakyRename(b.id, 'sneaky');
-    d.updateUser(alice.id, { rpm: 7, excludedModels: ['x'] });
-    d.updateTeam(team.id, { rpm: 9 });
+    await d.updateUser(alice.id, { rpm: 7, excludedModels: ['x'] });
+    await d.updateTeam(team.id, { rpm: 9 });
     cache.refresh();
     expect(cache.authenticate(a.key)!.limits.rpm).toBe(7);
     expect([...cache.authenticate(a.key)!.excludedModels]).toEqual(['x']);
     expect(cache.authenticate(bot.key)!.limits.rpm).toBe(9);
     expect(cache.authenticate(b.key)!.keyName).toBe('b');
-    d.updateOrg(org.id, { otpm: 11 });
+    await d.updateOrg(org.id, { otpm: 11 });
     cache.refresh();
     // Every key of the org was read again, bob's included.
     expect(cache.authenticate(b.key)).toMatchObject({ keyName: 'sneaky', limits: { otpm: 11 } });
     expect(cache.authenticate(a.key)!.limits.otpm).toBe(11);
   });
 
-  test('a cache behind more changes than the log keeps reloads in full', () => {
-    const { cache, cli, a, b, sneakyRename } = setup();
+  test('a cache behind more changes than the log keeps reloads in full', async () => {
+    const { cache, cli, a, b, sneakyRename } = await setup();
     sneakyRename(b.id, 'sneaky');
     const many = Array.from({ length: KEPT_ACCESS_CHANGES + 5 }, () => ({ kind: 'key' as const, ref: a.id }));
     cli.sqlite.transaction(() => recordAccessChanges(cli.sqlite, many)).immediate();

@@ -28,34 +28,34 @@ function setup(now: () => number = Date.now) {
   });
   const cli = openDatabase(dir);
   open.push(server, cli, cache);
-  return { cache, tokens: new TokenService(cli), reads: () => reads };
+  return { cache, tokens: new TokenService(cli.sql), reads: () => reads };
 }
 
 describe('key cache', () => {
-  test('a key created through another connection is found at once (no refresh tick in between)', () => {
-    const { cache, tokens, reads } = setup();
-    const user = tokens.ensureUser('cli@example.com').id;
+  test('a key created through another connection is found at once (no refresh tick in between)', async () => {
+    const { cache, tokens, reads } = await setup();
+    const user = (await tokens.ensureUser('cli@example.com')).id;
     for (let i = 0; i < 5; i++) {
-      const { key } = tokens.createKey(user, `k${i}`);
+      const { key } = await tokens.createKey(user, `k${i}`);
       expect(cache.authenticate(key)?.email).toBe('cli@example.com');
     }
     // found again without reading the revision: a hit is a Map lookup
     const before = reads();
-    const { key } = tokens.createKey(user, 'again');
+    const { key } = await tokens.createKey(user, 'again');
     expect(cache.authenticate(key)).toBeDefined();
     expect(reads()).toBe(before + 1);
     for (let i = 0; i < 100; i++) expect(cache.authenticate(key)).toBeDefined();
     expect(reads()).toBe(before + 1);
   });
 
-  test(`10,000 unknown keys cost at most ${MISS_READS_PER_SECOND} revision reads per second; beyond the budget a miss reads nothing`, () => {
+  test(`10,000 unknown keys cost at most ${MISS_READS_PER_SECOND} revision reads per second; beyond the budget a miss reads nothing`, async () => {
     let t = 1_000_000;
-    const { cache, tokens, reads } = setup(() => t);
+    const { cache, tokens, reads } = await setup(() => t);
     const start = reads(); // the first load
     for (let i = 0; i < 10_000; i++) expect(cache.authenticate(generateKey())).toBeUndefined();
     expect(reads() - start).toBe(MISS_READS_PER_SECOND);
     // budget spent: a new key is refused without a read (the refresh tick would pick it up) …
-    const { key } = tokens.createKey(tokens.ensureUser('late@example.com').id);
+    const { key } = await tokens.createKey((await tokens.ensureUser('late@example.com')).id);
     expect(cache.authenticate(key)).toBeUndefined();
     expect(reads() - start).toBe(MISS_READS_PER_SECOND);
     // … and a second later the budget has refilled: the key is found
@@ -65,11 +65,11 @@ describe('key cache', () => {
     expect(reads() - start).toBe(2 * MISS_READS_PER_SECOND);
   });
 
-  test('a reload on a miss rebuilds the whole map: a key revoked meanwhile by another process is refused', () => {
-    const { cache, tokens } = setup();
-    const { key, id } = tokens.createKey(tokens.ensureUser('gone@example.com').id);
+  test('a reload on a miss rebuilds the whole map: a key revoked meanwhile by another process is refused', async () => {
+    const { cache, tokens } = await setup();
+    const { key, id } = await tokens.createKey((await tokens.ensureUser('gone@example.com')).id);
     expect(cache.authenticate(key)).toBeDefined();
-    tokens.revokeKey(id);
+    await tokens.revokeKey(id);
     // a hit does not read the revision: until the refresh tick (or a miss), the revoked key still passes
     expect(cache.authenticate(key)).toBeDefined();
     expect(cache.authenticate(generateKey())).toBeUndefined(); // a miss: the revision changed → reload
