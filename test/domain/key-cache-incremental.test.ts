@@ -8,7 +8,7 @@ import { openDatabase } from '../../src/db/connection';
 import { migrate } from '../../src/db/migrate';
 import { createKeyCache } from '../../src/domain/key-cache';
 import { Directory } from '../../src/domain/directory';
-import { KEPT_ACCESS_CHANGES, recordAccessChanges } from '../../src/domain/revisions';
+import { KEPT_ACCESS_CHANGES, recordAccessChangesSql } from '../../src/domain/revisions';
 import { tempDir } from '../support/binary';
 
 let open: { close(): void }[] = [];
@@ -83,7 +83,7 @@ describe('incremental key cache', () => {
     const { cache, cli, a, b, sneakyRename } = await setup();
     sneakyRename(b.id, 'sneaky');
     const many = Array.from({ length: KEPT_ACCESS_CHANGES + 5 }, () => ({ kind: 'key' as const, ref: a.id }));
-    cli.sqlite.transaction(() => recordAccessChanges(cli.sqlite, many)).immediate();
+    await cli.sql.transaction((tx) => recordAccessChangesSql(tx, many));
     cache.refresh();
     expect(cache.authenticate(b.key)?.keyName).toBe('sneaky');
   });
