@@ -91,8 +91,8 @@ export class Directory {
   }
 
   /** Rows of a table as its objects: `SELECT <its columns> FROM <table> <tail>`. */
-  private async select<T>(t: Table<T>, tail: string, params: SqlValue[] = [], sql: Sql = this.sql): Promise<T[]> {
-    return (await sql.rows(`SELECT ${columns(sql, t)} FROM ${t.name} ${tail}`, params)).map((r) => fromRow(t, r));
+  private async select<T>(t: Table<T>, tail: string, params: SqlValue[] = []): Promise<T[]> {
+    return (await this.sql.rows(`SELECT ${columns(this.sql, t)} FROM ${t.name} ${tail}`, params)).map((r) => fromRow(t, r));
   }
 
   private async one<T>(t: Table<T>, tail: string, params: SqlValue[]): Promise<T | undefined> {
@@ -104,14 +104,14 @@ export class Directory {
     const { set, params } = assignments(t, patch);
     if (set === '') return this.one(t, 'WHERE id = ?', [id]);
     return this.write(async (tx) => {
-      const row = await tx.get(`UPDATE ${t.name} SET ${set} WHERE id = ? RETURNING ${columns(tx, t, t.name)}`, [...params, id]);
+      const row = await tx.get(`UPDATE ${t.name} SET ${set} WHERE id = ? RETURNING ${columns(tx, t)}`, [...params, id]);
       return row && fromRow(t, row);
     }, touched);
   }
 
   /** Inserts one row and returns it. */
   private async insert<T>(t: Table<T>, cols: string[], values: SqlValue[], tx: Sql): Promise<T> {
-    const row = await tx.get(`INSERT INTO ${t.name} (${cols.join(', ')}) VALUES ${placeholders(values.length)} RETURNING ${columns(tx, t, t.name)}`, values);
+    const row = await tx.get(`INSERT INTO ${t.name} (${cols.join(', ')}) VALUES ${placeholders(values.length)} RETURNING ${columns(tx, t)}`, values);
     return fromRow(t, row!);
   }
 
