@@ -39,7 +39,7 @@ const err = (s: string) => process.stderr.write(`${s}\n`);
 
 const dir = join(tmpdir(), `aq-hot-${Date.now()}`);
 mkdirSync(dir, { recursive: true });
-const { keys: apiKeys } = setupAqueduct(join(dir, 'data'));
+const { keys: apiKeys } = await setupAqueduct(join(dir, 'data'));
 const routerText = 'model_list:\n  - model_name: chat-bench\n    litellm_params: { model: openai/chat-bench, api_base: "http://upstream.invalid/v1", api_key: sk-upstream }\n    model_info: { mode: chat }\n';
 const router = parseRouterConfig(routerText, {}).config;
 const settings = { ...resolveSettings(new Map(), {}).settings, dataDir: join(dir, 'data') };
@@ -60,7 +60,7 @@ const modelCalls = new ModelCalls(router, upstream, limiter, usage, log, Secrets
 const files = new FileStore(h.sqlite, settings.dataDir);
 const batches = new BatchStore(h.sqlite);
 const runner = new BatchRunner(batches, files, { workers: 0, concurrency: 1, perBatchConcurrency: 1, routerYaml: routerText, env: {}, outputExpiryMs: 1 }, log, { principalOf: () => undefined, router: () => router });
-const deps: AppDeps = { settings, router, mcp: { servers: new Map() }, db: h, directory: new Directory(h), files, batches, runner, keys, calls: modelCalls, usage, usageReads: usageReads(sqliteUsageStore(h.sqlite)), mcpSessions: new McpSessions(60_000), access, metrics, log, startedAt: Date.now(), responses: new ResponseStore(h) };
+const deps: AppDeps = { settings, router, mcp: { servers: new Map() }, db: h, directory: new Directory(h.sql), files, batches, runner, keys, calls: modelCalls, usage, usageReads: usageReads(sqliteUsageStore(h.sqlite)), mcpSessions: new McpSessions(60_000), access, metrics, log, startedAt: Date.now(), responses: new ResponseStore(h) };
 const app = buildApp(deps);
 const routes = (app.config.serve as unknown as { routes: Record<string, { POST: (r: Request, s: null) => Promise<Response> }> }).routes;
 const post = routes['/v1/chat/completions']!.POST;

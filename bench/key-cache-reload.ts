@@ -31,12 +31,12 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const writerDir = process.argv.indexOf('--writer');
 if (writerDir > 0) {
   const other = openDatabase(process.argv[writerDir + 1]!);
-  const tokens = new Directory(other).tokens;
+  const tokens = new Directory(other.sql).tokens;
   const live = other.sqlite.query<{ id: number; user_id: number }, []>('SELECT id, user_id FROM api_keys WHERE revoked_at IS NULL ORDER BY random() LIMIT 1000').all();
   for (let i = 0; i < ROUNDS; i++) {
-    tokens.updateKey(live[i]!.id, { name: `cli rename ${i}` });
-    tokens.revokeKey(live[ROUNDS + i]!.id);
-    tokens.createKey(live[i]!.user_id, `cli new ${i}`);
+    await tokens.updateKey(live[i]!.id, { name: `cli rename ${i}` });
+    await tokens.revokeKey(live[ROUNDS + i]!.id);
+    await tokens.createKey(live[i]!.user_id, `cli new ${i}`);
     await sleep(120); // at least two refresh ticks of the server
   }
   other.close();
@@ -46,8 +46,8 @@ if (writerDir > 0) {
 const dir = mkdtempSync(join(tmpdir(), 'aq-keycache-bench-'));
 const h = openDatabase(dir);
 migrate(h.sqlite);
-const directory = new Directory(h);
-const org = directory.createOrg('bench');
+const directory = new Directory(h.sql);
+const org = await directory.createOrg('bench');
 
 let t0 = performance.now();
 const ids: number[] = [];

@@ -62,7 +62,7 @@ function report(profile: CpuProfile): string {
 async function main() {
   const dir = join(tmpdir(), `aq-profile-${Date.now()}`);
   mkdirSync(dir, { recursive: true });
-  const { keys } = setupAqueduct(join(dir, 'data'));
+  const { keys } = await setupAqueduct(join(dir, 'data'));
   const mock = await spawnPinned(1, [process.execPath, join(root, 'test/support/mock-upstream.ts'), '--port', '0'], /on (http:\/\/\S+)/);
   writeFileSync(
     join(dir, 'router_config.yaml'),

@@ -28,7 +28,7 @@ const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.len
 
 const dir = join(tmpdir(), `aq-resp-lat-${Date.now()}`);
 mkdirSync(dir, { recursive: true });
-const { keys } = setupAqueduct(join(dir, 'data'));
+const { keys } = await setupAqueduct(join(dir, 'data'));
 const mock = await spawnPinned(1, [process.execPath, join(root, 'test/support/mock-upstream.ts'), '--port', '0'], /on (http:\/\/\S+)/);
 writeFileSync(
   join(dir, 'router_config.yaml'),

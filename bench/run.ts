@@ -86,7 +86,7 @@ async function startSystems(mockUrl: string, anthropicUrl: string): Promise<Syst
   if (wanted.has('aqueduct')) {
     const dir = join(tmpdir(), `aq-bench-${Date.now()}`);
     mkdirSync(dir, { recursive: true });
-    const { keys, adminKey } = setupAqueduct(join(dir, 'data'));
+    const { keys, adminKey } = await setupAqueduct(join(dir, 'data'));
     writeFileSync(
       join(dir, 'router_config.yaml'),
       [

@@ -7,33 +7,33 @@ import { openDatabase } from '../src/db/connection';
 import { migrate } from '../src/db/migrate';
 import { Directory } from '../src/domain/directory';
 
-export function setupAqueduct(dataDir: string): { keys: string[]; adminKey: string } {
+export async function setupAqueduct(dataDir: string): Promise<{ keys: string[]; adminKey: string }> {
   const h = openDatabase(dataDir);
   migrate(h.sqlite);
-  const dir = new Directory(h);
+  const dir = new Directory(h.sql);
   const keys: string[] = [];
   const limits = { rpm: 10_000_000, itpm: 1_000_000_000, otpm: 1_000_000_000 };
   for (let o = 0; o < 4; o++) {
-    const org = dir.createOrg(`bench-org-${o}`);
-    dir.updateOrg(org.id, { ...limits, excludedModels: ['not-a-bench-model'] });
+    const org = await dir.createOrg(`bench-org-${o}`);
+    await dir.updateOrg(org.id, { ...limits, excludedModels: ['not-a-bench-model'] });
     for (let t = 0; t < 5; t++) {
-      const team = dir.createTeam(org.id, `team-${t}`);
-      dir.updateTeam(team.id, limits);
+      const team = await dir.createTeam(org.id, `team-${t}`);
+      await dir.updateTeam(team.id, limits);
       for (let u = 0; u < 5; u++) {
-        const user = dir.createUser(`u${o}-${t}-${u}@bench.example`, org.id);
-        dir.setMember(team.id, user.id, u === 0);
-        if (u < 4) keys.push(dir.tokens.createKey(user.id, 'bench').key);
-        else keys.push(dir.createServiceAccount(team.id, `bot-${u}`, '', user.id).key);
-        if (u === 1) dir.updateUser(user.id, { rpm: 5_000_000 });
+        const user = await dir.createUser(`u${o}-${t}-${u}@bench.example`, org.id);
+        await dir.setMember(team.id, user.id, u === 0);
+        if (u < 4) keys.push((await dir.tokens.createKey(user.id, 'bench')).key);
+        else keys.push((await dir.createServiceAccount(team.id, `bot-${u}`, '', user.id)).key);
+        if (u === 1) await dir.updateUser(user.id, { rpm: 5_000_000 });
       }
     }
   }
-  const admin = dir.createUser('admin@bench.example', dir.listOrgs()[0]!.id, 'admin');
-  const adminKey = dir.tokens.createKey(admin.id, 'bench admin').key;
+  const admin = await dir.createUser('admin@bench.example', (await dir.listOrgs())[0]!.id, 'admin');
+  const adminKey = (await dir.tokens.createKey(admin.id, 'bench admin')).key;
   h.close();
   return { keys, adminKey }; // keys: 4 orgs × 5 teams × (4 personal keys + 1 service account) = 100
 }
 
 if (import.meta.main) {
-  console.log(JSON.stringify(setupAqueduct(process.argv[2]!).keys));
+  console.log(JSON.stringify((await setupAqueduct(process.argv[2]!)).keys));
 }

@@ -122,8 +122,8 @@ try {
   const h = openDatabase(join(dir, 'dashboard'));
   migrate(h.sqlite);
   // The orgs the rows name (ids 1..ORGS), so the console can open them; keys and users stay unnamed.
-  const directory = new Directory(h);
-  for (let o = 1; o <= ORGS; o++) directory.createOrg(`org-${o}`);
+  const directory = new Directory(h.sql);
+  for (let o = 1; o <= ORGS; o++) await directory.createOrg(`org-${o}`);
   const t0 = performance.now();
   const CHUNK = 100_000;
   for (let i = 0; i < ROWS; i += CHUNK) {

@@ -37,7 +37,7 @@ export interface RunningServer {
   stop(): Promise<void>;
 }
 
-export function startServer(config: LoadedConfig): RunningServer {
+export async function startServer(config: LoadedConfig): Promise<RunningServer> {
   const { settings } = config;
   const log = createLogger(settings.logLevel);
   const startedAt = Date.now();
@@ -53,7 +53,7 @@ export function startServer(config: LoadedConfig): RunningServer {
   const applied = migrate(h.sqlite);
   if (applied.length) log.info('database migrated', { path: h.path, applied: applied.join(',') });
 
-  const directory = new Directory(h);
+  const directory = new Directory(h.sql);
   const files = new FileStore(h.sqlite, settings.dataDir, bytes, log);
   files.cleanIncoming();
   if (settings.fileStore !== undefined) {
@@ -67,7 +67,7 @@ export function startServer(config: LoadedConfig): RunningServer {
     responses.prune().catch((err) => log.warn('could not prune expired responses; will try again in an hour', { error: (err as Error).message }));
   }, 3_600_000);
   fileSweeper.unref();
-  const keyFile = bootstrapAdmin(directory.tokens, settings.dataDir);
+  const keyFile = await bootstrapAdmin(directory.tokens, settings.dataDir);
   if (keyFile) log.info(`first start: created user admin@localhost with an admin key; the key is in ${keyFile} (mode 0600)`);
 
   let deps: AppDeps | undefined;

@@ -21,9 +21,9 @@ export const directoryCommands = [
     usage: 'aqueduct org create NAME',
     summary: 'Create an org',
     description: 'Creates an org. Its users, teams, limits and exclusions are managed with the other commands or /admin.',
-    run(args, io) {
+    async run(args, io) {
       const name = oneName(args.positional, 'org NAME');
-      const org = withDirectory(args.flags, io, (dir) => dir.createOrg(name));
+      const org = await withDirectory(args.flags, io, (dir) => dir.createOrg(name));
       io.out(`created org ${org.name} (id ${org.id})`);
       return 0;
     },
@@ -33,8 +33,8 @@ export const directoryCommands = [
     usage: 'aqueduct org list',
     summary: 'List orgs',
     description: 'Lists every org with its limits and exclusions.',
-    run(args, io) {
-      const orgs = withDirectory(args.flags, io, (dir) => dir.listOrgs());
+    async run(args, io) {
+      const orgs = await withDirectory(args.flags, io, (dir) => dir.listOrgs());
       table(io.out, ['ID', 'NAME', 'RPM', 'ITPM', 'OTPM', 'EXCLUDED MODELS', 'CREATED'], orgs.map((o) => [String(o.id), o.name, String(o.rpm ?? '-'), String(o.itpm ?? '-'), String(o.otpm ?? '-'), o.excludedModels.join(',') || '-', iso(o.createdAt)]));
       return 0;
     },
@@ -45,9 +45,9 @@ export const directoryCommands = [
     summary: 'Create a team in an org',
     description: 'Creates a team. Add members with "team add-member", service accounts with "service-account create".',
     options: [orgOption, { flag: '--description', value: 'text', description: 'What the team is for' }],
-    run(args, io) {
+    async run(args, io) {
       const name = oneName(args.positional, 'team NAME');
-      const team = withDirectory(args.flags, io, (dir) => dir.createTeam(findOrg(dir, args.flags.get('--org')).id, name, args.flags.get('--description') ?? ''));
+      const team = await withDirectory(args.flags, io, async (dir) => dir.createTeam((await findOrg(dir, args.flags.get('--org'))).id, name, args.flags.get('--description') ?? ''));
       io.out(`created team ${team.name} (id ${team.id})`);
       return 0;
     },
@@ -58,10 +58,11 @@ export const directoryCommands = [
     summary: 'List teams',
     description: 'Lists the teams of one org, or of every org.',
     options: [orgOption],
-    run(args, io) {
-      const rows = withDirectory(args.flags, io, (dir) => {
-        const orgId = args.flags.has('--org') ? findOrg(dir, args.flags.get('--org')).id : undefined;
-        return dir.listTeams({ orgId }).map((t) => [String(t.id), dir.org(t.orgId)!.name, t.name, String(dir.members(t.id).length), String(t.rpm ?? '-'), t.description]);
+    async run(args, io) {
+      const rows = await withDirectory(args.flags, io, async (dir) => {
+        const orgId = args.flags.has('--org') ? (await findOrg(dir, args.flags.get('--org'))).id : undefined;
+        const teams = await dir.listTeams({ orgId });
+        return Promise.all(teams.map(async (t) => [String(t.id), (await dir.org(t.orgId))!.name, t.name, String((await dir.members(t.id)).length), String(t.rpm ?? '-'), t.description]));
       });
       table(io.out, ['ID', 'ORG', 'NAME', 'MEMBERS', 'RPM', 'DESCRIPTION'], rows);
       return 0;
@@ -73,12 +74,12 @@ export const directoryCommands = [
     summary: 'Add a user to a team (or make them its admin)',
     description: "Adds a user of the team's org to the team; --admin makes them a team admin.",
     options: [teamOption, orgOption, userOption, { flag: '--admin', description: 'Make the user a team admin' }],
-    run(args, io) {
-      withDirectory(args.flags, io, (dir) => {
-        const team = findTeam(dir, args.flags.get('--team'), args.flags.get('--org'));
-        const user = findUser(dir, args.flags.get('--user'));
+    async run(args, io) {
+      await withDirectory(args.flags, io, async (dir) => {
+        const team = await findTeam(dir, args.flags.get('--team'), args.flags.get('--org'));
+        const user = await findUser(dir, args.flags.get('--user'));
         if (user.orgId !== team.orgId) throw new UsageError(`${user.email} is not in the team's org`);
-        dir.setMember(team.id, user.id, args.switches.has('--admin'));
+        await dir.setMember(team.id, user.id, args.switches.has('--admin'));
         io.out(`${user.email} is ${args.switches.has('--admin') ? 'an admin' : 'a member'} of team ${team.name}`);
       });
       return 0;
@@ -90,10 +91,10 @@ export const directoryCommands = [
     summary: 'Remove a user from a team',
     description: 'Removes the membership (the user and their personal keys stay).',
     options: [teamOption, orgOption, userOption],
-    run(args, io) {
-      const removed = withDirectory(args.flags, io, (dir) => {
-        const team = findTeam(dir, args.flags.get('--team'), args.flags.get('--org'));
-        return dir.removeMember(team.id, findUser(dir, args.flags.get('--user')).id);
+    async run(args, io) {
+      const removed = await withDirectory(args.flags, io, async (dir) => {
+        const team = await findTeam(dir, args.flags.get('--team'), args.flags.get('--org'));
+        return dir.removeMember(team.id, (await findUser(dir, args.flags.get('--user'))).id);
       });
       if (!removed) {
         io.err('that user is not a member of the team');
@@ -109,11 +110,11 @@ export const directoryCommands = [
     summary: 'Create a user',
     description: 'Creates a user in an org (default: the default org). Give them a key with "token create".',
     options: [orgOption, { flag: '--role', value: 'role', description: 'user (default), org-admin or admin' }],
-    run(args, io) {
+    async run(args, io) {
       const email = oneName(args.positional, 'EMAIL');
       const role = (args.flags.get('--role') ?? 'user') as Role;
       if (!ROLES.includes(role)) throw new UsageError(`--role must be one of ${ROLES.join(', ')}`);
-      const user = withDirectory(args.flags, io, (dir) => dir.createUser(email, findOrg(dir, args.flags.get('--org')).id, role));
+      const user = await withDirectory(args.flags, io, async (dir) => dir.createUser(email, (await findOrg(dir, args.flags.get('--org'))).id, role));
       io.out(`created user ${user.email} (id ${user.id}, ${user.role})`);
       return 0;
     },
@@ -124,10 +125,11 @@ export const directoryCommands = [
     summary: 'List users',
     description: 'Lists the users of one org, or of every org.',
     options: [orgOption],
-    run(args, io) {
-      const rows = withDirectory(args.flags, io, (dir) => {
-        const orgId = args.flags.has('--org') ? findOrg(dir, args.flags.get('--org')).id : undefined;
-        return dir.listUsers(orgId).map((u) => [String(u.id), u.email, dir.org(u.orgId)!.name, u.role, String(u.rpm ?? '-'), iso(u.createdAt)]);
+    async run(args, io) {
+      const rows = await withDirectory(args.flags, io, async (dir) => {
+        const orgId = args.flags.has('--org') ? (await findOrg(dir, args.flags.get('--org'))).id : undefined;
+        const users = await dir.listUsers(orgId);
+        return Promise.all(users.map(async (u) => [String(u.id), u.email, (await dir.org(u.orgId))!.name, u.role, String(u.rpm ?? '-'), iso(u.createdAt)]));
       });
       table(io.out, ['ID', 'EMAIL', 'ORG', 'ROLE', 'RPM', 'CREATED'], rows);
       return 0;
@@ -138,10 +140,10 @@ export const directoryCommands = [
     usage: 'aqueduct user set-role EMAIL user|org-admin|admin',
     summary: "Change a user's role",
     description: 'admin: everything; org-admin: their org; user: their own keys.',
-    run(args, io) {
+    async run(args, io) {
       const [email, role] = args.positional as [string?, Role?];
       if (args.positional.length !== 2 || !role || !ROLES.includes(role)) throw new UsageError(`expected EMAIL and one of ${ROLES.join(', ')}`);
-      withDirectory(args.flags, io, (dir) => dir.updateUser(findUser(dir, email).id, { role }));
+      await withDirectory(args.flags, io, async (dir) => dir.updateUser((await findUser(dir, email)).id, { role }));
       io.out(`${email} is now ${role}`);
       return 0;
     },
@@ -152,16 +154,16 @@ export const directoryCommands = [
     summary: "Create a team's service account and print its key",
     description: 'Creates a service account owned by the team, with its one key. Only the key is printed on stdout.',
     options: [teamOption, orgOption, { flag: '--user', value: 'email', description: 'Recorded as its creator (default: a team admin, else the first admin)' }, { flag: '--description', value: 'text', description: 'What it is for' }],
-    run(args, io) {
+    async run(args, io) {
       const name = oneName(args.positional, 'service account NAME');
-      const created = withDirectory(args.flags, io, (dir) => {
-        const team = findTeam(dir, args.flags.get('--team'), args.flags.get('--org'));
-        const teamAdmin = dir.members(team.id).find((m) => m.isAdmin);
+      const created = await withDirectory(args.flags, io, async (dir) => {
+        const team = await findTeam(dir, args.flags.get('--team'), args.flags.get('--org'));
+        const teamAdmin = (await dir.members(team.id)).find((m) => m.isAdmin);
         const creator = args.flags.has('--user')
-          ? findUser(dir, args.flags.get('--user'))
+          ? await findUser(dir, args.flags.get('--user'))
           : teamAdmin
-            ? dir.user(teamAdmin.userId)
-            : dir.listUsers().find((u) => u.role === 'admin');
+            ? await dir.user(teamAdmin.userId)
+            : (await dir.listUsers()).find((u) => u.role === 'admin');
         if (!creator) throw new UsageError('name a creator with --user EMAIL');
         return dir.createServiceAccount(team.id, name, args.flags.get('--description') ?? '', creator.id);
       });

@@ -19,15 +19,15 @@ function describe(t: Target): string {
   return t.kind === 'org' ? `org ${t.org.name}` : t.kind === 'team' ? `team ${t.team.name}` : t.kind === 'user' ? `user ${t.user.email}` : `key ${t.id}`;
 }
 
-function current(dir: Directory, t: Exclude<Target, { kind: 'token' }>) {
-  return t.kind === 'org' ? dir.org(t.org.id)! : t.kind === 'team' ? dir.team(t.team.id)! : dir.user(t.user.id)!;
+async function current(dir: Directory, t: Exclude<Target, { kind: 'token' }>) {
+  return t.kind === 'org' ? (await dir.org(t.org.id))! : t.kind === 'team' ? (await dir.team(t.team.id))! : (await dir.user(t.user.id))!;
 }
 
-function apply(dir: Directory, t: Target, patch: PolicyPatch): void {
-  if (t.kind === 'org') dir.updateOrg(t.org.id, patch);
-  else if (t.kind === 'team') dir.updateTeam(t.team.id, patch);
-  else if (t.kind === 'user') dir.updateUser(t.user.id, patch);
-  else dir.tokens.updateKey(t.id, { rpm: patch.rpm, itpm: patch.itpm, otpm: patch.otpm });
+async function apply(dir: Directory, t: Target, patch: PolicyPatch): Promise<void> {
+  if (t.kind === 'org') await dir.updateOrg(t.org.id, patch);
+  else if (t.kind === 'team') await dir.updateTeam(t.team.id, patch);
+  else if (t.kind === 'user') await dir.updateUser(t.user.id, patch);
+  else await dir.tokens.updateKey(t.id, { rpm: patch.rpm, itpm: patch.itpm, otpm: patch.otpm });
 }
 
 function count(raw: string | undefined, flag: string): number | undefined {
@@ -44,17 +44,17 @@ const exclusionChange = (mode: 'add' | 'remove') =>
     summary: mode === 'add' ? 'Exclude a model or MCP server for an org, team or user' : 'Lift an exclusion',
     description: 'An excluded model behaves like an unknown one for the keys it applies to (404, absent from /models).',
     options: [...targetOptions, { flag: '--model', value: 'model', description: 'A model name (or alias)' }, { flag: '--mcp-server', value: 'name', description: 'An MCP server name' }],
-    run(args, io) {
+    async run(args, io) {
       const model = args.flags.get('--model');
       const server = args.flags.get('--mcp-server');
       if ((model === undefined) === (server === undefined)) throw new UsageError('name exactly one of --model or --mcp-server');
-      withDirectory(args.flags, io, (dir) => {
-        const t = findTarget(dir, args.flags) as Exclude<Target, { kind: 'token' }>;
-        const row = current(dir, t);
+      await withDirectory(args.flags, io, async (dir) => {
+        const t = (await findTarget(dir, args.flags)) as Exclude<Target, { kind: 'token' }>;
+        const row = await current(dir, t);
         const list = model !== undefined ? row.excludedModels : row.excludedMcpServers;
         const name = (model ?? server)!;
         const next = mode === 'add' ? [...new Set([...list, name])] : list.filter((x) => x !== name);
-        apply(dir, t, model !== undefined ? { excludedModels: next } : { excludedMcpServers: next });
+        await apply(dir, t, model !== undefined ? { excludedModels: next } : { excludedMcpServers: next });
         io.out(`${describe(t)} now excludes ${model !== undefined ? 'models' : 'MCP servers'}: ${next.join(', ') || '(none)'}`);
       });
       return 0;
@@ -71,14 +71,14 @@ export const policyCommands = [
       'the most specific setting wins (key, then user — or team for a service-account key — then org).\n' +
       '--clear unsets all three here (the next level up applies again).',
     options: [...targetOptions, { flag: '--token', value: 'id', description: 'A key id (see "token list")' }, { flag: '--rpm', value: 'n', description: 'Requests per minute' }, { flag: '--itpm', value: 'n', description: 'Input tokens per minute' }, { flag: '--otpm', value: 'n', description: 'Output tokens per minute' }, { flag: '--clear', description: 'Unset all three limits here' }],
-    run(args, io) {
+    async run(args, io) {
       const patch: PolicyPatch = args.switches.has('--clear')
         ? { rpm: null, itpm: null, otpm: null }
         : Object.fromEntries((['rpm', 'itpm', 'otpm'] as const).map((k) => [k, count(args.flags.get(`--${k}`), `--${k}`)]).filter(([, v]) => v !== undefined));
       if (Object.keys(patch).length === 0) throw new UsageError('give --rpm, --itpm, --otpm or --clear');
-      withDirectory(args.flags, io, (dir) => {
-        const t = findTarget(dir, args.flags, true);
-        apply(dir, t, patch);
+      await withDirectory(args.flags, io, async (dir) => {
+        const t = await findTarget(dir, args.flags, true);
+        await apply(dir, t, patch);
         io.out(`limits of ${describe(t)}: ${Object.entries(patch).map(([k, v]) => `${k}=${v ?? 'unset'}`).join(' ')}`);
       });
       return 0;
@@ -92,12 +92,12 @@ export const policyCommands = [
     summary: 'Whether a level merges the exclusions of the level above',
     description: 'on: a user (or team) also excludes what its org excludes, and an org what the global setting excludes.\n--mcp sets the flag of the MCP-server list instead of the model list.',
     options: [...targetOptions, { flag: '--mcp', description: 'The MCP-server list' }],
-    run(args, io) {
+    async run(args, io) {
       const value = args.positional[0];
       if (args.positional.length !== 1 || (value !== 'on' && value !== 'off')) throw new UsageError('expected on or off');
-      withDirectory(args.flags, io, (dir) => {
-        const t = findTarget(dir, args.flags);
-        apply(dir, t, args.switches.has('--mcp') ? { mergeMcpExclusions: value === 'on' } : { mergeModelExclusions: value === 'on' });
+      await withDirectory(args.flags, io, async (dir) => {
+        const t = await findTarget(dir, args.flags);
+        await apply(dir, t, args.switches.has('--mcp') ? { mergeMcpExclusions: value === 'on' } : { mergeModelExclusions: value === 'on' });
         io.out(`${describe(t)} ${value === 'on' ? 'merges' : 'does not merge'} the ${args.switches.has('--mcp') ? 'MCP-server' : 'model'} exclusions above it`);
       });
       return 0;

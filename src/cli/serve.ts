@@ -12,14 +12,14 @@ export const serveCommand = defineCommand({
     'Refuses to start when the configuration has problems (the same ones "check-config" prints).\n' +
     'SIGHUP re-reads router_config.yaml and mcp.json without dropping connections (a file with problems is\n' +
     'refused and the running configuration kept); SIGTERM/SIGINT shut down gracefully.',
-  run(args, io) {
+  async run(args, io) {
     const config = loadConfig(args.flags, io.env);
     if (config.problems.length > 0) {
       io.err(`aqueduct: not starting, ${config.problems.length} configuration problem${config.problems.length === 1 ? '' : 's'}:`);
       for (const p of config.problems) io.err(`  - ${p}`);
       return 1;
     }
-    const server = startServer(config); // logs config.warnings
+    const server = await startServer(config); // logs config.warnings
     let stopping = false;
     const stop = (signal: string) => {
       if (stopping) return;

@@ -3,24 +3,24 @@ import { UsageError } from './args';
 import type { Directory, Org, Team, User } from '../domain/directory';
 import { DEFAULT_ORG } from '../domain/tokens';
 
-export function findOrg(dir: Directory, ref: string | undefined): Org {
+export async function findOrg(dir: Directory, ref: string | undefined): Promise<Org> {
   const name = ref ?? DEFAULT_ORG;
-  const org = /^\d+$/.test(name) ? dir.org(Number(name)) : dir.orgByName(name);
+  const org = /^\d+$/.test(name) ? await dir.org(Number(name)) : await dir.orgByName(name);
   if (!org) throw new UsageError(`no org "${name}" (see "aqueduct org list")`);
   return org;
 }
 
 /** A team by id, or by name within --org (default org when absent). */
-export function findTeam(dir: Directory, ref: string | undefined, orgRef: string | undefined): Team {
+export async function findTeam(dir: Directory, ref: string | undefined, orgRef: string | undefined): Promise<Team> {
   if (!ref) throw new UsageError('--team is required');
-  const team = /^\d+$/.test(ref) ? dir.team(Number(ref)) : dir.teamByName(findOrg(dir, orgRef).id, ref);
+  const team = /^\d+$/.test(ref) ? await dir.team(Number(ref)) : await dir.teamByName((await findOrg(dir, orgRef)).id, ref);
   if (!team) throw new UsageError(`no team "${ref}" (see "aqueduct team list")`);
   return team;
 }
 
-export function findUser(dir: Directory, ref: string | undefined): User {
+export async function findUser(dir: Directory, ref: string | undefined): Promise<User> {
   if (!ref) throw new UsageError('--user EMAIL is required');
-  const user = /^\d+$/.test(ref) ? dir.user(Number(ref)) : dir.userByEmail(ref);
+  const user = /^\d+$/.test(ref) ? await dir.user(Number(ref)) : await dir.userByEmail(ref);
   if (!user) throw new UsageError(`no user "${ref}" (see "aqueduct user list")`);
   return user;
 }
@@ -28,21 +28,21 @@ export function findUser(dir: Directory, ref: string | undefined): User {
 export type Target = { kind: 'org'; org: Org } | { kind: 'team'; team: Team } | { kind: 'user'; user: User } | { kind: 'token'; id: number };
 
 /** Exactly one of --org, --team (with an optional --org), --user, or (if allowed) --token. */
-export function findTarget(dir: Directory, flags: ReadonlyMap<string, string>, allowToken = false): Target {
+export async function findTarget(dir: Directory, flags: ReadonlyMap<string, string>, allowToken = false): Promise<Target> {
   const team = flags.get('--team');
   const user = flags.get('--user');
   const token = flags.get('--token');
   const given = [team, user, token].filter((x) => x !== undefined).length + (team === undefined && flags.has('--org') ? 1 : 0);
   const choices = `--org ORG, --team TEAM [--org ORG], --user EMAIL${allowToken ? ' or --token ID' : ''}`;
   if (given !== 1 || (token !== undefined && !allowToken)) throw new UsageError(`name exactly one of ${choices}`);
-  if (team !== undefined) return { kind: 'team', team: findTeam(dir, team, flags.get('--org')) };
-  if (user !== undefined) return { kind: 'user', user: findUser(dir, user) };
+  if (team !== undefined) return { kind: 'team', team: await findTeam(dir, team, flags.get('--org')) };
+  if (user !== undefined) return { kind: 'user', user: await findUser(dir, user) };
   if (token !== undefined) {
     const id = Number(token);
-    if (!Number.isInteger(id) || !dir.tokens.key(id)) throw new UsageError(`no key with id ${token} (see "aqueduct token list")`);
+    if (!Number.isInteger(id) || !(await dir.tokens.key(id))) throw new UsageError(`no key with id ${token} (see "aqueduct token list")`);
     return { kind: 'token', id };
   }
-  return { kind: 'org', org: findOrg(dir, flags.get('--org')) };
+  return { kind: 'org', org: await findOrg(dir, flags.get('--org')) };
 }
 
 /** Prints rows as an aligned table. */

@@ -17,7 +17,7 @@ const create = defineCommand({
     { flag: '--name', value: 'name', description: 'A label for the key' },
     { flag: '--expires-in', value: 'duration', description: 'Lifetime, e.g. 12h, 30d, 1w (default: never expires)' },
   ],
-  run(args, io) {
+  async run(args, io) {
     const email = args.flags.get('--user');
     if (!email || !/^[^\s@]+@[^\s@]+$/.test(email)) throw new UsageError('--user EMAIL is required (an email address)');
     const expiresIn = args.flags.get('--expires-in');
@@ -29,8 +29,8 @@ const create = defineCommand({
         throw new UsageError(`--expires-in: ${(err as Error).message}`);
       }
     }
-    const { key, preview } = withDirectory(args.flags, io, ({ tokens }) => {
-      const { id, created } = tokens.ensureUser(email);
+    const { key, preview } = await withDirectory(args.flags, io, async ({ tokens }) => {
+      const { id, created } = await tokens.ensureUser(email);
       if (created) io.err(`created user ${email}`);
       return tokens.createKey(id, args.flags.get('--name') ?? '', expiresAt);
     });
@@ -49,8 +49,8 @@ const list = defineCommand({
     { flag: '--user', value: 'email', description: 'Only the keys of this user' },
     { flag: '--json', description: 'Print JSON instead of a table' },
   ],
-  run(args, io) {
-    const keys = withDirectory(args.flags, io, ({ tokens }) => tokens.listKeys({ email: args.flags.get('--user') }));
+  async run(args, io) {
+    const keys = await withDirectory(args.flags, io, ({ tokens }) => tokens.listKeys({ email: args.flags.get('--user') }));
     if (args.switches.has('--json')) {
       io.out(JSON.stringify(keys, null, 2));
       return 0;
@@ -75,10 +75,10 @@ const revoke = defineCommand({
   usage: 'aqueduct token revoke ID',
   summary: 'Revoke a key by its id (see "token list")',
   description: 'Revokes the key; a running gateway refuses it within a second.',
-  run(args, io) {
+  async run(args, io) {
     const id = Number(args.positional[0]);
     if (args.positional.length !== 1 || !Number.isInteger(id) || id <= 0) throw new UsageError('expected one key ID (see "aqueduct token list")');
-    const ok = withDirectory(args.flags, io, ({ tokens }) => tokens.revokeKey(id));
+    const ok = await withDirectory(args.flags, io, ({ tokens }) => tokens.revokeKey(id));
     if (!ok) {
       io.err(`no active key with id ${id}`);
       return 1;

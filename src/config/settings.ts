@@ -96,7 +96,7 @@ export const SETTINGS = {
     flag: '--database-url',
     env: 'AQUEDUCT_DATABASE_URL',
     description:
-      'PostgreSQL for more than one node (postgres://user:password@host:port/db). Not served from yet: only "aqueduct migrate" uses it (it applies the PostgreSQL schema); serve and the operator commands refuse to run while it is set',
+      'PostgreSQL for more than one node (postgres://user:password@host:port/db). Not served from yet: "aqueduct migrate" applies the PostgreSQL schema, and the management commands (org, team, user, service-account, token, limits, exclude) work on it; serve and the usage report refuse to run while it is set',
     defaultText: '(none: SQLite in the data directory)',
     def: () => undefined as string | undefined,
     parse: postgresUrl,

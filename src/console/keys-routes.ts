@@ -29,30 +29,30 @@ function keyId(raw: string | undefined): number {
 
 export const keysRoutes = (ctx: ConsoleContext) => {
   const { deps } = ctx;
-  const view = (who: SignedIn, reach: Reach, extra: { notice?: Notice; created?: { name: string; key: string } } = {}) =>
-    keysPage({ who, keys: listKeys(deps.directory, reach), maxKeys: deps.settings.maxKeysPerUser, ...extra });
+  const view = async (who: SignedIn, reach: Reach, extra: { notice?: Notice; created?: { name: string; key: string } } = {}) =>
+    keysPage({ who, keys: await listKeys(deps.directory, reach), maxKeys: deps.settings.maxKeysPerUser, ...extra });
   return new Elysia()
     .get(
       '/ui/keys',
-      signedInPage(ctx, ({ who, reach }, url) => {
+      signedInPage(ctx, async ({ who, reach }, url) => {
         const done = DONE[url.searchParams.get('done') ?? ''];
-        return page(view(who, reach, { notice: done ? { kind: 'ok', text: done } : undefined }));
+        return page(await view(who, reach, { notice: done ? { kind: 'ok', text: done } : undefined }));
       }),
     )
     .post(
       '/ui/keys',
-      signedInPost(ctx, ({ who, reach }, form) => {
+      signedInPost(ctx, async ({ who, reach }, form) => {
         try {
           const expiry = EXPIRY_CHOICES[form.expires ?? 'never'];
           if (expiry === undefined) throw invalid('Choose one of the offered lifetimes.');
-          const created = createKey(deps.directory, reach, deps.settings.maxKeysPerUser, { name: keyName(form), expiresInMs: expiry.ms });
+          const created = await createKey(deps.directory, reach, deps.settings.maxKeysPerUser, { name: keyName(form), expiresInMs: expiry.ms });
           deps.keys.refresh();
           // Answered directly, not redirected: the key exists only in this one answer.
-          return page(view(who, reach, { created: { name: created.name, key: created.key }, notice: { kind: 'ok', text: 'Key created.' } }), 201);
+          return page(await view(who, reach, { created: { name: created.name, key: created.key }, notice: { kind: 'ok', text: 'Key created.' } }), 201);
         } catch (err) {
           // The cap and a bad name are shown on the keys page itself, where the person can act on them.
           if (err instanceof Refusal && (err.kind === 'forbidden' || err.kind === 'invalid')) {
-            return page(view(who, reach, { notice: { kind: 'error', text: err.message } }), err.kind === 'forbidden' ? 403 : 400);
+            return page(await view(who, reach, { notice: { kind: 'error', text: err.message } }), err.kind === 'forbidden' ? 403 : 400);
           }
           throw err;
         }
@@ -60,16 +60,16 @@ export const keysRoutes = (ctx: ConsoleContext) => {
     )
     .post(
       '/ui/keys/:id/rename',
-      signedInPost(ctx, ({ reach, params }, form) => {
-        updateKey(deps.directory, reach, keyId(params.id), { name: keyName(form) });
+      signedInPost(ctx, async ({ reach, params }, form) => {
+        await updateKey(deps.directory, reach, keyId(params.id), { name: keyName(form) });
         deps.keys.refresh();
         return redirect('/ui/keys?done=renamed');
       }),
     )
     .post(
       '/ui/keys/:id/revoke',
-      signedInPost(ctx, ({ reach, params }) => {
-        revokeKey(deps.directory, reach, keyId(params.id));
+      signedInPost(ctx, async ({ reach, params }) => {
+        await revokeKey(deps.directory, reach, keyId(params.id));
         deps.keys.refresh();
         return redirect('/ui/keys?done=revoked');
       }),

@@ -99,51 +99,51 @@ function changeFrom(org: Org, form: Record<string, string>): OrgChange {
 export const orgsRoutes = (ctx: ConsoleContext) => {
   const { deps } = ctx;
   const dir = deps.directory;
-  const view = (who: SignedIn, reach: Reach, extra: { notice?: Notice; focus?: number; newName?: string } = {}) => orgsPage({ who, orgs: orgOverview(dir, reach), ...extra });
+  const view = async (who: SignedIn, reach: Reach, extra: { notice?: Notice; focus?: number; newName?: string } = {}) => orgsPage({ who, orgs: await orgOverview(dir, reach), ...extra });
   /** A refusal the person can act on, shown on the page; anything else goes on to the guard. */
-  const refused = (err: unknown, who: SignedIn, reach: Reach, extra: { focus?: number; newName?: string }) => {
+  const refused = async (err: unknown, who: SignedIn, reach: Reach, extra: { focus?: number; newName?: string }) => {
     const status = err instanceof Refusal ? SHOWN[err.kind] : undefined;
     if (status === undefined) throw err;
-    return page(view(who, reach, { notice: { kind: 'error', text: (err as Refusal).message }, ...extra }), status);
+    return page(await view(who, reach, { notice: { kind: 'error', text: (err as Refusal).message }, ...extra }), status);
   };
   return new Elysia()
     .get(
       '/ui/orgs',
-      signedInPage(ctx, ({ who, reach }, url) => {
+      signedInPage(ctx, async ({ who, reach }, url) => {
         assertAdmin(reach);
         const done = url.searchParams.get('done') ?? '';
-        return page(view(who, reach, { notice: Object.hasOwn(DONE, done) ? { kind: 'ok', text: DONE[done]! } : undefined }));
+        return page(await view(who, reach, { notice: Object.hasOwn(DONE, done) ? { kind: 'ok', text: DONE[done]! } : undefined }));
       }),
     )
     .post(
       '/ui/orgs',
-      signedInPost(ctx, ({ who, reach }, form) => {
+      signedInPost(ctx, async ({ who, reach }, form) => {
         assertAdmin(reach);
         try {
-          const org = createOrg(dir, reach, orgName(form.name));
+          const org = await createOrg(dir, reach, orgName(form.name));
           deps.keys.refresh();
           return redirect(`/ui/orgs?done=created#org-${org.id}`);
         } catch (err) {
-          return refused(err, who, reach, { newName: (form.name ?? '').slice(0, MAX_ORG_NAME) });
+          return await refused(err, who, reach, { newName: (form.name ?? '').slice(0, MAX_ORG_NAME) });
         }
       }),
     )
     .post(
       '/ui/orgs/:id',
-      signedInPost(ctx, ({ who, reach, params }, form) => {
+      signedInPost(ctx, async ({ who, reach, params }, form) => {
         assertAdmin(reach);
         // Out of reach (here: no such org) is 404 before anything else, even for a malformed form.
         const id = pathId(params.id);
-        reach.org(id, 'manage');
+        await reach.org(id, 'manage');
         try {
-          const change = changeFrom(dir.org(id)!, form);
+          const change = changeFrom((await dir.org(id))!, form);
           if (Object.keys(change).length > 0) {
-            updateOrg(dir, reach, id, change);
+            await updateOrg(dir, reach, id, change);
             deps.keys.refresh();
           }
           return redirect(`/ui/orgs?done=saved#org-${id}`);
         } catch (err) {
-          return refused(err, who, reach, { focus: id });
+          return await refused(err, who, reach, { focus: id });
         }
       }),
     );

@@ -44,55 +44,56 @@ const shownOnPage = (err: unknown): err is Refusal => err instanceof Refusal && 
 export const teamsRoutes = (ctx: ConsoleContext) => {
   const { deps } = ctx;
   const dir = deps.directory;
-  const view = (who: SignedIn, reach: Reach, id: number, extra: { notice?: Notice; created?: { name: string; key: string } } = {}) => {
-    const team = reach.team(id); // 404 unless the person sees the team
+  const view = async (who: SignedIn, reach: Reach, id: number, extra: { notice?: Notice; created?: { name: string; key: string } } = {}) => {
+    const team = await reach.team(id); // 404 unless the person sees the team
     return teamPage({
       who,
       team,
-      members: listMembers(dir, reach, id),
-      serviceAccounts: listServiceAccounts(dir, reach, id),
-      manage: reach.manageTeam(team),
+      members: await listMembers(dir, reach, id),
+      serviceAccounts: await listServiceAccounts(dir, reach, id),
+      manage: await reach.manageTeam(team),
       appoint: reach.manageOrg(team.orgId),
       maxServiceAccounts: deps.settings.maxServiceAccountsPerTeam,
       ...extra,
     });
   };
   /** Runs a team change; refusals the person can act on are shown on the team page with their status. */
-  const onTeamPage = (who: SignedIn, reach: Reach, id: number, change: () => Response): Response => {
+  const onTeamPage = async (who: SignedIn, reach: Reach, id: number, change: () => Promise<Response>): Promise<Response> => {
     // Those who may not manage the team get 404 before anything else, even for a malformed form.
-    reach.team(id, 'manage');
+    await reach.team(id, 'manage');
     try {
-      return change();
+      return await change();
     } catch (err) {
       if (!shownOnPage(err)) throw err;
-      return page(view(who, reach, id, { notice: { kind: 'error', text: err.message } }), err.kind === 'forbidden' ? 403 : err.kind === 'conflict' ? 409 : 400);
+      return page(await view(who, reach, id, { notice: { kind: 'error', text: err.message } }), err.kind === 'forbidden' ? 403 : err.kind === 'conflict' ? 409 : 400);
     }
   };
   return new Elysia()
     .get(
       '/ui/teams',
-      signedInPage(ctx, ({ who, reach }) => {
-        const role = (teamId: number) => {
-          const m = dir.membership(teamId, who.principal.userId);
+      signedInPage(ctx, async ({ who, reach }) => {
+        const role = async (teamId: number) => {
+          const m = await dir.membership(teamId, who.principal.userId);
           if (m) return m.isAdmin ? 'team admin' : 'member';
           return reach.isAdmin ? 'admin' : 'org admin';
         };
-        return page(teamsPage({ who, teams: visibleTeams(dir, reach).map((t) => ({ ...t, role: role(t.id) })) }));
+        const teams = await Promise.all((await visibleTeams(dir, reach)).map(async (t) => ({ ...t, role: await role(t.id) })));
+        return page(teamsPage({ who, teams }));
       }),
     )
     .get(
       '/ui/teams/:id',
-      signedInPage(ctx, ({ who, reach, params }, url) => {
+      signedInPage(ctx, async ({ who, reach, params }, url) => {
         const done = DONE[url.searchParams.get('done') ?? ''];
-        return page(view(who, reach, pathId(params.id, 'team'), { notice: done ? { kind: 'ok', text: done } : undefined }));
+        return page(await view(who, reach, pathId(params.id, 'team'), { notice: done ? { kind: 'ok', text: done } : undefined }));
       }),
     )
     .post(
       '/ui/teams/:id/members',
       signedInPost(ctx, ({ who, reach, params }, form) => {
         const id = pathId(params.id, 'team');
-        return onTeamPage(who, reach, id, () => {
-          setMember(dir, reach, id, { email: field(form, 'email', 'An email', MAX_EMAIL) });
+        return onTeamPage(who, reach, id, async () => {
+          await setMember(dir, reach, id, { email: field(form, 'email', 'An email', MAX_EMAIL) });
           deps.keys.refresh();
           return redirect(`/ui/teams/${id}?done=added`);
         });
@@ -102,12 +103,12 @@ export const teamsRoutes = (ctx: ConsoleContext) => {
       '/ui/teams/:id/members/:userId/admin',
       signedInPost(ctx, ({ who, reach, params }, form) => {
         const id = pathId(params.id, 'team');
-        return onTeamPage(who, reach, id, () => {
+        return onTeamPage(who, reach, id, async () => {
           if (form.is_admin !== '1' && form.is_admin !== '0') throw invalid('Choose team admin or plain member.');
           const userId = pathId(params.userId, 'member');
           // Only an existing member's flag is changed here; adding goes through the email form.
-          if (!listMembers(dir, reach, id).some((m) => m.userId === userId)) throw new Refusal('not_found', 'No such member.');
-          const set = setMember(dir, reach, id, { userId }, form.is_admin === '1');
+          if (!(await listMembers(dir, reach, id)).some((m) => m.userId === userId)) throw new Refusal('not_found', 'No such member.');
+          const set = await setMember(dir, reach, id, { userId }, form.is_admin === '1');
           deps.keys.refresh();
           return redirect(`/ui/teams/${id}?done=${set.isAdmin ? 'promoted' : 'demoted'}`);
         });
@@ -117,8 +118,8 @@ export const teamsRoutes = (ctx: ConsoleContext) => {
       '/ui/teams/:id/members/:userId/remove',
       signedInPost(ctx, ({ who, reach, params }) => {
         const id = pathId(params.id, 'team');
-        return onTeamPage(who, reach, id, () => {
-          removeMember(dir, reach, id, pathId(params.userId, 'member'));
+        return onTeamPage(who, reach, id, async () => {
+          await removeMember(dir, reach, id, pathId(params.userId, 'member'));
           deps.keys.refresh();
           return redirect(`/ui/teams/${id}?done=removed`);
         });
@@ -128,19 +129,19 @@ export const teamsRoutes = (ctx: ConsoleContext) => {
       '/ui/teams/:id/service-accounts',
       signedInPost(ctx, ({ who, reach, params }, form) => {
         const id = pathId(params.id, 'team');
-        return onTeamPage(who, reach, id, () => {
-          const created = createServiceAccount(dir, reach, id, deps.settings.maxServiceAccountsPerTeam, { name: field(form, 'name', 'A name', MAX_NAME) });
+        return onTeamPage(who, reach, id, async () => {
+          const created = await createServiceAccount(dir, reach, id, deps.settings.maxServiceAccountsPerTeam, { name: field(form, 'name', 'A name', MAX_NAME) });
           deps.keys.refresh();
           // Answered directly, not redirected: the key exists only in this one answer.
           const shown = { name: created.serviceAccount.name, key: created.key };
-          return page(view(who, reach, id, { created: shown, notice: { kind: 'ok', text: 'Service account created.' } }), 201);
+          return page(await view(who, reach, id, { created: shown, notice: { kind: 'ok', text: 'Service account created.' } }), 201);
         });
       }),
     )
     .post(
       '/ui/service-accounts/:id/delete',
-      signedInPost(ctx, ({ reach, params }) => {
-        const sa = deleteServiceAccount(dir, reach, pathId(params.id, 'service account'));
+      signedInPost(ctx, async ({ reach, params }) => {
+        const sa = await deleteServiceAccount(dir, reach, pathId(params.id, 'service account'));
         deps.keys.refresh();
         return redirect(`/ui/teams/${sa.teamId}?done=deleted`);
       }),

@@ -21,7 +21,7 @@ export const usageRoutes = (ctx: ConsoleContext) => {
   const read = async (reach: Reach, url: URL, opts: { top?: number; groups?: SummaryGroup[] } = {}) => {
     const range: Range = isRange(url.searchParams.get('range')) ? (url.searchParams.get('range') as Range) : '24h';
     const calls = callsOf(url.searchParams.get('calls'));
-    const view = resolveView(url.searchParams.get('view'), reach, deps.directory, calls);
+    const view = await resolveView(url.searchParams.get('view'), reach, deps.directory, calls);
     const summary = await deps.usageReads.summary(dashboardQuery(view.scope, calls, RANGES[range], Date.now(), { groupBy: opts.groups, top: opts.top }));
     return { range, calls, view, summary };
   };
@@ -30,7 +30,7 @@ export const usageRoutes = (ctx: ConsoleContext) => {
       '/ui/usage',
       signedInPage(ctx, async ({ who, reach }, url) => {
         const { range, calls, view, summary } = await read(reach, url);
-        return page(usagePage({ who, view, choices: viewChoices(reach, deps.directory), range, calls, summary }));
+        return page(usagePage({ who, view, choices: await viewChoices(reach, deps.directory), range, calls, summary }));
       }),
     )
     .get(

@@ -26,20 +26,20 @@ export interface UsageView {
 }
 
 /** The views listed in the page's picker (a team or org reachable by URL but not listed is still checked). */
-export function viewChoices(reach: Reach, dir: Directory): ViewChoice[] {
+export async function viewChoices(reach: Reach, dir: Directory): Promise<ViewChoice[]> {
   const out: ViewChoice[] = [{ value: 'me', label: 'My usage' }];
   if (reach.isServiceAccount) return out;
-  for (const m of reach.isAdmin ? [] : dir.teamsOf(reach.p.userId)) {
-    const team = dir.team(m.teamId);
-    if (team && reach.manageTeam(team)) out.push({ value: `team-${team.id}`, label: `Team ${team.name}` });
+  for (const m of reach.isAdmin ? [] : await dir.teamsOf(reach.p.userId)) {
+    const team = await dir.team(m.teamId);
+    if (team && (await reach.manageTeam(team))) out.push({ value: `team-${team.id}`, label: `Team ${team.name}` });
   }
-  const orgs = reach.isAdmin ? dir.listOrgs() : reach.manageOrg(reach.p.orgId) ? dir.listOrgs([reach.p.orgId]) : [];
+  const orgs = reach.isAdmin ? await dir.listOrgs() : reach.manageOrg(reach.p.orgId) ? await dir.listOrgs([reach.p.orgId]) : [];
   for (const org of orgs) out.push({ value: `org-${org.id}`, label: `Org ${org.name}` });
   if (reach.isAdmin) out.push({ value: 'all', label: 'Whole gateway' });
   return out;
 }
 
-export function resolveView(raw: string | null, reach: Reach, dir: Directory, calls: Calls): UsageView {
+export async function resolveView(raw: string | null, reach: Reach, dir: Directory, calls: Calls): Promise<UsageView> {
   const value = raw ?? 'me';
   const p = reach.p;
   let label: string;
@@ -48,14 +48,14 @@ export function resolveView(raw: string | null, reach: Reach, dir: Directory, ca
   const org = /^org-([1-9]\d{0,14})$/.exec(value);
   if (value === 'me') {
     label = 'My usage';
-    scope = { kind: 'user', userId: p.userId, teamIds: dir.teamsOf(p.userId).map((m) => m.teamId) };
+    scope = { kind: 'user', userId: p.userId, teamIds: (await dir.teamsOf(p.userId)).map((m) => m.teamId) };
   } else if (team) {
-    const t = reach.team(Number(team[1]), 'manage'); // 404 when out of reach
+    const t = await reach.team(Number(team[1]), 'manage'); // 404 when out of reach
     label = `Team ${t.name}`;
     scope = { kind: 'team', teamId: t.id };
   } else if (org) {
     const id = Number(org[1]);
-    const o = dir.org(id);
+    const o = await dir.org(id);
     if (!o || !reach.manageOrg(id)) throw notFound('org');
     label = `Org ${o.name}`;
     scope = { kind: 'org', orgId: id };

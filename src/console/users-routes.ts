@@ -72,8 +72,8 @@ export const usersRoutes = (ctx: ConsoleContext) => {
   const dir = deps.directory;
   const acceptances = new TermsAcceptances(deps.db.sql);
   const view = async (who: SignedIn, reach: Reach, extra: { notice?: Notice; focus?: number } = {}) => {
-    const orgNames = reach.isAdmin ? new Map(dir.listOrgs().map((o) => [o.id, o.name])) : undefined;
-    const users = visibleUsers(dir, reach).map((u) => ({ ...u, manage: reach.manageUser(u), ...(orgNames ? { orgName: orgNames.get(u.orgId) ?? '' } : {}) }));
+    const orgNames = reach.isAdmin ? new Map((await dir.listOrgs()).map((o) => [o.id, o.name])) : undefined;
+    const users = (await visibleUsers(dir, reach)).map((u) => ({ ...u, manage: reach.manageUser(u), ...(orgNames ? { orgName: orgNames.get(u.orgId) ?? '' } : {}) }));
     const current = deps.terms?.current().version;
     const terms = current === undefined ? undefined : { current, accepted: await acceptances.latest(current) };
     return usersPage({ who, users, terms, roles: reach.isAdmin ? ROLES : ROLES.filter((r) => r !== 'admin'), ...extra });
@@ -92,11 +92,11 @@ export const usersRoutes = (ctx: ConsoleContext) => {
       signedInPost(ctx, async ({ who, reach, params }, form) => {
         assertPeopleReach(reach);
         // Out of reach is 404 before anything else, even for a malformed form.
-        const user = reach.user(pathId(params.id), 'manage');
+        const user = await reach.user(pathId(params.id), 'manage');
         try {
           const change = changeFrom(user, form);
           if (change.role !== undefined || Object.keys(change.policy).length > 0) {
-            updateUser(dir, reach, user.id, change);
+            await updateUser(dir, reach, user.id, change);
             deps.keys.refresh();
           }
           return redirect(`/ui/users?done=saved#user-${user.id}`);

@@ -70,17 +70,17 @@ export function assertNotOwn(isOwn: boolean): void {
 /** What a policy change applies to. `newTeam`: a team being created in this org (the defaults are in force). */
 export type PolicyTarget = { org: Org } | { team: Team } | { newTeam: number } | { user: User } | { key: KeyInfo };
 
-const orgLimits = (dir: Directory, orgId: number): Partial<Limits> => {
-  const org = dir.org(orgId);
+const orgLimits = async (dir: Directory, orgId: number): Promise<Partial<Limits>> => {
+  const org = await dir.org(orgId);
   return { rpm: org?.rpm ?? null, itpm: org?.itpm ?? null, otpm: org?.otpm ?? null };
 };
 
 /** The limits a key inherits where its own are unset: its user's (or, for a service account, its team's), else its org's. */
-function keyInherits(dir: Directory, key: KeyInfo): Partial<Limits> {
-  const sa = key.serviceAccountId !== null ? dir.serviceAccount(key.serviceAccountId) : undefined;
-  const team = sa && dir.team(sa.teamId);
-  const own = team ?? dir.user(key.userId);
-  const org = orgLimits(dir, team?.orgId ?? key.orgId);
+async function keyInherits(dir: Directory, key: KeyInfo): Promise<Partial<Limits>> {
+  const sa = key.serviceAccountId !== null ? await dir.serviceAccount(key.serviceAccountId) : undefined;
+  const team = sa && (await dir.team(sa.teamId));
+  const own = team ?? (await dir.user(key.userId));
+  const org = await orgLimits(dir, team?.orgId ?? key.orgId);
   return { rpm: own?.rpm ?? org.rpm, itpm: own?.itpm ?? org.itpm, otpm: own?.otpm ?? org.otpm };
 }
 
@@ -89,7 +89,7 @@ function keyInherits(dir: Directory, key: KeyInfo): Partial<Limits> {
  * Admins may make any change; everyone else only tightens, never on themselves, and pooled limits are set
  * by the role above the pool (an org's by admins; a team's by org-admins or admins: see the routes).
  */
-export function assertMayChangePolicy(reach: Reach, dir: Directory, target: PolicyTarget, patch: PolicyPatch & PoolPatch): void {
+export async function assertMayChangePolicy(reach: Reach, dir: Directory, target: PolicyTarget, patch: PolicyPatch & PoolPatch): Promise<void> {
   if (reach.isAdmin || Object.keys(patch).length === 0) return;
   const p = reach.p;
   if ('org' in target) {
@@ -97,15 +97,15 @@ export function assertMayChangePolicy(reach: Reach, dir: Directory, target: Poli
     assertTightens(target.org, patch);
   } else if ('team' in target) {
     assertTightens(poolAsLimits(target.team), poolPatchAsLimits(patch));
-    assertTightens(target.team, withoutPool(patch), orgLimits(dir, target.team.orgId));
+    assertTightens(target.team, withoutPool(patch), await orgLimits(dir, target.team.orgId));
   } else if ('newTeam' in target) {
-    assertTightens({ mergeModelExclusions: true, mergeMcpExclusions: true }, withoutPool(patch), orgLimits(dir, target.newTeam));
+    assertTightens({ mergeModelExclusions: true, mergeMcpExclusions: true }, withoutPool(patch), await orgLimits(dir, target.newTeam));
   } else if ('user' in target) {
     assertNotOwn(target.user.id === p.userId);
-    assertTightens(target.user, patch, orgLimits(dir, target.user.orgId));
+    assertTightens(target.user, patch, await orgLimits(dir, target.user.orgId));
   } else {
     assertNotOwn(target.key.serviceAccountId === null && target.key.userId === p.userId);
-    assertTightens(target.key, patch, keyInherits(dir, target.key));
+    assertTightens(target.key, patch, await keyInherits(dir, target.key));
   }
 }
 

@@ -40,12 +40,12 @@ export class Reach {
     return this.manageOrg(orgId) || (!this.isServiceAccount && this.p.orgId === orgId);
   }
 
-  manageTeam(team: Team): boolean {
-    return this.manageOrg(team.orgId) || (!this.isServiceAccount && this.dir.membership(team.id, this.p.userId)?.isAdmin === true);
+  async manageTeam(team: Team): Promise<boolean> {
+    return this.manageOrg(team.orgId) || (!this.isServiceAccount && (await this.dir.membership(team.id, this.p.userId))?.isAdmin === true);
   }
 
-  seeTeam(team: Team): boolean {
-    return this.manageTeam(team) || (!this.isServiceAccount && this.dir.membership(team.id, this.p.userId) !== undefined);
+  async seeTeam(team: Team): Promise<boolean> {
+    return (await this.manageTeam(team)) || (!this.isServiceAccount && (await this.dir.membership(team.id, this.p.userId)) !== undefined);
   }
 
   /** Managing a user: their role, limits and exclusions. Only admins manage admins. */
@@ -58,14 +58,14 @@ export class Reach {
   }
 
   /** A personal key: its owner and whoever manages the owner. A service-account key: whoever manages the team. */
-  manageKey(key: KeyInfo): boolean {
+  async manageKey(key: KeyInfo): Promise<boolean> {
     if (key.serviceAccountId !== null) {
-      const sa = this.dir.serviceAccount(key.serviceAccountId);
-      const team = sa && this.dir.team(sa.teamId);
-      return team !== undefined && this.manageTeam(team);
+      const sa = await this.dir.serviceAccount(key.serviceAccountId);
+      const team = sa && (await this.dir.team(sa.teamId));
+      return team !== undefined && (await this.manageTeam(team));
     }
     if (!this.isServiceAccount && key.userId === this.p.userId) return true;
-    const owner = this.dir.user(key.userId);
+    const owner = await this.dir.user(key.userId);
     return owner !== undefined && this.manageUser(owner);
   }
 
@@ -76,33 +76,33 @@ export class Reach {
 
   // Lookups that fail with 404 when the object is missing or out of reach.
 
-  team(id: number, need: 'see' | 'manage' = 'see'): Team {
-    const team = this.dir.team(id);
-    if (!team || !(need === 'see' ? this.seeTeam(team) : this.manageTeam(team))) throw notFound('team');
+  async team(id: number, need: 'see' | 'manage' = 'see'): Promise<Team> {
+    const team = await this.dir.team(id);
+    if (!team || !(await (need === 'see' ? this.seeTeam(team) : this.manageTeam(team)))) throw notFound('team');
     return team;
   }
 
-  user(id: number, need: 'see' | 'manage' = 'see'): User {
-    const user = this.dir.user(id);
+  async user(id: number, need: 'see' | 'manage' = 'see'): Promise<User> {
+    const user = await this.dir.user(id);
     if (!user || !(need === 'see' ? this.seeUser(user) : this.manageUser(user))) throw notFound('user');
     return user;
   }
 
   /** The org to create something in (default: the caller's): 404 if out of sight, 403 if only visible. */
-  orgToCreateIn(id: number | undefined, what: string): number {
+  async orgToCreateIn(id: number | undefined, what: string): Promise<number> {
     const orgId = id ?? this.p.orgId;
-    if (!this.seeOrg(orgId) || !this.dir.org(orgId)) throw notFound('org');
+    if (!this.seeOrg(orgId) || !(await this.dir.org(orgId))) throw notFound('org');
     if (!this.manageOrg(orgId)) throw forbidden(`Only org admins create ${what}.`);
     return orgId;
   }
 
-  org(id: number, need: 'see' | 'manage' = 'see'): void {
-    if (!this.dir.org(id) || !(need === 'see' ? this.seeOrg(id) : this.manageOrg(id))) throw notFound('org');
+  async org(id: number, need: 'see' | 'manage' = 'see'): Promise<void> {
+    if (!(await this.dir.org(id)) || !(need === 'see' ? this.seeOrg(id) : this.manageOrg(id))) throw notFound('org');
   }
 
-  key(id: number): KeyInfo {
-    const key = this.dir.tokens.key(id);
-    if (!key || !this.manageKey(key)) throw notFound('key');
+  async key(id: number): Promise<KeyInfo> {
+    const key = await this.dir.tokens.key(id);
+    if (!key || !(await this.manageKey(key))) throw notFound('key');
     return key;
   }
 }

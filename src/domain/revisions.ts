@@ -17,14 +17,6 @@ export async function readRevision(sql: Sql, name: string): Promise<number> {
   return row?.value ?? 0;
 }
 
-/** Call inside the transaction that made the change. */
-export function bumpRevision(sqlite: Database, name: string): void {
-  sqlite.run(
-    'INSERT INTO revisions (name, value) VALUES (?, 1) ON CONFLICT (name) DO UPDATE SET value = value + 1',
-    [name],
-  );
-}
-
 /** What an access change touched: one key, or every key of a user, team or org. */
 export type AccessChange = { kind: 'key' | 'user' | 'team' | 'org'; ref: number };
 
@@ -32,23 +24,13 @@ export type AccessChange = { kind: 'key' | 'user' | 'team' | 'org'; ref: number 
 export const KEPT_ACCESS_CHANGES = 10_000;
 
 /**
- * Call inside the transaction that made the change: bumps the access revision, then logs what it touched.
- * The bump comes first: it locks the revision row until commit, so concurrent changes (PostgreSQL) take
- * their access_changes ids one transaction after another, and commit in id order — a cache that reads
- * "ids above the last one seen" cannot miss a change that committed late with a smaller id.
- */
-export function recordAccessChanges(sqlite: Database, changes: readonly AccessChange[]): void {
-  bumpRevision(sqlite, ACCESS_REVISION);
-  for (const c of changes) sqlite.run('INSERT INTO access_changes (kind, ref) VALUES (?, ?)', [c.kind, c.ref]);
-  if (changes.length > 0) sqlite.run('DELETE FROM access_changes WHERE id <= (SELECT max(id) FROM access_changes) - ?', [KEPT_ACCESS_CHANGES]);
-}
-
-/**
- * recordAccessChanges through the Sql port (src/db/sql.ts), for the stores on it: pass the `tx` of the
- * transaction that made the change. The same SQL on SQLite and PostgreSQL.
+ * Call inside the transaction that made the change, with its `tx` (the Sql port, src/db/sql.ts; the same
+ * SQL on SQLite and PostgreSQL): bumps the access revision, then logs what it touched. The bump comes
+ * first: it locks the revision row until commit, so concurrent changes (PostgreSQL) take their
+ * access_changes ids one transaction after another, and commit in id order — a cache that reads "ids above
+ * the last one seen" cannot miss a change that committed late with a smaller id.
  */
 export async function recordAccessChangesSql(tx: Sql, changes: readonly AccessChange[]): Promise<void> {
-  // The bump first, as in recordAccessChanges: it orders concurrent changes' ids by their commits.
   await tx.run('INSERT INTO revisions (name, value) VALUES (?, 1) ON CONFLICT (name) DO UPDATE SET value = revisions.value + 1', [ACCESS_REVISION]);
   for (const c of changes) await tx.run('INSERT INTO access_changes (kind, ref) VALUES (?, ?)', [c.kind, c.ref]);
   if (changes.length > 0) await tx.run('DELETE FROM access_changes WHERE id <= (SELECT max(id) FROM access_changes) - ?', [KEPT_ACCESS_CHANGES]);

@@ -1,10 +1,14 @@
-/** Keys: creation (the raw key is returned once), listing (previews only), limits and revocation. */
-import { and, asc, count, eq, gt, isNull, or, type SQL } from 'drizzle-orm';
-import type { DbHandle } from '../db/connection';
-import { apiKeys, orgs, users } from '../db/schema';
+/**
+ * Keys: creation (the raw key is returned once), listing (previews only), limits and revocation. The SQL
+ * runs on SQLite and PostgreSQL alike, through the async Sql port (src/db/sql.ts); every write is one
+ * transaction that logs what it touched for the key caches (revisions.ts).
+ */
+import { lockRow } from '../db/row-lock';
+import type { Sql, SqlValue } from '../db/sql';
 import { generateKey, hashKey, keyPreview } from './api-key';
+import { assignments, columns, fromRow, type Table } from './directory-rows';
 import type { Role } from './key-cache';
-import { recordAccessChanges, type AccessChange } from './revisions';
+import { recordAccessChangesSql, type AccessChange } from './revisions';
 
 export const DEFAULT_ORG = 'default';
 
@@ -25,122 +29,137 @@ export interface KeyInfo {
   otpm: number | null;
 }
 
-const keyColumns = {
-  id: apiKeys.id,
-  name: apiKeys.name,
-  preview: apiKeys.preview,
-  userId: apiKeys.userId,
-  email: users.email,
-  orgId: users.orgId,
-  serviceAccountId: apiKeys.serviceAccountId,
-  createdAt: apiKeys.createdAt,
-  expiresAt: apiKeys.expiresAt,
-  revokedAt: apiKeys.revokedAt,
-  lastUsedAt: apiKeys.lastUsedAt,
-  rpm: apiKeys.rpm,
-  itpm: apiKeys.itpm,
-  otpm: apiKeys.otpm,
+/** The key's own columns (api_keys); its owner's email and org come from the join with users. */
+const KEYS: Table<Omit<KeyInfo, 'email' | 'orgId'>> = {
+  name: 'api_keys',
+  fields: { id: 'id', name: 'text', preview: 'text', userId: 'id', serviceAccountId: 'id', createdAt: 'big', expiresAt: 'big', revokedAt: 'big', lastUsedAt: 'big', rpm: 'big', itpm: 'big', otpm: 'big' },
 };
 
+/** What a key's name and limits may be changed to. */
+export type KeyPatch = { name?: string; rpm?: number | null; itpm?: number | null; otpm?: number | null };
+
+export interface KeyFilter {
+  email?: string;
+  userId?: number;
+  orgId?: number;
+  includeServiceAccounts?: boolean;
+  includeRevoked?: boolean;
+}
+
 export class TokenService {
-  constructor(private readonly h: DbHandle) {}
+  constructor(private readonly sql: Sql) {}
 
   /**
-   * Runs `fn` in one write transaction (nested calls become savepoints). IMMEDIATE takes the write lock at
-   * the start, so another process holding it makes us wait (busy_timeout) instead of failing at once.
+   * Runs `fn` in one transaction, with a TokenService whose statements are in it (its writes nest as
+   * savepoints): a check and the writes it allows commit together or not at all.
    */
-  transaction<T>(fn: () => T): T {
-    return this.h.sqlite.transaction(fn).immediate();
+  transaction<T>(fn: (tokens: TokenService) => Promise<T>): Promise<T> {
+    return this.sql.transaction((tx) => fn(new TokenService(tx)));
   }
 
   /** A write, with what it touched (for key caches) recorded in the same transaction. */
-  private write<T>(fn: () => T, touched: (out: T) => AccessChange[]): T {
-    return this.transaction(() => {
-      const out = fn();
-      recordAccessChanges(this.h.sqlite, touched(out));
+  private write<T>(fn: (tx: Sql) => Promise<T>, touched: (out: T) => AccessChange[]): Promise<T> {
+    return this.sql.transaction(async (tx) => {
+      const out = await fn(tx);
+      await recordAccessChangesSql(tx, touched(out));
       return out;
     });
   }
 
-  /** Returns the id of the org with this name, creating it when missing. */
-  ensureOrg(name: string = DEFAULT_ORG): number {
-    const found = this.h.db.select({ id: orgs.id }).from(orgs).where(eq(orgs.name, name)).get();
+  /**
+   * Holds the user's row until this transaction ends (PostgreSQL; see db/row-lock.ts), so that a cap on
+   * their keys, counted next, cannot be passed by a concurrent creation. Inside `transaction` only.
+   */
+  lockUser(userId: number): Promise<void> {
+    return lockRow(this.sql, 'users', userId);
+  }
+
+  /**
+   * Returns the id of the org with this name, creating it when missing. Concurrent creations of one name
+   * (ON CONFLICT DO NOTHING) both end with the one org.
+   */
+  async ensureOrg(name: string = DEFAULT_ORG): Promise<number> {
+    const find = () => this.sql.get<{ id: number }>('SELECT id FROM orgs WHERE name = ?', [name]);
+    const found = await find();
     if (found) return found.id;
-    return this.write(() => this.h.db.insert(orgs).values({ name }).returning({ id: orgs.id }).get().id, () => []);
+    const made = await this.write((tx) => tx.get<{ id: number }>('INSERT INTO orgs (name) VALUES (?) ON CONFLICT (name) DO NOTHING RETURNING id', [name]), () => []);
+    return made?.id ?? (await find())!.id;
   }
 
   /** Returns the user with this email, creating it (in the default org) when missing. */
-  ensureUser(email: string, role: Role = 'user'): { id: number; created: boolean } {
-    const found = this.h.db.select({ id: users.id }).from(users).where(eq(users.email, email)).get();
+  async ensureUser(email: string, role: Role = 'user'): Promise<{ id: number; created: boolean }> {
+    const find = () => this.sql.get<{ id: number }>('SELECT id FROM users WHERE email = ?', [email]);
+    const found = await find();
     if (found) return { id: found.id, created: false };
-    return this.write(() => {
-      const orgId = this.ensureOrg();
-      const id = this.h.db.insert(users).values({ email, orgId, role }).returning({ id: users.id }).get().id;
-      return { id, created: true };
-    }, () => []);
+    const orgId = await this.ensureOrg();
+    const made = await this.write((tx) => tx.get<{ id: number }>('INSERT INTO users (email, org_id, role) VALUES (?, ?, ?) ON CONFLICT (email) DO NOTHING RETURNING id', [email, orgId, role]), () => []);
+    // Nothing inserted: created meanwhile by someone else.
+    return made ? { id: made.id, created: true } : { id: (await find())!.id, created: false };
   }
 
-  userCount(): number {
-    return this.h.sqlite.query<{ n: number }, []>('SELECT count(*) AS n FROM users').get()!.n;
+  async userCount(): Promise<number> {
+    return (await this.sql.get<{ n: number }>(`SELECT ${this.sql.num('count(*)')} AS n FROM users`))!.n;
   }
 
   /** Creates a key; the raw key is returned once and never stored. */
-  createKey(userId: number, name = '', expiresAt: number | null = null, serviceAccountId: number | null = null): { key: string; id: number; preview: string } {
+  async createKey(userId: number, name = '', expiresAt: number | null = null, serviceAccountId: number | null = null): Promise<{ key: string; id: number; preview: string }> {
     const key = generateKey();
     const preview = keyPreview(key);
-    const id = this.write(
-      () => this.h.db.insert(apiKeys).values({ keyHash: hashKey(key), preview, name, userId, expiresAt, serviceAccountId }).returning({ id: apiKeys.id }).get().id,
+    const id = await this.write(
+      async (tx) =>
+        (await tx.get<{ id: number }>('INSERT INTO api_keys (key_hash, preview, name, user_id, expires_at, service_account_id) VALUES (?, ?, ?, ?, ?, ?) RETURNING id', [
+          hashKey(key),
+          preview,
+          name,
+          userId,
+          expiresAt,
+          serviceAccountId,
+        ]))!.id,
       (id) => [{ kind: 'key', ref: id }],
     );
     return { key, id, preview };
   }
 
   /** Live personal keys of a user: neither revoked nor expired (the per-user cap counts these). */
-  personalKeyCount(userId: number, now = Date.now()): number {
-    return this.h.db
-      .select({ n: count() })
-      .from(apiKeys)
-      .where(and(eq(apiKeys.userId, userId), isNull(apiKeys.serviceAccountId), isNull(apiKeys.revokedAt), or(isNull(apiKeys.expiresAt), gt(apiKeys.expiresAt, now))))
-      .get()!.n;
+  async personalKeyCount(userId: number, now = Date.now()): Promise<number> {
+    const row = await this.sql.get<{ n: number }>(
+      `SELECT ${this.sql.num('count(*)')} AS n FROM api_keys
+        WHERE user_id = ? AND service_account_id IS NULL AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > ?)`,
+      [userId, now],
+    );
+    return row!.n;
   }
 
-  listKeys(filter: { email?: string; userId?: number; orgId?: number; includeServiceAccounts?: boolean; includeRevoked?: boolean } = {}): KeyInfo[] {
-    const conds: (SQL | undefined)[] = [
-      filter.email !== undefined ? eq(users.email, filter.email) : undefined,
-      filter.userId !== undefined ? eq(apiKeys.userId, filter.userId) : undefined,
-      filter.orgId !== undefined ? eq(users.orgId, filter.orgId) : undefined,
-      filter.includeServiceAccounts === false ? isNull(apiKeys.serviceAccountId) : undefined,
-      filter.includeRevoked === false ? isNull(apiKeys.revokedAt) : undefined,
-    ];
-    return this.h.db
-      .select(keyColumns)
-      .from(apiKeys)
-      .innerJoin(users, eq(users.id, apiKeys.userId))
-      .where(and(...conds.filter((c) => c !== undefined)))
-      .orderBy(asc(apiKeys.id))
-      .all();
+  async listKeys(filter: KeyFilter = {}): Promise<KeyInfo[]> {
+    const conds: string[] = [];
+    const params: SqlValue[] = [];
+    const where = (cond: string, ...values: SqlValue[]) => (conds.push(cond), params.push(...values));
+    if (filter.email !== undefined) where('u.email = ?', filter.email);
+    if (filter.userId !== undefined) where('k.user_id = ?', filter.userId);
+    if (filter.orgId !== undefined) where('u.org_id = ?', filter.orgId);
+    if (filter.includeServiceAccounts === false) where('k.service_account_id IS NULL');
+    if (filter.includeRevoked === false) where('k.revoked_at IS NULL');
+    return this.selectKeys(`${conds.length > 0 ? `WHERE ${conds.join(' AND ')}` : ''} ORDER BY k.id`, params);
   }
 
-  key(id: number): KeyInfo | undefined {
-    return this.h.db.select(keyColumns).from(apiKeys).innerJoin(users, eq(users.id, apiKeys.userId)).where(eq(apiKeys.id, id)).get();
+  async key(id: number): Promise<KeyInfo | undefined> {
+    return (await this.selectKeys('WHERE k.id = ?', [id]))[0];
   }
 
-  updateKey(id: number, patch: { name?: string; rpm?: number | null; itpm?: number | null; otpm?: number | null }): boolean {
-    if (Object.keys(patch).length === 0) return this.key(id) !== undefined;
-    return this.write(() => this.h.db.update(apiKeys).set(patch).where(eq(apiKeys.id, id)).returning({ id: apiKeys.id }).all().length > 0, () => [{ kind: 'key', ref: id }]);
+  private async selectKeys(tail: string, params: SqlValue[]): Promise<KeyInfo[]> {
+    const rows = await this.sql.rows(`SELECT ${columns(this.sql, KEYS, 'k')}, u.email AS email, u.org_id AS org_id FROM api_keys k INNER JOIN users u ON u.id = k.user_id ${tail}`, params);
+    return rows.map((r) => ({ ...fromRow(KEYS, r), email: r.email as string, orgId: r.org_id as number }));
+  }
+
+  /** Renames a key or sets its limits; false when there is no such key. */
+  async updateKey(id: number, patch: KeyPatch): Promise<boolean> {
+    const { set, params } = assignments(KEYS, patch);
+    if (set === '') return (await this.key(id)) !== undefined;
+    return this.write(async (tx) => (await tx.run(`UPDATE api_keys SET ${set} WHERE id = ?`, [...params, id])) > 0, () => [{ kind: 'key', ref: id }]);
   }
 
   /** Revokes a key by id; false when there is no such live key. */
-  revokeKey(id: number): boolean {
-    return this.write(
-      () =>
-        this.h.db
-          .update(apiKeys)
-          .set({ revokedAt: Date.now() })
-          .where(and(eq(apiKeys.id, id), isNull(apiKeys.revokedAt)))
-          .returning({ id: apiKeys.id })
-          .all().length > 0,
-      () => [{ kind: 'key', ref: id }],
-    );
+  revokeKey(id: number): Promise<boolean> {
+    return this.write(async (tx) => (await tx.run('UPDATE api_keys SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL', [Date.now(), id])) > 0, () => [{ kind: 'key', ref: id }]);
   }
 }

@@ -9,19 +9,19 @@ import { assertMayChangePolicy } from './policy-rules';
 import { forbidden, type Reach } from './reach';
 
 /** The users a caller may see: admins everyone (or one org's), org-admins their org's, users themselves. */
-export function visibleUsers(dir: Directory, reach: Reach, orgId?: number): User[] {
+export async function visibleUsers(dir: Directory, reach: Reach, orgId?: number): Promise<User[]> {
   if (reach.isAdmin) return dir.listUsers(orgId);
   if (reach.manageOrg(reach.p.orgId)) return dir.listUsers(reach.p.orgId);
   if (reach.isServiceAccount) return [];
-  const self = dir.user(reach.p.userId);
+  const self = await dir.user(reach.p.userId);
   return self ? [self] : [];
 }
 
 /** Changes a user's role and policy after the reach and policy checks; throws a Refusal (404, 403) otherwise. */
-export function updateUser(dir: Directory, reach: Reach, id: number, change: { role?: Role; policy: PolicyPatch }): User {
-  const user = reach.user(id, 'manage');
+export async function updateUser(dir: Directory, reach: Reach, id: number, change: { role?: Role; policy: PolicyPatch }): Promise<User> {
+  const user = await reach.user(id, 'manage');
   if (change.role === 'admin' && !reach.isAdmin) throw forbidden('Only admins make admins.');
-  assertMayChangePolicy(reach, dir, { user }, change.policy);
-  const updated = dir.updateUser(user.id, { ...change.policy, ...(change.role !== undefined ? { role: change.role } : {}) });
+  await assertMayChangePolicy(reach, dir, { user }, change.policy);
+  const updated = await dir.updateUser(user.id, { ...change.policy, ...(change.role !== undefined ? { role: change.role } : {}) });
   return updated ?? user;
 }

@@ -16,15 +16,15 @@ model_list:
 afterAll(() => gw.close());
 
 const dir = gw.directory;
-const org = dir.createOrg('excl-org');
-dir.updateOrg(org.id, { excludedModels: ['b'], excludedMcpServers: ['org-mcp'] });
-const team = dir.createTeam(org.id, 'excl-team');
-dir.updateTeam(team.id, { excludedModels: ['c'] });
+const org = await dir.createOrg('excl-org');
+await dir.updateOrg(org.id, { excludedModels: ['b'], excludedMcpServers: ['org-mcp'] });
+const team = await dir.createTeam(org.id, 'excl-team');
+await dir.updateTeam(team.id, { excludedModels: ['c'] });
 
-function userKey(patch: Parameters<typeof dir.updateUser>[1] = {}) {
-  const user = dir.createUser(`x${Math.random().toString(36).slice(2)}@example.com`, org.id);
-  dir.updateUser(user.id, patch);
-  const { key } = dir.tokens.createKey(user.id);
+async function userKey(patch: Parameters<typeof dir.updateUser>[1] = {}) {
+  const user = await dir.createUser(`x${Math.random().toString(36).slice(2)}@example.com`, org.id);
+  await dir.updateUser(user.id, patch);
+  const { key } = await dir.tokens.createKey(user.id);
   gw.keys.reload();
   return { key, user };
 }
@@ -41,12 +41,12 @@ describe('exclusions', () => {
   });
 
   test('a personal key: user, org and global exclusions hide models from /models', async () => {
-    const { key } = userKey({ excludedModels: ['a'] });
+    const { key } = await userKey({ excludedModels: ['a'] });
     expect(await listed(key)).toEqual(['c']); // a (user), b (org), g (global) hidden; team lists do not apply
   });
 
   test('an excluded model — and its alias — behaves exactly like an unknown one', async () => {
-    const { key } = userKey({ excludedModels: ['alias-a'] }); // excluding an alias excludes its model
+    const { key } = await userKey({ excludedModels: ['alias-a'] }); // excluding an alias excludes its model
     for (const name of ['a', 'alias-a', 'b']) {
       const e = await expectOpenAIError(await gw.request('GET', `/v1/models/${name}`, { key }), 404);
       expect(e.code).toBe('model_not_found');
@@ -59,25 +59,25 @@ describe('exclusions', () => {
   });
 
   test('merge flags off: the user stops inheriting the org list; the global list binds every org and user all the same', async () => {
-    const { key } = userKey({ mergeModelExclusions: false });
+    const { key } = await userKey({ mergeModelExclusions: false });
     expect(await listed(key)).toEqual(['a', 'b', 'c']);
-    const org2 = dir.createOrg('no-global');
-    dir.updateOrg(org2.id, { mergeModelExclusions: false });
-    const u = dir.createUser('noglobal@example.com', org2.id);
-    const { key: k2 } = dir.tokens.createKey(u.id);
+    const org2 = await dir.createOrg('no-global');
+    await dir.updateOrg(org2.id, { mergeModelExclusions: false });
+    const u = await dir.createUser('noglobal@example.com', org2.id);
+    const { key: k2 } = await dir.tokens.createKey(u.id);
     gw.keys.reload();
     expect(await listed(k2)).toEqual(['a', 'b', 'c']);
   });
 
   test('a service-account key uses its team in the user’s place', async () => {
-    const { user } = userKey({ excludedModels: ['a'] });
-    const sa = dir.createServiceAccount(team.id, `bot-${Math.random()}`, '', user.id);
+    const { user } = await userKey({ excludedModels: ['a'] });
+    const sa = await dir.createServiceAccount(team.id, `bot-${Math.random()}`, '', user.id);
     gw.keys.reload();
     expect(await listed(sa.key)).toEqual(['a']); // team excludes c; org b; global g; the creator's a does not apply
   });
 
   test('a change takes effect on the next request', async () => {
-    const { key, user } = userKey();
+    const { key, user } = await userKey();
     expect(await listed(key)).toEqual(['a', 'c']);
     const admin = gw.adminKey;
     const res = await gw.request('PATCH', `/admin/users/${user.id}`, { key: admin, body: { excluded_models: ['c'] } });
@@ -86,7 +86,7 @@ describe('exclusions', () => {
   });
 
   test('MCP-server exclusions follow the same hierarchy', async () => {
-    const { key } = userKey({ excludedMcpServers: ['user-mcp'] });
+    const { key } = await userKey({ excludedMcpServers: ['user-mcp'] });
     const me = (await (await gw.request('GET', '/admin/me', { key })).json()) as { effective: { excluded_mcp_servers: string[] } };
     expect(me.effective.excluded_mcp_servers.sort()).toEqual(['global-mcp', 'org-mcp', 'user-mcp']);
   });

@@ -23,11 +23,11 @@ afterAll(() => f.close());
 beforeEach(() => f.reset());
 
 /** A fresh user (with its own key) whose limits are set on the user level. */
-function keyWithUserLimits(limits: { rpm?: number; itpm?: number; otpm?: number }): string {
+async function keyWithUserLimits(limits: { rpm?: number; itpm?: number; otpm?: number }): Promise<string> {
   const email = `rl${Math.random().toString(36).slice(2)}@example.com`;
   const key = f.gw.newKey(email);
-  const user = f.gw.directory.userByEmail(email)!;
-  f.gw.directory.updateUser(user.id, limits);
+  const user = (await f.gw.directory.userByEmail(email))!;
+  await f.gw.directory.updateUser(user.id, limits);
   f.gw.keys.reload();
   return key;
 }
@@ -45,15 +45,15 @@ async function countPassing(key: string, model: string, attempts: number): Promi
 
 describe('rate limits', () => {
   test('rpm N: N pass, the next is refused; with multiplier 2, 2N pass; with 0.5, N/2 (rounded up) pass', async () => {
-    expect(await countPassing(keyWithUserLimits({ rpm: 3 }), 'm', 5)).toBe(3);
-    expect(await countPassing(keyWithUserLimits({ rpm: 3 }), 'double', 8)).toBe(6);
-    expect(await countPassing(keyWithUserLimits({ rpm: 3 }), 'half', 4)).toBe(2);
+    expect(await countPassing(await keyWithUserLimits({ rpm: 3 }), 'm', 5)).toBe(3);
+    expect(await countPassing(await keyWithUserLimits({ rpm: 3 }), 'double', 8)).toBe(6);
+    expect(await countPassing(await keyWithUserLimits({ rpm: 3 }), 'half', 4)).toBe(2);
     // Aliases cost what their model costs.
-    expect(await countPassing(keyWithUserLimits({ rpm: 2 }), 'alias-m', 4)).toBe(2);
+    expect(await countPassing(await keyWithUserLimits({ rpm: 2 }), 'alias-m', 4)).toBe(2);
   });
 
   test('the 429: OpenAI shape, the limit named, Retry-After and x-ratelimit headers; the SDK raises RateLimitError', async () => {
-    const key = keyWithUserLimits({ rpm: 1 });
+    const key = await keyWithUserLimits({ rpm: 1 });
     const client = f.client({ key });
     const first = await client.chat.completions.create({ model: 'm', messages: [{ role: 'user', content: 'x' }] }).withResponse();
     expect(first.response.headers.get('x-ratelimit-limit-requests')).toBe('1');
@@ -75,9 +75,9 @@ describe('rate limits', () => {
 
   test('input and output token limits refuse the call after the one that crossed them', async () => {
     // The mock answers "echo: x" to "x": 4 prompt tokens (x + 3 per message), 2 completion tokens.
-    expect(await countPassing(keyWithUserLimits({ itpm: 5 }), 'm', 3)).toBe(2);
-    expect(await countPassing(keyWithUserLimits({ otpm: 3 }), 'm', 3)).toBe(2);
-    const key = keyWithUserLimits({ itpm: 3, otpm: 1 });
+    expect(await countPassing(await keyWithUserLimits({ itpm: 5 }), 'm', 3)).toBe(2);
+    expect(await countPassing(await keyWithUserLimits({ otpm: 3 }), 'm', 3)).toBe(2);
+    const key = await keyWithUserLimits({ itpm: 3, otpm: 1 });
     await countPassing(key, 'm', 1);
     const res = await f.gw.request('POST', '/v1/chat/completions', { key, body: { model: 'm', messages: [{ role: 'user', content: 'x' }] } });
     const body = (await res.json()) as { error: { message: string } };
@@ -86,7 +86,7 @@ describe('rate limits', () => {
   });
 
   test('streamed calls count their tokens when the stream ends', async () => {
-    const key = keyWithUserLimits({ otpm: 2 });
+    const key = await keyWithUserLimits({ otpm: 2 });
     const client = f.client({ key });
     for await (const _ of await client.chat.completions.create({ model: 'm', messages: [{ role: 'user', content: 'x' }], stream: true }));
     const err = await client.chat.completions.create({ model: 'm', messages: [{ role: 'user', content: 'x' }] }).catch((e) => e);
@@ -95,31 +95,31 @@ describe('rate limits', () => {
 
   test('precedence: key beats user beats org; a service-account key uses its team; each key has its own budget', async () => {
     const dir = f.gw.directory;
-    const org = dir.createOrg(`org-${Math.random()}`);
-    dir.updateOrg(org.id, { rpm: 1 });
-    const user = dir.createUser(`p${Math.random()}@example.com`, org.id);
-    const k1 = dir.tokens.createKey(user.id, 'one');
-    const k2 = dir.tokens.createKey(user.id, 'two');
+    const org = await dir.createOrg(`org-${Math.random()}`);
+    await dir.updateOrg(org.id, { rpm: 1 });
+    const user = await dir.createUser(`p${Math.random()}@example.com`, org.id);
+    const k1 = await dir.tokens.createKey(user.id, 'one');
+    const k2 = await dir.tokens.createKey(user.id, 'two');
     f.gw.keys.reload();
     expect(await countPassing(k1.key, 'm', 3)).toBe(1); // the org's limit
     expect(await countPassing(k2.key, 'm', 3)).toBe(1); // its own budget
-    dir.updateUser(user.id, { rpm: 2 });
-    const k3 = dir.tokens.createKey(user.id, 'three');
+    await dir.updateUser(user.id, { rpm: 2 });
+    const k3 = await dir.tokens.createKey(user.id, 'three');
     f.gw.keys.reload();
     expect(await countPassing(k3.key, 'm', 4)).toBe(2); // the user's limit beats the org's
-    const k4 = dir.tokens.createKey(user.id, 'four');
-    dir.tokens.updateKey(k4.id, { rpm: 4 });
+    const k4 = await dir.tokens.createKey(user.id, 'four');
+    await dir.tokens.updateKey(k4.id, { rpm: 4 });
     f.gw.keys.reload();
     expect(await countPassing(k4.key, 'm', 6)).toBe(4); // the key's own limit beats both
-    const team = dir.createTeam(org.id, 'limited');
-    dir.updateTeam(team.id, { rpm: 3 });
-    const sa = dir.createServiceAccount(team.id, 'bot', '', user.id);
+    const team = await dir.createTeam(org.id, 'limited');
+    await dir.updateTeam(team.id, { rpm: 3 });
+    const sa = await dir.createServiceAccount(team.id, 'bot', '', user.id);
     f.gw.keys.reload();
     expect(await countPassing(sa.key, 'm', 5)).toBe(3); // the team's, not the user's
   });
 
   test('limits apply to model endpoints only, not to /models or the admin API', async () => {
-    const key = keyWithUserLimits({ rpm: 1 });
+    const key = await keyWithUserLimits({ rpm: 1 });
     expect(await countPassing(key, 'm', 1)).toBe(1);
     for (let i = 0; i < 3; i++) {
       expect((await f.gw.request('GET', '/v1/models', { key })).status).toBe(200);
@@ -130,7 +130,7 @@ describe('rate limits', () => {
   });
 
   test('exact under concurrency: with rpm 20, 50 concurrent calls → exactly 20 pass', async () => {
-    const key = keyWithUserLimits({ rpm: 20 });
+    const key = await keyWithUserLimits({ rpm: 20 });
     const client = f.client({ key });
     const results = await Promise.all(
       Array.from({ length: 50 }, () => client.chat.completions.create({ model: 'm', messages: [{ role: 'user', content: 'x' }] }).then(() => 'ok', (e) => (e instanceof OpenAI.RateLimitError ? '429' : String(e)))),

@@ -27,7 +27,7 @@ interface Cluster {
   nodes: [TestGateway, TestGateway];
   lines: string[];
   /** A new user's key, made on node 0, with user-level limits; both nodes know it. */
-  key(limits?: { rpm?: number }): string;
+  key(limits?: { rpm?: number }): Promise<string>;
   close(): Promise<void>;
 }
 
@@ -42,10 +42,10 @@ async function cluster(failure: 'closed' | 'open'): Promise<Cluster> {
     redis,
     nodes,
     lines,
-    key(limits = {}) {
+    async key(limits = {}) {
       const email = `n${Math.random().toString(36).slice(2)}@example.com`;
       const key = nodes[0].newKey(email);
-      if (Object.keys(limits).length) nodes[0].directory.updateUser(nodes[0].directory.userByEmail(email)!.id, limits);
+      if (Object.keys(limits).length) await nodes[0].directory.updateUser((await nodes[0].directory.userByEmail(email))!.id, limits);
       for (const n of nodes) n.keys.reload();
       return key;
     },
@@ -79,7 +79,7 @@ describe('two gateways, one Redis (AQUEDUCT_REDIS_FAILURE=closed)', () => {
   afterAll(() => c.close());
 
   test('rpm 10 across both nodes: 30 concurrent calls → exactly 10 pass; the rest get the OpenAI 429', async () => {
-    const key = c.key({ rpm: 10 });
+    const key = await c.key({ rpm: 10 });
     const responses = await Promise.all(Array.from({ length: 30 }, (_, i) => call(c.nodes[i % 2]!, key)));
     const ok = responses.filter((r) => r.status === 200);
     expect(ok).toHaveLength(10);
@@ -95,8 +95,8 @@ describe('two gateways, one Redis (AQUEDUCT_REDIS_FAILURE=closed)', () => {
   });
 
   test('Redis stopped mid-load: limited keys get 503 (rate_limits_unavailable), unlimited keys pass; restarted: admitted again', async () => {
-    const limited = c.key({ rpm: 10_000 });
-    const free = c.key();
+    const limited = await c.key({ rpm: 10_000 });
+    const free = await c.key();
     // One call at a time, alternating nodes, each labelled with the phase it started in.
     let phase: 'before' | 'down' | 'after' = 'before';
     const seen: Record<'before' | 'down' | 'after', number[]> = { before: [], down: [], after: [] };
@@ -155,7 +155,7 @@ describe('two gateways, one Redis (AQUEDUCT_REDIS_FAILURE=open)', () => {
   afterAll(() => c.close());
 
   test('Redis away: each node enforces the limit on its own; back: the budget is shared again', async () => {
-    const key = c.key({ rpm: 3 });
+    const key = await c.key({ rpm: 3 });
     expect((await call(c.nodes[0], key)).status).toBe(200);
     await c.redis.stop();
     const local = await Promise.all(Array.from({ length: 10 }, (_, i) => call(c.nodes[i % 2]!, key)));

@@ -8,12 +8,12 @@ import { testGateway } from '../support/app';
 const gw = testGateway();
 afterAll(() => gw.close());
 const dir = gw.directory;
-const acme = dir.createOrg('acme');
-const globex = dir.createOrg('globex');
-const boss = dir.createUser('boss@acme.example', acme.id, 'org-admin');
-const bossKey = dir.tokens.createKey(boss.id).key;
-dir.createUser('u1@globex.example', globex.id);
-dir.createUser('u2@acme.example', acme.id);
+const acme = await dir.createOrg('acme');
+const globex = await dir.createOrg('globex');
+const boss = await dir.createUser('boss@acme.example', acme.id, 'org-admin');
+const bossKey = (await dir.tokens.createKey(boss.id)).key;
+await dir.createUser('u1@globex.example', globex.id);
+await dir.createUser('u2@acme.example', acme.id);
 gw.keys.reload();
 
 const createUser = async (key: string, body: object) => {
@@ -34,8 +34,8 @@ describe('user creation does not reveal other orgs', () => {
     expect(otherOrg.text).not.toContain('exists');
     expect(otherOrg.text).not.toContain('globex');
     // Nothing was created or moved.
-    expect(dir.userByEmail('u1@globex.example')!.orgId).toBe(globex.id);
-    expect(dir.userByEmail('fresh@acme.example')).toBeUndefined();
+    expect((await dir.userByEmail('u1@globex.example'))!.orgId).toBe(globex.id);
+    expect(await dir.userByEmail('fresh@acme.example')).toBeUndefined();
   });
 
   test('a free email is created in the org-admin\'s org; an admin still gets 409 for a taken one', async () => {

@@ -8,16 +8,16 @@ import { testGateway } from '../support/app';
 const gw = testGateway();
 afterAll(() => gw.close());
 const dir = gw.directory;
-const org = dir.createOrg('cap-org');
-const orgAdmin = dir.createUser('boss@cap.example', org.id, 'org-admin');
-const orgAdminKey = dir.tokens.createKey(orgAdmin.id, 'main').key;
+const org = await dir.createOrg('cap-org');
+const orgAdmin = await dir.createUser('boss@cap.example', org.id, 'org-admin');
+const orgAdminKey = (await dir.tokens.createKey(orgAdmin.id, 'main')).key;
 let n = 0;
 /** A user already holding `live` live keys (the first one returned), plus `expired` expired and `revoked` revoked ones. */
-function userWith(live: number, expired = 0, revoked = 0) {
-  const user = dir.createUser(`u${++n}@cap.example`, org.id);
-  const keys = Array.from({ length: live }, (_, i) => dir.tokens.createKey(user.id, `live${i}`).key);
-  for (let i = 0; i < expired; i++) dir.tokens.createKey(user.id, `old${i}`, Date.now() - 1000);
-  for (let i = 0; i < revoked; i++) dir.tokens.revokeKey(dir.tokens.createKey(user.id, `gone${i}`).id);
+async function userWith(live: number, expired = 0, revoked = 0) {
+  const user = await dir.createUser(`u${++n}@cap.example`, org.id);
+  const keys = await Promise.all(Array.from({ length: live }, async (_, i) => (await dir.tokens.createKey(user.id, `live${i}`)).key));
+  for (let i = 0; i < expired; i++) await dir.tokens.createKey(user.id, `old${i}`, Date.now() - 1000);
+  for (let i = 0; i < revoked; i++) await dir.tokens.revokeKey((await dir.tokens.createKey(user.id, `gone${i}`)).id);
   gw.keys.reload();
   return { user, key: keys[0]! };
 }
@@ -25,7 +25,7 @@ const create = (key: string, body: object = {}) => gw.request('POST', '/admin/ke
 
 describe('key cap', () => {
   test('expired and revoked keys do not count toward the cap', async () => {
-    const u = userWith(2, 2, 2);
+    const u = await userWith(2, 2, 2);
     expect((await create(u.key)).status).toBe(200); // 3 live keys now
     const refused = await create(u.key);
     expect(refused.status).toBe(403);
@@ -35,14 +35,14 @@ describe('key cap', () => {
   });
 
   test('an org-admin creating a key for a user at the cap is refused', async () => {
-    const u = userWith(3);
+    const u = await userWith(3);
     expect((await create(orgAdminKey, { user_id: u.user.id })).status).toBe(403);
   });
 
   test('an admin creating a key for someone else is not bound by the cap', async () => {
-    const u = userWith(3);
+    const u = await userWith(3);
     const res = await create(gw.adminKey, { user_id: u.user.id });
     expect(res.status).toBe(200);
-    expect(dir.tokens.personalKeyCount(u.user.id)).toBe(4);
+    expect(await dir.tokens.personalKeyCount(u.user.id)).toBe(4);
   });
 });

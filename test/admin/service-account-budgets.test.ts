@@ -20,15 +20,15 @@ beforeEach(() => f.reset());
 const dir = f.gw.directory;
 let n = 0;
 
-function setup() {
-  const org = dir.createOrg(`pool-org-${++n}`);
-  const boss = dir.createUser(`boss${n}@pool.example`, org.id, 'org-admin');
-  const bossKey = dir.tokens.createKey(boss.id).key;
-  const lead = dir.createUser(`lead${n}@pool.example`, org.id); // a team admin with role user
-  dir.updateUser(lead.id, { rpm: 1, excludedModels: ['m2'] });
-  const leadKey = dir.tokens.createKey(lead.id).key;
-  const team = dir.createTeam(org.id, 'bots');
-  dir.setMember(team.id, lead.id, true);
+async function setup() {
+  const org = await dir.createOrg(`pool-org-${++n}`);
+  const boss = await dir.createUser(`boss${n}@pool.example`, org.id, 'org-admin');
+  const bossKey = (await dir.tokens.createKey(boss.id)).key;
+  const lead = await dir.createUser(`lead${n}@pool.example`, org.id); // a team admin with role user
+  await dir.updateUser(lead.id, { rpm: 1, excludedModels: ['m2'] });
+  const leadKey = (await dir.tokens.createKey(lead.id)).key;
+  const team = await dir.createTeam(org.id, 'bots');
+  await dir.setMember(team.id, lead.id, true);
   f.gw.keys.reload();
   return { org, boss, bossKey, lead, leadKey, team };
 }
@@ -48,7 +48,7 @@ async function concurrentPassing(keys: string[], perKey: number): Promise<number
 
 describe('service accounts and pooled limits', () => {
   test('a team has at most the configured number of service accounts', async () => {
-    const { team, leadKey } = setup();
+    const { team, leadKey } = await setup();
     for (let i = 0; i < 3; i++) expect((await post(leadKey, `/admin/teams/${team.id}/service-accounts`, { name: `bot${i}` })).status).toBe(200);
     const refused = await post(leadKey, `/admin/teams/${team.id}/service-accounts`, { name: 'one too many' });
     expect(refused.status).toBe(403);
@@ -56,11 +56,11 @@ describe('service accounts and pooled limits', () => {
     expect(body.error.code).toBe('permission_denied');
     expect(body.error.message).toContain('3 service accounts');
     expect((await post(f.gw.adminKey, `/admin/teams/${team.id}/service-accounts`, { name: 'admin bot' })).status).toBe(403);
-    expect(dir.listServiceAccounts(team.id)).toHaveLength(3);
+    expect(await dir.listServiceAccounts(team.id)).toHaveLength(3);
   });
 
   test("a team pool is shared by all the team's keys: N concurrent calls against a pool of N admit exactly N", async () => {
-    const { team, leadKey, bossKey } = setup();
+    const { team, leadKey, bossKey } = await setup();
     expect((await patch(leadKey, `/admin/teams/${team.id}`, { pool_rpm: 100 })).status).toBe(403); // a team admin cannot
     expect((await patch(bossKey, `/admin/teams/${team.id}`, { pool_rpm: 5 })).status).toBe(200);
     expect((await patch(bossKey, `/admin/teams/${team.id}`, { pool_rpm: 6 })).status).toBe(403); // org-admins only tighten
@@ -73,19 +73,19 @@ describe('service accounts and pooled limits', () => {
   });
 
   test('an org pool is shared by every key of the org; only admins set it', async () => {
-    const { org, bossKey, leadKey, team } = setup();
+    const { org, bossKey, leadKey, team } = await setup();
     expect((await patch(bossKey, `/admin/orgs/${org.id}`, { pool_rpm: 100 })).status).toBe(403);
     expect((await patch(f.gw.adminKey, `/admin/orgs/${org.id}`, { pool_rpm: 4 })).status).toBe(200);
     const bot = ((await (await post(leadKey, `/admin/teams/${team.id}/service-accounts`, { name: 'b' })).json()) as { key: string }).key;
-    const user = dir.createUser(`extra${n}@pool.example`, org.id);
-    const userKey = dir.tokens.createKey(user.id).key;
+    const user = await dir.createUser(`extra${n}@pool.example`, org.id);
+    const userKey = (await dir.tokens.createKey(user.id)).key;
     f.gw.keys.reload();
     expect(await concurrentPassing([bossKey, userKey, bot], 3)).toBe(4);
     expect((await chat(userKey)).status).toBe(429);
   });
 
   test("tokens are charged to the pool: one key's output exhausts the others' budget", async () => {
-    const { team, leadKey, bossKey } = setup();
+    const { team, leadKey, bossKey } = await setup();
     expect((await patch(bossKey, `/admin/teams/${team.id}`, { pool_otpm: 1 })).status).toBe(200);
     const bots = [];
     for (let i = 0; i < 2; i++) bots.push(((await (await post(leadKey, `/admin/teams/${team.id}/service-accounts`, { name: `t${i}` })).json()) as { key: string }).key);

@@ -13,20 +13,20 @@ model_list:
     litellm_params: { model: openai/u2, api_base: "{{base:m}}" }
 `);
 const dir = f.gw.directory;
-const org = dir.createOrg('report-org');
-const other = dir.createOrg('report-other');
-const team = dir.createTeam(org.id, 'report-team');
-const alice = dir.createUser('alice@report.example', org.id);
-const bob = dir.createUser('bob@report.example', org.id);
-const orgAdmin = dir.createUser('boss@report.example', org.id, 'org-admin');
-const carol = dir.createUser('carol@other.example', other.id);
-dir.setMember(team.id, bob.id, false);
+const org = await dir.createOrg('report-org');
+const other = await dir.createOrg('report-other');
+const team = await dir.createTeam(org.id, 'report-team');
+const alice = await dir.createUser('alice@report.example', org.id);
+const bob = await dir.createUser('bob@report.example', org.id);
+const orgAdmin = await dir.createUser('boss@report.example', org.id, 'org-admin');
+const carol = await dir.createUser('carol@other.example', other.id);
+await dir.setMember(team.id, bob.id, false);
 const keys = {
-  alice: dir.tokens.createKey(alice.id, 'alice-key').key,
-  bob: dir.tokens.createKey(bob.id, 'bob-key').key,
-  boss: dir.tokens.createKey(orgAdmin.id, 'boss-key').key,
-  carol: dir.tokens.createKey(carol.id, 'carol-key').key,
-  bot: dir.createServiceAccount(team.id, 'bot', '', bob.id).key,
+  alice: (await dir.tokens.createKey(alice.id, 'alice-key')).key,
+  bob: (await dir.tokens.createKey(bob.id, 'bob-key')).key,
+  boss: (await dir.tokens.createKey(orgAdmin.id, 'boss-key')).key,
+  carol: (await dir.tokens.createKey(carol.id, 'carol-key')).key,
+  bot: (await dir.createServiceAccount(team.id, 'bot', '', bob.id)).key,
 };
 f.gw.keys.reload();
 

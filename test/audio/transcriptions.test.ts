@@ -151,8 +151,8 @@ describe('the multipart request', () => {
 
   test('an excluded model is refused like chat (404, as if unknown), and not listed', async () => {
     const key = f.gw.newKey('no-audio@example.com');
-    const user = f.gw.directory.tokens.ensureUser('no-audio@example.com');
-    f.gw.directory.updateUser(user.id, { excludedModels: ['whisper-test'] });
+    const user = await f.gw.directory.tokens.ensureUser('no-audio@example.com');
+    await f.gw.directory.updateUser(user.id, { excludedModels: ['whisper-test'] });
     f.gw.keys.reload();
     const e = await f.client({ key }).audio.transcriptions.create({ file: await wavFile(), model: 'listen' }).catch((err) => err);
     expect(e.status).toBe(404);
@@ -166,7 +166,7 @@ describe('the multipart request', () => {
   test('rate limits apply: with rpm 2 the third upload is refused with 429 and Retry-After, before anything goes upstream', async () => {
     const email = `rl${Math.random().toString(36).slice(2)}@example.com`;
     const key = f.gw.newKey(email);
-    f.gw.directory.updateUser(f.gw.directory.userByEmail(email)!.id, { rpm: 2 });
+    await f.gw.directory.updateUser((await f.gw.directory.userByEmail(email))!.id, { rpm: 2 });
     f.gw.keys.reload();
     const statuses: number[] = [];
     for (let i = 0; i < 3; i++) {

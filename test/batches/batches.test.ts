@@ -148,8 +148,8 @@ describe('batches', () => {
     const key = f.gw.newKey(`later-${Math.random()}@example.com`);
     const client = f.client({ key });
     const input = await upload(client, [{ custom_id: 'a', method: 'POST', url: '/v1/chat/completions', body: { model: 'chat', messages: [{ role: 'user', content: 'x' }] } }]);
-    const user = f.gw.directory.userByEmail(((await (await f.gw.request('GET', '/admin/me', { key })).json()) as { user: { email: string } }).user.email)!;
-    f.gw.directory.updateUser(user.id, { excludedModels: ['chat'] });
+    const user = (await f.gw.directory.userByEmail(((await (await f.gw.request('GET', '/admin/me', { key })).json()) as { user: { email: string } }).user.email))!;
+    await f.gw.directory.updateUser(user.id, { excludedModels: ['chat'] });
     f.gw.keys.reload();
     const err = await client.batches.create({ input_file_id: input.id, endpoint: '/v1/chat/completions', completion_window: '24h' }).catch((e) => e);
     expect(err).toBeInstanceOf(OpenAI.NotFoundError);
@@ -157,7 +157,7 @@ describe('batches', () => {
   });
 
   test('active batches are capped per user → 403 naming the limit', async () => {
-    f.gw.directory.updateUser(f.gw.directory.userByEmail('admin@example.com')!.id, {});
+    await f.gw.directory.updateUser((await f.gw.directory.userByEmail('admin@example.com'))!.id, {});
     const key = f.gw.newKey(`cap-${Math.random()}@example.com`);
     const client = f.client({ key });
     f.mock.profiles.set('slow', { latencyMs: 500, chunkDelayMs: 0, extraWords: 0 });

@@ -28,7 +28,7 @@ fallbacks: [{m1: [m2]}]
 `,
 );
 // m2 is excluded for the default org (where newKey's users are); a user who does not merge the org's list may use it.
-f.gw.directory.updateOrg(f.gw.directory.defaultOrgId(), { excludedModels: ['m2'] });
+await f.gw.directory.updateOrg(await f.gw.directory.defaultOrgId(), { excludedModels: ['m2'] });
 f.gw.keys.reload();
 afterAll(() => f.close());
 beforeEach(() => f.reset());
@@ -51,7 +51,7 @@ describe('routing considers only what the caller may use', () => {
     const email = `free-${Date.now()}@example.com`;
     const key = f.gw.newKey(email);
     // This user does not merge the org's exclusions (the global ones would bind them all the same).
-    f.gw.directory.updateUser(f.gw.directory.userByEmail(email)!.id, { mergeModelExclusions: false } as never);
+    await f.gw.directory.updateUser((await f.gw.directory.userByEmail(email))!.id, { mergeModelExclusions: false } as never);
     f.gw.keys.reload();
     f.mock.script('m1', { status: 500 });
     const answer = await f.client({ key }).chat.completions.create({ model: 'm1', messages: say('hi') });
@@ -82,12 +82,12 @@ describe('batch lines are prepared like live calls', () => {
 describe("a service account's usage belongs to its team's org", () => {
   test('recorded under the team org (not its creator\'s), and in that org admin\'s report', async () => {
     const dir = f.gw.directory;
-    const orgB = dir.createOrg(`org-b-${Date.now()}`);
-    const team = dir.createTeam(orgB.id, 'builders');
-    const creator = dir.userByEmail('admin@example.com')!; // an admin of the default org
-    const sa = dir.createServiceAccount(team.id, 'ci', '', creator.id);
+    const orgB = await dir.createOrg(`org-b-${Date.now()}`);
+    const team = await dir.createTeam(orgB.id, 'builders');
+    const creator = (await dir.userByEmail('admin@example.com'))!; // an admin of the default org
+    const sa = await dir.createServiceAccount(team.id, 'ci', '', creator.id);
     const orgAdmin = f.gw.newKey(`boss-${Date.now()}@example.com`);
-    dir.updateUser(dir.userByEmail((await f.gw.keys.authenticate(orgAdmin))!.email)!.id, { role: 'org-admin' });
+    await dir.updateUser((await dir.userByEmail((await f.gw.keys.authenticate(orgAdmin))!.email))!.id, { role: 'org-admin' });
     f.gw.db.sqlite.run('UPDATE users SET org_id = ? WHERE id = ?', [orgB.id, (await f.gw.keys.authenticate(orgAdmin))!.userId]);
     f.gw.keys.reload();
     await f.client({ key: sa.key }).chat.completions.create({ model: 'm1', messages: say('from the service account') });

@@ -1,7 +1,7 @@
 /**
  * AQUEDUCT_DATABASE_URL: `aqueduct migrate` applies the PostgreSQL migrations to it (credentials never printed);
- * everything that would serve or change state from SQLite refuses while it is set, since the gateway does
- * not serve from PostgreSQL yet.
+ * serve and the usage report refuse while it is set, since the gateway does not serve from PostgreSQL yet
+ * (the management commands work on it: operator-commands-postgres.test.ts).
  */
 import { SQL } from 'bun';
 import { afterAll, beforeAll, expect, test } from 'bun:test';
@@ -49,10 +49,10 @@ test('a URL that is not postgres:// is refused without being echoed', async () =
   expect(r.err).not.toContain('s3cret');
 });
 
-test('serve (and check-config) and the operator commands refuse while the URL is set', async () => {
+test('serve (and check-config) and the usage report refuse while the URL is set', async () => {
   const env = { AQUEDUCT_DATABASE_URL: 'postgres://db.example/aqueduct' };
   expect(loadConfig(new Map(), env).problems).toContainEqual(expect.stringContaining('cannot serve from PostgreSQL yet'));
-  const r = await run(env, 'org', 'list', '--data-dir', tempDir('aq-migrate-'));
+  const r = await run(env, 'usage', '--data-dir', tempDir('aq-migrate-'));
   expect(r.code).toBe(2);
   expect(r.err).toContain('works on SQLite only for now');
 });

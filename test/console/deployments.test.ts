@@ -36,8 +36,8 @@ let orgAdmin: ConsoleClient;
 let user: ConsoleClient;
 let userKey: string;
 async function signedIn(email: string, role: 'user' | 'org-admin' | 'admin') {
-  const u = gw.directory.createUser(email, gw.directory.createOrg(`org of ${email}`).id, role);
-  const { key } = gw.directory.tokens.createKey(u.id, 'main');
+  const u = await gw.directory.createUser(email, (await gw.directory.createOrg(`org of ${email}`)).id, role);
+  const { key } = await gw.directory.tokens.createKey(u.id, 'main');
   gw.keys.reload();
   const client = new ConsoleClient(gw);
   expect((await client.signIn(key)).status).toBe(303);

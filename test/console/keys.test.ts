@@ -7,8 +7,8 @@ let gw: TestGateway;
 let ada: ConsoleClient;
 let adaKey: string;
 
-const keysOf = (email: string) => gw.tokens.listKeys({ email });
-const keyByName = (email: string, name: string) => keysOf(email).find((k) => k.name === name)!;
+const keysOf = async (email: string) => await gw.tokens.listKeys({ email });
+const keyByName = async (email: string, name: string) => (await keysOf(email)).find((k) => k.name === name)!;
 
 beforeEach(async () => {
   gw?.close();
@@ -30,7 +30,7 @@ describe('keys page', () => {
     const key = /id="new-key" class="secret" readonly value="(sk-[A-Za-z0-9_-]{43})"/.exec(body)?.[1];
     expect(key).toBeDefined();
     expect(body).toContain('<button type="button" data-copy="new-key"');
-    const created = keyByName('ada@example.com', 'laptop');
+    const created = await keyByName('ada@example.com', 'laptop');
     expect(created.expiresAt! - created.createdAt).toBeGreaterThan(29 * 86_400_000);
     expect(created.expiresAt! - created.createdAt).toBeLessThanOrEqual(30 * 86_400_000 + 1000);
     expect((await gw.request('GET', '/v1/models', { key: key! })).status).toBe(200);
@@ -39,7 +39,7 @@ describe('keys page', () => {
 
   test('a revoked key stays listed, marked revoked, with no actions', async () => {
     await ada.post('/ui/keys', { _csrf: await ada.csrf(), name: 'old', expires: 'never' });
-    const old = keyByName('ada@example.com', 'old');
+    const old = await keyByName('ada@example.com', 'old');
     expect((await ada.post(`/ui/keys/${old.id}/revoke`, { _csrf: await ada.csrf() })).status).toBe(303);
     const page = await (await ada.get('/ui/keys?done=revoked')).text();
     expect(page).toContain('Key revoked: it no longer works.');
@@ -51,14 +51,14 @@ describe('keys page', () => {
     await ada.post('/ui/keys', { _csrf: await ada.csrf(), name: 'ci', expires: 'never' });
     const body = await (await ada.post('/ui/keys', { _csrf: await ada.csrf(), name: 'spare', expires: '7d' })).text();
     const spareKey = /value="(sk-[^"]+)"/.exec(body)![1]!;
-    const ci = keyByName('ada@example.com', 'ci');
+    const ci = await keyByName('ada@example.com', 'ci');
     const renamed = await ada.post(`/ui/keys/${ci.id}/rename`, { _csrf: await ada.csrf(), name: 'build server' });
     expect(renamed.status).toBe(303);
     expect(renamed.headers.get('location')).toBe('/ui/keys?done=renamed');
-    expect(gw.tokens.key(ci.id)!.name).toBe('build server');
-    const spare = keyByName('ada@example.com', 'spare');
+    expect((await gw.tokens.key(ci.id))!.name).toBe('build server');
+    const spare = await keyByName('ada@example.com', 'spare');
     expect((await ada.post(`/ui/keys/${spare.id}/revoke`, { _csrf: await ada.csrf() })).status).toBe(303);
-    expect(gw.tokens.key(spare.id)!.revokedAt).not.toBeNull();
+    expect((await gw.tokens.key(spare.id))!.revokedAt).not.toBeNull();
     expect((await gw.request('GET', '/v1/models', { key: spareKey })).status).toBe(401);
   });
 
@@ -70,7 +70,7 @@ describe('keys page', () => {
     const res = await ada.post('/ui/keys', { _csrf: await ada.csrf(), name: 'four', expires: 'never' });
     expect(res.status).toBe(403);
     expect(await res.text()).toContain('Key limit reached: a user may hold 3 personal keys. Revoke one first.');
-    expect(keysOf('ada@example.com').map((k) => k.name)).toEqual(['test', 'two', 'three']);
+    expect((await keysOf('ada@example.com')).map((k) => k.name)).toEqual(['test', 'two', 'three']);
   });
 
   test('bad input: an unknown lifetime or an overlong name is refused on the page, nothing created', async () => {
@@ -80,7 +80,7 @@ describe('keys page', () => {
     const b = await ada.post('/ui/keys', { _csrf: await ada.csrf(), name: 'n'.repeat(201), expires: 'never' });
     expect(b.status).toBe(400);
     expect(await b.text()).toContain('A key name may have at most 200 characters.');
-    expect(keysOf('ada@example.com')).toHaveLength(1);
+    expect(await keysOf('ada@example.com')).toHaveLength(1);
   });
 });
 
@@ -95,11 +95,11 @@ describe('CSRF', () => {
   for (const [what, form, headers] of attempts) {
     test(`${what}: every state change is 403 and changes nothing`, async () => {
       await ada.post('/ui/keys', { _csrf: await ada.csrf(), name: 'target', expires: 'never' });
-      const target = keyByName('ada@example.com', 'target');
+      const target = await keyByName('ada@example.com', 'target');
       const csrf = await ada.csrf();
       const h = Object.fromEntries(Object.entries(headers).filter(([, v]) => v !== ''));
       if (headers.origin === '') h.origin = 'null'; // an opaque origin: a sandboxed or cross-site form
-      const before = JSON.stringify(keysOf('ada@example.com'));
+      const before = JSON.stringify(await keysOf('ada@example.com'));
       const changes: [string, Record<string, string>][] = [
         ['/ui/keys', { name: 'sneaky', expires: 'never' }],
         [`/ui/keys/${target.id}/rename`, { name: 'pwned' }],
@@ -111,7 +111,7 @@ describe('CSRF', () => {
         expect(`${path} ${res.status}`).toBe(`${path} 403`);
         expect(await res.text()).toContain('This form was sent from another site, or it has expired.');
       }
-      expect(JSON.stringify(keysOf('ada@example.com'))).toBe(before);
+      expect(JSON.stringify(await keysOf('ada@example.com'))).toBe(before);
       expect((await ada.get('/ui/keys')).status).toBe(200); // still signed in
     });
   }
@@ -120,7 +120,7 @@ describe('CSRF', () => {
 describe('isolation', () => {
   test("another user's key cannot be renamed or revoked through the console: 404, as if absent", async () => {
     const bobKey = gw.newKey('bob@example.com');
-    const bob = keysOf('bob@example.com')[0]!;
+    const bob = (await keysOf('bob@example.com'))[0]!;
     for (const [path, fields] of [
       [`/ui/keys/${bob.id}/rename`, { name: 'mine now' }],
       [`/ui/keys/${bob.id}/revoke`, {}],
@@ -131,7 +131,7 @@ describe('isolation', () => {
       expect(`${path} ${res.status}`).toBe(`${path} 404`);
       expect(await res.text()).toContain('No such key.');
     }
-    expect(gw.tokens.key(bob.id)).toMatchObject({ name: 'test', revokedAt: null });
+    expect(await gw.tokens.key(bob.id)).toMatchObject({ name: 'test', revokedAt: null });
     expect((await gw.request('GET', '/v1/models', { key: bobKey })).status).toBe(200);
     expect(await (await ada.get('/ui/keys')).text()).not.toContain(bob.preview);
   });

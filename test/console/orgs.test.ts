@@ -12,15 +12,15 @@ let carol: { user: User; client: ConsoleClient; key: string }; // plain user of 
 let admin: { user: User; client: ConsoleClient; key: string }; // admin, in org B
 
 async function person(email: string, orgId: number, role: 'user' | 'org-admin' | 'admin' = 'user') {
-  const user = gw.directory.createUser(email, orgId, role);
-  const { key } = gw.directory.tokens.createKey(user.id, 'main');
+  const user = await gw.directory.createUser(email, orgId, role);
+  const { key } = await gw.directory.tokens.createKey(user.id, 'main');
   gw.keys.reload();
   const client = new ConsoleClient(gw);
   expect((await client.signIn(key)).status).toBe(303);
   return { user, client, key };
 }
 
-const fresh = (id: number) => gw.directory.org(id)!;
+const fresh = async (id: number) => (await gw.directory.org(id))!;
 /** The form as the page sends it: every field, as currently shown, with `changes` on top. */
 const formOf = (o: Org, changes: Record<string, string>, csrf?: string): Record<string, string> => {
   const n = (x: number | null) => (x === null ? '' : String(x));
@@ -50,8 +50,8 @@ const entryOf = (page: string, id: number) => {
 beforeEach(async () => {
   gw?.close();
   gw = testGateway();
-  orgA = gw.directory.createOrg('org-a');
-  orgB = gw.directory.createOrg('org-b');
+  orgA = await gw.directory.createOrg('org-a');
+  orgB = await gw.directory.createOrg('org-b');
   boss = await person('boss@a.example', orgA.id, 'org-admin');
   carol = await person('carol@a.example', orgA.id);
   admin = await person('root@b.example', orgB.id, 'admin');
@@ -60,12 +60,12 @@ afterAll(() => gw.close());
 
 describe('orgs page', () => {
   test('admins see it in the navigation with every org and its users, teams and live keys', async () => {
-    const team = gw.directory.createTeam(orgA.id, 'research');
-    gw.directory.createServiceAccount(team.id, 'nightly', '', boss.user.id); // its key counts in org A
-    const revoked = gw.directory.tokens.createKey(carol.user.id, 'old');
-    gw.directory.tokens.revokeKey(revoked.id);
-    gw.directory.tokens.createKey(carol.user.id, 'expired', Date.now() - 1000);
-    gw.directory.updateOrg(orgA.id, { rpm: 600, poolItpm: 90000, excludedModels: ['gpt-old'], mergeMcpExclusions: false });
+    const team = await gw.directory.createTeam(orgA.id, 'research');
+    await gw.directory.createServiceAccount(team.id, 'nightly', '', boss.user.id); // its key counts in org A
+    const revoked = await gw.directory.tokens.createKey(carol.user.id, 'old');
+    await gw.directory.tokens.revokeKey(revoked.id);
+    await gw.directory.tokens.createKey(carol.user.id, 'expired', Date.now() - 1000);
+    await gw.directory.updateOrg(orgA.id, { rpm: 600, poolItpm: 90000, excludedModels: ['gpt-old'], mergeMcpExclusions: false });
 
     const res = await admin.client.get('/ui/orgs');
     expect(res.status).toBe(200);
@@ -102,14 +102,14 @@ describe('orgs page', () => {
       expect((await p.client.post('/ui/orgs', { _csrf: csrf, name: 'sneaky' })).status).toBe(404);
       expect((await p.client.post(`/ui/orgs/${orgA.id}`, formOf(orgA, { name: 'renamed', rpm: '1' }, csrf))).status).toBe(404);
     }
-    expect(gw.directory.orgByName('sneaky')).toBeUndefined();
-    expect(fresh(orgA.id)).toEqual(orgA);
+    expect(await gw.directory.orgByName('sneaky')).toBeUndefined();
+    expect(await fresh(orgA.id)).toEqual(orgA);
   });
 
   test('an admin creates an org: it is listed, with the notice', async () => {
     const res = await admin.client.post('/ui/orgs', { _csrf: await admin.client.csrf(), name: '  Acme Labs ' });
     expect(res.status).toBe(303);
-    const created = gw.directory.orgByName('Acme Labs')!;
+    const created = (await gw.directory.orgByName('Acme Labs'))!;
     expect(created).toBeDefined();
     expect(res.headers.get('location')).toBe(`/ui/orgs?done=created#org-${created.id}`);
     const page = await (await admin.client.get(res.headers.get('location')!.split('#')[0]!)).text();
@@ -124,7 +124,7 @@ describe('orgs page', () => {
     );
     expect(res.status).toBe(303);
     expect(res.headers.get('location')).toBe(`/ui/orgs?done=saved#org-${orgA.id}`);
-    const o = fresh(orgA.id);
+    const o = await fresh(orgA.id);
     expect([o.name, o.rpm, o.itpm, o.poolOtpm, o.excludedModels, o.mergeModelExclusions, o.mergeMcpExclusions]).toEqual(['Org A (EU)', 5, null, 70000, ['gpt-old', 'secret-model'], false, true]);
     const p = (await gw.keys.authenticate(carol.key))!;
     expect(p.limits.rpm).toBe(5);
@@ -134,11 +134,11 @@ describe('orgs page', () => {
     expect(entryOf(page, orgA.id)).toContain('<h3>Org A (EU)</h3>');
 
     // Unsetting a limit (an empty field) and saving an unchanged form.
-    expect((await admin.client.post(`/ui/orgs/${orgA.id}`, formOf(fresh(orgA.id), { rpm: '' }, await admin.client.csrf()))).status).toBe(303);
-    expect(fresh(orgA.id).rpm).toBeNull();
-    const before = fresh(orgA.id);
+    expect((await admin.client.post(`/ui/orgs/${orgA.id}`, formOf(await fresh(orgA.id), { rpm: '' }, await admin.client.csrf()))).status).toBe(303);
+    expect((await fresh(orgA.id)).rpm).toBeNull();
+    const before = await fresh(orgA.id);
     expect((await admin.client.post(`/ui/orgs/${orgA.id}`, formOf(before, {}, await admin.client.csrf()))).status).toBe(303);
-    expect(fresh(orgA.id)).toEqual(before);
+    expect(await fresh(orgA.id)).toEqual(before);
   });
 
   test('bad input and a taken name are refused on the page, nothing changed', async () => {
@@ -158,7 +158,7 @@ describe('orgs page', () => {
       expect(entryOf(body, orgA.id)).toContain('role="alert"'); // next to the org's own form, opened
       expect(entryOf(body, orgA.id)).toContain('<details open><summary>Change org-a</summary>');
     }
-    expect(fresh(orgA.id)).toEqual(orgA);
+    expect(await fresh(orgA.id)).toEqual(orgA);
 
     const empty = await admin.client.post('/ui/orgs', { _csrf: csrf, name: '' });
     expect(empty.status).toBe(400);
@@ -168,7 +168,7 @@ describe('orgs page', () => {
     const body = await taken.text();
     expect(body).toContain('An org named &quot;org-a&quot; already exists.');
     expect(body).toContain('id="new-org-name" name="name" required maxlength="200" value="org-a"');
-    expect(gw.directory.listOrgs()).toHaveLength(3);
+    expect(await gw.directory.listOrgs()).toHaveLength(3);
   });
 
   test('an org that does not exist is 404', async () => {
@@ -190,15 +190,15 @@ describe('safety', () => {
     // A cross-site post is refused even with the token.
     const cross = await admin.client.post('/ui/orgs', { _csrf: csrf, name: 'forged' }, { origin: 'https://evil.example', 'sec-fetch-site': 'cross-site' });
     expect(cross.status).toBe(403);
-    expect(gw.directory.orgByName('forged')).toBeUndefined();
-    expect(fresh(orgA.id)).toEqual(orgA);
+    expect(await gw.directory.orgByName('forged')).toBeUndefined();
+    expect(await fresh(orgA.id)).toEqual(orgA);
   });
 
   test('an org name and an excluded model with markup are shown as text', async () => {
     const res = await admin.client.post('/ui/orgs', { _csrf: await admin.client.csrf(), name: '<script>alert(1)</script>"><img src=x>' });
     expect(res.status).toBe(303);
-    const odd = gw.directory.orgByName('<script>alert(1)</script>"><img src=x>')!;
-    gw.directory.updateOrg(odd.id, { excludedModels: ['<b>bold</b>'] });
+    const odd = (await gw.directory.orgByName('<script>alert(1)</script>"><img src=x>'))!;
+    await gw.directory.updateOrg(odd.id, { excludedModels: ['<b>bold</b>'] });
     const page = await (await admin.client.get('/ui/orgs')).text();
     expect(page).toContain('<h3>&lt;script&gt;alert(1)&lt;/script&gt;&quot;&gt;&lt;img src=x&gt;</h3>');
     expect(page).toContain('value="&lt;script&gt;alert(1)&lt;/script&gt;&quot;&gt;&lt;img src=x&gt;"');

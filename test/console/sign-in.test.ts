@@ -81,9 +81,9 @@ describe('sign-in', () => {
   });
 
   test('a service-account key cannot sign in', async () => {
-    const team = gw.directory.createTeam(gw.directory.defaultOrgId(), 'robots');
-    const admin = gw.directory.userByEmail('admin@example.com')!;
-    const { key } = gw.directory.createServiceAccount(team.id, 'ci', '', admin.id);
+    const team = await gw.directory.createTeam(await gw.directory.defaultOrgId(), 'robots');
+    const admin = (await gw.directory.userByEmail('admin@example.com'))!;
+    const { key } = await gw.directory.createServiceAccount(team.id, 'ci', '', admin.id);
     gw.keys.reload();
     const res = await browser.signIn(key);
     expect(res.status).toBe(403);
@@ -134,7 +134,7 @@ describe('sessions end', () => {
     const key = gw.newKey('grace@example.com');
     await browser.signIn(key);
     expect((await browser.get('/ui/keys')).status).toBe(200);
-    const id = gw.tokens.listKeys({ email: 'grace@example.com' })[0]!.id;
+    const id = (await gw.tokens.listKeys({ email: 'grace@example.com' }))[0]!.id;
     const revoked = await gw.request('DELETE', `/admin/keys/${id}`);
     expect(revoked.status).toBe(200);
     const page = await browser.get('/ui/keys');

@@ -16,9 +16,9 @@ afterEach(() => gw.close());
 
 async function startPage(settings: Record<string, unknown> = {}) {
   gw = testGateway({ routerYaml: ROUTER, mcp: MCP, settings });
-  const user = gw.tokens.ensureUser('ada@example.com');
-  gw.directory.updateUser(user.id, { excludedModels: ['secret-model'] });
-  const key = gw.tokens.createKey(user.id, 'k').key;
+  const user = await gw.tokens.ensureUser('ada@example.com');
+  await gw.directory.updateUser(user.id, { excludedModels: ['secret-model'] });
+  const key = (await gw.tokens.createKey(user.id, 'k')).key;
   gw.keys.reload();
   const browser = new ConsoleClient(gw);
   expect((await browser.signIn(key)).status).toBe(303);

@@ -16,36 +16,36 @@ let stranger: User; // in another org
 
 async function person(email: string, orgId: number, role: 'user' | 'org-admin' = 'user'): Promise<{ user: User; client: ConsoleClient }> {
   const dir = gw.directory;
-  const user = dir.createUser(email, orgId, role);
-  const { key } = dir.tokens.createKey(user.id, 'main');
+  const user = await dir.createUser(email, orgId, role);
+  const { key } = await dir.tokens.createKey(user.id, 'main');
   gw.keys.reload();
   const client = new ConsoleClient(gw);
   expect((await client.signIn(key)).status).toBe(303);
   return { user, client };
 }
 
-const membersOf = () => gw.directory.members(team.id).map((m) => `${m.email}${m.isAdmin ? ' (admin)' : ''}`);
-const serviceAccounts = () => gw.directory.listServiceAccounts(team.id).map((sa) => sa.name);
+const membersOf = async () => (await gw.directory.members(team.id)).map((m) => `${m.email}${m.isAdmin ? ' (admin)' : ''}`);
+const serviceAccounts = async () => (await gw.directory.listServiceAccounts(team.id)).map((sa) => sa.name);
 const newKeyIn = (body: string) => /id="new-key" class="secret" readonly value="(sk-[A-Za-z0-9_-]{43})"/.exec(body)?.[1];
 
 beforeEach(async () => {
   gw?.close();
   gw = testGateway({ settings: { maxServiceAccountsPerTeam: CAP } });
   const dir = gw.directory;
-  const orgA = dir.createOrg('org-a');
-  const orgB = dir.createOrg('org-b');
-  team = dir.createTeam(orgA.id, 'platform', 'Runs the gateway');
-  dir.createTeam(orgB.id, 'other-team');
+  const orgA = await dir.createOrg('org-a');
+  const orgB = await dir.createOrg('org-b');
+  team = await dir.createTeam(orgA.id, 'platform', 'Runs the gateway');
+  await dir.createTeam(orgB.id, 'other-team');
   const l = await person('lead@a.example', orgA.id);
   lead = l.client;
   orgAdmin = (await person('boss@a.example', orgA.id, 'org-admin')).client;
   const m = await person('member@a.example', orgA.id);
   member = m.client;
   outsider = (await person('out@b.example', orgB.id)).client;
-  carol = dir.createUser('carol@a.example', orgA.id);
-  stranger = dir.createUser('stranger@b.example', orgB.id);
-  dir.setMember(team.id, l.user.id, true);
-  dir.setMember(team.id, m.user.id, false);
+  carol = await dir.createUser('carol@a.example', orgA.id);
+  stranger = await dir.createUser('stranger@b.example', orgB.id);
+  await dir.setMember(team.id, l.user.id, true);
+  await dir.setMember(team.id, m.user.id, false);
 });
 afterAll(() => gw.close());
 
@@ -67,7 +67,7 @@ describe('teams page', () => {
     const added = await lead.post(`/ui/teams/${team.id}/members`, { _csrf: await lead.csrf(), email: 'carol@a.example' });
     expect(added.status).toBe(303);
     expect(added.headers.get('location')).toBe(`/ui/teams/${team.id}?done=added`);
-    expect(membersOf()).toEqual(['carol@a.example', 'lead@a.example (admin)', 'member@a.example']);
+    expect(await membersOf()).toEqual(['carol@a.example', 'lead@a.example (admin)', 'member@a.example']);
     const page = await (await lead.get(`/ui/teams/${team.id}?done=added`)).text();
     expect(page).toContain('Member added.');
     expect(page).toContain(`action="/ui/teams/${team.id}/members/${carol.id}/remove"`);
@@ -76,11 +76,11 @@ describe('teams page', () => {
     const promote = await lead.post(`/ui/teams/${team.id}/members/${carol.id}/admin`, { _csrf: await lead.csrf(), is_admin: '1' });
     expect(promote.status).toBe(403);
     expect(await promote.text()).toContain('Only org admins appoint or dismiss team admins.');
-    expect(membersOf()).toContain('carol@a.example');
+    expect(await membersOf()).toContain('carol@a.example');
 
     const byBoss = await orgAdmin.post(`/ui/teams/${team.id}/members/${carol.id}/admin`, { _csrf: await orgAdmin.csrf(), is_admin: '1' });
     expect(byBoss.headers.get('location')).toBe(`/ui/teams/${team.id}?done=promoted`);
-    expect(membersOf()).toContain('carol@a.example (admin)');
+    expect(await membersOf()).toContain('carol@a.example (admin)');
     const removeAdmin = await lead.post(`/ui/teams/${team.id}/members/${carol.id}/remove`, { _csrf: await lead.csrf() });
     expect(removeAdmin.status).toBe(403);
     expect(await removeAdmin.text()).toContain('Only org admins remove team admins.');
@@ -89,7 +89,7 @@ describe('teams page', () => {
 
     const removed = await lead.post(`/ui/teams/${team.id}/members/${carol.id}/remove`, { _csrf: await lead.csrf() });
     expect(removed.status).toBe(303);
-    expect(membersOf()).toEqual(['lead@a.example (admin)', 'member@a.example']);
+    expect(await membersOf()).toEqual(['lead@a.example (admin)', 'member@a.example']);
   });
 
   test('a person of another org cannot be added: 404 as if unknown, nothing changed', async () => {
@@ -98,8 +98,8 @@ describe('teams page', () => {
       expect(`${email} ${res.status}`).toBe(`${email} 404`);
       expect(await res.text()).toContain('No such user in this org.');
     }
-    expect(membersOf()).toEqual(['lead@a.example (admin)', 'member@a.example']);
-    expect(gw.directory.membership(team.id, stranger.id)).toBeUndefined();
+    expect(await membersOf()).toEqual(['lead@a.example (admin)', 'member@a.example']);
+    expect(await gw.directory.membership(team.id, stranger.id)).toBeUndefined();
   });
 
   test('a service account: its key shown once and working, then deleted and refused', async () => {
@@ -114,11 +114,11 @@ describe('teams page', () => {
     expect(later).not.toContain(key!);
     expect(later).toContain('<h3>nightly</h3>');
 
-    const sa = gw.directory.listServiceAccounts(team.id)[0]!;
+    const sa = (await gw.directory.listServiceAccounts(team.id))[0]!;
     const deleted = await lead.post(`/ui/service-accounts/${sa.id}/delete`, { _csrf: await lead.csrf() });
     expect(deleted.status).toBe(303);
     expect(deleted.headers.get('location')).toBe(`/ui/teams/${team.id}?done=deleted`);
-    expect(serviceAccounts()).toEqual([]);
+    expect(await serviceAccounts()).toEqual([]);
     expect((await gw.request('GET', '/v1/models', { key: key! })).status).toBe(401);
     expect(await (await lead.get(`/ui/teams/${team.id}?done=deleted`)).text()).toContain('Service account deleted: its key no longer works.');
   });
@@ -131,7 +131,7 @@ describe('teams page', () => {
     const body = await res.text();
     expect(body).toContain(`Service-account limit reached: a team may have ${CAP} service accounts. Delete one first.`);
     expect(newKeyIn(body)).toBeUndefined();
-    expect(serviceAccounts()).toEqual(['one', 'two']);
+    expect(await serviceAccounts()).toEqual(['one', 'two']);
   });
 
   test('a name already taken, or none, is refused on the page', async () => {
@@ -142,7 +142,7 @@ describe('teams page', () => {
     const empty = await lead.post(`/ui/teams/${team.id}/service-accounts`, { _csrf: await lead.csrf(), name: '  ' });
     expect(empty.status).toBe(400);
     expect(await empty.text()).toContain('A name is required.');
-    expect(serviceAccounts()).toEqual(['ci']);
+    expect(await serviceAccounts()).toEqual(['ci']);
   });
 });
 
@@ -156,40 +156,40 @@ describe('reach', () => {
   ];
 
   test('a plain member sees the team and its members read-only; every change is 404, nothing changed', async () => {
-    const sa = gw.directory.createServiceAccount(team.id, 'bot', '', carol.id);
+    const sa = await gw.directory.createServiceAccount(team.id, 'bot', '', carol.id);
     const page = await (await member.get(`/ui/teams/${team.id}`)).text();
     expect(page).toContain('lead@a.example <span class="badge">team admin</span>');
     expect(page).toContain('<h3>bot</h3>');
     expect(page).toContain('You are a member of this team: you can see it, and a team admin manages it.');
     expect(page).not.toContain('<form method="post" action="/ui/teams/');
     expect(page).not.toContain('/ui/service-accounts/');
-    const lead_ = gw.directory.members(team.id).find((m) => m.isAdmin)!;
-    const before = [membersOf(), serviceAccounts()];
+    const lead_ = (await gw.directory.members(team.id)).find((m) => m.isAdmin)!;
+    const before = [await membersOf(), await serviceAccounts()];
     for (const [path, fields] of changes(sa.serviceAccount.id, lead_.userId)) {
       const res = await member.post(path, { ...fields, _csrf: await member.csrf() });
       expect(`${path} ${res.status}`).toBe(`${path} 404`);
     }
-    expect([membersOf(), serviceAccounts()]).toEqual(before);
+    expect([await membersOf(), await serviceAccounts()]).toEqual(before);
   });
 
   test('a person of another org cannot see or touch the team: 404, nothing changed', async () => {
-    const sa = gw.directory.createServiceAccount(team.id, 'bot', '', carol.id);
+    const sa = await gw.directory.createServiceAccount(team.id, 'bot', '', carol.id);
     const seen = await outsider.get(`/ui/teams/${team.id}`);
     expect(seen.status).toBe(404);
     expect(await seen.text()).not.toContain('platform');
-    const lead_ = gw.directory.members(team.id).find((m) => m.isAdmin)!;
-    const before = [membersOf(), serviceAccounts()];
+    const lead_ = (await gw.directory.members(team.id)).find((m) => m.isAdmin)!;
+    const before = [await membersOf(), await serviceAccounts()];
     for (const [path, fields] of [...changes(sa.serviceAccount.id, lead_.userId), ['/ui/teams/abc/members', { email: 'x@b.example' }] as [string, Record<string, string>]]) {
       const res = await outsider.post(path, { ...fields, _csrf: await outsider.csrf() });
       expect(`${path} ${res.status}`).toBe(`${path} 404`);
     }
-    expect([membersOf(), serviceAccounts()]).toEqual(before);
+    expect([await membersOf(), await serviceAccounts()]).toEqual(before);
   });
 
   test('CSRF: a missing or wrong token is 403 on every change, nothing changed', async () => {
-    const sa = gw.directory.createServiceAccount(team.id, 'bot', '', carol.id);
-    gw.directory.setMember(team.id, carol.id, false);
-    const before = [membersOf(), serviceAccounts()];
+    const sa = await gw.directory.createServiceAccount(team.id, 'bot', '', carol.id);
+    await gw.directory.setMember(team.id, carol.id, false);
+    const before = [await membersOf(), await serviceAccounts()];
     const csrf = await orgAdmin.csrf();
     for (const token of [undefined, csrf.slice(0, -2) + 'xx']) {
       for (const [path, fields] of changes(sa.serviceAccount.id, carol.id)) {
@@ -197,11 +197,11 @@ describe('reach', () => {
         expect(`${path} ${res.status}`).toBe(`${path} 403`);
       }
     }
-    expect([membersOf(), serviceAccounts()]).toEqual(before);
+    expect([await membersOf(), await serviceAccounts()]).toEqual(before);
   });
 
   test('a team name is shown as text, never as markup', async () => {
-    gw.directory.updateTeam(team.id, { name: '<script>alert(1)</script>' });
+    await gw.directory.updateTeam(team.id, { name: '<script>alert(1)</script>' });
     for (const path of ['/ui/teams', `/ui/teams/${team.id}`]) {
       const page = await (await lead.get(path)).text();
       expect(page).toContain('&lt;script&gt;alert(1)&lt;/script&gt;');

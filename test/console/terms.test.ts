@@ -35,8 +35,8 @@ interface Person { user: User; client: ConsoleClient; key: string }
 let orgId: number;
 
 async function person(email: string, role: 'user' | 'org-admin' | 'admin' = 'user'): Promise<Person> {
-  const user = gw.directory.createUser(email, orgId, role);
-  const { key } = gw.directory.tokens.createKey(user.id, 'main');
+  const user = await gw.directory.createUser(email, orgId, role);
+  const { key } = await gw.directory.tokens.createKey(user.id, 'main');
   gw.keys.reload();
   const client = new ConsoleClient(gw);
   const res = await client.signIn(key);
@@ -80,7 +80,7 @@ const mcpInitialize = (key: string) =>
     body: { jsonrpc: '2.0', id: 1, method: 'initialize', params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 't', version: '1' } } },
   });
 
-beforeAll(() => {
+beforeAll(async () => {
   gw = testGateway({
     routerYaml: DEMO_ROUTER_YAML,
     settings: { tosFile: termsFile },
@@ -88,7 +88,7 @@ beforeAll(() => {
     mcp: { servers: new Map([['tools', { name: 'tools', url: 'http://127.0.0.1:9/mcp', tags: [], headers: {} }]]) },
   });
   url = gw.listen();
-  orgId = gw.directory.createOrg('acme').id;
+  orgId = (await gw.directory.createOrg('acme')).id;
 });
 afterAll(() => gw.close());
 
@@ -195,10 +195,10 @@ describe('with terms of service', () => {
   test('a service-account key works once an admin of its team has accepted (a plain member does not count)', async () => {
     const tia = await person('tia@acme.example'); // the team's admin
     const moe = await person('moe@acme.example'); // a plain member
-    const team = gw.directory.createTeam(orgId, 'robots');
-    gw.directory.setMember(team.id, tia.user.id, true);
-    gw.directory.setMember(team.id, moe.user.id, false);
-    const bot = gw.directory.createServiceAccount(team.id, 'bot', '', tia.user.id).key;
+    const team = await gw.directory.createTeam(orgId, 'robots');
+    await gw.directory.setMember(team.id, tia.user.id, true);
+    await gw.directory.setMember(team.id, moe.user.id, false);
+    const bot = (await gw.directory.createServiceAccount(team.id, 'bot', '', tia.user.id)).key;
     gw.keys.refresh();
 
     const err = await refusal(chat(bot));
@@ -212,7 +212,7 @@ describe('with terms of service', () => {
     expect((await chat(bot)).choices[0]!.message.content).toBe('hello there');
 
     // Dismissed as admin: the team has no admin who accepted any more.
-    gw.directory.setMember(team.id, tia.user.id, false);
+    await gw.directory.setMember(team.id, tia.user.id, false);
     gw.keys.refresh();
     await expectRefused(chat(bot));
   });

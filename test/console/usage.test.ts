@@ -22,8 +22,8 @@ let redId: number;
 let botKey: string;
 
 async function person(email: string, orgId: number, role: 'user' | 'org-admin' | 'admin' = 'user', keyName = 'main'): Promise<Person> {
-  const user = gw.directory.createUser(email, orgId, role);
-  const { key } = gw.directory.tokens.createKey(user.id, keyName);
+  const user = await gw.directory.createUser(email, orgId, role);
+  const { key } = await gw.directory.tokens.createKey(user.id, keyName);
   gw.keys.reload();
   const client = new ConsoleClient(gw);
   expect((await client.signIn(key)).status).toBe(303);
@@ -41,18 +41,18 @@ const chat = (key: string, content: string, userId?: string) =>
 beforeAll(async () => {
   gw = testGateway({ routerYaml: DEMO_ROUTER_YAML });
   url = gw.listen();
-  const orgA = gw.directory.createOrg('org-a');
-  const orgB = gw.directory.createOrg('org-b');
+  const orgA = await gw.directory.createOrg('org-a');
+  const orgB = await gw.directory.createOrg('org-b');
   ann = await person('ann@a.example', orgA.id, 'user', '<b>ann laptop</b>');
   bob = await person('bob@a.example', orgA.id);
   boss = await person('boss@a.example', orgA.id, 'org-admin');
   zed = await person('zed@b.example', orgB.id, 'org-admin');
   admin = await person('root@a.example', orgA.id, 'admin');
-  const red = gw.directory.createTeam(orgA.id, 'red');
+  const red = await gw.directory.createTeam(orgA.id, 'red');
   redId = red.id;
-  gw.directory.setMember(red.id, ann.user.id, true);
-  gw.directory.setMember(red.id, bob.user.id, false);
-  botKey = gw.directory.createServiceAccount(red.id, 'bot', '', ann.user.id).key;
+  await gw.directory.setMember(red.id, ann.user.id, true);
+  await gw.directory.setMember(red.id, bob.user.id, false);
+  botKey = (await gw.directory.createServiceAccount(red.id, 'bot', '', ann.user.id)).key;
   gw.keys.reload();
 
   // ann: 2 calls of 3 and 2 words (input = output by the demo's echo); the bot: 1 call for an end user
@@ -103,8 +103,8 @@ describe('usage page', () => {
   });
 
   test('an org admin sees the org by team, person and key; another org is 404; only admins see the whole gateway', async () => {
-    const orgA = gw.directory.orgByName('org-a')!;
-    const orgB = gw.directory.orgByName('org-b')!;
+    const orgA = (await gw.directory.orgByName('org-a'))!;
+    const orgB = (await gw.directory.orgByName('org-b'))!;
     const page = await (await boss.client.get(`/ui/usage?view=org-${orgA.id}&range=7d`)).text();
     expect(card(page, 'Requests')).toBe('4'); // ann 2, bot 1, bob 1 — not zed's
     expect(page).toContain('<h2 id="by-team">By team</h2>');
@@ -140,7 +140,7 @@ describe('usage page', () => {
   });
 
   test('CSV: the series and every breakdown row, formulas defused, only within reach', async () => {
-    const orgA = gw.directory.orgByName('org-a')!;
+    const orgA = (await gw.directory.orgByName('org-a'))!;
     const res = await boss.client.get(`/ui/usage.csv?view=org-${orgA.id}&range=24h&table=user_id`);
     expect(res.status).toBe(200);
     expect(res.headers.get('content-type')).toBe('text/csv; charset=utf-8');

@@ -12,16 +12,16 @@ let admin: { user: User; client: ConsoleClient; key: string };
 
 async function person(email: string, orgId: number, role: 'user' | 'org-admin' | 'admin' = 'user') {
   const dir = gw.directory;
-  const user = dir.createUser(email, orgId, role);
-  const { key } = dir.tokens.createKey(user.id, 'main');
+  const user = await dir.createUser(email, orgId, role);
+  const { key } = await dir.tokens.createKey(user.id, 'main');
   gw.keys.reload();
   const client = new ConsoleClient(gw);
   expect((await client.signIn(key)).status).toBe(303);
   return { user, client, key };
 }
 
-const row = (id: number) => {
-  const u = gw.directory.user(id)!;
+const row = async (id: number) => {
+  const u = (await gw.directory.user(id))!;
   return { role: u.role, rpm: u.rpm, itpm: u.itpm, otpm: u.otpm, excluded: u.excludedModels };
 };
 /** The form as the page sends it: every field, as currently shown, with `changes` on top. */
@@ -34,14 +34,14 @@ const formOf = (u: User, changes: Record<string, string>, csrf?: string): Record
   excluded_models: u.excludedModels.join(', '),
   ...changes,
 });
-const fresh = (id: number) => gw.directory.user(id)!;
+const fresh = async (id: number) => (await gw.directory.user(id))!;
 
 beforeEach(async () => {
   gw?.close();
   gw = testGateway();
   const dir = gw.directory;
-  const orgA = dir.createOrg('org-a');
-  const orgB = dir.createOrg('org-b');
+  const orgA = await dir.createOrg('org-a');
+  const orgB = await dir.createOrg('org-b');
   boss = await person('boss@a.example', orgA.id, 'org-admin');
   carol = await person('carol@a.example', orgA.id);
   other = await person('other@b.example', orgB.id, 'org-admin');
@@ -67,15 +67,15 @@ describe('people page', () => {
     expect(await res.text()).not.toContain('boss@a.example');
     const post = await carol.client.post(`/ui/users/${carol.user.id}`, formOf(carol.user, { rpm: '1' }, await carol.client.csrf()));
     expect(post.status).toBe(404);
-    expect(row(carol.user.id).rpm).toBeNull();
+    expect((await row(carol.user.id)).rpm).toBeNull();
   });
 
   test('an org admin lowers a user\'s rpm and adds an excluded model: the key cache has it at once', async () => {
-    gw.directory.updateUser(carol.user.id, { rpm: 100, excludedModels: ['gpt-old'] });
-    const res = await boss.client.post(`/ui/users/${carol.user.id}`, formOf(fresh(carol.user.id), { rpm: '1', excluded_models: 'gpt-old, secret-model' }, await boss.client.csrf()));
+    await gw.directory.updateUser(carol.user.id, { rpm: 100, excludedModels: ['gpt-old'] });
+    const res = await boss.client.post(`/ui/users/${carol.user.id}`, formOf(await fresh(carol.user.id), { rpm: '1', excluded_models: 'gpt-old, secret-model' }, await boss.client.csrf()));
     expect(res.status).toBe(303);
     expect(res.headers.get('location')).toBe(`/ui/users?done=saved#user-${carol.user.id}`);
-    expect(row(carol.user.id)).toEqual({ role: 'user', rpm: 1, itpm: null, otpm: null, excluded: ['gpt-old', 'secret-model'] });
+    expect(await row(carol.user.id)).toEqual({ role: 'user', rpm: 1, itpm: null, otpm: null, excluded: ['gpt-old', 'secret-model'] });
     const p = (await gw.keys.authenticate(carol.key))!;
     expect(p.limits.rpm).toBe(1);
     expect(p.excludedModels.has('secret-model')).toBe(true);
@@ -87,42 +87,42 @@ describe('people page', () => {
   test('an org admin makes a user an org admin, but not an admin (refused on the page, nothing changed)', async () => {
     const up = await boss.client.post(`/ui/users/${carol.user.id}`, formOf(carol.user, { role: 'org-admin' }, await boss.client.csrf()));
     expect(up.status).toBe(303);
-    expect(row(carol.user.id).role).toBe('org-admin');
-    const res = await boss.client.post(`/ui/users/${carol.user.id}`, formOf(fresh(carol.user.id), { role: 'admin' }, await boss.client.csrf()));
+    expect((await row(carol.user.id)).role).toBe('org-admin');
+    const res = await boss.client.post(`/ui/users/${carol.user.id}`, formOf(await fresh(carol.user.id), { role: 'admin' }, await boss.client.csrf()));
     expect(res.status).toBe(403);
     expect(await res.text()).toContain('Only admins make admins.');
-    expect(row(carol.user.id).role).toBe('org-admin');
+    expect((await row(carol.user.id)).role).toBe('org-admin');
   });
 
   test('raising a limit an admin set, removing an exclusion, or editing one\'s own: refused with the reason, nothing changed', async () => {
-    gw.directory.updateUser(carol.user.id, { rpm: 10, excludedModels: ['x'] }); // as an admin set it
+    await gw.directory.updateUser(carol.user.id, { rpm: 10, excludedModels: ['x'] }); // as an admin set it
     gw.keys.reload();
-    const before = row(carol.user.id);
+    const before = await row(carol.user.id);
     for (const [changes, reason] of [
       [{ rpm: '20' }, 'Only admins loosen limits or exclusions (rpm)'],
       [{ rpm: '' }, 'Only admins loosen limits or exclusions (rpm)'],
       [{ excluded_models: '' }, 'Only admins loosen limits or exclusions (excluded_models)'],
     ] as [Record<string, string>, string][]) {
-      const res = await boss.client.post(`/ui/users/${carol.user.id}`, formOf(fresh(carol.user.id), changes, await boss.client.csrf()));
+      const res = await boss.client.post(`/ui/users/${carol.user.id}`, formOf(await fresh(carol.user.id), changes, await boss.client.csrf()));
       expect(res.status).toBe(403);
       const body = await res.text();
       expect(body).toContain(reason);
       expect(body).toContain('role="alert"');
     }
-    expect(row(carol.user.id)).toEqual(before);
+    expect(await row(carol.user.id)).toEqual(before);
     expect((await gw.keys.authenticate(carol.key))!.limits.rpm).toBe(10);
 
-    const ownBefore = row(boss.user.id);
+    const ownBefore = await row(boss.user.id);
     const own = await boss.client.post(`/ui/users/${boss.user.id}`, formOf(boss.user, { rpm: '5' }, await boss.client.csrf()));
     expect(own.status).toBe(403);
     expect(await own.text()).toContain('Only admins set their own limits and exclusions.');
-    expect(row(boss.user.id)).toEqual(ownBefore);
+    expect(await row(boss.user.id)).toEqual(ownBefore);
     // Saving one's own row unchanged is not an edit.
     expect((await boss.client.post(`/ui/users/${boss.user.id}`, formOf(boss.user, {}, await boss.client.csrf()))).status).toBe(303);
 
     // An admin may raise it.
-    expect((await admin.client.post(`/ui/users/${carol.user.id}`, formOf(fresh(carol.user.id), { rpm: '50' }, await admin.client.csrf()))).status).toBe(303);
-    expect(row(carol.user.id).rpm).toBe(50);
+    expect((await admin.client.post(`/ui/users/${carol.user.id}`, formOf(await fresh(carol.user.id), { rpm: '50' }, await admin.client.csrf()))).status).toBe(303);
+    expect((await row(carol.user.id)).rpm).toBe(50);
   });
 
   test('bad input is refused on the page with 400', async () => {
@@ -131,7 +131,7 @@ describe('people page', () => {
     expect(await res.text()).toContain('Requests per minute must be a whole number of at least 1, or empty for none.');
     const role = await boss.client.post(`/ui/users/${carol.user.id}`, formOf(carol.user, { role: 'root' }, await boss.client.csrf()));
     expect(role.status).toBe(400);
-    expect(row(carol.user.id)).toEqual({ role: 'user', rpm: null, itpm: null, otpm: null, excluded: [] });
+    expect(await row(carol.user.id)).toEqual({ role: 'user', rpm: null, itpm: null, otpm: null, excluded: [] });
   });
 });
 
@@ -139,7 +139,7 @@ describe('reach', () => {
   test('an org admin of another org cannot see or change the user: 404, nothing changed', async () => {
     const page = await (await other.client.get('/ui/users')).text();
     expect(page).not.toContain('carol@a.example');
-    const before = row(carol.user.id);
+    const before = await row(carol.user.id);
     for (const path of [`/ui/users/${carol.user.id}`, `/ui/users/${admin.user.id}`, '/ui/users/999999', '/ui/users/abc']) {
       const res = await other.client.post(path, formOf(carol.user, { rpm: '1', excluded_models: 'x' }, await other.client.csrf()));
       expect(`${path} ${res.status}`).toBe(`${path} 404`);
@@ -147,8 +147,8 @@ describe('reach', () => {
     // An org admin cannot touch an admin of their own org either.
     const res = await boss.client.post(`/ui/users/${admin.user.id}`, formOf(admin.user, { rpm: '1' }, await boss.client.csrf()));
     expect(res.status).toBe(404);
-    expect(row(carol.user.id)).toEqual(before);
-    expect(row(admin.user.id).rpm).toBeNull();
+    expect(await row(carol.user.id)).toEqual(before);
+    expect((await row(admin.user.id)).rpm).toBeNull();
   });
 
   test('CSRF: a missing or wrong token is 403, nothing changed', async () => {
@@ -157,12 +157,12 @@ describe('reach', () => {
       const res = await boss.client.post(`/ui/users/${carol.user.id}`, formOf(carol.user, { rpm: '1', excluded_models: 'x' }, token));
       expect(res.status).toBe(403);
     }
-    expect(row(carol.user.id)).toEqual({ role: 'user', rpm: null, itpm: null, otpm: null, excluded: [] });
+    expect(await row(carol.user.id)).toEqual({ role: 'user', rpm: null, itpm: null, otpm: null, excluded: [] });
   });
 
   test('an email and a model name with markup are shown as text', async () => {
-    const odd = gw.directory.createUser('<script>alert(1)</script>@a.example', boss.user.orgId);
-    gw.directory.updateUser(odd.id, { excludedModels: ['"><img src=x>'] });
+    const odd = await gw.directory.createUser('<script>alert(1)</script>@a.example', boss.user.orgId);
+    await gw.directory.updateUser(odd.id, { excludedModels: ['"><img src=x>'] });
     const page = await (await boss.client.get('/ui/users')).text();
     expect(page).toContain('&lt;script&gt;alert(1)&lt;/script&gt;@a.example');
     expect(page).not.toContain('<script>alert(1)');

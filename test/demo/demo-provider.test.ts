@@ -200,7 +200,7 @@ describe('demo provider: limits, batches, latency', () => {
   test('token limits count demo tokens: with otpm 5, the call after the one that crossed it is refused', async () => {
     const email = `demo-limits-${Date.now()}@example.com`;
     const key = gw.newKey(email);
-    gw.directory.updateUser(gw.directory.userByEmail(email)!.id, { otpm: 5 });
+    await gw.directory.updateUser((await gw.directory.userByEmail(email))!.id, { otpm: 5 });
     gw.keys.reload();
     const first = await client(key).chat.completions.create({ model: 'demo-chat', messages: say('one two three four five six') });
     expect(first.usage!.completion_tokens).toBe(6);

@@ -8,7 +8,7 @@ import { openDatabase } from '../../src/db/connection';
 import { migrate } from '../../src/db/migrate';
 import { createKeyCache, type KeyCache, type Principal } from '../../src/domain/key-cache';
 import { Directory } from '../../src/domain/directory';
-import { KEPT_ACCESS_CHANGES, recordAccessChanges } from '../../src/domain/revisions';
+import { KEPT_ACCESS_CHANGES, recordAccessChangesSql } from '../../src/domain/revisions';
 import { tempDir } from '../support/binary';
 
 let open: { close(): unknown }[] = [];
@@ -31,14 +31,14 @@ async function setup() {
   const cache = createKeyCache(server.sql, 60_000);
   const cli = openDatabase(dir); // another process's connection
   open.push(server, cli, cache);
-  const d = new Directory(cli);
-  const org = d.createOrg('o');
-  const team = d.createTeam(org.id, 't');
-  const alice = d.createUser('alice@example.com', org.id);
-  const bob = d.createUser('bob@example.com', org.id);
-  const a = d.tokens.createKey(alice.id, 'a');
-  const b = d.tokens.createKey(bob.id, 'b');
-  const bot = d.createServiceAccount(team.id, 'bot', '', alice.id);
+  const d = new Directory(cli.sql);
+  const org = await d.createOrg('o');
+  const team = await d.createTeam(org.id, 't');
+  const alice = await d.createUser('alice@example.com', org.id);
+  const bob = await d.createUser('bob@example.com', org.id);
+  const a = await d.tokens.createKey(alice.id, 'a');
+  const b = await d.tokens.createKey(bob.id, 'b');
+  const bot = await d.createServiceAccount(team.id, 'bot', '', alice.id);
   await cache.refresh();
   /** Renames a key behind the log's back: only a full reload would see it. */
   const sneakyRename = (id: number, name: string) => cli.sqlite.run('UPDATE api_keys SET name = ? WHERE id = ?', [name, id]);
@@ -49,7 +49,7 @@ describe('incremental key cache', () => {
   test('a key change reads that key only', async () => {
     const { cache, d, a, b, sneakyRename } = await setup();
     sneakyRename(b.id, 'sneaky');
-    d.tokens.updateKey(a.id, { name: 'renamed', rpm: 5 });
+    await d.tokens.updateKey(a.id, { name: 'renamed', rpm: 5 });
     await cache.refresh();
     expect(hit(cache, a.key)).toMatchObject({ keyName: 'renamed', limits: { rpm: 5 } });
     expect(hit(cache, b.key)?.keyName).toBe('b'); // not re-read
@@ -59,9 +59,9 @@ describe('incremental key cache', () => {
 
   test('revoked and deleted keys leave the cache; new keys enter it', async () => {
     const { cache, d, alice, a, bot } = await setup();
-    d.tokens.revokeKey(a.id);
-    d.deleteServiceAccount(bot.serviceAccount.id);
-    const fresh = d.tokens.createKey(alice.id, 'fresh');
+    await d.tokens.revokeKey(a.id);
+    await d.deleteServiceAccount(bot.serviceAccount.id);
+    const fresh = await d.tokens.createKey(alice.id, 'fresh');
     await cache.refresh();
     expect(await cache.authenticate(a.key)).toBeUndefined();
     expect(cache.byKeyId(a.id)).toBeUndefined();
@@ -73,14 +73,14 @@ describe('incremental key cache', () => {
   test("a user's, team's or org's change reads their keys and no others", async () => {
     const { cache, d, org, team, alice, a, b, bot, sneakyRename } = await setup();
     sneakyRename(b.id, 'sneaky');
-    d.updateUser(alice.id, { rpm: 7, excludedModels: ['x'] });
-    d.updateTeam(team.id, { rpm: 9 });
+    await d.updateUser(alice.id, { rpm: 7, excludedModels: ['x'] });
+    await d.updateTeam(team.id, { rpm: 9 });
     await cache.refresh();
     expect(hit(cache, a.key)!.limits.rpm).toBe(7);
     expect([...hit(cache, a.key)!.excludedModels]).toEqual(['x']);
     expect(hit(cache, bot.key)!.limits.rpm).toBe(9);
     expect(hit(cache, b.key)!.keyName).toBe('b');
-    d.updateOrg(org.id, { otpm: 11 });
+    await d.updateOrg(org.id, { otpm: 11 });
     await cache.refresh();
     // Every key of the org was read again, bob's included.
     expect(hit(cache, b.key)).toMatchObject({ keyName: 'sneaky', limits: { otpm: 11 } });
@@ -91,7 +91,7 @@ describe('incremental key cache', () => {
     const { cache, cli, a, b, sneakyRename } = await setup();
     sneakyRename(b.id, 'sneaky');
     const many = Array.from({ length: KEPT_ACCESS_CHANGES + 5 }, () => ({ kind: 'key' as const, ref: a.id }));
-    cli.sqlite.transaction(() => recordAccessChanges(cli.sqlite, many)).immediate();
+    await cli.sql.transaction((tx) => recordAccessChangesSql(tx, many));
     await cache.refresh();
     expect(hit(cache, b.key)?.keyName).toBe('sneaky');
   });

@@ -29,20 +29,20 @@ async function setup(now: () => number = Date.now) {
   await cache.ready;
   const cli = openDatabase(dir);
   open.push(server, cli, cache);
-  return { cache, tokens: new TokenService(cli), reads: () => reads };
+  return { cache, tokens: new TokenService(cli.sql), reads: () => reads };
 }
 
 describe('key cache', () => {
   test('a key created through another connection is found at once (no refresh tick in between)', async () => {
     const { cache, tokens, reads } = await setup();
-    const user = tokens.ensureUser('cli@example.com').id;
+    const user = (await tokens.ensureUser('cli@example.com')).id;
     for (let i = 0; i < 5; i++) {
-      const { key } = tokens.createKey(user, `k${i}`);
+      const { key } = await tokens.createKey(user, `k${i}`);
       expect((await cache.authenticate(key))?.email).toBe('cli@example.com');
     }
     // found again without reading the revision, and synchronously: a hit is a Map lookup
     const before = reads();
-    const { key } = tokens.createKey(user, 'again');
+    const { key } = await tokens.createKey(user, 'again');
     expect(cache.authenticate(key)).toBeInstanceOf(Promise); // a miss looks
     expect(await cache.authenticate(key)).toBeDefined();
     expect(reads()).toBe(before + 1);
@@ -57,7 +57,7 @@ describe('key cache', () => {
     for (let i = 0; i < 10_000; i++) expect(await cache.authenticate(generateKey())).toBeUndefined();
     expect(reads() - start).toBe(MISS_READS_PER_SECOND);
     // budget spent: a new key is refused without a read (the refresh tick would pick it up) …
-    const { key } = tokens.createKey(tokens.ensureUser('late@example.com').id);
+    const { key } = await tokens.createKey((await tokens.ensureUser('late@example.com')).id);
     expect(cache.authenticate(key)).toBeUndefined(); // synchronously: nothing to wait for
     expect(reads() - start).toBe(MISS_READS_PER_SECOND);
     // … and a second later the budget has refilled: the key is found
@@ -69,7 +69,7 @@ describe('key cache', () => {
 
   test('unknown keys arriving together share one look at the revision', async () => {
     const { cache, tokens, reads } = await setup();
-    const { key } = tokens.createKey(tokens.ensureUser('burst@example.com').id);
+    const { key } = await tokens.createKey((await tokens.ensureUser('burst@example.com')).id);
     const start = reads();
     const answers = await Promise.all([key, generateKey(), generateKey(), key, generateKey()].map((k) => cache.authenticate(k)));
     expect(answers.map((p) => p?.email)).toEqual(['burst@example.com', undefined, undefined, 'burst@example.com', undefined]);
@@ -78,9 +78,9 @@ describe('key cache', () => {
 
   test('a catch-up on a miss applies what changed: a key revoked meanwhile by another process is refused', async () => {
     const { cache, tokens } = await setup();
-    const { key, id } = tokens.createKey(tokens.ensureUser('gone@example.com').id);
+    const { key, id } = await tokens.createKey((await tokens.ensureUser('gone@example.com')).id);
     expect(await cache.authenticate(key)).toBeDefined();
-    tokens.revokeKey(id);
+    await tokens.revokeKey(id);
     // a hit does not read the revision: until the refresh tick (or a miss), the revoked key still passes
     expect(cache.authenticate(key)).toBeDefined();
     expect(await cache.authenticate(generateKey())).toBeUndefined(); // a miss: the revision changed → catch up
@@ -89,15 +89,15 @@ describe('key cache', () => {
 
   test("requests that start while this process's own change is being applied wait for it (refresh not awaited)", async () => {
     const { cache, tokens } = await setup();
-    const { key, id } = tokens.createKey(tokens.ensureUser('mine@example.com').id);
+    const { key, id } = await tokens.createKey((await tokens.ensureUser('mine@example.com')).id);
     expect(await cache.authenticate(key)).toBeDefined();
-    tokens.updateKey(id, { name: 'renamed' });
+    await tokens.updateKey(id, { name: 'renamed' });
     void cache.refresh(); // as the management routes do after a write
     const answer = cache.authenticate(key);
     expect(answer).toBeInstanceOf(Promise);
     expect((await answer)?.keyName).toBe('renamed');
     expect((cache.authenticate(key) as Principal).keyName).toBe('renamed'); // applied: synchronous again
-    tokens.revokeKey(id);
+    await tokens.revokeKey(id);
     void cache.refresh();
     expect(await cache.authenticate(key)).toBeUndefined();
     expect(cache.byKeyId(id)).toBeUndefined();

@@ -73,9 +73,9 @@ describe('files', () => {
   });
 
   test('an excluded model is refused in a batch file like an unknown one', async () => {
-    const u = gw.directory.createUser(`nosecret-${Math.random()}@example.com`, gw.directory.defaultOrgId());
-    gw.directory.updateUser(u.id, { excludedModels: ['chat'] });
-    const key = gw.directory.tokens.createKey(u.id).key;
+    const u = await gw.directory.createUser(`nosecret-${Math.random()}@example.com`, await gw.directory.defaultOrgId());
+    await gw.directory.updateUser(u.id, { excludedModels: ['chat'] });
+    const key = (await gw.directory.tokens.createKey(u.id)).key;
     gw.keys.reload();
     const err = await client(key).files.create({ file: await toFile(Buffer.from(jsonl([line('a', 'main')])), 'b.jsonl'), purpose: 'batch' }).catch((e) => e);
     expect(err.message).toContain('the model `main` does not exist');
@@ -87,8 +87,8 @@ describe('files', () => {
     const bigBatch = await client().files.create({ file: await toFile(Buffer.from(jsonl(Array.from({ length: 40 }, (_, i) => line(`x${i}`.padEnd(800, 'x'))))), 'b.jsonl'), purpose: 'batch' }).catch((e) => e);
     expect(bigBatch.status).toBe(413);
     // Fill the 256 KB quota of a fresh user.
-    const u = gw.directory.createUser(`quota-${Math.random()}@example.com`, gw.directory.defaultOrgId());
-    const key = gw.directory.tokens.createKey(u.id).key;
+    const u = await gw.directory.createUser(`quota-${Math.random()}@example.com`, await gw.directory.defaultOrgId());
+    const key = (await gw.directory.tokens.createKey(u.id)).key;
     gw.keys.reload();
     for (let i = 0; i < 4; i++) await client(key).files.create({ file: await toFile(Buffer.alloc(60 * 1024), `f${i}`), purpose: 'user_data' });
     const over = await client(key).files.create({ file: await toFile(Buffer.alloc(60 * 1024), 'f5'), purpose: 'user_data' }).catch((e) => e);
@@ -102,8 +102,8 @@ describe('files', () => {
   });
 
   test('list: purpose filter, order, and SDK auto-pagination visiting every file exactly once', async () => {
-    const u = gw.directory.createUser(`lister-${Math.random()}@example.com`, gw.directory.defaultOrgId());
-    const key = gw.directory.tokens.createKey(u.id).key;
+    const u = await gw.directory.createUser(`lister-${Math.random()}@example.com`, await gw.directory.defaultOrgId());
+    const key = (await gw.directory.tokens.createKey(u.id)).key;
     gw.keys.reload();
     const made: string[] = [];
     for (let i = 0; i < 25; i++) made.push((await client(key).files.create({ file: await toFile(Buffer.from(`n${i}`), `n${i}.txt`), purpose: i % 5 === 0 ? 'vision' : 'user_data' })).id);
@@ -123,10 +123,10 @@ describe('files', () => {
 
   test("another owner's file, a service account's file, odd and traversal ids → 404 (identical to missing)", async () => {
     const mine = await client().files.create({ file: await toFile(Buffer.from('private'), 'p.txt'), purpose: 'user_data' });
-    const u = gw.directory.createUser(`other-${Math.random()}@example.com`, gw.directory.defaultOrgId());
-    const other = gw.directory.tokens.createKey(u.id).key;
-    const team = gw.directory.createTeam(gw.directory.defaultOrgId(), `t-${Math.random()}`);
-    const sa = gw.directory.createServiceAccount(team.id, 'bot', '', u.id).key;
+    const u = await gw.directory.createUser(`other-${Math.random()}@example.com`, await gw.directory.defaultOrgId());
+    const other = (await gw.directory.tokens.createKey(u.id)).key;
+    const team = await gw.directory.createTeam(await gw.directory.defaultOrgId(), `t-${Math.random()}`);
+    const sa = (await gw.directory.createServiceAccount(team.id, 'bot', '', u.id)).key;
     gw.keys.reload();
     const bodies = new Set<string>();
     for (const key of [other, sa]) {

@@ -15,8 +15,8 @@ describe('authentication', () => {
     const gw = testGateway();
     const expired = gw.newKey('late@example.com', { expiresAt: Date.now() - 1 });
     const revokedKey = gw.newKey('gone@example.com');
-    const revokedId = gw.tokens.listKeys({ email: 'gone@example.com' })[0]!.id;
-    expect(gw.tokens.revokeKey(revokedId)).toBe(true);
+    const revokedId = (await gw.tokens.listKeys({ email: 'gone@example.com' }))[0]!.id;
+    expect(await gw.tokens.revokeKey(revokedId)).toBe(true);
     gw.keys.reload();
 
     const bodies = new Set<string>();
@@ -93,10 +93,10 @@ describe('authentication', () => {
     await cache.ready;
     // "Another process": a second connection, as the CLI would open.
     const cli = openDatabase(dir);
-    const tokens = new TokenService(cli);
-    const { key, id } = tokens.createKey(tokens.ensureUser('cli@example.com').id);
+    const tokens = new TokenService(cli.sql);
+    const { key, id } = await tokens.createKey((await tokens.ensureUser('cli@example.com')).id);
     expect((await cache.authenticate(key))?.email).toBe('cli@example.com');
-    tokens.revokeKey(id);
+    await tokens.revokeKey(id);
     await Bun.sleep(120);
     expect(cache.byKeyId(id)).toBeUndefined(); // the refresh tick applied it (no lookup on this key's behalf)
     expect(await cache.authenticate(key)).toBeUndefined();
@@ -111,12 +111,12 @@ describe('last used', () => {
   test("a key's last-used time is recorded off the request path", async () => {
     const gw = testGateway();
     const key = gw.newKey('used@example.com');
-    const [before] = gw.tokens.listKeys({ email: 'used@example.com' });
+    const [before] = await gw.tokens.listKeys({ email: 'used@example.com' });
     expect(before!.lastUsedAt).toBeNull();
     const t0 = Date.now();
     expect((await gw.request('GET', '/v1/models', { key })).status).toBe(200);
     await Bun.sleep(120); // the test cache refreshes every 50 ms
-    const [after] = gw.tokens.listKeys({ email: 'used@example.com' });
+    const [after] = await gw.tokens.listKeys({ email: 'used@example.com' });
     expect(after!.lastUsedAt).toBeGreaterThanOrEqual(t0);
     gw.close();
   });

@@ -66,18 +66,18 @@ model_list:
   expect(response.status).toBe(200);
   ids.response = ((await response.json()) as { id: string }).id;
 
-  const org = gw.directory.createOrg('docs-org');
-  const team = gw.directory.createTeam(org.id, 'docs-team');
-  const user = gw.directory.createUser('member@docs.example', org.id);
-  gw.directory.setMember(team.id, user.id, false);
-  const sa = gw.directory.createServiceAccount(team.id, 'docs-bot', '', user.id);
+  const org = await gw.directory.createOrg('docs-org');
+  const team = await gw.directory.createTeam(org.id, 'docs-team');
+  const user = await gw.directory.createUser('member@docs.example', org.id);
+  await gw.directory.setMember(team.id, user.id, false);
+  const sa = await gw.directory.createServiceAccount(team.id, 'docs-bot', '', user.id);
   gw.keys.reload();
   Object.assign(ids, {
     org: String(org.id),
     team: String(team.id),
     user: String(user.id),
     serviceAccount: String(sa.serviceAccount.id),
-    key: String(gw.tokens.listKeys({ email: 'admin@example.com' })[0]!.id),
+    key: String((await gw.tokens.listKeys({ email: 'admin@example.com' }))[0]!.id),
   });
 });
 

@@ -131,9 +131,9 @@ describe('MCP proxy', () => {
     expect((await post({ origin: 'http://localhost:3000' })).status).toBe(200);
     expect((await post({ authorization: '' })).status).toBe(401);
     expect((await post({}, 'nope')).status).toBe(404);
-    const user = gw.directory.createUser(`mcp-excl-${Math.random()}@example.com`, gw.directory.defaultOrgId());
-    gw.directory.updateUser(user.id, { excludedMcpServers: ['hidden'] });
-    const key = gw.directory.tokens.createKey(user.id).key;
+    const user = await gw.directory.createUser(`mcp-excl-${Math.random()}@example.com`, await gw.directory.defaultOrgId());
+    await gw.directory.updateUser(user.id, { excludedMcpServers: ['hidden'] });
+    const key = (await gw.directory.tokens.createKey(user.id)).key;
     gw.keys.reload();
     expect((await post({ authorization: `Bearer ${key}` }, 'hidden')).status).toBe(404);
     const list = (await (await gw.request('GET', '/mcp-servers', { key, headers: { host: 'localhost:8000' } })).json()) as { data: { name: string; url: string }[] };

@@ -17,7 +17,7 @@ let dir: Directory;
 beforeEach(() => {
   h = openMemoryDatabase();
   migrate(h.sqlite);
-  dir = new Directory(h);
+  dir = new Directory(h.sql);
 });
 
 const ISSUER = 'https://id.example.org';
@@ -31,16 +31,16 @@ const facts = (over: Partial<SignInFacts> & { groups?: string[] } = {}): SignInF
   createTeams: true,
   ...over,
 });
-const teamNames = (userId: number) => dir.teamsOf(userId).map((m) => dir.team(m.teamId)!.name).sort();
+const teamNames = async (userId: number) => (await Promise.all((await dir.teamsOf(userId)).map(async (m) => (await dir.team(m.teamId))!.name))).sort();
 
 test('first sign-in creates the user in the org (made when missing) and its group teams; the second finds the same user', async () => {
   const first = await signInFromProvider(h.sql, facts({ groups: ['team-optics', 'staff'] }));
   if (!first.ok) throw new Error('refused');
   expect(first.created).toBe(true);
-  const user = dir.user(first.userId)!;
-  expect(dir.org(user.orgId)!.name).toBe('physics');
+  const user = (await dir.user(first.userId))!;
+  expect((await dir.org(user.orgId))!.name).toBe('physics');
   expect(user.role).toBe('user');
-  expect(teamNames(user.id)).toEqual(['optics']);
+  expect(await teamNames(user.id)).toEqual(['optics']);
   const again = await signInFromProvider(h.sql, facts({ groups: ['team-optics'] }));
   expect(again).toMatchObject({ ok: true, userId: user.id, created: false, joined: [], left: [] });
 });
@@ -48,75 +48,75 @@ test('first sign-in creates the user in the org (made when missing) and its grou
 test('admin groups decide admin both ways; an org-admin set by hand stays one; no admin groups leaves roles alone', async () => {
   const a = await signInFromProvider(h.sql, facts({ admin: true }));
   if (!a.ok) throw new Error('refused');
-  expect(dir.user(a.userId)!.role).toBe('admin');
+  expect((await dir.user(a.userId))!.role).toBe('admin');
   await signInFromProvider(h.sql, facts({ admin: false }));
-  expect(dir.user(a.userId)!.role).toBe('user');
-  dir.updateUser(a.userId, { role: 'org-admin' });
+  expect((await dir.user(a.userId))!.role).toBe('user');
+  await dir.updateUser(a.userId, { role: 'org-admin' });
   await signInFromProvider(h.sql, facts({ admin: false }));
-  expect(dir.user(a.userId)!.role).toBe('org-admin');
-  dir.updateUser(a.userId, { role: 'admin' });
+  expect((await dir.user(a.userId))!.role).toBe('org-admin');
+  await dir.updateUser(a.userId, { role: 'admin' });
   await signInFromProvider(h.sql, facts({ admin: undefined }));
-  expect(dir.user(a.userId)!.role).toBe('admin');
+  expect((await dir.user(a.userId))!.role).toBe('admin');
 });
 
 test('leaving a group removes the membership it made; teams and memberships made by hand are never touched', async () => {
   const r = await signInFromProvider(h.sql, facts({ groups: ['team-optics', 'team-lasers'] }));
   if (!r.ok) throw new Error('refused');
-  const orgId = dir.user(r.userId)!.orgId;
+  const orgId = (await dir.user(r.userId))!.orgId;
   // By hand: a team named like a group, and a membership in a group-made team.
-  const handMade = dir.createTeam(orgId, 'vacuum');
-  dir.setMember(handMade.id, r.userId, false);
-  const optics = dir.teamByName(orgId, 'optics')!;
-  const colleague = dir.createUser('bob@example.org', orgId);
-  dir.setMember(optics.id, colleague.id, true);
+  const handMade = await dir.createTeam(orgId, 'vacuum');
+  await dir.setMember(handMade.id, r.userId, false);
+  const optics = (await dir.teamByName(orgId, 'optics'))!;
+  const colleague = await dir.createUser('bob@example.org', orgId);
+  await dir.setMember(optics.id, colleague.id, true);
 
   const next = await signInFromProvider(h.sql, facts({ groups: ['team-lasers', 'team-vacuum'] }));
   expect(next).toMatchObject({ ok: true, joined: [], left: ['optics'], skipped: ['vacuum'] });
-  expect(teamNames(r.userId)).toEqual(['lasers', 'vacuum']);
-  expect(dir.team(handMade.id)!.oidcGroup).toBeNull();
-  expect(dir.membership(optics.id, colleague.id)).toEqual({ isAdmin: true });
+  expect(await teamNames(r.userId)).toEqual(['lasers', 'vacuum']);
+  expect((await dir.team(handMade.id))!.oidcGroup).toBeNull();
+  expect(await dir.membership(optics.id, colleague.id)).toEqual({ isAdmin: true });
 
   // Leaving every group: only the hand-made membership is left.
   await signInFromProvider(h.sql, facts({ groups: [] }));
-  expect(teamNames(r.userId)).toEqual(['vacuum']);
+  expect(await teamNames(r.userId)).toEqual(['vacuum']);
 });
 
 test('a renamed group-made team is still the group’s team (no duplicate); team creation off joins only existing group teams', async () => {
   const r = await signInFromProvider(h.sql, facts({ groups: ['team-optics'] }));
   if (!r.ok) throw new Error('refused');
-  const orgId = dir.user(r.userId)!.orgId;
-  const optics = dir.teamByName(orgId, 'optics')!;
-  dir.updateTeam(optics.id, { name: 'Optics lab' });
+  const orgId = (await dir.user(r.userId))!.orgId;
+  const optics = (await dir.teamByName(orgId, 'optics'))!;
+  await dir.updateTeam(optics.id, { name: 'Optics lab' });
   await signInFromProvider(h.sql, facts({ groups: ['team-optics', 'team-new'], createTeams: false }));
-  expect(teamNames(r.userId)).toEqual(['Optics lab']);
-  expect(dir.listTeams({ orgId }).map((t) => t.name)).toEqual(['Optics lab']);
+  expect(await teamNames(r.userId)).toEqual(['Optics lab']);
+  expect((await dir.listTeams({ orgId })).map((t) => t.name)).toEqual(['Optics lab']);
 });
 
 test('an email change at the provider follows the user; an email held by another identity is refused and nothing changes', async () => {
   const r = await signInFromProvider(h.sql, facts());
   if (!r.ok) throw new Error('refused');
   await signInFromProvider(h.sql, facts({ email: 'ada.lovelace@example.org' }));
-  expect(dir.user(r.userId)!.email).toBe('ada.lovelace@example.org');
+  expect((await dir.user(r.userId))!.email).toBe('ada.lovelace@example.org');
 
   const other = await signInFromProvider(h.sql, facts({ subject: 'sub-eve', email: 'eve@example.org' }));
   if (!other.ok) throw new Error('refused');
-  const usersBefore = dir.listUsers().length;
+  const usersBefore = (await dir.listUsers()).length;
   expect(await signInFromProvider(h.sql, facts({ subject: 'sub-eve', email: 'ada.lovelace@example.org', admin: true }))).toEqual({ ok: false, reason: 'email_taken' });
   expect(await signInFromProvider(h.sql, facts({ subject: 'sub-mallory', email: 'ada.lovelace@example.org', org: 'new-org', groups: ['team-x'] }))).toEqual({ ok: false, reason: 'email_taken' });
   // Rolled back: no role change, no new user, org or team.
-  expect(dir.user(other.userId)!.role).toBe('user');
-  expect(dir.user(other.userId)!.email).toBe('eve@example.org');
-  expect(dir.listUsers()).toHaveLength(usersBefore);
-  expect(dir.orgByName('new-org')).toBeUndefined();
+  expect((await dir.user(other.userId))!.role).toBe('user');
+  expect((await dir.user(other.userId))!.email).toBe('eve@example.org');
+  expect(await dir.listUsers()).toHaveLength(usersBefore);
+  expect(await dir.orgByName('new-org')).toBeUndefined();
 });
 
 test('a user made before single sign-on (by email, no identity) is linked at their first sign-in and keeps their org', async () => {
-  const orgId = dir.createOrg('chemistry').id;
-  const existing = dir.createUser('ada@example.org', orgId);
+  const orgId = (await dir.createOrg('chemistry')).id;
+  const existing = await dir.createUser('ada@example.org', orgId);
   const r = await signInFromProvider(h.sql, facts());
   expect(r).toMatchObject({ ok: true, userId: existing.id, created: false });
-  expect(dir.user(existing.id)!.oidcSubject).toBe('sub-ada');
-  expect(dir.user(existing.id)!.orgId).toBe(orgId);
+  expect((await dir.user(existing.id))!.oidcSubject).toBe('sub-ada');
+  expect((await dir.user(existing.id))!.orgId).toBe(orgId);
 });
 
 test('a key-less console session acts as its user, read live, and ends when the user is deleted', async () => {
@@ -126,7 +126,7 @@ test('a key-less console session acts as its user, read live, and ends when the 
   const { token, session } = await sessions.open(null, r.userId, 'id-token');
   expect(session.keyId).toBeNull();
   expect((await sessions.find(token))!.idToken).toBe('id-token');
-  dir.updateUser(r.userId, { role: 'org-admin' });
+  await dir.updateUser(r.userId, { role: 'org-admin' });
   expect(await sessions.userPrincipal(r.userId)).toMatchObject({ userId: r.userId, role: 'org-admin', email: 'ada@example.org', serviceAccountId: null });
   h.sqlite.run('DELETE FROM users WHERE id = ?', [r.userId]);
   expect(await sessions.find(token)).toBeUndefined();

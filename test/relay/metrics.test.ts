@@ -19,7 +19,7 @@ describe('metrics', () => {
     f.mock.script('m', { status: 500 });
     await client.chat.completions.create({ model: 'm', messages: [{ role: 'user', content: 'retry' }] });
     const limited = f.gw.newKey('metrics-limited@example.com');
-    f.gw.directory.updateUser(f.gw.directory.userByEmail('metrics-limited@example.com')!.id, { rpm: 1 });
+    await f.gw.directory.updateUser((await f.gw.directory.userByEmail('metrics-limited@example.com'))!.id, { rpm: 1 });
     f.gw.keys.reload();
     await f.gw.request('POST', '/v1/chat/completions', { key: limited, body: { model: 'm', messages: [{ role: 'user', content: 'x' }] } });
     await f.gw.request('POST', '/v1/chat/completions', { key: limited, body: { model: 'm', messages: [{ role: 'user', content: 'x' }] } });

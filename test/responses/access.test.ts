@@ -20,10 +20,10 @@ afterAll(() => f.close());
 beforeEach(() => f.reset());
 
 const dir = f.gw.directory;
-function freshUser(patch: Parameters<typeof dir.updateUser>[1] = {}) {
-  const user = dir.createUser(`r${Math.random().toString(36).slice(2)}@example.com`, dir.defaultOrgId());
-  dir.updateUser(user.id, patch);
-  const { key } = dir.tokens.createKey(user.id);
+async function freshUser(patch: Parameters<typeof dir.updateUser>[1] = {}) {
+  const user = await dir.createUser(`r${Math.random().toString(36).slice(2)}@example.com`, await dir.defaultOrgId());
+  await dir.updateUser(user.id, patch);
+  const { key } = await dir.tokens.createKey(user.id);
   f.gw.keys.reload();
   return { key, user };
 }
@@ -31,11 +31,11 @@ function freshUser(patch: Parameters<typeof dir.updateUser>[1] = {}) {
 for (const model of ['native-model', 'chat-only']) {
   describe(`owners (${model})`, () => {
     test("another user's or a team's key gets 404 for retrieve, delete, input_items and as previous_response_id; the owner's other keys see it", async () => {
-      const owner = freshUser();
+      const owner = await freshUser();
       const r = await f.client({ key: owner.key }).responses.create({ model, input: 'mine' });
-      const other = freshUser().key;
-      const team = dir.createTeam(dir.defaultOrgId(), `t-${Math.random()}`);
-      const sa = dir.createServiceAccount(team.id, 'bot', '', owner.user.id).key;
+      const other = (await freshUser()).key;
+      const team = await dir.createTeam(await dir.defaultOrgId(), `t-${Math.random()}`);
+      const sa = (await dir.createServiceAccount(team.id, 'bot', '', owner.user.id)).key;
       f.gw.keys.reload();
       for (const key of [other, sa]) {
         const c = f.client({ key });
@@ -47,7 +47,7 @@ for (const model of ['native-model', 'chat-only']) {
         expect(chained.param).toBe('previous_response_id');
       }
       // Still there for its owner, also through a second key of the same user.
-      const second = dir.tokens.createKey(owner.user.id).key;
+      const second = (await dir.tokens.createKey(owner.user.id)).key;
       f.gw.keys.reload();
       expect((await f.client({ key: second }).responses.retrieve(r.id)).output_text).toBe('echo: mine');
       // The service account's own responses belong to its team.
@@ -60,7 +60,7 @@ for (const model of ['native-model', 'chat-only']) {
 
 describe('the chat rules apply', () => {
   test('an excluded model answers exactly like an unknown one, and nothing goes upstream', async () => {
-    const { key } = freshUser({ excludedModels: ['chat-only', 'native-model'] });
+    const { key } = await freshUser({ excludedModels: ['chat-only', 'native-model'] });
     for (const model of ['chat-only', 'native-model']) {
       const res = await f.gw.request('POST', '/v1/responses', { key, body: { model, input: 'x' } });
       const unknown = await f.gw.request('POST', '/v1/responses', { key, body: { model: 'no-such-model', input: 'x' } });
@@ -73,7 +73,7 @@ describe('the chat rules apply', () => {
   });
 
   test('rate limits: requests per minute → 429 with Retry-After; output tokens count (reasoning included)', async () => {
-    const { key } = freshUser({ rpm: 2 });
+    const { key } = await freshUser({ rpm: 2 });
     const codes: number[] = [];
     for (let i = 0; i < 3; i++) {
       const res = await f.gw.request('POST', '/v1/responses', { key, body: { model: 'native-model', input: 'x' } });
@@ -83,7 +83,7 @@ describe('the chat rules apply', () => {
     }
     expect(codes).toEqual([200, 200, 429]);
     // The native mock counts 2 reasoning tokens in output_tokens: a 3-token budget is gone after one call.
-    const limited = freshUser({ otpm: 3 }).key;
+    const limited = (await freshUser({ otpm: 3 })).key;
     expect((await f.gw.request('POST', '/v1/responses', { key: limited, body: { model: 'native-model', input: 'x' } })).status).toBe(200);
     const refused = await f.gw.request('POST', '/v1/responses', { key: limited, body: { model: 'native-model', input: 'x' } });
     expect(refused.status).toBe(429);
@@ -137,7 +137,7 @@ describe('mcp tools (native)', () => {
   });
 
   test('an excluded or unknown server is 404; an outside URL is 400; nothing goes upstream', async () => {
-    const { key } = freshUser({ excludedMcpServers: ['private'] });
+    const { key } = await freshUser({ excludedMcpServers: ['private'] });
     for (const [url, status] of [
       [`${f.url}/mcp-servers/private/mcp`, 404],
       [`${f.url}/mcp-servers/nope/mcp`, 404],

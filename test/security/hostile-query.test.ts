@@ -8,8 +8,8 @@ import { expectOpenAIError, testGateway } from '../support/app';
 const logged: string[] = [];
 const gw = testGateway({ log: { debug() {}, info() {}, warn() {}, error: (m) => logged.push(m) } });
 afterAll(() => gw.close());
-const org = gw.directory.createOrg('hostile-org');
-const team = gw.directory.createTeam(org.id, 'hostile-team');
+const org = await gw.directory.createOrg('hostile-org');
+const team = await gw.directory.createTeam(org.id, 'hostile-team');
 
 /** Raw (already URL-encoded where needed) values; `{name}` is replaced by the parameter's name. */
 const VALUES = [

@@ -34,21 +34,21 @@ beforeAll(async () => {
   });
   url = gw.listen();
   const dir = gw.directory;
-  const orgA = dir.createOrg('iso-a');
-  const orgB = dir.createOrg('iso-b');
+  const orgA = await dir.createOrg('iso-a');
+  const orgB = await dir.createOrg('iso-b');
   ids.orgB = String(orgB.id);
-  const owner = dir.createUser('owner@a.example', orgA.id);
-  const teamA = dir.createTeam(orgA.id, 'team-a');
-  const teamOther = dir.createTeam(orgA.id, 'team-other');
-  dir.setMember(teamA.id, owner.id, true);
-  keys.owner = dir.tokens.createKey(owner.id, 'owner').key;
-  const expiring = dir.tokens.createKey(owner.id, 'expiring', Date.now() + 60_000);
+  const owner = await dir.createUser('owner@a.example', orgA.id);
+  const teamA = await dir.createTeam(orgA.id, 'team-a');
+  const teamOther = await dir.createTeam(orgA.id, 'team-other');
+  await dir.setMember(teamA.id, owner.id, true);
+  keys.owner = (await dir.tokens.createKey(owner.id, 'owner')).key;
+  const expiring = await dir.tokens.createKey(owner.id, 'expiring', Date.now() + 60_000);
   keys.expired = expiring.key;
-  const revoking = dir.tokens.createKey(owner.id, 'revoking');
+  const revoking = await dir.tokens.createKey(owner.id, 'revoking');
   keys.revoked = revoking.key;
-  keys.sameOrgUser = dir.tokens.createKey(dir.createUser('peer@a.example', orgA.id).id).key;
-  keys.otherOrgUser = dir.tokens.createKey(dir.createUser('stranger@b.example', orgB.id).id).key;
-  keys.otherTeamServiceAccount = dir.createServiceAccount(teamOther.id, 'bot', '', owner.id).key;
+  keys.sameOrgUser = (await dir.tokens.createKey((await dir.createUser('peer@a.example', orgA.id)).id)).key;
+  keys.otherOrgUser = (await dir.tokens.createKey((await dir.createUser('stranger@b.example', orgB.id)).id)).key;
+  keys.otherTeamServiceAccount = (await dir.createServiceAccount(teamOther.id, 'bot', '', owner.id)).key;
   gw.keys.reload();
 
   const client = new OpenAI({ apiKey: keys.owner, baseURL: `${url}/v1`, maxRetries: 0 });
@@ -64,10 +64,10 @@ beforeAll(async () => {
   ids.mcpSession = init.headers.get('mcp-session-id')!;
   await init.text();
   ids.ownerUser = String(owner.id);
-  ids.ownerKey = String(dir.tokens.listKeys({ userId: owner.id })[0]!.id);
+  ids.ownerKey = String((await dir.tokens.listKeys({ userId: owner.id }))[0]!.id);
   // Now the owner's extra keys become expired and revoked.
   gw.db.sqlite.run('UPDATE api_keys SET expires_at = ? WHERE id = ?', [Date.now() - 1, expiring.id]);
-  dir.tokens.revokeKey(revoking.id);
+  await dir.tokens.revokeKey(revoking.id);
   gw.keys.reload();
 }, 30_000);
 

@@ -29,6 +29,7 @@ import { UpstreamRouter } from '../../src/upstream/router';
 import { silentLogger, type Logger } from '../../src/log';
 import { readTermsFile } from '../../src/config/terms-file';
 import { watchTerms } from '../../src/domain/terms';
+import { seedKey } from './seed-key';
 
 export interface TestGateway {
   app: ReturnType<typeof buildApp>;
@@ -80,7 +81,7 @@ export function testGateway(opts: TestGatewayOptions = {}): TestGateway {
   const settings: Settings = { ...resolveSettings(new Map(), {}).settings, ...opts.settings };
   const db = opts.dataDir === undefined ? openMemoryDatabase() : openDatabase(opts.dataDir);
   migrate(db.sqlite);
-  const directory = new Directory(db);
+  const directory = new Directory(db.sql);
   const tokens = directory.tokens;
   const keys = createKeyCache(db.sql, 50, accessDefaults(settings, router));
   const log = opts.log ?? silentLogger;
@@ -118,14 +119,13 @@ export function testGateway(opts: TestGatewayOptions = {}): TestGateway {
   const deps: AppDeps = { responses, terms, settings, router, mcp: opts.mcp ?? { servers: new Map() }, db, directory, files, batches, runner, keys, calls, usage, usageReads: usageReads(sqliteUsageStore(db.sqlite)), mcpSessions, access: (line) => metrics.observe(line), metrics, log, startedAt: Date.now() };
   const app = buildApp(deps);
 
+  // Synchronous seeding (seed-key.ts), so that a test gateway and its keys are there without awaiting.
   const newKey = (email = `user${Math.random().toString(36).slice(2, 8)}@example.com`, o: { expiresAt?: number | null } = {}) => {
-    const { id } = tokens.ensureUser(email);
-    const { key } = tokens.createKey(id, 'test', o.expiresAt ?? null);
+    const { key } = seedKey(db.sqlite, email, { name: 'test', expiresAt: o.expiresAt ?? null });
     void keys.reload(); // requests wait for it; direct keys.authenticate calls get a Promise until it is done
     return key;
   };
-  const adminUser = tokens.ensureUser('admin@example.com', 'admin');
-  const adminKey = tokens.createKey(adminUser.id, 'admin').key;
+  const adminKey = seedKey(db.sqlite, 'admin@example.com', { role: 'admin', name: 'admin' }).key;
   void keys.reload();
 
   return {

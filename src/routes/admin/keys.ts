@@ -17,16 +17,16 @@ export const adminKeys = (deps: AppDeps) => {
       '/admin/me',
       async ({ principal: p }) => ({
         object: 'me' as const,
-        user: await users.one(deps.directory.user(p.userId)!),
+        user: await users.one((await deps.directory.user(p.userId))!),
         key: { id: p.keyId, name: p.keyName, preview: p.keyPreview, service_account_id: p.serviceAccountId, team_id: p.teamId },
-        teams: p.serviceAccountId !== null ? [] : deps.directory.teamsOf(p.userId).map((m) => ({ ...teamJson(deps.directory.team(m.teamId)!), is_admin: m.isAdmin })),
+        teams: p.serviceAccountId !== null ? [] : await Promise.all((await deps.directory.teamsOf(p.userId)).map(async (m) => ({ ...teamJson((await deps.directory.team(m.teamId))!), is_admin: m.isAdmin }))),
         effective: { limits: p.limits, excluded_models: [...p.excludedModels], excluded_mcp_servers: [...p.excludedMcpServers] },
       }),
       { response: { 200: Me, ...refusals() }, detail: adminDetail('getMe', 'Who am I', 'Keys', 'The calling key, its user, teams, and effective limits and exclusions.') },
     )
     .get(
       '/admin/keys',
-      ({ reach, query }) => list(listKeys(deps.directory, reach, query.user_id).map(keyJson)),
+      async ({ reach, query }) => list((await listKeys(deps.directory, reach, query.user_id)).map(keyJson)),
       {
         query: t.Object({ user_id: t.Optional(idParam('user_id', "Another user's keys (managers only); default: yours")) }),
         response: { 200: ListOf(KeyView), ...refusals(400, 404) },
@@ -35,9 +35,9 @@ export const adminKeys = (deps: AppDeps) => {
     )
     .post(
       '/admin/keys',
-      ({ reach, body, changed }) => {
+      async ({ reach, body, changed }) => {
         const expiresInMs = body.expires_in !== undefined ? body.expires_in * 1000 : undefined;
-        const created = createKey(deps.directory, reach, deps.settings.maxKeysPerUser, { name: body.name, expiresInMs, userId: body.user_id });
+        const created = await createKey(deps.directory, reach, deps.settings.maxKeysPerUser, { name: body.name, expiresInMs, userId: body.user_id });
         changed();
         return { ...keyJson(created), key: created.key };
       },
@@ -53,8 +53,8 @@ export const adminKeys = (deps: AppDeps) => {
     )
     .patch(
       '/admin/keys/:id',
-      ({ reach, params, body, changed }) => {
-        const key = updateKey(deps.directory, reach, params.id, body);
+      async ({ reach, params, body, changed }) => {
+        const key = await updateKey(deps.directory, reach, params.id, body);
         changed();
         return keyJson(key);
       },
@@ -67,8 +67,8 @@ export const adminKeys = (deps: AppDeps) => {
     )
     .delete(
       '/admin/keys/:id',
-      ({ reach, params, changed }) => {
-        const key = revokeKey(deps.directory, reach, params.id);
+      async ({ reach, params, changed }) => {
+        const key = await revokeKey(deps.directory, reach, params.id);
         changed();
         return { id: key.id, object: 'key' as const, deleted: true as const };
       },

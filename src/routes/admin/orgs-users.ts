@@ -24,10 +24,10 @@ export const adminOrgsUsers = (deps: AppDeps) => {
    * refusal gets, so the answer never tells whether, or where, the address exists (emails are unique
    * across orgs; "already exists" let org-admins probe other orgs' users).
    */
-  const createAsOrgAdmin = (email: string, orgId: number, role: 'user' | 'org-admin' | 'admin') => {
-    if (role === 'admin' || dir.userByEmail(email) !== undefined) throw cannotCreateUser();
+  const createAsOrgAdmin = async (email: string, orgId: number, role: 'user' | 'org-admin' | 'admin') => {
+    if (role === 'admin' || (await dir.userByEmail(email)) !== undefined) throw cannotCreateUser();
     try {
-      return dir.createUser(email, orgId, role);
+      return await dir.createUser(email, orgId, role);
     } catch (err) {
       // Taken between the check and the insert.
       if (err instanceof Refusal && err.kind === 'conflict') throw cannotCreateUser();
@@ -38,13 +38,13 @@ export const adminOrgsUsers = (deps: AppDeps) => {
     .use(adminContext(deps))
     .get(
       '/admin/orgs',
-      ({ reach }) => list(visibleOrgs(dir, reach).map(orgJson)),
+      async ({ reach }) => list((await visibleOrgs(dir, reach)).map(orgJson)),
       { response: { 200: ListOf(OrgView), ...refusals() }, detail: adminDetail('listOrgs', 'List orgs', 'Orgs', 'Admins see every org; others their own.') },
     )
     .post(
       '/admin/orgs',
-      ({ reach, body, changed }) => {
-        const org = createOrg(dir, reach, body.name, { ...policyPatch(body), ...poolPatch(body) });
+      async ({ reach, body, changed }) => {
+        const org = await createOrg(dir, reach, body.name, { ...policyPatch(body), ...poolPatch(body) });
         changed();
         return orgJson(org);
       },
@@ -56,17 +56,17 @@ export const adminOrgsUsers = (deps: AppDeps) => {
     )
     .get(
       '/admin/orgs/:id',
-      ({ reach, params }) => {
-        reach.org(params.id, 'see');
-        return orgJson(dir.org(params.id)!);
+      async ({ reach, params }) => {
+        await reach.org(params.id, 'see');
+        return orgJson((await dir.org(params.id))!);
       },
       { params: orgId, response: { 200: OrgView, ...refusals(400, 404) }, detail: adminDetail('getOrg', 'Get an org', 'Orgs') },
     )
     .patch(
       '/admin/orgs/:id',
-      ({ reach, params, body, changed }) => {
+      async ({ reach, params, body, changed }) => {
         const { name } = body;
-        const org = updateOrg(dir, reach, params.id, { ...policyPatch(body), ...poolPatch(body), ...(name !== undefined ? { name } : {}) });
+        const org = await updateOrg(dir, reach, params.id, { ...policyPatch(body), ...poolPatch(body), ...(name !== undefined ? { name } : {}) });
         changed();
         return orgJson(org);
       },
@@ -80,7 +80,7 @@ export const adminOrgsUsers = (deps: AppDeps) => {
     .get(
       '/admin/users',
       async ({ reach, query }) => {
-        return list(await users.many(visibleUsers(dir, reach, query.org_id)));
+        return list(await users.many(await visibleUsers(dir, reach, query.org_id)));
       },
       {
         query: t.Object({ org_id: t.Optional(idParam('org_id', 'Admins: one org only')) }),
@@ -90,9 +90,9 @@ export const adminOrgsUsers = (deps: AppDeps) => {
     )
     .post(
       '/admin/users',
-      ({ reach, body, changed }) => {
-        const orgId = reach.orgToCreateIn(body.org_id, 'users');
-        const user = reach.isAdmin ? dir.createUser(body.email, orgId, body.role ?? 'user') : createAsOrgAdmin(body.email, orgId, body.role ?? 'user');
+      async ({ reach, body, changed }) => {
+        const orgId = await reach.orgToCreateIn(body.org_id, 'users');
+        const user = reach.isAdmin ? await dir.createUser(body.email, orgId, body.role ?? 'user') : await createAsOrgAdmin(body.email, orgId, body.role ?? 'user');
         changed();
         return users.one(user);
       },
@@ -108,14 +108,14 @@ export const adminOrgsUsers = (deps: AppDeps) => {
     )
     .get(
       '/admin/users/:id',
-      ({ reach, params }) => users.one(reach.user(params.id, 'see')),
+      async ({ reach, params }) => users.one(await reach.user(params.id, 'see')),
       { params: userId, response: { 200: UserView, ...refusals(400, 404) }, detail: adminDetail('getUser', 'Get a user', 'Users') },
     )
     .patch(
       '/admin/users/:id',
-      ({ reach, params, body, changed }) => {
+      async ({ reach, params, body, changed }) => {
         const { role: newRole, ...policy } = body;
-        const updated = updateUser(dir, reach, params.id, { role: newRole, policy: policyPatch(policy) });
+        const updated = await updateUser(dir, reach, params.id, { role: newRole, policy: policyPatch(policy) });
         changed();
         return users.one(updated);
       },

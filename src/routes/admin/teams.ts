@@ -24,7 +24,7 @@ export const adminTeams = (deps: AppDeps) => {
     .use(adminContext(deps))
     .get(
       '/admin/teams',
-      ({ reach, query }) => list(visibleTeams(dir, reach, query.org_id).map(teamJson)),
+      async ({ reach, query }) => list((await visibleTeams(dir, reach, query.org_id)).map(teamJson)),
       {
         query: t.Object({ org_id: t.Optional(idParam('org_id', 'Admins: one org only')) }),
         response: { 200: ListOf(TeamView), ...refusals(400) },
@@ -33,13 +33,13 @@ export const adminTeams = (deps: AppDeps) => {
     )
     .post(
       '/admin/teams',
-      ({ reach, body, changed }) => {
-        const orgId = reach.orgToCreateIn(body.org_id, 'teams');
+      async ({ reach, body, changed }) => {
+        const orgId = await reach.orgToCreateIn(body.org_id, 'teams');
         const { name, description } = body;
         const patch = { ...policyPatch(body), ...poolPatch(body) };
-        assertMayChangePolicy(reach, dir, { newTeam: orgId }, patch);
-        const team = dir.createTeam(orgId, name, description ?? '');
-        const out = hasPolicy(patch) ? dir.updateTeam(team.id, patch)! : team;
+        await assertMayChangePolicy(reach, dir, { newTeam: orgId }, patch);
+        const team = await dir.createTeam(orgId, name, description ?? '');
+        const out = hasPolicy(patch) ? (await dir.updateTeam(team.id, patch))! : team;
         changed();
         return teamJson(out);
       },
@@ -49,20 +49,20 @@ export const adminTeams = (deps: AppDeps) => {
         detail: adminDetail('createTeam', 'Create a team', 'Teams'),
       },
     )
-    .get('/admin/teams/:id', ({ reach, params }) => teamJson(reach.team(params.id)), {
+    .get('/admin/teams/:id', async ({ reach, params }) => teamJson(await reach.team(params.id)), {
       params: teamId,
       response: { 200: TeamView, ...refusals(400, 404) },
       detail: adminDetail('getTeam', 'Get a team', 'Teams'),
     })
     .patch(
       '/admin/teams/:id',
-      ({ reach, params, body, changed }) => {
-        const team = reach.team(params.id, 'manage');
+      async ({ reach, params, body, changed }) => {
+        const team = await reach.team(params.id, 'manage');
         const { name, description } = body;
         const patch = { ...policyPatch(body), ...poolPatch(body) };
         if (hasPolicy(patch) && !reach.setPolicyOf(team.orgId)) throw forbidden('Only org admins set team limits and exclusions.');
-        assertMayChangePolicy(reach, dir, { team }, patch);
-        const updated = dir.updateTeam(team.id, { ...patch, ...(name !== undefined ? { name } : {}), ...(description !== undefined ? { description } : {}) });
+        await assertMayChangePolicy(reach, dir, { team }, patch);
+        const updated = await dir.updateTeam(team.id, { ...patch, ...(name !== undefined ? { name } : {}), ...(description !== undefined ? { description } : {}) });
         changed();
         return teamJson(updated ?? team);
       },
@@ -75,10 +75,10 @@ export const adminTeams = (deps: AppDeps) => {
     )
     .delete(
       '/admin/teams/:id',
-      ({ reach, params, changed }) => {
-        const team = reach.team(params.id, 'manage');
+      async ({ reach, params, changed }) => {
+        const team = await reach.team(params.id, 'manage');
         if (!reach.manageOrg(team.orgId)) throw forbidden('Only org admins delete teams.');
-        dir.deleteTeam(team.id);
+        await dir.deleteTeam(team.id);
         changed();
         return { id: team.id, object: 'team' as const, deleted: true as const };
       },
@@ -86,13 +86,13 @@ export const adminTeams = (deps: AppDeps) => {
     )
     .get(
       '/admin/teams/:id/members',
-      ({ reach, params }) => list(listMembers(dir, reach, params.id).map((m) => ({ object: 'team.member' as const, user_id: m.userId, email: m.email, is_admin: m.isAdmin }))),
+      async ({ reach, params }) => list((await listMembers(dir, reach, params.id)).map((m) => ({ object: 'team.member' as const, user_id: m.userId, email: m.email, is_admin: m.isAdmin }))),
       { params: teamId, response: { 200: ListOf(MemberView), ...refusals(400, 404) }, detail: adminDetail('listTeamMembers', 'List members', 'Teams') },
     )
     .post(
       '/admin/teams/:id/members',
-      ({ reach, params, body, changed }) => {
-        const set = setMember(dir, reach, params.id, { userId: body.user_id, email: body.email }, body.is_admin);
+      async ({ reach, params, body, changed }) => {
+        const set = await setMember(dir, reach, params.id, { userId: body.user_id, email: body.email }, body.is_admin);
         changed();
         return { object: 'team.member' as const, team_id: set.team.id, user_id: set.user.id, email: set.user.email, is_admin: set.isAdmin };
       },
@@ -105,8 +105,8 @@ export const adminTeams = (deps: AppDeps) => {
     )
     .delete(
       '/admin/teams/:id/members/:userId',
-      ({ reach, params, changed }) => {
-        const team = removeMember(dir, reach, params.id, params.userId);
+      async ({ reach, params, changed }) => {
+        const team = await removeMember(dir, reach, params.id, params.userId);
         changed();
         return { object: 'team.member' as const, team_id: team.id, user_id: params.userId, deleted: true as const };
       },
@@ -118,13 +118,13 @@ export const adminTeams = (deps: AppDeps) => {
     )
     .get(
       '/admin/teams/:id/service-accounts',
-      ({ reach, params }) => list(listServiceAccounts(dir, reach, params.id).map(serviceAccountJson)),
+      async ({ reach, params }) => list((await listServiceAccounts(dir, reach, params.id)).map(serviceAccountJson)),
       { params: teamId, response: { 200: ListOf(ServiceAccountView), ...refusals(400, 404) }, detail: adminDetail('listServiceAccounts', 'List service accounts', 'Service accounts') },
     )
     .post(
       '/admin/teams/:id/service-accounts',
-      ({ reach, params, body, changed }) => {
-        const created = createServiceAccount(dir, reach, params.id, deps.settings.maxServiceAccountsPerTeam, body);
+      async ({ reach, params, body, changed }) => {
+        const created = await createServiceAccount(dir, reach, params.id, deps.settings.maxServiceAccountsPerTeam, body);
         changed();
         return { ...serviceAccountJson({ ...created.serviceAccount, keyId: created.keyId, keyPreview: keyPreview(created.key) }), key: created.key };
       },
@@ -137,8 +137,8 @@ export const adminTeams = (deps: AppDeps) => {
     )
     .delete(
       '/admin/service-accounts/:id',
-      ({ reach, params, changed }) => {
-        const sa = deleteServiceAccount(dir, reach, params.id);
+      async ({ reach, params, changed }) => {
+        const sa = await deleteServiceAccount(dir, reach, params.id);
         changed();
         return { id: sa.id, object: 'service_account' as const, deleted: true as const };
       },

@@ -19,12 +19,12 @@ export function parseTime(raw: string, param: string, now = Date.now()): number 
   return t;
 }
 
-function scopeOf(reach: Reach, deps: AppDeps, orgId: number | undefined): UsageScope {
+async function scopeOf(reach: Reach, deps: AppDeps, orgId: number | undefined): Promise<UsageScope> {
   const p = reach.p;
   if (reach.isServiceAccount) return { kind: 'key', keyId: p.keyId };
   if (reach.isAdmin) return { kind: 'all', orgId };
   if (reach.manageOrg(p.orgId)) return { kind: 'org', orgId: p.orgId };
-  return { kind: 'user', userId: p.userId, teamIds: deps.directory.teamsOf(p.userId).map((m) => m.teamId) };
+  return { kind: 'user', userId: p.userId, teamIds: (await deps.directory.teamsOf(p.userId)).map((m) => m.teamId) };
 }
 
 // Elysia's OpenAPI output drops the descriptions of literal unions (kept here for readers): the route's
@@ -46,7 +46,7 @@ export const adminUsage = (deps: AppDeps) =>
       const group = query.group_by ?? 'model';
       const kind = callsFor(group, query.calls);
       if ('error' in kind) throw new ApiError(400, kind.error, { param: 'calls', code: 'invalid_value' });
-      const data = await deps.usageReads.report({ since, until, groupBy: group, bucket: query.bucket, calls: kind.calls, scope: scopeOf(reach, deps, query.org_id) });
+      const data = await deps.usageReads.report({ since, until, groupBy: group, bucket: query.bucket, calls: kind.calls, scope: await scopeOf(reach, deps, query.org_id) });
       // Every time in the report is Unix seconds; the range is widened to whole seconds (until is exclusive).
       return { object: 'usage.report' as const, since: Math.floor(since / 1000), until: Math.ceil(until / 1000), group_by: group, calls: kind.calls, bucket: query.bucket ?? null, data };
     },
