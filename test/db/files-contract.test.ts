@@ -94,7 +94,7 @@ for (const d of DIALECTS) {
       expect(asc.map((f) => f.id).sort()).toEqual([...made].sort());
       expect(desc.map((f) => f.id)).toEqual(asc.map((f) => f.id).reverse());
       expect(asc.map((f) => f.createdAt)).toEqual([...asc.map((f) => f.createdAt)].sort((a, b) => a - b));
-      expect((await walk('desc', 'vision')).map((f) => f.id).sort()).toEqual([made[0], made[4], made[8]].sort());
+      expect((await walk('desc', 'vision')).map((f) => f.id).sort()).toEqual([made[0]!, made[4]!, made[8]!].sort());
       expect(await store!.list(ADA, { limit: 3, order: 'desc', after: 'file-nope' }, T)).toBeUndefined();
     });
 
