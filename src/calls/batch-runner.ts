@@ -64,6 +64,17 @@ interface InFlight {
 
 const IMPORT_RETRIES = 4;
 
+/** Line numbers per batch. */
+function byBatch(lines: Iterable<{ batchId: string; lineNo: number }>): Map<string, number[]> {
+  const out = new Map<string, number[]>();
+  for (const l of lines) {
+    const list = out.get(l.batchId);
+    if (list) list.push(l.lineNo);
+    else out.set(l.batchId, [l.lineNo]);
+  }
+  return out;
+}
+
 const ownerOfBatch = (b: BatchRow): Owner => (b.ownerTeamId !== null ? { kind: 'team', id: b.ownerTeamId } : { kind: 'user', id: b.ownerUserId! });
 
 export class BatchRunner {
@@ -128,11 +139,9 @@ export class BatchRunner {
 
   /** Extends the leases of the lines this node is running (a line another node took over is not extended). */
   private async renew(): Promise<void> {
-    const byBatch = new Map<string, number[]>();
-    for (const f of this.inFlight.values()) byBatch.set(f.batchId, [...(byBatch.get(f.batchId) ?? []), f.lineNo]);
     const until = Date.now() + this.leaseMs;
     try {
-      for (const [batchId, lineNos] of byBatch) await this.store.renew(batchId, lineNos, this.nodeId, until);
+      for (const [batchId, lineNos] of byBatch(this.inFlight.values())) await this.store.renew(batchId, lineNos, this.nodeId, until);
     } catch (err) {
       this.log.warn('could not renew batch line leases; will try again', { error: err as Error });
     }
@@ -270,6 +279,8 @@ export class BatchRunner {
     const model = router.models.get(batch.model);
     const chain = model ? chainFor(router, rights.principal, model).map((m) => m.name) : [batch.model];
     for (const line of lines) {
+      // A line of ours whose lease ran out while it ran (the event loop stalled) comes back to us: it is running already.
+      if (this.inFlight.has(`${batch.id}:${line.lineNo}`)) continue;
       const worker = workers[this.next++ % workers.length]!;
       const job: BatchJob = { id: `${batch.id}:${line.lineNo}`, endpoint: ENDPOINT_OF_URL[batch.endpoint as keyof typeof ENDPOINT_OF_URL], model: batch.model, chain, body: line.body };
       this.inFlight.set(job.id, { batchId: batch.id, lineNo: line.lineNo, customId: line.customId, worker });
@@ -440,12 +451,10 @@ export class BatchRunner {
     if (this.renewer) clearInterval(this.renewer);
     for (const w of this.workers) w.terminate();
     this.workers = [];
-    const lines = [...this.inFlight.values()];
+    const lines = byBatch(this.inFlight.values());
     this.inFlight.clear();
-    const byBatch = new Map<string, number[]>();
-    for (const f of lines) byBatch.set(f.batchId, [...(byBatch.get(f.batchId) ?? []), f.lineNo]);
     try {
-      for (const [batchId, lineNos] of byBatch) await this.store.release(batchId, lineNos, this.nodeId);
+      for (const [batchId, lineNos] of lines) await this.store.release(batchId, lineNos, this.nodeId);
     } catch (err) {
       this.log.warn('could not give back running batch lines; they run again when their leases end', { error: err as Error });
     }

@@ -96,13 +96,14 @@ function selectFrom(sql: Sql): string {
 const END_AT = { completed: 'completed_at', expired: 'expired_at', cancelled: 'cancelled_at', failed: 'failed_at' } as const;
 export type BatchEnd = keyof typeof END_AT;
 
+/** Rows per multi-row statement (import), line numbers per IN list (renew, release). */
 const IMPORT_ROWS = 500;
 const errorsJson = (e: LineError) => JSON.stringify([{ code: e.code, message: e.message, param: e.param ?? null, line: null }]);
 
 export class BatchStore {
   private readonly select: string;
 
-  constructor(readonly sql: Sql) {
+  constructor(private readonly sql: Sql) {
     this.select = selectFrom(sql);
   }
 
@@ -263,11 +264,16 @@ export class BatchStore {
 
   /** Sets `set` on those of the lines that `node` still holds; how many. */
   private async held(batchId: string, lineNos: readonly number[], node: string, set: string, params: SqlValue[]): Promise<number> {
-    if (lineNos.length === 0) return 0;
-    return this.sql.run(
-      `UPDATE batch_lines SET ${set} WHERE batch_id = ? AND lease_owner = ? AND state = 'running' AND line_no IN (${lineNos.map(() => '?').join(', ')})`,
-      [...params, batchId, node, ...lineNos],
-    );
+    let n = 0;
+    // In slices: a statement's parameters are limited (SQLite 32,766; PostgreSQL 65,535).
+    for (let i = 0; i < lineNos.length; i += IMPORT_ROWS) {
+      const part = lineNos.slice(i, i + IMPORT_ROWS);
+      n += await this.sql.run(
+        `UPDATE batch_lines SET ${set} WHERE batch_id = ? AND lease_owner = ? AND state = 'running' AND line_no IN (${part.map(() => '?').join(', ')})`,
+        [...params, batchId, node, ...part],
+      );
+    }
+    return n;
   }
 
   /**
@@ -278,6 +284,7 @@ export class BatchStore {
   finish(node: string, outcomes: readonly { batchId: string; lineNo: number; outcome: LineOutcome }[]): Promise<boolean[]> {
     return this.sql.transaction(async (tx) => {
       const counted: boolean[] = [];
+      const usage: UsageRecord[] = [];
       for (const { batchId, lineNo, outcome: o } of outcomes) {
         const changed = await tx.run(
           "UPDATE batch_lines SET state = ?, status_code = ?, request_id = ?, result = ? WHERE batch_id = ? AND line_no = ? AND state = 'running' AND lease_owner = ?",
@@ -289,8 +296,10 @@ export class BatchStore {
           `UPDATE batches SET ${o.state === 'done' ? 'completed = completed + 1' : 'failed = failed + 1'}, input_tokens = input_tokens + ?, output_tokens = output_tokens + ? WHERE id = ?`,
           [o.inputTokens, o.outputTokens, batchId],
         );
-        if (o.usage) await writeUsageThrough(tx, usageWrite([{ ...o.usage, batchId }]));
+        if (o.usage) usage.push({ ...o.usage, batchId });
       }
+      // The counted lines' usage in one write (its rollups summed once), in the same transaction.
+      if (usage.length > 0) await writeUsageThrough(tx, usageWrite(usage));
       return counted;
     });
   }
