@@ -1,8 +1,8 @@
 /**
  * Two nodes sharing one database and one file store run a batch together: both run lines of it (a batch
  * created on one is picked up by the other), every custom_id ends in the output once, usage is counted once
- * per line, and the batch is finalized once. A node that stops mid-batch gives its lines back and the other
- * node finishes them.
+ * per line, and the batch is finalized once. A cancel taken by either node stops both; a node that stops
+ * mid-batch gives its lines back and the other node finishes them.
  */
 import { afterAll, expect, test } from 'bun:test';
 import OpenAI, { toFile } from 'openai';
@@ -65,6 +65,31 @@ test('a batch created on one node runs on both; every custom_id once, usage once
   await checkOnce(batch.id, n, 'a', done.output_file_id!);
   const owners = nodes[0].db.sqlite.query<{ owner: string }, [string]>('SELECT DISTINCT lease_owner AS owner FROM batch_lines WHERE batch_id = ?').all(batch.id).map((r) => r.owner);
   expect(owners.sort()).toEqual([nodes[0].runner.nodeId, nodes[1].runner.nodeId].sort());
+});
+
+test('a cancel taken by one node stops the lines the other runs: cancelled, every custom_id once across both files', async () => {
+  mock.profiles.set('m', { latencyMs: 150, chunkDelayMs: 0, extraWords: 0 });
+  const n = 60;
+  const batch = await runBatch(n, 'c');
+  for (const until = Date.now() + 10_000; (await client(0).batches.retrieve(batch.id)).request_counts!.completed < 4; await Bun.sleep(10)) {
+    if (Date.now() > until) throw new Error('the batch made no progress');
+  }
+  const running = nodes[0].db.sqlite.query<{ owner: string }, [string]>("SELECT DISTINCT lease_owner AS owner FROM batch_lines WHERE batch_id = ? AND state = 'running'").all(batch.id);
+  // Both nodes hold lines when the cancel arrives at one of them.
+  expect(running.map((r) => r.owner).sort()).toEqual([nodes[0].runner.nodeId, nodes[1].runner.nodeId].sort());
+  await client(1).batches.cancel(batch.id);
+  let done = await client(0).batches.retrieve(batch.id);
+  for (const until = Date.now() + 10_000; done.status !== 'cancelled'; await Bun.sleep(25)) {
+    if (Date.now() > until) throw new Error(`batch still ${done.status}`);
+    done = await client(0).batches.retrieve(batch.id);
+  }
+  mock.profiles.set('m', { latencyMs: 30, chunkDelayMs: 0, extraWords: 0 });
+  expect(done.request_counts!.completed).toBeLessThan(n);
+  expect(done.request_counts!.completed + done.request_counts!.failed).toBe(n);
+  const read = async (id: string | null | undefined) => (id ? (await (await client(1).files.content(id)).text()).trim().split('\n').map((l) => JSON.parse(l)) : []);
+  const all = [...(await read(done.output_file_id)), ...(await read(done.error_file_id))];
+  expect(all.map((l) => l.custom_id).sort()).toEqual(Array.from({ length: n }, (_, i) => `c${i}`).sort());
+  expect(all.filter((l) => l.error?.code === 'batch_cancelled').length).toBeGreaterThan(0);
 });
 
 test('a node that stops mid-batch gives its lines back; the other node finishes them', async () => {
