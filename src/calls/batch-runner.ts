@@ -75,6 +75,9 @@ function byBatch(lines: Iterable<{ batchId: string; lineNo: number }>): Map<stri
   return out;
 }
 
+/** A batch whose lines are not all in yet (total is set when an import ends). */
+const unimported = (b: BatchRow) => b.status === 'validating' || (b.status === 'cancelling' && b.total === 0);
+
 const ownerOfBatch = (b: BatchRow): Owner => (b.ownerTeamId !== null ? { kind: 'team', id: b.ownerTeamId } : { kind: 'user', id: b.ownerUserId! });
 
 export class BatchRunner {
@@ -84,6 +87,8 @@ export class BatchRunner {
   private readonly perBatch = new Map<string, number>();
   /** Batches whose lines are being imported right now. */
   private readonly importing = new Set<string>();
+  /** Batches whose interrupted import this node took up (once each). */
+  private readonly resumed = new Set<string>();
   private timer?: Timer;
   private ticking = false;
   private stopped = false;
@@ -127,7 +132,7 @@ export class BatchRunner {
     void this.store
       .active()
       .then((active) => {
-        for (const b of active) if (b.status === 'validating' || (b.status === 'cancelling' && b.total === 0)) void this.begin(b);
+        for (const b of active) if (unimported(b)) this.resume(b);
       })
       .catch((err: unknown) => this.log.error('could not resume batch imports', { error: err as Error }));
     this.timer = setInterval(() => void this.tick(), this.opts.tickMs ?? 200);
@@ -135,6 +140,11 @@ export class BatchRunner {
     this.renewer = setInterval(() => void this.renew(), Math.max(1, Math.floor(this.leaseMs / 3)));
     this.renewer.unref();
     void this.tick();
+  }
+
+  private resume(batch: BatchRow): void {
+    this.resumed.add(batch.id);
+    void this.begin(batch);
   }
 
   /** Extends the leases of the lines this node is running (a line another node took over is not extended). */
@@ -238,9 +248,12 @@ export class BatchRunner {
       this.abortBatch(batch.id);
     }
     if (this.importing.has(batch.id)) return;
+    // An import still not done long after the batch was created: its node probably died (a restarted node takes
+    // it up at once, see start). Taking it up while it still runs elsewhere costs a second read, nothing more.
+    if (unimported(batch) && !this.resumed.has(batch.id) && now - batch.createdAt > 2 * this.leaseMs) return this.resume(batch);
     if (batch.status === 'cancelling') {
-      // total is set when the import ends: until then (on whichever node imports) the lines are not all in.
-      if (batch.total === 0) return;
+      // Until the import ends (on whichever node imports) the lines are not all in.
+      if (unimported(batch)) return;
       this.abortBatch(batch.id); // this node's lines, whichever node took the cancel
       await this.store.failUnrun(batch.id, { code: 'batch_cancelled', message: 'This request was not executed because the batch was cancelled.' }, now);
       if (await this.drained(batch.id)) await this.finalize(batch, 'cancelled');
