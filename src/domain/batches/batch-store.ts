@@ -96,6 +96,12 @@ function selectFrom(sql: Sql): string {
 const END_AT = { completed: 'completed_at', expired: 'expired_at', cancelled: 'cancelled_at', failed: 'failed_at' } as const;
 export type BatchEnd = keyof typeof END_AT;
 
+/**
+ * Lines no node is running, as of `?` (now): pending, or running under a lease that ran out — or under none,
+ * as lines left running by a version before leases (the upgrade needs no step of its own).
+ */
+const UNRUN = "(state = 'pending' OR (state = 'running' AND (lease_until IS NULL OR lease_until < ?)))";
+
 /** Rows per multi-row statement (import), line numbers per IN list (renew, release). */
 const IMPORT_ROWS = 500;
 const errorsJson = (e: LineError) => JSON.stringify([{ code: e.code, message: e.message, param: e.param ?? null, line: null }]);
@@ -244,7 +250,7 @@ export class BatchStore {
     const rows = await this.sql.rows<ClaimedLine>(
       `UPDATE batch_lines SET state = 'running', lease_owner = ?, lease_until = ?
         WHERE batch_id = ? AND line_no IN (
-          SELECT line_no FROM batch_lines WHERE batch_id = ? AND (state = 'pending' OR (state = 'running' AND lease_until < ?))
+          SELECT line_no FROM batch_lines WHERE batch_id = ? AND ${UNRUN}
            ORDER BY line_no LIMIT ?${lock})
         RETURNING line_no AS "lineNo", custom_id AS "customId", body`,
       [node, until, batchId, batchId, now, n],
@@ -310,7 +316,7 @@ export class BatchStore {
    */
   failUnrun(batchId: string, error: LineError, now = Date.now()): Promise<number> {
     return this.sql.transaction(async (tx) => {
-      const n = await tx.run("UPDATE batch_lines SET state = 'failed', result = ? WHERE batch_id = ? AND (state = 'pending' OR (state = 'running' AND lease_until < ?))", [
+      const n = await tx.run(`UPDATE batch_lines SET state = 'failed', result = ? WHERE batch_id = ? AND ${UNRUN}`, [
         JSON.stringify({ code: error.code, message: error.message }),
         batchId,
         now,
