@@ -57,8 +57,8 @@ const access: AppDeps['access'] = (line) => {
 };
 const upstream = new UpstreamRouter(router);
 const modelCalls = new ModelCalls(router, upstream, limiter, usage, log, Secrets.of(router), access);
-const files = new FileStore(h.sqlite, settings.dataDir);
-const batches = new BatchStore(h.sqlite);
+const files = new FileStore(h.sql, settings.dataDir);
+const batches = new BatchStore(h.sql);
 const runner = new BatchRunner(batches, files, { workers: 0, concurrency: 1, perBatchConcurrency: 1, routerYaml: routerText, env: {}, outputExpiryMs: 1 }, log, { principalOf: () => undefined, router: () => router });
 const deps: AppDeps = { settings, router, mcp: { servers: new Map() }, db: h, directory: new Directory(h.sql), files, batches, runner, keys, calls: modelCalls, usage, usageReads: usageReads(sqliteUsageStore(h.sqlite)), mcpSessions: new McpSessions(60_000), access, metrics, log, startedAt: Date.now(), responses: new ResponseStore(h) };
 const app = buildApp(deps);

@@ -54,7 +54,7 @@ export async function startServer(config: LoadedConfig): Promise<RunningServer> 
   if (applied.length) log.info('database migrated', { path: h.path, applied: applied.join(',') });
 
   const directory = new Directory(h.sql);
-  const files = new FileStore(h.sqlite, settings.dataDir, bytes, log);
+  const files = new FileStore(h.sql, settings.dataDir, bytes, log);
   files.cleanIncoming();
   if (settings.fileStore !== undefined) {
     log.info('stored files live in', { store: bytes.location });
@@ -96,7 +96,7 @@ export async function startServer(config: LoadedConfig): Promise<RunningServer> 
   const upstream = new UpstreamRouter(config.router);
   upstream.onEvent = metrics.routerEvent;
   const calls = new ModelCalls(config.router, upstream, limiter, usage, log, Secrets.of(config.router, config.mcp), access, settings.clientIdleTimeout);
-  const batches = new BatchStore(h.sqlite);
+  const batches = new BatchStore(h.sql);
   const runner = new BatchRunner(batches, files, {
     workers: settings.batchWorkers,
     concurrency: settings.batchConcurrency,
@@ -104,6 +104,7 @@ export async function startServer(config: LoadedConfig): Promise<RunningServer> 
     routerYaml: config.routerText,
     env: process.env,
     outputExpiryMs: settings.batchFileExpiry,
+    leaseMs: settings.batchLease,
   }, log, { principalOf: (id) => keys.byKeyId(id), router: () => deps?.router ?? config.router });
   // Once the keys are loaded: before, every batch's key would look revoked. (Requests wait by themselves.)
   void keys.ready.then(() => {
@@ -113,14 +114,8 @@ export async function startServer(config: LoadedConfig): Promise<RunningServer> 
   // In memory only: shared sessions (Redis) are not this node's to count.
   if (mcpSessions.size !== undefined) metrics.gauge('aqueduct_mcp_sessions', 'Open MCP sessions', () => [[{}, mcpSessions.size ?? 0]]);
   metrics.gauge('aqueduct_usage_write_queue', 'Usage records waiting to be written', () => [[{}, usage.pending]]);
-  metrics.gauge('aqueduct_batch_lines', 'Lines of unfinished batches by state', () =>
-    h.sqlite
-      .query<{ state: string; n: number }, []>(
-        "SELECT l.state, count(*) AS n FROM batch_lines l JOIN batches b ON b.id = l.batch_id WHERE b.status IN ('validating', 'in_progress', 'finalizing', 'cancelling') GROUP BY l.state",
-      )
-      .all()
-      .map((r) => [{ state: r.state === 'pending' ? 'queued' : r.state }, r.n]),
-  );
+  // Counted by the runner's ticks (at most a second old): a scrape does not wait on the database.
+  metrics.gauge('aqueduct_batch_lines', 'Lines of unfinished batches by state (every node\'s)', () => runner.lineGauge());
   // The terms file was read and checked by loadConfig; from here it is watched for changes.
   const terms =
     settings.tosFile !== undefined && config.terms !== undefined

@@ -2,7 +2,13 @@
  * The batch runner (main thread): hands pending lines to a pool of worker threads within a global and a
  * per-batch concurrency cap (live traffic keeps headroom, batches share capacity), records each outcome
  * durably, and moves batches through in_progress → finalizing → completed (or cancelling → cancelled,
- * or expired), writing the output and error files. On start it re-queues lines a crash left running.
+ * or expired), writing the output and error files.
+ *
+ * Several nodes (processes sharing one database) run the same batches: each runner polls every active
+ * batch (every tick), leases the lines it runs (BatchStore.claim), renews its leases every third of the lease
+ * while they run, and gives them back when it stops. A node that dies leaves its lines leased: once the lease
+ * runs out (AQUEDUCT_BATCH_LEASE) any node runs them again — a restarted node too. Finalizing, cancel and
+ * expiry are decided on the database's state, so whichever node holds a batch's lines they work the same.
  *
  * Lines run with the creator's current rights, checked at every tick (200 ms): once the batch's key is
  * revoked or expired, or its model is excluded for the key, no further line starts, running ones are
@@ -12,7 +18,7 @@
 import { open, rm } from 'node:fs/promises';
 import type { RouterConfig } from '../config/router-config';
 import { chainFor, visibleModel } from '../domain/admission';
-import type { BatchRow, BatchStore } from '../domain/batches/batch-store';
+import type { BatchEnd, BatchRow, BatchStore, LineError, LineOutcome } from '../domain/batches/batch-store';
 import type { FileStore } from '../domain/files/file-store';
 import { randomId } from '../domain/files/ids';
 import type { Owner } from '../domain/files/owner';
@@ -22,12 +28,6 @@ import type { Logger } from '../log';
 import { workerUrl } from '../workers/worker-url';
 import { ENDPOINT_OF_URL, type BatchJob, type JobResult } from './batch-jobs';
 import { usageRecord } from './usage-record';
-
-/** Why the lines of a batch that did not run failed. */
-interface LineError {
-  code: string;
-  message: string;
-}
 
 /** The caller's current rights: the live principal of a key (undefined once revoked or expired), and the models. */
 export interface BatchRights {
@@ -47,7 +47,13 @@ export interface RunnerOptions {
   backoffBaseMs?: number;
   /** The first wait before an input file that could not be read is tried again (then 4×, 16×, 64×). */
   importRetryMs?: number;
+  /** How long a claimed line stays this node's without a renewal (default 30 s; renewed every third of it). */
+  leaseMs?: number;
+  /** This node's id in the leases (default: random, one per runner). */
+  nodeId?: string;
 }
+
+export const DEFAULT_LEASE_MS = 30_000;
 
 interface InFlight {
   batchId: string;
@@ -58,6 +64,20 @@ interface InFlight {
 
 const IMPORT_RETRIES = 4;
 
+/** Line numbers per batch. */
+function byBatch(lines: Iterable<{ batchId: string; lineNo: number }>): Map<string, number[]> {
+  const out = new Map<string, number[]>();
+  for (const l of lines) {
+    const list = out.get(l.batchId);
+    if (list) list.push(l.lineNo);
+    else out.set(l.batchId, [l.lineNo]);
+  }
+  return out;
+}
+
+/** A batch whose lines are not all in yet (total is set when an import ends). */
+const unimported = (b: BatchRow) => b.status === 'validating' || (b.status === 'cancelling' && b.total === 0);
+
 const ownerOfBatch = (b: BatchRow): Owner => (b.ownerTeamId !== null ? { kind: 'team', id: b.ownerTeamId } : { kind: 'user', id: b.ownerUserId! });
 
 export class BatchRunner {
@@ -67,12 +87,23 @@ export class BatchRunner {
   private readonly perBatch = new Map<string, number>();
   /** Batches whose lines are being imported right now. */
   private readonly importing = new Set<string>();
+  /** Batches whose interrupted import this node took up (once each). */
+  private readonly resumed = new Set<string>();
   private timer?: Timer;
   private ticking = false;
   private stopped = false;
   /** Results that arrived since the last drain: recorded together, in one transaction. */
   private results: JobResult[] = [];
   private draining = false;
+  /** This node's id in line leases: unique per process, so a restarted node is a new node. */
+  readonly nodeId: string;
+  private readonly leaseMs: number;
+  private renewer?: Timer;
+  /** Batches this node moved to finalizing (or took over): it finalizes them, retrying on later ticks. */
+  private readonly finalizing = new Set<string>();
+  /** The aqueduct_batch_lines gauge, refreshed by the ticks (a scrape cannot wait for the database). */
+  private lineStates: [{ state: string }, number][] = [];
+  private lineStatesAt = 0;
 
   constructor(
     private readonly store: BatchStore,
@@ -80,7 +111,10 @@ export class BatchRunner {
     private readonly opts: RunnerOptions,
     private readonly log: Logger,
     private readonly rights: BatchRights,
-  ) {}
+  ) {
+    this.nodeId = opts.nodeId ?? randomId('node-', 16);
+    this.leaseMs = opts.leaseMs ?? DEFAULT_LEASE_MS;
+  }
 
   /** The creator's current rights over a batch: the key's live principal, or why the batch may not go on. */
   private rightsOf(batch: BatchRow): { principal: Principal } | { denied: LineError } {
@@ -93,13 +127,39 @@ export class BatchRunner {
   }
 
   start(): void {
-    const requeued = this.store.requeueRunning();
-    if (requeued > 0) this.log.info('resuming batches after a restart', { requeued_lines: requeued });
-    // Batches whose import a restart interrupted (also those cancelled meanwhile) finish importing first.
-    for (const b of this.store.active()) if (b.status === 'validating' || (b.status === 'cancelling' && b.inProgressAt === null)) void this.begin(b);
+    // Batches whose import was interrupted (also those cancelled meanwhile) finish importing first. Another node
+    // may be importing one of them right now: importing is idempotent, so the lines go in once either way.
+    void this.store
+      .active()
+      .then((active) => {
+        for (const b of active) if (unimported(b)) this.resume(b);
+      })
+      .catch((err: unknown) => this.log.error('could not resume batch imports', { error: err as Error }));
     this.timer = setInterval(() => void this.tick(), this.opts.tickMs ?? 200);
     this.timer.unref();
+    this.renewer = setInterval(() => void this.renew(), Math.max(1, Math.floor(this.leaseMs / 3)));
+    this.renewer.unref();
     void this.tick();
+  }
+
+  private resume(batch: BatchRow): void {
+    this.resumed.add(batch.id);
+    void this.begin(batch);
+  }
+
+  /** Extends the leases of the lines this node is running (a line another node took over is not extended). */
+  private async renew(): Promise<void> {
+    const until = Date.now() + this.leaseMs;
+    try {
+      for (const [batchId, lineNos] of byBatch(this.inFlight.values())) await this.store.renew(batchId, lineNos, this.nodeId, until);
+    } catch (err) {
+      this.log.warn('could not renew batch line leases; will try again', { error: err as Error });
+    }
+  }
+
+  /** Lines of unfinished batches by state, as of the last tick (for the metrics gauge). */
+  lineGauge(): [{ state: string }, number][] {
+    return this.lineStates;
   }
 
   private pool(): Worker[] {
@@ -123,10 +183,10 @@ export class BatchRunner {
 
   /** Imports a new (or interrupted) batch's lines, then lets the runner pick it up. */
   async begin(batch: BatchRow, attempt = 0): Promise<void> {
-    const input = this.files.byId(batch.inputFileId);
+    const input = await this.files.byId(batch.inputFileId);
     if (!input) {
       this.importing.delete(batch.id);
-      this.store.fail(batch.id, { code: 'input_file_missing', message: `The input file ${batch.inputFileId} no longer exists.`, param: 'input_file_id' });
+      await this.store.fail(batch.id, { code: 'input_file_missing', message: `The input file ${batch.inputFileId} no longer exists.`, param: 'input_file_id' });
       return;
     }
     // A batch cancelled while its lines are being imported is finalized only once every line is in:
@@ -147,7 +207,7 @@ export class BatchRunner {
         return;
       }
       this.log.error('could not import batch lines', { batch: batch.id, error: err as Error });
-      this.store.fail(batch.id, { code: 'input_file_unreadable', message: 'The input file could not be read.', param: 'input_file_id' });
+      await this.store.fail(batch.id, { code: 'input_file_unreadable', message: 'The input file could not be read.', param: 'input_file_id' });
     } finally {
       if (!retrying) this.importing.delete(batch.id);
     }
@@ -159,48 +219,13 @@ export class BatchRunner {
     this.ticking = true;
     try {
       const now = Date.now();
-      for (const batch of this.store.active()) {
-        const running = this.perBatch.get(batch.id) ?? 0;
-        if (batch.status === 'in_progress' && now >= batch.expiresAt) {
-          this.store.failPending(batch.id, { code: 'batch_expired', message: 'This request could not be executed before the completion window expired.' });
-          this.abortBatch(batch.id);
-        }
-        if (this.importing.has(batch.id)) continue;
-        if (batch.status === 'cancelling') {
-          this.store.failPending(batch.id, { code: 'batch_cancelled', message: 'This request was not executed because the batch was cancelled.' });
-          if (running === 0) await this.finalize(batch, 'cancelled');
-          continue;
-        }
-        if (batch.status === 'finalizing') {
-          await this.finalize(batch, batch.expiresAt <= now ? 'expired' : 'completed');
-          continue;
-        }
-        if (batch.status !== 'in_progress') continue;
-        const rights = this.rightsOf(batch);
-        if ('denied' in rights) {
-          this.store.failPending(batch.id, rights.denied);
-          this.abortBatch(batch.id);
-          if (running === 0) await this.finalize(batch, 'failed', rights.denied);
-          continue;
-        }
-        const room = Math.min(this.opts.perBatchConcurrency - running, this.opts.concurrency - this.inFlight.size);
-        const lines = this.store.claim(batch.id, room);
-        if (lines.length === 0 && running === 0 && this.store.counts(batch.id).pending === 0) {
-          this.store.setStatus(batch.id, 'finalizing', 'finalizing_at');
-          await this.finalize({ ...batch, status: 'finalizing' }, now >= batch.expiresAt ? 'expired' : 'completed');
-          continue;
-        }
-        const workers = this.pool();
-        const router = this.rights.router();
-        const model = router.models.get(batch.model);
-        const chain = model ? chainFor(router, rights.principal, model).map((m) => m.name) : [batch.model];
-        for (const line of lines) {
-          const worker = workers[this.next++ % workers.length]!;
-          const job: BatchJob = { id: `${batch.id}:${line.lineNo}`, endpoint: ENDPOINT_OF_URL[batch.endpoint as keyof typeof ENDPOINT_OF_URL], model: batch.model, chain, body: line.body };
-          this.inFlight.set(job.id, { batchId: batch.id, lineNo: line.lineNo, customId: line.customId, worker });
-          this.perBatch.set(batch.id, (this.perBatch.get(batch.id) ?? 0) + 1);
-          worker.postMessage({ job });
-        }
+      if (now - this.lineStatesAt >= 1000) {
+        this.lineStatesAt = now;
+        this.lineStates = (await this.store.lineStates()).map((r) => [{ state: r.state === 'pending' ? 'queued' : r.state }, r.n]);
+      }
+      for (const batch of await this.store.active()) {
+        // One batch's trouble (its files not stored yet) does not hold up the others.
+        await this.step(batch, now).catch((err: unknown) => this.log.error('batch runner step failed; will try again', { batch: batch.id, error: err as Error }));
       }
     } catch (err) {
       this.log.error('batch runner tick failed', { error: err as Error });
@@ -209,30 +234,118 @@ export class BatchRunner {
     }
   }
 
+  /** Whether no line of the batch is left to run or running, on any node. */
+  private async drained(batchId: string): Promise<boolean> {
+    const c = await this.store.counts(batchId);
+    return c.pending === 0 && c.running === 0;
+  }
+
+  /** One batch's turn in a tick: expire, cancel, finalize, or lease and start more of its lines. */
+  private async step(batch: BatchRow, now: number): Promise<void> {
+    const running = this.perBatch.get(batch.id) ?? 0;
+    if (batch.status === 'in_progress' && now >= batch.expiresAt) {
+      await this.store.failUnrun(batch.id, { code: 'batch_expired', message: 'This request could not be executed before the completion window expired.' }, now);
+      this.abortBatch(batch.id);
+    }
+    if (this.importing.has(batch.id)) return;
+    // An import still not done long after the batch was created: its node probably died (a restarted node takes
+    // it up at once, see start). Taking it up while it still runs elsewhere costs a second read, nothing more.
+    if (unimported(batch) && !this.resumed.has(batch.id) && now - batch.createdAt > 2 * this.leaseMs) return this.resume(batch);
+    if (batch.status === 'cancelling') {
+      // Until the import ends (on whichever node imports) the lines are not all in.
+      if (unimported(batch)) return;
+      this.abortBatch(batch.id); // this node's lines, whichever node took the cancel
+      await this.store.failUnrun(batch.id, { code: 'batch_cancelled', message: 'This request was not executed because the batch was cancelled.' }, now);
+      if (await this.drained(batch.id)) await this.finalize(batch, 'cancelled');
+      return;
+    }
+    if (batch.status === 'finalizing') {
+      // Ours, or one whose finalizer stopped (no end for a whole lease): then one node takes it over.
+      const ours = this.finalizing.has(batch.id) || (batch.finalizingAt !== null && now - batch.finalizingAt > this.leaseMs && (await this.store.takeOverFinalizing(batch.id, batch.finalizingAt, now)));
+      if (ours) {
+        this.finalizing.add(batch.id);
+        await this.finalize({ ...batch, status: 'finalizing' }, batch.expiresAt <= now ? 'expired' : 'completed');
+      }
+      return;
+    }
+    if (batch.status !== 'in_progress') return;
+    const rights = this.rightsOf(batch);
+    if ('denied' in rights) {
+      await this.store.failUnrun(batch.id, rights.denied, now);
+      this.abortBatch(batch.id);
+      if (await this.drained(batch.id)) await this.finalize(batch, 'failed', rights.denied);
+      return;
+    }
+    const room = Math.min(this.opts.perBatchConcurrency - running, this.opts.concurrency - this.inFlight.size);
+    const lines = await this.store.claim(batch.id, room, this.nodeId, now, now + this.leaseMs);
+    if (lines.length === 0 && running === 0 && (await this.drained(batch.id))) {
+      // Several nodes may see the last line finish: the one that moves the batch to finalizing finalizes it.
+      if (await this.store.transition(batch.id, ['in_progress'], 'finalizing', 'finalizing_at', now)) {
+        this.finalizing.add(batch.id);
+        await this.finalize({ ...batch, status: 'finalizing' }, now >= batch.expiresAt ? 'expired' : 'completed');
+      }
+      return;
+    }
+    if (lines.length === 0) return;
+    const workers = this.pool();
+    const router = this.rights.router();
+    const model = router.models.get(batch.model);
+    const chain = model ? chainFor(router, rights.principal, model).map((m) => m.name) : [batch.model];
+    for (const line of lines) {
+      // A line of ours whose lease ran out while it ran (the event loop stalled) comes back to us: it is running already.
+      if (this.inFlight.has(`${batch.id}:${line.lineNo}`)) continue;
+      const worker = workers[this.next++ % workers.length]!;
+      const job: BatchJob = { id: `${batch.id}:${line.lineNo}`, endpoint: ENDPOINT_OF_URL[batch.endpoint as keyof typeof ENDPOINT_OF_URL], model: batch.model, chain, body: line.body };
+      this.inFlight.set(job.id, { batchId: batch.id, lineNo: line.lineNo, customId: line.customId, worker });
+      this.perBatch.set(batch.id, (this.perBatch.get(batch.id) ?? 0) + 1);
+      worker.postMessage({ job });
+    }
+  }
+
   private onResult(r: JobResult): void {
     this.results.push(r);
     if (this.draining) return;
     this.draining = true;
-    // Results arrive in bursts: record every one that arrived in this turn of the event loop at once,
-    // then refill the freed slots with one tick.
-    setImmediate(() => {
-      this.draining = false;
-      const batch = this.results;
-      this.results = [];
-      this.store.sqlite.transaction(() => {
-        for (const x of batch) this.record(x);
-      }).immediate();
-      void this.tick();
-    });
+    // Results arrive in bursts: record every one that arrived in this turn of the event loop at once (one
+    // transaction), then refill the freed slots with one tick.
+    setImmediate(() => void this.drain());
   }
 
-  private record(r: JobResult): void {
-    const f = this.inFlight.get(r.id);
-    if (!f) return;
-    this.inFlight.delete(r.id);
-    this.perBatch.set(f.batchId, Math.max(0, (this.perBatch.get(f.batchId) ?? 1) - 1));
-    const batch = this.store.byId(f.batchId);
-    if (!batch) return;
+  private async drain(): Promise<void> {
+    try {
+      while (this.results.length > 0) {
+        const results = this.results;
+        this.results = [];
+        try {
+          await this.record(results);
+        } catch (err) {
+          // Nothing of it committed: the lines stay leased to this node, unrenewed, and run again once the lease ends.
+          this.log.error('could not record batch line results; the lines will run again', { error: err as Error });
+        }
+      }
+    } finally {
+      this.draining = false;
+    }
+    void this.tick();
+  }
+
+  private async record(results: JobResult[]): Promise<void> {
+    const batches = new Map<string, BatchRow | undefined>();
+    const done: { batchId: string; lineNo: number; outcome: LineOutcome }[] = [];
+    for (const r of results) {
+      const f = this.inFlight.get(r.id);
+      if (!f) continue;
+      this.inFlight.delete(r.id);
+      this.perBatch.set(f.batchId, Math.max(0, (this.perBatch.get(f.batchId) ?? 1) - 1));
+      if (!batches.has(f.batchId)) batches.set(f.batchId, await this.store.byId(f.batchId));
+      const batch = batches.get(f.batchId);
+      if (!batch) continue;
+      done.push({ batchId: f.batchId, lineNo: f.lineNo, outcome: this.outcome(batch, r) });
+    }
+    if (done.length > 0) await this.store.finish(this.nodeId, done);
+  }
+
+  private outcome(batch: BatchRow, r: JobResult): LineOutcome {
     const requestId = randomId('req_');
     // A line aborted by us (cancel, expiry, lost rights) never got an answer: it carries the batch's reason instead.
     const stoppedByUs = !r.ok && r.status === 499;
@@ -243,7 +356,7 @@ export class BatchRunner {
         : rights !== undefined && 'denied' in rights
           ? rights.denied
           : { code: 'batch_expired', message: 'This request could not be executed before the completion window expired.' };
-    this.store.finish(f.batchId, f.lineNo, {
+    return {
       state: r.ok ? 'done' : 'failed',
       statusCode: stoppedByUs ? null : r.status,
       requestId,
@@ -263,10 +376,10 @@ export class BatchRunner {
           outputTokens: r.outputTokens,
           endUserId: r.endUserId,
           errorCode: r.ok ? null : (r.errorCode ?? null),
-          batchId: f.batchId,
+          batchId: batch.id,
         },
       ),
-    });
+    };
   }
 
   private abortBatch(batchId: string): void {
@@ -279,30 +392,36 @@ export class BatchRunner {
     void this.tick();
   }
 
-  /** Writes the output and error files (every custom_id exactly once across both) and ends the batch. */
-  private async finalize(batch: BatchRow, end: 'completed' | 'expired' | 'cancelled' | 'failed', why?: LineError): Promise<void> {
-    if (batch.outputFileId === null && batch.errorFileId === null) {
-      const owner = ownerOfBatch(batch);
-      const output = await this.writeFile(batch, owner, 'output', this.store.finishedLines(batch.id, 'done').map((l) =>
-        `{"id":${JSON.stringify(`batch_${l.requestId ?? ''}`)},"custom_id":${JSON.stringify(l.customId)},"response":{"status_code":${l.statusCode ?? 200},"request_id":${JSON.stringify(l.requestId)},"body":${l.result ?? 'null'}},"error":null}`,
-      ));
-      // A failure here (the file store unreachable) leaves the batch finalizing, to be tried again: the output
-      // file already written goes, or the next try would leave a second one in the owner's files.
-      const errors = await this.writeFile(batch, owner, 'error', this.store.finishedLines(batch.id, 'failed').map((l) => {
-        const id = JSON.stringify(`batch_${l.requestId ?? randomId('req_')}`);
-        // A line that got an HTTP answer carries it; one that never ran (expired, cancelled) carries an error.
-        return l.statusCode !== null
-          ? `{"id":${id},"custom_id":${JSON.stringify(l.customId)},"response":{"status_code":${l.statusCode},"request_id":${JSON.stringify(l.requestId)},"body":${l.result ?? 'null'}},"error":null}`
-          : `{"id":${id},"custom_id":${JSON.stringify(l.customId)},"response":null,"error":${l.result ?? '{"code":"unknown","message":"unknown"}'}}`;
-      })).catch(async (err: unknown) => {
-        if (output !== null) await this.files.delete(owner, output);
-        throw err;
-      });
-      this.store.setFiles(batch.id, output, errors);
-    }
-    if (end === 'failed') this.store.fail(batch.id, why ?? { code: 'batch_failed', message: 'The batch failed.' });
-    else this.store.setStatus(batch.id, end, { completed: 'completed_at', expired: 'expired_at', cancelled: 'cancelled_at' }[end]);
+  /**
+   * Writes the output and error files (every custom_id exactly once across both) and ends the batch, from the
+   * status it was seen in. Should another node have ended it meanwhile, the files written here are removed.
+   * A failure (the file store out of reach) leaves the batch as it was, to be finalized on a later tick.
+   */
+  private async finalize(batch: BatchRow, end: BatchEnd, why?: LineError): Promise<void> {
+    const owner = ownerOfBatch(batch);
+    const done = await this.store.finishedLines(batch.id, 'done');
+    const output = await this.writeFile(batch, owner, 'output', done.map((l) =>
+      `{"id":${JSON.stringify(`batch_${l.requestId ?? ''}`)},"custom_id":${JSON.stringify(l.customId)},"response":{"status_code":${l.statusCode ?? 200},"request_id":${JSON.stringify(l.requestId)},"body":${l.result ?? 'null'}},"error":null}`,
+    ));
+    const failed = await this.store.finishedLines(batch.id, 'failed');
+    // The output file already written goes if the error file fails, or the next try would leave a second one.
+    const errors = await this.writeFile(batch, owner, 'error', failed.map((l) => {
+      const id = JSON.stringify(`batch_${l.requestId ?? randomId('req_')}`);
+      // A line that got an HTTP answer carries it; one that never ran (expired, cancelled) carries an error.
+      return l.statusCode !== null
+        ? `{"id":${id},"custom_id":${JSON.stringify(l.customId)},"response":{"status_code":${l.statusCode},"request_id":${JSON.stringify(l.requestId)},"body":${l.result ?? 'null'}},"error":null}`
+        : `{"id":${id},"custom_id":${JSON.stringify(l.customId)},"response":null,"error":${l.result ?? '{"code":"unknown","message":"unknown"}'}}`;
+    })).catch(async (err: unknown) => {
+      if (output !== null) await this.files.delete(owner, output);
+      throw err;
+    });
+    const ended = await this.store.end(batch.id, batch.status, end, { output, error: errors }, end === 'failed' ? (why ?? { code: 'batch_failed', message: 'The batch failed.' }) : undefined);
+    this.finalizing.delete(batch.id);
     this.perBatch.delete(batch.id);
+    if (!ended) {
+      for (const id of [output, errors]) if (id !== null) await this.files.delete(owner, id);
+      return;
+    }
     this.log.info('batch finished', { batch: batch.id, status: end });
   }
 
@@ -338,10 +457,19 @@ export class BatchRunner {
     }
   }
 
+  /** Stops the workers and gives their lines back (pending again), so another node need not wait for the leases to end. */
   async stop(): Promise<void> {
     this.stopped = true;
     if (this.timer) clearInterval(this.timer);
+    if (this.renewer) clearInterval(this.renewer);
     for (const w of this.workers) w.terminate();
     this.workers = [];
+    const lines = byBatch(this.inFlight.values());
+    this.inFlight.clear();
+    try {
+      for (const [batchId, lineNos] of lines) await this.store.release(batchId, lineNos, this.nodeId);
+    } catch (err) {
+      this.log.warn('could not give back running batch lines; they run again when their leases end', { error: err as Error });
+    }
   }
 }

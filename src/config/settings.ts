@@ -327,6 +327,18 @@ export const SETTINGS = {
     def: () => 64,
     parse: int(1, 100_000),
   } satisfies Spec<number>,
+  batchLease: {
+    flag: '--batch-lease',
+    env: 'AQUEDUCT_BATCH_LEASE',
+    description: 'How long a batch line stays with the node running it without a renewal (renewed every third of it); after a crash, its lines run again on any node once this has passed',
+    defaultText: '30s',
+    def: () => 30_000,
+    parse: (raw: string) => {
+      const ms = parseDurationMs(raw);
+      if (ms < 300 || ms > 3_600_000) throw new Error('expected a duration from 300ms to 1h');
+      return ms;
+    },
+  } satisfies Spec<number>,
   maxActiveBatchesPerUser: {
     flag: '--max-active-batches-per-user',
     env: 'AQUEDUCT_MAX_ACTIVE_BATCHES_PER_USER',

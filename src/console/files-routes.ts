@@ -26,20 +26,20 @@ const SHOWN = 200;
 export const consoleFilesRoutes = (ctx: ConsoleContext) => {
   const { deps } = ctx;
   // Out of reach and absent are the same 404, as in the API.
-  const file = (p: Principal, id: string | undefined) => {
-    const found = id === undefined ? undefined : ownedFile(deps.files, p, id);
+  const file = async (p: Principal, id: string | undefined) => {
+    const found = id === undefined ? undefined : await ownedFile(deps.files, p, id);
     if (!found) throw new Refusal('not_found', 'No such file.');
     return found;
   };
-  const batch = (p: Principal, id: string | undefined) => {
-    const found = id === undefined ? undefined : ownedBatch(deps.batches, p, id);
+  const batch = async (p: Principal, id: string | undefined) => {
+    const found = id === undefined ? undefined : await ownedBatch(deps.batches, p, id);
     if (!found) throw new Refusal('not_found', 'No such batch.');
     return found;
   };
   return new Elysia()
     .get(
       '/ui/files',
-      signedInPage(ctx, ({ who }, url) => {
+      signedInPage(ctx, async ({ who }, url) => {
         const owner = ownerOf(who.principal);
         const done = DONE[url.searchParams.get('done') ?? ''];
         return page(
@@ -47,8 +47,8 @@ export const consoleFilesRoutes = (ctx: ConsoleContext) => {
             who,
             baseUrl: deps.settings.publicUrl ?? url.origin,
             // Neither can be undefined: there is no `after` cursor.
-            files: deps.files.list(owner, { limit: SHOWN, order: 'desc' })!,
-            batches: deps.batches.list(owner, SHOWN)!,
+            files: (await deps.files.list(owner, { limit: SHOWN, order: 'desc' }))!,
+            batches: (await deps.batches.list(owner, SHOWN))!,
             notice: done ? { kind: 'ok', text: done } : undefined,
           }),
         );
@@ -57,7 +57,7 @@ export const consoleFilesRoutes = (ctx: ConsoleContext) => {
     .get(
       '/ui/files/:id/content',
       signedInPage(ctx, async ({ who, params }) => {
-        const found = file(who.principal, params.id);
+        const found = await file(who.principal, params.id);
         // The API's headers (attachment, nosniff), and never kept in the browser's cache.
         return fileDownload(await deps.files.content(found), found.filename, { 'cache-control': 'no-store' });
       }),
@@ -65,15 +65,15 @@ export const consoleFilesRoutes = (ctx: ConsoleContext) => {
     .post(
       '/ui/files/:id/delete',
       signedInPost(ctx, async ({ who, params }) => {
-        const found = file(who.principal, params.id);
+        const found = await file(who.principal, params.id);
         await deps.files.delete(ownerOf(who.principal), found.id);
         return redirect('/ui/files?done=deleted');
       }),
     )
     .post(
       '/ui/batches/:id/cancel',
-      signedInPost(ctx, ({ who, params }) => {
-        cancelBatch(deps.batches, deps.runner, batch(who.principal, params.id));
+      signedInPost(ctx, async ({ who, params }) => {
+        await cancelBatch(deps.batches, deps.runner, await batch(who.principal, params.id));
         return redirect('/ui/files?done=cancelling');
       }),
     );

@@ -13,6 +13,7 @@ import m10 from '../../drizzle/0010_tos_acceptance.sql' with { type: 'text' };
 import m11 from '../../drizzle/0011_oidc_identity.sql' with { type: 'text' };
 import m12 from '../../drizzle/0012_audio_usage.sql' with { type: 'text' };
 import m13 from '../../drizzle/0013_responses.sql' with { type: 'text' };
+import m14 from '../../drizzle/0014_batch_line_leases.sql' with { type: 'text' };
 
 export const MIGRATIONS: { tag: string; when: number; sql: string }[] = [
   { tag: '0000_init', when: 1795647289371, sql: m0 },
@@ -29,4 +30,5 @@ export const MIGRATIONS: { tag: string; when: number; sql: string }[] = [
   { tag: '0011_oidc_identity', when: 1796029617684, sql: m11 },
   { tag: '0012_audio_usage', when: 1796030102718, sql: m12 },
   { tag: '0013_responses', when: 1796030847118, sql: m13 },
+  { tag: '0014_batch_line_leases', when: 1796046483212, sql: m14 },
 ];

@@ -389,9 +389,17 @@ export const batchLines = sqliteTable(
     requestId: text('request_id'),
     /** The upstream answer (JSON text) for done lines, or the error object for failed ones. */
     result: text('result'),
+    /** A running line's lease: the node running it (a per-process id) and until when (unix ms; renewed while it runs). */
+    leaseOwner: text('lease_owner'),
+    leaseUntil: integer('lease_until'),
   },
   // (batch_id, state, line_no): claiming the next pending lines in order is an index range scan, not a sort.
-  (t) => [primaryKey({ columns: [t.batchId, t.lineNo] }), index('batch_lines_state_idx').on(t.batchId, t.state, t.lineNo)],
+  // (state, lease_until): finding running lines whose node stopped renewing their lease, over all batches.
+  (t) => [
+    primaryKey({ columns: [t.batchId, t.lineNo] }),
+    index('batch_lines_state_idx').on(t.batchId, t.state, t.lineNo),
+    index('batch_lines_lease_idx').on(t.state, t.leaseUntil),
+  ],
 );
 
 /**

@@ -18,8 +18,8 @@ const endpointSchema = t.Union([t.Literal('/v1/chat/completions'), t.Literal('/v
 
 export const batchesRoutes = (deps: AppDeps) => {
   const { batches, files, runner } = deps;
-  const find = (p: Principal, id: string) => {
-    const batch = ownedBatch(batches, p, id);
+  const find = async (p: Principal, id: string) => {
+    const batch = await ownedBatch(batches, p, id);
     if (!batch) throw noSuchBatch(id);
     return batch;
   };
@@ -28,13 +28,13 @@ export const batchesRoutes = (deps: AppDeps) => {
     .use(authWithTerms(deps))
     .post(
       '/batches',
-      ({ principal, body }) => {
+      async ({ principal, body }) => {
         const owner = ownerOf(principal);
         const cap = owner.kind === 'team' ? deps.settings.maxActiveBatchesPerTeam : deps.settings.maxActiveBatchesPerUser;
-        if (batches.activeCount(owner) >= cap) {
+        if ((await batches.activeCount(owner)) >= cap) {
           throw new ApiError(403, `Batch limit reached: at most ${cap} active batches per ${owner.kind}. Wait for one to finish or cancel one.`, { code: 'batch_limit_reached', headers: { 'x-should-retry': 'false' } });
         }
-        const file = ownedFile(files, principal, body.input_file_id);
+        const file = await ownedFile(files, principal, body.input_file_id);
         if (!file) throw new ApiError(404, `No such File object: ${body.input_file_id.slice(0, 80)}`, { param: 'input_file_id', code: 'file_not_found' });
         if (file.purpose !== 'batch' || file.batchEndpoint === null || file.batchModel === null) {
           throw new ApiError(400, `File ${file.id} was not uploaded with purpose "batch".`, { param: 'input_file_id', code: 'invalid_input_file' });
@@ -45,7 +45,7 @@ export const batchesRoutes = (deps: AppDeps) => {
         // The file was checked at upload; the model must still be one this key may use.
         const model = visibleModel(deps.router, principal, file.batchModel);
         if (!model) throw new ApiError(404, `The model \`${file.batchModel}\` does not exist or you do not have access to it.`, { param: 'input_file_id', code: 'model_not_found' });
-        const batch = batches.create(owner, principal, { id: file.id, endpoint: file.batchEndpoint, model: model.name }, body.metadata ?? null, deps.settings.batchCompletionWindow);
+        const batch = await batches.create(owner, principal, { id: file.id, endpoint: file.batchEndpoint, model: model.name }, body.metadata ?? null, deps.settings.batchCompletionWindow);
         void runner.begin(batch);
         return batchJson(batch);
       },
@@ -62,8 +62,8 @@ export const batchesRoutes = (deps: AppDeps) => {
     )
     .get(
       '/batches',
-      ({ principal, query }) => {
-        const page = batches.list(ownerOf(principal), query.limit ?? 20, query.after);
+      async ({ principal, query }) => {
+        const page = await batches.list(ownerOf(principal), query.limit ?? 20, query.after);
         if (!page) throw new ApiError(400, "Invalid value for 'after': no such batch.", { param: 'after', code: 'invalid_value' });
         return cursorPage(page.data.map(batchJson), page.hasMore);
       },
@@ -76,14 +76,14 @@ export const batchesRoutes = (deps: AppDeps) => {
         detail: secured('listBatches', 'List batches', ['Batches'], 'Newest first, with cursor pagination.'),
       },
     )
-    .get('/batches/:id', ({ principal, params }) => batchJson(find(principal, params.id)), {
+    .get('/batches/:id', async ({ principal, params }) => batchJson(await find(principal, params.id)), {
       params: idParams,
       response: { 200: BatchObject, 404: ErrorResponse, ...gatedAuthErrors },
       detail: secured('retrieveBatch', 'Retrieve a batch', ['Batches']),
     })
     .post(
       '/batches/:id/cancel',
-      ({ principal, params }) => batchJson(cancelBatch(batches, runner, find(principal, params.id))),
+      async ({ principal, params }) => batchJson(await cancelBatch(batches, runner, await find(principal, params.id))),
       { params: idParams, response: { 200: BatchObject, 404: ErrorResponse, 409: ErrorResponse, ...gatedAuthErrors }, detail: secured('cancelBatch', 'Cancel a batch', ['Batches']) },
     );
 };

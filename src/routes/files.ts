@@ -20,8 +20,8 @@ const BATCH_ENDPOINT = { '/v1/chat/completions': ENDPOINTS.chat, '/v1/completion
 
 export const filesRoutes = (deps: AppDeps) => {
   const store = deps.files;
-  const find = (p: Principal, id: string) => {
-    const file = ownedFile(store, p, id);
+  const find = async (p: Principal, id: string) => {
+    const file = await ownedFile(store, p, id);
     if (!file) throw noSuchFile(id);
     return file;
   };
@@ -68,8 +68,8 @@ export const filesRoutes = (deps: AppDeps) => {
     )
     .get(
       '/files',
-      ({ principal, query }) => {
-        const page = store.list(ownerOf(principal), { purpose: query.purpose, limit: query.limit ?? 10_000, order: query.order ?? 'desc', after: query.after });
+      async ({ principal, query }) => {
+        const page = await store.list(ownerOf(principal), { purpose: query.purpose, limit: query.limit ?? 10_000, order: query.order ?? 'desc', after: query.after });
         if (!page) throw new ApiError(400, `Invalid value for 'after': no such file.`, { param: 'after', code: 'invalid_value' });
         return cursorPage(page.data.map(fileJson), page.hasMore);
       },
@@ -84,7 +84,7 @@ export const filesRoutes = (deps: AppDeps) => {
         detail: secured('listFiles', 'List files', ['Files'], "The caller's files (a service-account key: its team's), newest first."),
       },
     )
-    .get('/files/:id', ({ principal, params }) => fileJson(find(principal, params.id)), {
+    .get('/files/:id', async ({ principal, params }) => fileJson(await find(principal, params.id)), {
       params: idParams,
       response: { 200: FileObject, 404: ErrorResponse, ...gatedAuthErrors },
       detail: secured('retrieveFile', 'Retrieve a file', ['Files']),
@@ -92,7 +92,7 @@ export const filesRoutes = (deps: AppDeps) => {
     .get(
       '/files/:id/content',
       async ({ principal, params }) => {
-        const file = find(principal, params.id);
+        const file = await find(principal, params.id);
         return fileDownload(await store.content(file), file.filename);
       },
       {
@@ -109,7 +109,7 @@ export const filesRoutes = (deps: AppDeps) => {
     .delete(
       '/files/:id',
       async ({ principal, params }) => {
-        const file = find(principal, params.id);
+        const file = await find(principal, params.id);
         await store.delete(ownerOf(principal), file.id);
         return { id: file.id, object: 'file' as const, deleted: true as const };
       },

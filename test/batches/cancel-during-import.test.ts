@@ -4,6 +4,7 @@
  */
 import { afterAll, expect, test } from 'bun:test';
 import { toFile } from 'openai';
+import { cancelBatch } from '../../src/calls/batch-cancel';
 import { ownerOf } from '../../src/domain/files/owner';
 import { relayFixture } from '../support/relay-fixture';
 
@@ -23,10 +24,9 @@ test('cancel during validation: total counts every line, all of them in the erro
   // What POST /batches and POST /batches/{id}/cancel do, with the cancel arriving while the import has
   // only just begun (deterministic: begin() reads the file asynchronously, the cancel is handled at once).
   const principal = (await f.gw.keys.authenticate(f.gw.adminKey))!;
-  const created = f.gw.batches.create(ownerOf(principal), principal, { id: input.id, endpoint: '/v1/chat/completions', model: 'chat' }, null, 86_400_000);
+  const created = await f.gw.batches.create(ownerOf(principal), principal, { id: input.id, endpoint: '/v1/chat/completions', model: 'chat' }, null, 86_400_000);
   const importing = f.gw.runner.begin(created);
-  f.gw.batches.setStatus(created.id, 'cancelling', 'cancelling_at');
-  f.gw.runner.cancel(created.id);
+  await cancelBatch(f.gw.batches, f.gw.runner, created);
   await importing;
   const cancelling = await client.batches.retrieve(created.id);
   let done = cancelling;

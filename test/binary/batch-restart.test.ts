@@ -19,7 +19,8 @@ describe('batches survive kill -9', () => {
   test('no custom_id lost or duplicated, usage counted once per line', async () => {
     const cwd = tempDir('aq-batch-kill-');
     writeFileSync(join(cwd, 'router_config.yaml'), `model_list:\n  - model_name: m\n    litellm_params: { model: openai/up, api_base: "${mock.base('k')}" }\n`);
-    const env = { AQUEDUCT_BATCH_CONCURRENCY_PER_BATCH: '8' };
+    // A short lease: a killed process's running lines run again (on the restarted one) a second after the kill.
+    const env = { AQUEDUCT_BATCH_CONCURRENCY_PER_BATCH: '8', AQUEDUCT_BATCH_LEASE: '1s' };
     gw = await startBinary({ cwd, env });
     const key = readFileSync(join(cwd, 'data/initial-admin-key'), 'utf8').trim();
     const client = () => new OpenAI({ apiKey: key, baseURL: `${gw!.url}/v1`, maxRetries: 0 });

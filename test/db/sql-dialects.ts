@@ -3,7 +3,10 @@
  * run the same assertions against SQLite and PostgreSQL. Call `stopDialects()` in afterAll.
  */
 import { SQL } from 'bun';
-import { openMemoryDatabase } from '../../src/db/connection';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { openDatabase, openMemoryDatabase } from '../../src/db/connection';
 import { migrate } from '../../src/db/migrate';
 import { migratePg } from '../../src/db/pg/migrate';
 import { openPgSql } from '../../src/db/pg/sql';
@@ -13,6 +16,11 @@ import { type Postgres, startPostgres } from '../support/services/postgres';
 export interface Dialect {
   name: 'sqlite' | 'postgres';
   fresh(): Promise<Sql>;
+  /**
+   * A fresh database seen by two nodes: two connections of their own (SQLite: two connections to one file,
+   * as two processes on one data directory; PostgreSQL: two pools), for what must hold across nodes.
+   */
+  freshPair(): Promise<[Sql, Sql]>;
 }
 
 let pg: Postgres | undefined;
@@ -30,22 +38,42 @@ export const DIALECTS: Dialect[] = [
       handles.push(h);
       return h.sql;
     },
+    async freshPair() {
+      const dir = mkdtempSync(join(tmpdir(), 'aq-two-nodes-'));
+      const a = openDatabase(dir);
+      migrate(a.sqlite);
+      const b = openDatabase(dir);
+      handles.push(a, b);
+      return [a.sql, b.sql];
+    },
   },
   {
     name: 'postgres',
     async fresh() {
-      pg ??= await startPostgres();
-      const url = await pg.database();
-      const admin = new SQL({ url, max: 1 });
-      await migratePg(admin);
-      await admin.close();
+      const url = await freshPgUrl();
       const sql = openPgSql(url, { max: 2 });
       opened.push(sql);
       urls.set(sql, url);
       return sql;
     },
+    async freshPair() {
+      const url = await freshPgUrl();
+      const pair: [Sql, Sql] = [openPgSql(url, { max: 2 }), openPgSql(url, { max: 2 })];
+      opened.push(...pair);
+      return pair;
+    },
   },
 ];
+
+/** A fresh, migrated PostgreSQL database's url. */
+async function freshPgUrl(): Promise<string> {
+  pg ??= await startPostgres();
+  const url = await pg.database();
+  const admin = new SQL({ url, max: 1 });
+  await migratePg(admin);
+  await admin.close();
+  return url;
+}
 
 /**
  * Another node's connection to the same database as `sql` (from `fresh`): on PostgreSQL a pool of its own;

@@ -53,12 +53,14 @@ const rows: UsageRecord[] = [
 insertUsageRows(h.sqlite, rows.slice(0, 5));
 insertUsageRows(h.sqlite, rows.slice(5));
 
-// A batch line's usage, through the batch store (finish() inserts it in its own transaction).
-const store = new BatchStore(h.sqlite);
-const batch = store.create({ kind: 'team', id: 5 }, { keyId: 15, userId: 2, orgId: 1 }, { id: 'file-x', endpoint: '/v1/chat/completions', model: 'm1' }, null, 86_400_000);
-h.sqlite.run("INSERT INTO batch_lines (batch_id, line_no, custom_id, body, state) VALUES (?, 1, 'a', '{}', 'running')", [batch.id]);
+// A batch line's usage, through the batch store (finish() inserts it in the line's own transaction).
+const store = new BatchStore(h.sql);
+const batch = await store.create({ kind: 'team', id: 5 }, { keyId: 15, userId: 2, orgId: 1 }, { id: 'file-x', endpoint: '/v1/chat/completions', model: 'm1' }, null, 86_400_000);
+h.sqlite.run("INSERT INTO batch_lines (batch_id, line_no, custom_id, body, state) VALUES (?, 1, 'a', '{}', 'pending')", [batch.id]);
+expect(await store.claim(batch.id, 1, 'node-a', T0, T0 + 60_000)).toHaveLength(1);
 const batchUsage = rec({ ...bot, createdAt: T0 + 3 * HOUR, inputTokens: 100, outputTokens: 50, latencyMs: 2_000 });
-expect(store.finish(batch.id, 1, { state: 'done', statusCode: 200, requestId: 'req-b', result: '{}', usage: batchUsage, inputTokens: 100, outputTokens: 50 })).toBe(true);
+const outcome = { state: 'done', statusCode: 200, requestId: 'req-b', result: '{}', usage: batchUsage, inputTokens: 100, outputTokens: 50 } as const;
+expect(await store.finish('node-a', [{ batchId: batch.id, lineNo: 1, outcome }])).toEqual([true]);
 
 /** Each rollup dimension in raw-row terms, written out here rather than taken from the code under test. */
 const RAW: Record<string, string> = {

@@ -49,7 +49,7 @@ describe('a disk that fills during an upload', () => {
 
   test.skipIf(!mounted)('→ 507 with a clear message; no partial file on disk and no row', async () => {
     const gw = testGateway();
-    const store = new FileStore(gw.db.sqlite, mount);
+    const store = new FileStore(gw.db.sql, mount);
     const form = new FormData();
     form.append('purpose', 'user_data');
     form.append('file', new Blob([new Uint8Array(2 * 1024 * 1024)]), 'big.bin');

@@ -95,8 +95,8 @@ export function testGateway(opts: TestGatewayOptions = {}): TestGateway {
   const calls = new ModelCalls(router, upstream, limiter, usage, log, Secrets.of(router, opts.mcp), (line) => metrics.observe(line), settings.clientIdleTimeout);
   // settings.fileStore (AQUEDUCT_FILE_STORE) and opts.env choose the byte store as in serve: unset → the data dir.
   const dataDir = mkdtempSync(join(tmpdir(), 'aq-files-'));
-  const files = new FileStore(db.sqlite, dataDir, openByteStore(settings.fileStore, dataDir, env), log);
-  const batches = new BatchStore(db.sqlite);
+  const files = new FileStore(db.sql, dataDir, openByteStore(settings.fileStore, dataDir, env), log);
+  const batches = new BatchStore(db.sql);
   const runner = new BatchRunner(batches, files, {
     workers: settings.batchWorkers,
     concurrency: settings.batchConcurrency,
@@ -107,6 +107,7 @@ export function testGateway(opts: TestGatewayOptions = {}): TestGateway {
     outputExpiryMs: settings.batchFileExpiry,
     backoffBaseMs: 10,
     importRetryMs: 20,
+    leaseMs: settings.batchLease,
   }, log, { principalOf: (id) => keys.byKeyId(id), router: () => router });
   // As in serve: the runner starts once the keys are loaded (before, every batch's key would look revoked).
   let closed = false;

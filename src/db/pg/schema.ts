@@ -355,8 +355,14 @@ export const batchLines = pgTable(
     statusCode: integer('status_code'),
     requestId: text('request_id'),
     result: text('result'),
+    leaseOwner: text('lease_owner'),
+    leaseUntil: big('lease_until'),
   },
-  (t) => [primaryKey({ name: 'batch_lines_pk', columns: [t.batchId, t.lineNo] }), index('batch_lines_state_idx').on(t.batchId, t.state, t.lineNo)],
+  (t) => [
+    primaryKey({ name: 'batch_lines_pk', columns: [t.batchId, t.lineNo] }),
+    index('batch_lines_state_idx').on(t.batchId, t.state, t.lineNo),
+    index('batch_lines_lease_idx').on(t.state, t.leaseUntil),
+  ],
 );
 
 export const consoleSessions = pgTable(

@@ -31,9 +31,9 @@ export function arrayLiteral(values: SqlValue[], type: string): string {
   return `{${items.join(',')}}`;
 }
 
-/** `INSERT INTO table (columns) SELECT … FROM unnest($1::type[], …)`, in the arrays' order. */
+/** `INSERT INTO table (columns) SELECT … FROM unnest(?::type[], …)`, in the arrays' order (run through the Sql port). */
 export function unnestInsert(table: string, columns: readonly string[]): string {
-  const args = columns.map((c, i) => `$${i + 1}::${typeOf(c)}[]`).join(', ');
+  const args = columns.map((c) => `?::${typeOf(c)}[]`).join(', ');
   return `INSERT INTO ${table} (${columns.join(', ')})
           SELECT ${columns.join(', ')} FROM unnest(${args}) WITH ORDINALITY AS u(${columns.join(', ')}, ord) ORDER BY ord`;
 }

@@ -18,8 +18,9 @@
  * COMMIT rolls the transaction back, so then there is nothing to find.
  */
 import { SQL } from 'bun';
-import { writeResponseRows } from '../response-rows';
+import type { Sql } from '../sql';
 import { pgSql } from './sql';
+import { writeResponseRows } from '../response-rows';
 import { IDENTITY, USAGE_COLUMNS, type RollupUpsert, type SqlValue, type UsageStore, type UsageWrite } from '../usage-store';
 import { arrayLiteral, columnsOf, typeOf, unnestInsert } from './unnest';
 
@@ -37,15 +38,13 @@ function upsertSql(u: RollupUpsert): string {
 const INSERT_USAGE = unnestInsert('usage', USAGE_COLUMNS);
 const IDENTITY_COLUMNS = IDENTITY.map((i) => USAGE_COLUMNS[i]);
 const STORED = `SELECT created_at, request_id, key_id FROM usage
-                 WHERE created_at >= $1 AND created_at <= $2
-                   AND (created_at, request_id, key_id) IN (SELECT * FROM unnest($3::bigint[], $4::text[], $5::integer[]))`;
+                 WHERE created_at >= ? AND created_at <= ?
+                   AND (created_at, request_id, key_id) IN (SELECT * FROM unnest(?::bigint[], ?::text[], ?::integer[]))`;
 
 const identity = (r: unknown[]) => r.map(String).join('\u0000');
 
-type Tx = Pick<SQL, 'unsafe'>;
-
 /** The rows of the batch not stored yet (see UsageWrite.recheck): one look, through the created_at index. */
-async function unstored(tx: Tx, rows: SqlValue[][]): Promise<SqlValue[][]> {
+async function unstored(tx: Sql, rows: SqlValue[][]): Promise<SqlValue[][]> {
   if (rows.length === 0) return rows;
   let from = Infinity;
   let to = -Infinity;
@@ -54,33 +53,29 @@ async function unstored(tx: Tx, rows: SqlValue[][]): Promise<SqlValue[][]> {
     to = Math.max(to, r[0] as number);
   }
   const ids = IDENTITY.map((i) => rows.map((r) => r[i]!));
-  const found: unknown[][] = await tx
-    .unsafe(STORED, [from, to, ...ids.map((v, k) => arrayLiteral(v, typeOf(IDENTITY_COLUMNS[k]!)))])
-    .values();
+  const found = await tx.values(STORED, [from, to, ...ids.map((v, k) => arrayLiteral(v, typeOf(IDENTITY_COLUMNS[k]!)))]);
   const stored = new Set(found.map(identity));
   return rows.filter((r) => !stored.has(identity(IDENTITY.map((i) => r[i]))));
 }
 
-async function write(sql: SQL, batch: UsageWrite): Promise<number> {
-  return sql.begin(async (tx) => {
-    const rows = batch.recheck ? await unstored(tx, batch.rows) : batch.rows;
-    if (rows.length === 0) return 0;
-    await tx.unsafe(INSERT_USAGE, columnsOf(USAGE_COLUMNS, rows));
-    for (const u of batch.rollups(rows)) await tx.unsafe(upsertSql(u), columnsOf(u.columns, u.rows));
-    return rows.length;
-  });
+/** The write inside the caller's transaction `tx` (the store's own, or a batch line's finish). */
+export async function writeUsageThroughPg(tx: Sql, batch: UsageWrite): Promise<number> {
+  const rows = batch.recheck ? await unstored(tx, batch.rows) : batch.rows;
+  if (rows.length === 0) return 0;
+  await tx.run(INSERT_USAGE, columnsOf(USAGE_COLUMNS, rows));
+  for (const u of batch.rollups(rows)) await tx.run(upsertSql(u), columnsOf(u.columns, u.rows));
+  return rows.length;
 }
 
 /** A store on its own connection pool (`max` connections; the writer thread uses one). */
 export function pgUsageStore(url: string, opts: { max?: number } = {}): UsageStore {
-  const client = new SQL({ url, max: opts.max ?? 4 });
-  const sql = pgSql(client);
+  const sql = pgSql(new SQL({ url, max: opts.max ?? 4 }));
   return {
     dialect: 'postgres',
     values: sql.values,
     run: sql.run,
     num: sql.num,
-    write: (batch) => write(client, batch),
+    write: (batch) => sql.transaction((tx) => writeUsageThroughPg(tx, batch)),
     writeResponses: (rows) => writeResponseRows(sql, rows),
     close: sql.close,
   };

@@ -6,7 +6,8 @@
  */
 import type { Database, Statement } from 'bun:sqlite';
 import { writeResponseRows } from '../response-rows';
-import { IDENTITY, USAGE_COLUMNS, type RollupUpsert, type UsageStore, type UsageWrite } from '../usage-store';
+import type { Sql } from '../sql';
+import { IDENTITY, USAGE_COLUMNS, type RollupUpsert, type SqlValue, type UsageStore, type UsageWrite } from '../usage-store';
 import { sqliteSql } from './sql';
 
 const statements = new WeakMap<Database, Map<string, Statement>>();
@@ -32,6 +33,16 @@ export function upsertSql(u: RollupUpsert, placeholders: string): string {
           ON CONFLICT (${u.key.join(', ')}) DO UPDATE SET ${set.join(', ')}`;
 }
 
+/** The statements of a write of `rows` (the batch's rows, less any a recheck found stored): inserts, then rollup upserts. */
+function* statementsOf(batch: UsageWrite, rows: SqlValue[][]): Generator<[string, SqlValue[]]> {
+  for (const r of rows) yield [INSERT, r];
+  if (rows.length === 0) return;
+  for (const u of batch.rollups(rows)) {
+    const text = upsertSql(u, `(${u.columns.map(() => '?').join(', ')})`);
+    for (const r of u.rows) yield [text, r];
+  }
+}
+
 /** The write, synchronously: for the writer thread and for callers inside their own transaction. */
 export function writeUsageSync(db: Database, batch: UsageWrite): number {
   return db.transaction(() => {
@@ -40,15 +51,17 @@ export function writeUsageSync(db: Database, batch: UsageWrite): number {
       const stored = prepared(db, STORED);
       rows = rows.filter((r) => stored.get(...IDENTITY.map((i) => r[i]!)) === null);
     }
-    const insert = prepared(db, INSERT);
-    for (const r of rows) insert.run(...r);
-    if (rows.length === 0) return 0;
-    for (const u of batch.rollups(rows)) {
-      const stmt = prepared(db, upsertSql(u, `(${u.columns.map(() => '?').join(', ')})`));
-      for (const r of u.rows) stmt.run(...r);
-    }
+    for (const [text, params] of statementsOf(batch, rows)) prepared(db, text).run(...params);
     return rows.length;
   }).immediate();
+}
+
+/** The same write through the Sql port, inside the caller's transaction `tx` (a batch line's finish). */
+export async function writeUsageThroughSqlite(tx: Sql, batch: UsageWrite): Promise<number> {
+  const rows: SqlValue[][] = [];
+  for (const r of batch.rows) if (!batch.recheck || (await tx.get(STORED, IDENTITY.map((i) => r[i]!))) === undefined) rows.push(r);
+  for (const [text, params] of statementsOf(batch, rows)) await tx.run(text, params);
+  return rows.length;
 }
 
 export function sqliteUsageStore(db: Database): UsageStore {

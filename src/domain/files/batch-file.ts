@@ -31,8 +31,8 @@ export function normaliseEndpoint(url: unknown): BatchEndpoint | undefined {
   return (BATCH_ENDPOINTS as readonly string[]).includes(u) ? (u as BatchEndpoint) : undefined;
 }
 
-/** Calls `fn` with each line (1-based number) of a UTF-8 text stream. */
-export async function forEachLine(stream: ReadableStream<Uint8Array>, fn: (line: string, n: number) => void): Promise<void> {
+/** Calls `fn` with each line (1-based number) of a UTF-8 text stream; a promise `fn` returns is awaited before the next line. */
+export async function forEachLine(stream: ReadableStream<Uint8Array>, fn: (line: string, n: number) => void | Promise<void>): Promise<void> {
   const decoder = new TextDecoder();
   let rest = '';
   let n = 0;
@@ -40,12 +40,13 @@ export async function forEachLine(stream: ReadableStream<Uint8Array>, fn: (line:
     rest += decoder.decode(chunk, { stream: true });
     let nl: number;
     while ((nl = rest.indexOf('\n')) >= 0) {
-      fn(rest.slice(0, nl).replace(/\r$/, ''), ++n);
+      const done = fn(rest.slice(0, nl).replace(/\r$/, ''), ++n);
+      if (done) await done; // only when fn is async: a plain call stays free of a microtask per line
       rest = rest.slice(nl + 1);
     }
   }
   rest += decoder.decode();
-  if (rest !== '') fn(rest.replace(/\r$/, ''), ++n);
+  if (rest !== '') await fn(rest.replace(/\r$/, ''), ++n);
 }
 
 export async function validateBatchFile(stream: ReadableStream<Uint8Array>, maxLines: number, lookup: BatchModelLookup): Promise<BatchFileFacts> {

@@ -8,8 +8,8 @@ import { isWellFormedId } from './ids';
 import type { FileStore, StoredFile } from './file-store';
 import { ownerOf } from './owner';
 
-export const ownedFile = (files: FileStore, p: Principal, id: string): StoredFile | undefined =>
+export const ownedFile = async (files: FileStore, p: Principal, id: string): Promise<StoredFile | undefined> =>
   isWellFormedId(id, 'file-') ? files.get(ownerOf(p), id) : undefined;
 
-export const ownedBatch = (batches: BatchStore, p: Principal, id: string): BatchRow | undefined =>
+export const ownedBatch = async (batches: BatchStore, p: Principal, id: string): Promise<BatchRow | undefined> =>
   isWellFormedId(id, 'batch_') ? batches.get(ownerOf(p), id) : undefined;

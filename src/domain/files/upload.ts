@@ -7,7 +7,7 @@ import { open, rm } from 'node:fs/promises';
 import type { Principal } from '../key-cache';
 import { Refusal } from '../refusal';
 import { validateBatchFile, type BatchModelLookup } from './batch-file';
-import type { FileStore, StoredFile } from './file-store';
+import { OverQuota, type FileStore, type StoredFile } from './file-store';
 import { ownerOf } from './owner';
 import { writeAll } from '../../store/write-all';
 
@@ -38,23 +38,24 @@ const invalid = (param: string, message: string, code = 'invalid_value') => new 
 
 export async function receiveUpload(upload: IncomingUpload, store: FileStore, principal: Principal, limits: UploadLimits, lookup: BatchModelLookup): Promise<StoredFile> {
   const owner = ownerOf(principal);
-  const used = store.usedBytes(owner);
-  const quotaError = () => tooLarge(`Storage limit reached: files of this ${owner.kind} may use ${mb(limits.storagePerOwner)} in total (${mb(used)} used). Delete files first.`, 'storage_limit_exceeded');
+  const used = await store.usedBytes(owner);
+  const quotaError = (usedNow = used) => tooLarge(`Storage limit reached: files of this ${owner.kind} may use ${mb(limits.storagePerOwner)} in total (${mb(usedNow)} used). Delete files first.`, 'storage_limit_exceeded');
   if (used + upload.declaredBytes > limits.storagePerOwner + 64 * 1024) throw quotaError();
 
   // The quota is held as the bytes arrive (a megabyte at a time), before they are written: concurrent
-  // uploads of one owner cannot pass it together. What is held is given back when the upload ends.
+  // uploads of one owner cannot pass it together. What is held is given back when the upload ends. This holds
+  // on one node; across nodes the check when the file is recorded decides (FileStore.add, OverQuota).
   let held = 0;
-  const hold = (total: number) => {
+  const hold = async (total: number) => {
     if (total <= held) return;
     const step = Math.max(total - held, 1024 * 1024);
-    if (store.reserve(owner, step, limits.storagePerOwner)) held += step;
-    else if (store.reserve(owner, total - held, limits.storagePerOwner)) held = total;
+    if (await store.reserve(owner, step, limits.storagePerOwner)) held += step;
+    else if (await store.reserve(owner, total - held, limits.storagePerOwner)) held = total;
     else throw quotaError();
   };
   // What the upload says it will send is held before any byte is accepted (less the multipart framing), so
   // the first of several concurrent uploads gets the room rather than each getting a part of it.
-  hold(Math.max(0, Math.min(upload.declaredBytes, limits.maxFileSize) - 64 * 1024));
+  await hold(Math.max(0, Math.min(upload.declaredBytes, limits.maxFileSize) - 64 * 1024));
 
   const temp = store.tempPath();
   const handle = await open(temp, 'wx', 0o600);
@@ -73,7 +74,7 @@ export async function receiveUpload(upload: IncomingUpload, store: FileStore, pr
           async write(chunk) {
             bytes += chunk.byteLength;
             if (bytes > limits.maxFileSize) throw tooLarge(`File too large: the limit is ${mb(limits.maxFileSize)}.`);
-            hold(bytes);
+            await hold(bytes);
             await writeAll(handle, chunk);
           },
         };
@@ -118,7 +119,7 @@ export async function receiveUpload(upload: IncomingUpload, store: FileStore, pr
       lineCount: batch?.lineCount ?? null,
       batchEndpoint: batch?.batchEndpoint ?? null,
       batchModel: batch?.batchModel ?? null,
-    });
+    }, limits.storagePerOwner);
     store.release(owner, held); // the stored file counts now
     return stored;
   } catch (err) {
@@ -126,6 +127,7 @@ export async function receiveUpload(upload: IncomingUpload, store: FileStore, pr
     await rm(temp, { force: true });
     store.release(owner, held);
     held = 0;
+    if (err instanceof OverQuota) throw quotaError(err.used);
     if ((err as NodeJS.ErrnoException).code === 'ENOSPC') {
       throw new Refusal('no_space', 'The gateway ran out of disk space while storing the file; nothing was stored.', { code: 'insufficient_storage' });
     }
