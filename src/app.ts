@@ -11,7 +11,7 @@ import { Elysia } from 'elysia';
 import type { McpConfig } from './config/mcp-config';
 import type { RouterConfig } from './config/router-config';
 import type { Settings } from './config/settings';
-import type { DbHandle } from './db/connection';
+import type { Sql } from './db/sql';
 import type { Directory } from './domain/directory';
 import type { BatchStore } from './domain/batches/batch-store';
 import type { BatchRunner } from './calls/batch-runner';
@@ -52,7 +52,8 @@ export interface AppDeps {
   settings: Settings;
   router: RouterConfig;
   mcp: McpConfig;
-  db: DbHandle;
+  /** The state database (SQLite or PostgreSQL) through the Sql port. */
+  db: { sql: Sql };
   directory: Directory;
   files: FileStore;
   batches: BatchStore;

@@ -25,6 +25,15 @@ export function newResponseId(now = Date.now()): string {
   return `resp_${now.toString(16).padStart(12, '0').slice(-12)}${randomHex(18)}`;
 }
 
+/**
+ * When a response id of the gateway's form was made (epoch ms), or undefined for another form. Upstream ids
+ * may look alike (OpenAI's are `resp_` + 48 hex too, starting with seconds): read a value as "made then" only
+ * where it is plausible, as ResponseStore does (a past time).
+ */
+export function responseIdTime(id: string): number | undefined {
+  return /^resp_[0-9a-f]{48}$/.test(id) ? parseInt(id.slice(5, 17), 16) : undefined;
+}
+
 /** Numbers the items of one response: inputs first (as the caller sends them), then outputs. */
 export class ItemIds {
   private count = 0;

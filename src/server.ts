@@ -2,10 +2,10 @@
  * Starting and stopping the gateway: config, database, first start, key cache, HTTP listener.
  * The only place (with main.ts) that touches process state.
  */
+import { mkdirSync } from 'node:fs';
 import { buildApp, type AppDeps } from './app';
 import type { LoadedConfig } from './config/load';
-import { openDatabase } from './db/connection';
-import { migrate } from './db/migrate';
+import { openStateDb } from './db/open-state';
 import { bootstrapAdmin } from './domain/first-start';
 import { accessDefaults } from './domain/access-defaults';
 import { createKeyCache } from './domain/key-cache';
@@ -48,13 +48,25 @@ export async function startServer(config: LoadedConfig): Promise<RunningServer> 
   } catch (err) {
     throw new Error(`AQUEDUCT_FILE_STORE=${JSON.stringify(settings.fileStore)}: ${(err as Error).message}`);
   }
-  const h = openDatabase(settings.dataDir);
+  // The data directory holds the pid file and upload scratch space on every node (and the state, on SQLite).
+  mkdirSync(settings.dataDir, { recursive: true, mode: 0o700 });
   const removePidFile = writePidFile(settings.dataDir);
-  const applied = migrate(h.sqlite);
-  if (applied.length) log.info('database migrated', { path: h.path, applied: applied.join(',') });
+  // The data directory's SQLite file, or PostgreSQL (AQUEDUCT_DATABASE_URL) shared by every node; migrated.
+  const state = await openStateDb(settings).catch((err) => {
+    removePidFile();
+    throw err;
+  });
+  const sql = state.sql;
+  if (state.applied.length) log.info('database migrated', { path: state.where, applied: state.applied.join(',') });
+  if (state.sqlite === undefined) {
+    log.info('state in PostgreSQL', { database: state.where });
+    if (settings.redisUrl === undefined) {
+      log.warn('AQUEDUCT_DATABASE_URL without AQUEDUCT_REDIS_URL: rate limits and MCP sessions are counted and kept per node; with more than one node, set AQUEDUCT_REDIS_URL');
+    }
+  }
 
-  const directory = new Directory(h.sql);
-  const files = new FileStore(h.sql, settings.dataDir, bytes, log);
+  const directory = new Directory(sql);
+  const files = new FileStore(sql, settings.dataDir, bytes, log);
   files.cleanIncoming();
   if (settings.fileStore !== undefined) {
     log.info('stored files live in', { store: bytes.location });
@@ -72,14 +84,13 @@ export async function startServer(config: LoadedConfig): Promise<RunningServer> 
 
   let deps: AppDeps | undefined;
   let stopping = false;
-  const keys = createKeyCache(h.sql, settings.keyRefreshInterval, accessDefaults(settings, () => deps?.router ?? config.router), Date.now, {
+  const keys = createKeyCache(sql, settings.keyRefreshInterval, accessDefaults(settings, () => deps?.router ?? config.router), Date.now, {
     onError: (message, err) => log.warn(message, { error: (err as Error).message }),
   });
-  // SQLite today: the settings loader refuses AQUEDUCT_DATABASE_URL until every concept has its PostgreSQL store.
-  const usageDb = usageBackend(settings, h, log);
+  const usageDb = usageBackend(settings, state.sqlite, log);
   const usage = usageDb.recorder;
   // Saved responses are written on the usage writer's thread, off the event loop (see response-store.ts).
-  const responses = new ResponseStore({ sql: h.sql }, settings.responsesRetention, Date.now, 50, (rows) => usage.writeResponses(rows), (err) =>
+  const responses = new ResponseStore({ sql }, settings.responsesRetention, Date.now, 50, (rows) => usage.writeResponses(rows), (err) =>
     log.error('could not write saved responses; will retry', { error: err as Error }),
   );
   const limiter = createRateLimiter(settings, log);
@@ -96,7 +107,7 @@ export async function startServer(config: LoadedConfig): Promise<RunningServer> 
   const upstream = new UpstreamRouter(config.router);
   upstream.onEvent = metrics.routerEvent;
   const calls = new ModelCalls(config.router, upstream, limiter, usage, log, Secrets.of(config.router, config.mcp), access, settings.clientIdleTimeout);
-  const batches = new BatchStore(h.sql);
+  const batches = new BatchStore(sql);
   const runner = new BatchRunner(batches, files, {
     workers: settings.batchWorkers,
     concurrency: settings.batchConcurrency,
@@ -125,7 +136,7 @@ export async function startServer(config: LoadedConfig): Promise<RunningServer> 
         })
       : undefined;
   if (config.terms) log.info('terms of service in force', { file: settings.tosFile, version: config.terms.version });
-  deps = { settings, router: config.router, mcp: config.mcp, db: h, directory, files, batches, runner, keys, calls, usage, usageReads: usageDb.reads, mcpSessions, access, metrics, log, startedAt, terms, responses };
+  deps = { settings, router: config.router, mcp: config.mcp, db: state, directory, files, batches, runner, keys, calls, usage, usageReads: usageDb.reads, mcpSessions, access, metrics, log, startedAt, terms, responses };
   const app = buildApp(deps);
   app.listen({
     hostname: settings.host,
@@ -188,8 +199,8 @@ export async function startServer(config: LoadedConfig): Promise<RunningServer> 
       await usageDb.close();
       limiter.close();
       await keys.close();
-      h.sqlite.run('PRAGMA wal_checkpoint(TRUNCATE)');
-      h.close();
+      state.sqlite?.sqlite.run('PRAGMA wal_checkpoint(TRUNCATE)');
+      await state.close();
       removePidFile();
       accessLines.flush();
     },

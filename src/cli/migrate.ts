@@ -15,7 +15,7 @@ export const migrateCommand = defineCommand({
   description:
     'Creates the database in the data directory if needed and applies every pending migration.\n"serve" does this too at start.\n' +
     'With AQUEDUCT_DATABASE_URL (--database-url) it applies the PostgreSQL migrations to that database instead\n' +
-    '(safe to run from several nodes at once); the gateway does not serve from PostgreSQL yet.\n\n' +
+    '(safe to run from several nodes at once; serve does it at start too).\n\n' +
     'With --to it copies this data directory\'s gateway (safe while it serves: one consistent SQLite snapshot) into an\n' +
     'empty PostgreSQL database: migrations applied, every table copied with its ids in one transaction, counts and\n' +
     'sums compared per table, stored files\' bytes copied from --from-file-store (default <data-dir>/files) to the\n' +

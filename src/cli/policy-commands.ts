@@ -2,11 +2,11 @@
 import { UsageError } from './args';
 import { defineCommand } from './context';
 import { findTarget, table, type Target } from './targets';
-import { withDirectory, withDirectoryAsync } from './with-directory';
+import { withDirectory, withState } from './with-directory';
 import type { Directory, PolicyPatch } from '../domain/directory';
 import { BUCKETS, CALLS, GROUPS, callsFor, type Bucket, type Calls, type GroupBy } from '../domain/usage-report';
 import { usageReads } from '../domain/usage-reads';
-import { sqliteUsageStore } from '../db/sqlite/usage-store';
+import { usageStoreFor } from '../domain/usage-backend';
 import { parseDurationMs } from '../config/units';
 
 const targetOptions = [
@@ -133,7 +133,14 @@ export const policyCommands = [
       } catch (err) {
         throw new UsageError(`--since: ${(err as Error).message}`);
       }
-      const rows = await withDirectoryAsync(args.flags, io, (_dir, h) => usageReads(sqliteUsageStore(h.sqlite)).report({ since, until: Date.now() + 1, groupBy: by, bucket, calls: kind.calls, scope: { kind: 'all' } }));
+      const rows = await withState(args.flags, io, async (_dir, state, settings) => {
+        const store = usageStoreFor(settings, state.sqlite);
+        try {
+          return await usageReads(store).report({ since, until: Date.now() + 1, groupBy: by, bucket, calls: kind.calls, scope: { kind: 'all' } });
+        } finally {
+          await store.close();
+        }
+      });
       if (args.switches.has('--json')) {
         io.out(JSON.stringify(rows, null, 2));
         return 0;

@@ -1,56 +1,38 @@
 /**
  * Opens (and migrates) the database for one operator command: PostgreSQL when AQUEDUCT_DATABASE_URL
- * (--database-url) is set, else the data directory's SQLite.
+ * (--database-url) is set, else the data directory's SQLite — the same opener as serve (src/db/open-state.ts).
  */
-import { SQL } from 'bun';
 import { resolveSettings, SETTINGS, type Settings } from '../config/settings';
-import { openDatabase, type DbHandle } from '../db/connection';
-import { migrate } from '../db/migrate';
-import { migratePg } from '../db/pg/migrate';
-import { pgSql } from '../db/pg/sql';
+import { openStateDb, type StateDb } from '../db/open-state';
 import { Directory } from '../domain/directory';
 import { UsageError } from './args';
 import type { CommandIO } from './context';
 
 /**
  * The Directory of the database the settings name, for the management commands (orgs, teams, users, keys,
- * limits, exclusions); it stays open until `fn` settles. On PostgreSQL the migrations are applied first
- * (advisory-locked, as "aqueduct migrate" does), like the SQLite file's.
+ * limits, exclusions), with the database itself (the usage report); it stays open until `fn` settles. On
+ * PostgreSQL the migrations are applied first (advisory-locked, as "aqueduct migrate" does), like the SQLite file's.
  */
-export async function withDirectory<T>(flags: ReadonlyMap<string, string>, io: CommandIO, fn: (dir: Directory) => Promise<T>): Promise<T> {
+export async function withState<T>(flags: ReadonlyMap<string, string>, io: CommandIO, fn: (dir: Directory, state: StateDb, settings: Settings) => Promise<T>): Promise<T> {
   const { settings, problems } = resolveSettings(flags, io.env);
   // A URL given but unusable is not "no URL": working on the data directory instead would mislead.
   const urlProblem = problems.find((p) => p.startsWith(SETTINGS.databaseUrl.env) || p.startsWith(SETTINGS.databaseUrl.flag));
   if (urlProblem !== undefined) throw new UsageError(urlProblem);
-  if (settings.databaseUrl === undefined) return withDirectoryAsync(flags, io, (dir) => fn(dir));
-  const client = new SQL({ url: settings.databaseUrl, max: 2, connectionTimeout: 10 });
-  const sql = pgSql(client);
+  const state = await openStateDb(settings, { pool: 2, connectTimeoutS: 10 });
   try {
-    await migratePg(client);
-    return await fn(new Directory(sql));
+    return await fn(new Directory(state.sql), state, settings);
   } finally {
-    await sql.close();
+    await state.close();
   }
 }
 
-/** The SQLite database itself too (the usage report); it stays open until `fn` settles. */
-export async function withDirectoryAsync<T>(flags: ReadonlyMap<string, string>, io: CommandIO, fn: (dir: Directory, h: DbHandle, settings: Settings) => Promise<T>): Promise<T> {
-  const { settings } = resolveSettings(flags, io.env);
-  refuseDatabaseUrl(settings);
-  const h = openDatabase(settings.dataDir);
-  try {
-    migrate(h.sqlite);
-    return await fn(new Directory(h.sql), h, settings);
-  } finally {
-    h.close();
-  }
-}
-
-/** For the commands still SQLite-only (the usage report): working on the data directory while PostgreSQL is configured would mislead. */
-export function refuseDatabaseUrl(settings: Settings): void {
-  if (settings.databaseUrl !== undefined) {
-    throw new UsageError('AQUEDUCT_DATABASE_URL (--database-url) is set, and this command works on SQLite only for now; unset it');
-  }
-}
+export const withDirectory = <T>(flags: ReadonlyMap<string, string>, io: CommandIO, fn: (dir: Directory) => Promise<T>): Promise<T> => withState(flags, io, (dir) => fn(dir));
 
 export const iso = (ms: number | null) => (ms === null ? '-' : new Date(ms).toISOString().replace(/\.\d+Z$/, 'Z'));
+
+/** For backup and restore, which copy the data directory's SQLite file: on PostgreSQL that file is not the state. */
+export function refuseDatabaseUrl(settings: Settings): void {
+  if (settings.databaseUrl !== undefined) {
+    throw new UsageError('AQUEDUCT_DATABASE_URL (--database-url) is set: the state is in PostgreSQL, not in the data directory; back it up with pg_dump (and the file store with its own tools)');
+  }
+}

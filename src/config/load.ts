@@ -50,11 +50,11 @@ function loadFile<T>(
 export function loadConfig(flags: ReadonlyMap<string, string>, env: EnvLookup = process.env): LoadedConfig {
   const { settings, problems } = resolveSettings(flags, env);
   problems.push(...parseOidcConfig(settings).problems);
-  if (settings.databaseUrl !== undefined) {
-    // The domain is SQLite-only for now; serving from SQLite while a PostgreSQL URL is set would split the state.
-    problems.push('AQUEDUCT_DATABASE_URL (--database-url): the gateway cannot serve from PostgreSQL yet; only "aqueduct migrate" uses it. Unset it to serve from SQLite');
-  }
   const warnings: string[] = [];
+  if (settings.databaseUrl !== undefined && settings.fileStore === undefined) {
+    // One node on PostgreSQL may keep its files locally; several must share them (batch lines run on any node).
+    warnings.push("AQUEDUCT_DATABASE_URL without AQUEDUCT_FILE_STORE: stored files' bytes stay in this node's data directory; with more than one node, set AQUEDUCT_FILE_STORE to a bucket (s3://…) or a directory they share");
+  }
   // A real router config always wins over --demo.
   const demo = settings.demo && settings.routerConfig === undefined;
   const router = demo

@@ -23,14 +23,15 @@ export interface StateDb {
   where: string;
   /** Migrations this start applied (empty when the database was up to date or another node applied them). */
   applied: string[];
-  /** Closes the pool; checkpoints and closes the SQLite file. */
+  /** Closes the pool, or the SQLite file. */
   close(): Promise<void>;
 }
 
 /** Pool size per node: the request path's statements are short; more connections only add PostgreSQL memory. */
 export const PG_POOL_SIZE = 8;
 
-export async function openStateDb(settings: { dataDir: string; databaseUrl?: string }): Promise<StateDb> {
+/** `pool`: PostgreSQL connections (a one-shot command needs fewer than serve); `connectTimeoutS`: give up connecting after. */
+export async function openStateDb(settings: { dataDir: string; databaseUrl?: string }, o: { pool?: number; connectTimeoutS?: number } = {}): Promise<StateDb> {
   const url = settings.databaseUrl;
   if (url === undefined) {
     const h = openDatabase(settings.dataDir);
@@ -40,13 +41,10 @@ export async function openStateDb(settings: { dataDir: string; databaseUrl?: str
       sqlite: h,
       where: h.path,
       applied,
-      async close() {
-        h.sqlite.run('PRAGMA wal_checkpoint(TRUNCATE)');
-        h.close();
-      },
+      close: async () => h.close(),
     };
   }
-  const client = new SQL({ url, max: PG_POOL_SIZE });
+  const client = new SQL({ url, max: o.pool ?? PG_POOL_SIZE, ...(o.connectTimeoutS !== undefined ? { connectionTimeout: o.connectTimeoutS } : {}) });
   try {
     const applied = await migratePg(client);
     return { sql: pgSql(client), where: postgresWhere(url), applied, close: () => client.close() };

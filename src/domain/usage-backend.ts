@@ -1,7 +1,6 @@
 /**
  * The usage recorder and reads for the configured database: SQLite (the data directory's file) or
- * PostgreSQL (AQUEDUCT_DATABASE_URL). serve uses SQLite only until the other concepts have their
- * PostgreSQL stores (src/cli/with-directory.ts refuses the url); tests build the PostgreSQL one.
+ * PostgreSQL (AQUEDUCT_DATABASE_URL), where every node writes its own calls and reads everyone's.
  */
 import type { DbHandle } from '../db/connection';
 import { pgUsageStore } from '../db/pg/usage-store';
@@ -19,15 +18,22 @@ export interface UsageBackend {
   close(): Promise<void>;
 }
 
+/** The usage store of the configured database (its own pool on PostgreSQL; close it when done). */
+export function usageStoreFor(settings: { databaseUrl?: string }, sqlite: DbHandle | undefined): UsageStore {
+  if (settings.databaseUrl !== undefined) return pgUsageStore(settings.databaseUrl);
+  if (sqlite === undefined) throw new Error('usage store: neither a PostgreSQL url nor a SQLite database');
+  return sqliteUsageStore(sqlite.sqlite);
+}
+
 export function usageBackend(
   settings: { databaseUrl?: string },
-  sqlite: DbHandle,
+  /** The data directory's database; unused (may be undefined) when the settings name PostgreSQL. */
+  sqlite: DbHandle | undefined,
   log: Logger,
   opts: WorkerRecorderOptions = {},
 ): UsageBackend {
-  const url = settings.databaseUrl;
-  const store: UsageStore = url !== undefined ? pgUsageStore(url) : sqliteUsageStore(sqlite.sqlite);
-  const recorder = new WorkerUsageRecorder(url ?? sqlite.path, log, opts);
+  const store = usageStoreFor(settings, sqlite);
+  const recorder = new WorkerUsageRecorder(settings.databaseUrl ?? sqlite!.path, log, opts);
   return {
     recorder,
     reads: usageReads(store),

@@ -1,7 +1,7 @@
 /**
  * AQUEDUCT_DATABASE_URL: `aqueduct migrate` applies the PostgreSQL migrations to it (credentials never printed);
- * serve and the usage report refuse while it is set, since the gateway does not serve from PostgreSQL yet
- * (the management commands work on it: operator-commands-postgres.test.ts).
+ * serve accepts it (warning when files would stay on the node), the usage report reads it, backup refuses it
+ * (the management commands work on it: operator-commands-postgres.test.ts; serving: test/binary/multi-node.test.ts).
  */
 import { SQL } from 'bun';
 import { afterAll, beforeAll, expect, test } from 'bun:test';
@@ -49,10 +49,25 @@ test('a URL that is not postgres:// is refused without being echoed', async () =
   expect(r.err).not.toContain('s3cret');
 });
 
-test('serve (and check-config) and the usage report refuse while the URL is set', async () => {
-  const env = { AQUEDUCT_DATABASE_URL: 'postgres://db.example/aqueduct' };
-  expect(loadConfig(new Map(), env).problems).toContainEqual(expect.stringContaining('cannot serve from PostgreSQL yet'));
-  const r = await run(env, 'usage', '--data-dir', tempDir('aq-migrate-'));
-  expect(r.code).toBe(2);
-  expect(r.err).toContain('works on SQLite only for now');
+test('serve accepts the URL (a warning when file bytes stay on the node); the usage report reads PostgreSQL; backup refuses', async () => {
+  const url = await pg.database();
+  const env = { AQUEDUCT_DATABASE_URL: url };
+  const loaded = loadConfig(new Map(), env);
+  expect(loaded.problems).toEqual([]);
+  expect(loaded.warnings).toContainEqual(expect.stringContaining('AQUEDUCT_DATABASE_URL without AQUEDUCT_FILE_STORE'));
+  expect(loadConfig(new Map(), { ...env, AQUEDUCT_FILE_STORE: tempDir('aq-shared-') }).warnings.join('\n')).not.toContain('AQUEDUCT_FILE_STORE');
+
+  // A call recorded in PostgreSQL is in the report, read through the same database.
+  const sql = new SQL({ url, max: 1 });
+  expect((await run(env, 'migrate')).code).toBe(0);
+  await sql`INSERT INTO usage (created_at, request_id, key_id, user_id, org_id, model, endpoint, status, input_tokens, output_tokens, latency_ms)
+            VALUES (${Date.now() - 60_000}, 'req_pg_report', 1, 1, 1, 'gpt-pg', '/v1/chat/completions', 200, 12, 34, 56)`;
+  await sql.close();
+  const report = await run(env, 'usage', '--by', 'model', '--json', '--data-dir', tempDir('aq-migrate-'));
+  expect({ code: report.code, err: report.err }).toEqual({ code: 0, err: '' });
+  expect(JSON.parse(report.out)).toContainEqual(expect.objectContaining({ group: 'gpt-pg', requests: 1, input_tokens: 12, output_tokens: 34 }));
+
+  const backup = await run(env, 'backup', '--data-dir', tempDir('aq-migrate-'), '--out', '/tmp/never.db');
+  expect(backup.code).toBe(2);
+  expect(backup.err).toContain('pg_dump');
 });

@@ -7,7 +7,7 @@
 import { afterAll, describe, expect, setDefaultTimeout, test } from 'bun:test';
 import { type ResponseRow, writeResponseRows } from '../../src/db/response-rows';
 import { ResponseStore } from '../../src/domain/responses/response-store';
-import { ItemIds } from '../../src/response-ids';
+import { ItemIds, newResponseId } from '../../src/response-ids';
 import { DIALECTS, stopDialects } from './sql-dialects';
 
 setDefaultTimeout(30_000);
@@ -34,8 +34,9 @@ async function setup(d: (typeof DIALECTS)[number]) {
   const clock = { now: T0 };
   // No writer given: the store writes its batches inline, through the same Sql.
   const store = new ResponseStore({ sql }, RETENTION, () => clock.now, 10_000);
-  /** Another node: nothing in memory, everything read from the database. */
-  const other = () => new ResponseStore({ sql }, RETENTION, () => clock.now, 10_000);
+  /** Another node: nothing in memory, everything read from the database (a miss answered at once). */
+  const other = () => Object.assign(new ResponseStore({ sql }, RETENTION, () => clock.now, 10_000), { missRetryMs: 0 });
+  store.missRetryMs = 0;
   return { sql, clock, store, other };
 }
 
@@ -152,3 +153,26 @@ for (const d of DIALECTS) {
     });
   });
 }
+
+describe('postgres: another node a moment after the answer', () => {
+  const pg = DIALECTS.find((d) => d.name === 'postgres')!;
+
+  test('a response saved on node A is found through node B at once (B looks again after the write window); an old id is a 404 at once', async () => {
+    const [a, b] = await pg.freshPair();
+    const nodeA = new ResponseStore({ sql: a }, RETENTION, Date.now, 50);
+    const nodeB = new ResponseStore({ sql: b }, RETENTION, Date.now, 50);
+    const id = newResponseId();
+    nodeA.save({ ...translated(id), id });
+    // Not written yet: A's next flush is up to 50 ms away. B's first look misses; its second finds it.
+    const found = await nodeB.find(id, alice);
+    expect(found?.id).toBe(id);
+    expect(await nodeB.conversation(id, alice)).toHaveLength(2);
+
+    const old = newResponseId(Date.now() - 60_000);
+    const started = performance.now();
+    expect(await nodeB.find(old, alice)).toBeUndefined();
+    expect(performance.now() - started).toBeLessThan(nodeB.missRetryMs);
+    await nodeA.close();
+  });
+});
+

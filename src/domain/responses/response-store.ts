@@ -12,7 +12,7 @@ import { writeResponseRows, type ResponseRow } from '../../db/response-rows';
 import type { Sql } from '../../db/sql';
 import { ownerWhere, type Owner } from '../files/owner';
 import { Refusal } from '../refusal';
-import { responseOfItem } from '../../response-ids';
+import { responseIdTime, responseOfItem } from '../../response-ids';
 
 export type ResponseMode = 'native' | 'translated';
 type Json = Record<string, unknown>;
@@ -118,6 +118,8 @@ export class ResponseStore {
 
   private readonly sql: Sql;
   private readonly writer: ResponseWriter;
+  /** How long a miss on PostgreSQL waits before it looks again (see mayBeOnItsWay); 0: never. */
+  missRetryMs: number;
 
   /** `db.sql` reads and deletes; the writer writes (by default inline, through `db.sql`). */
   constructor(
@@ -131,6 +133,8 @@ export class ResponseStore {
   ) {
     const sql = db.sql;
     this.sql = sql;
+    // Two flush windows and the write itself; bounded, as a test's store may flush rarely.
+    this.missRetryMs = Math.min(flushMs * 2 + 150, 1_000);
     this.writer = writer ?? ((rows) => writeResponseRows(sql, rows));
   }
 
@@ -218,7 +222,12 @@ export class ResponseStore {
       return { id: r.id, mode: r.mode, model: r.model, deployment: r.deployment, response: r.response ?? null, inputItems: r.inputItems ?? null, previousResponseId: r.previousResponseId ?? null, createdAt: p.createdAt, expiresAt: p.createdAt + this.retentionMs };
     }
     const w = ownerWhere(owner);
-    const row = await this.sql.get<Row>(`${select(this.sql)} WHERE id = ? AND ${w.sql} AND expires_at > ?`, [id, w.param, this.now()]);
+    const read = () => this.sql.get<Row>(`${select(this.sql)} WHERE id = ? AND ${w.sql} AND expires_at > ?`, [id, w.param, this.now()]);
+    let row = await read();
+    if (row === undefined && this.missRetryMs > 0 && this.mayBeOnItsWay(id)) {
+      await Bun.sleep(this.missRetryMs);
+      row = await read();
+    }
     if (row === undefined) return undefined;
     return {
       id: row.id,
@@ -231,6 +240,18 @@ export class ResponseStore {
       createdAt: row.created_at,
       expiresAt: row.expires_at,
     };
+  }
+
+  /**
+   * Several nodes (PostgreSQL): a response another node answered a moment ago is in the database only after that
+   * node's next flush (`flushMs`, then the write). A chained request that the load balancer sends elsewhere at
+   * once would miss it, so a miss looks once more after the write window — unless the id is the gateway's own
+   * and plainly older than that (a miss then is a real 404, answered at once).
+   */
+  private mayBeOnItsWay(id: string): boolean {
+    if (this.sql.dialect !== 'postgres') return false;
+    const madeAt = responseIdTime(id);
+    return madeAt === undefined || madeAt > this.now() - 3_000;
   }
 
   /** A saved response not on disk yet (and not expired: retention as for written ones). */
