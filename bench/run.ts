@@ -250,6 +250,7 @@ function twoNodeMarkdown(t: TwoNodeResult): string {
     `| req/s, one node, 64 conns (median; runs) | ${t.one_node_rps} (${t.one_node_runs.join(' ')}) |`,
     `| req/s, two nodes, 32 conns each (median; runs) | ${t.two_nodes_rps} (${t.two_nodes_runs.join(' ')}) |`,
     `| two nodes / one node | ${t.ratio}× |`,
+    `| gateway CPU per request, one node / two nodes (µs) | ${t.one_node_cpu_us_per_request} / ${t.two_nodes_cpu_us_per_request} |`,
     `| p50 at 1 conn, key without / with a shared limit (ms) | ${t.unlimited_p50_ms} / ${t.limited_p50_ms} |`,
     `| shared-limit round trip, added p50, alternating 1 s windows, median (ms) | ${t.shared_limit_added_p50_ms} |`,
     `| errors | ${t.errors} |`,

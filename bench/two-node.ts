@@ -11,7 +11,9 @@
  *   the difference over longer runs): the median of the rounds' p50 differences.
  *
  * On a 2-core machine the second node shares its core with wrk, the mock upstream, PostgreSQL and Redis, which
- * the one-node run leave to CPU 1: the ratio says what a second node brings on this machine, not on two.
+ * the one-node run leaves to CPU 1: the req/s ratio says what a second node brings on this machine, not on a
+ * machine per node. The gateways' CPU per request (one node alone, and both nodes together) says what does
+ * carry over: whether a second node makes each call cost more.
  */
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -28,6 +30,13 @@ export interface TwoNodeResult {
   one_node_runs: number[];
   two_nodes_runs: number[];
   ratio: number;
+  /**
+   * The gateways' own CPU per request (µs, whole processes, from /proc), one node vs the two together: equal
+   * means a second node adds no work per call (no cross-node contention), so capacity grows with the cores
+   * the nodes get — which this 2-core machine cannot show in req/s.
+   */
+  one_node_cpu_us_per_request: number;
+  two_nodes_cpu_us_per_request: number;
   /** p50 at 1 connection without and with a limit, and the median added p50 over alternating windows (ms). */
   unlimited_p50_ms: number;
   limited_p50_ms: number;
@@ -36,6 +45,12 @@ export interface TwoNodeResult {
 }
 
 const root = join(import.meta.dir, '..');
+/** A process's CPU time so far, µs (user + system, all its threads; clock ticks of 10 ms). */
+function cpuUs(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  return (Number(fields[11]) + Number(fields[12])) * 10_000;
+}
+
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 const body = JSON.stringify({ model: 'chat-bench', messages: [{ role: 'user', content: 'Summarise the plot of Hamlet in one line.' }] });
 
@@ -84,11 +99,20 @@ export async function twoNodeScenario(mockUrl: string, o: { quick?: boolean; loa
 
     const one: number[] = [];
     const two: number[] = [];
+    const cpu = { one: { us: 0, requests: 0 }, two: { us: 0, requests: 0 } };
+    const cpuOf = (ps: Proc[]) => ps.reduce((n, p) => n + cpuUs(p.pid), 0);
     for (let rep = 0; rep < reps; rep++) {
       console.log(`two-node: one node, run ${rep + 1} …`);
-      one.push(count(await load(a, limitedKeys, 64, seconds)).rps);
+      let before = cpuOf([a]);
+      const alone = count(await load(a, limitedKeys, 64, seconds));
+      cpu.one.us += cpuOf([a]) - before;
+      cpu.one.requests += alone.requests;
+      one.push(alone.rps);
       console.log(`two-node: two nodes, run ${rep + 1} …`);
+      before = cpuOf([a, b]);
       const both = await Promise.all([load(a, limitedKeys, 32, seconds), load(b, limitedKeys, 32, seconds)]);
+      cpu.two.us += cpuOf([a, b]) - before;
+      cpu.two.requests += both.reduce((n, r) => n + r.requests, 0);
       two.push(both.reduce((n, r) => n + count(r).rps, 0));
     }
 
@@ -112,6 +136,8 @@ export async function twoNodeScenario(mockUrl: string, o: { quick?: boolean; loa
       one_node_runs: one,
       two_nodes_runs: two,
       ratio: +(twoRps / oneRps).toFixed(2),
+      one_node_cpu_us_per_request: Math.round(cpu.one.us / cpu.one.requests),
+      two_nodes_cpu_us_per_request: Math.round(cpu.two.us / cpu.two.requests),
       unlimited_p50_ms: median(free),
       limited_p50_ms: median(limited),
       shared_limit_added_p50_ms: +median(added).toFixed(3),
