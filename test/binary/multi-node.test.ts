@@ -99,6 +99,22 @@ describe('keys across nodes', () => {
   });
 });
 
+test('usage from every node, counted once: the report is the same whichever node answers', async () => {
+  const k = await newKey(0);
+  const since = Math.floor(Date.now() / 1000) - 5;
+  const answers = await Promise.all(Array.from({ length: 12 }, (_, i) => chat(i % 3, k.key)));
+  expect(answers.map((r) => r.status)).toEqual(Array(12).fill(200));
+  const until = Math.ceil(Date.now() / 1000) + 60;
+  const report = (i: number) => admin<{ data: { group: number; requests: number }[] }>(i, 'GET', `/admin/usage?group_by=key&since=${since}&until=${until}`);
+  // Each node's writer flushes its calls within a fraction of a second.
+  let mine: { requests: number } | undefined;
+  for (const end = Date.now() + 5000; mine?.requests !== 12 && Date.now() < end; await Bun.sleep(100)) mine = (await report(0)).data.find((r) => r.group === k.id);
+  expect(mine?.requests).toBe(12);
+  const reports = await Promise.all([0, 1, 2].map(report));
+  expect(reports[1]).toEqual(reports[0]);
+  expect(reports[2]).toEqual(reports[0]);
+});
+
 test('a file uploaded via A downloads via B, byte for byte; another key sees nothing of it', async () => {
   const owner = await newKey(0);
   const other = await newKey(1);
