@@ -6,6 +6,9 @@ import { openByteStore } from '../store/open-store';
 import { redactUrl } from '../domain/redis-connection';
 import { RedisLink } from '../store/redis/redis-link';
 import { defineCommand } from './context';
+import { SQL } from 'bun';
+import { MIGRATIONS } from '../db/pg/migrations.gen';
+import { postgresWhere } from '../db/open-state';
 
 export const checkConfigCommand = defineCommand({
   name: 'check-config',
@@ -19,7 +22,8 @@ export const checkConfigCommand = defineCommand({
     'and exits 1 when there is any. With single sign-on configured it also checks the settings (client id,\n' +
     'public URL, the org and team patterns) and that the issuer\'s discovery document can be read. With\n' +
     'AQUEDUCT_FILE_STORE set it writes, reads back and deletes a small object there (bucket reachable, credentials\n' +
-    'accepted, directory writable). With AQUEDUCT_REDIS_URL set it checks that Redis answers (PING) and runs scripts (EVAL). Warnings\n' +
+    'accepted, directory writable). With AQUEDUCT_REDIS_URL set it checks that Redis answers (PING) and runs scripts (EVAL).\n' +
+    'With AQUEDUCT_DATABASE_URL set it connects to PostgreSQL and says which migrations serve would apply (it applies none). Warnings\n' +
     'go to stderr as "warning: …" and do not change the exit code.',
   async run(args, io) {
     const { settings, router, mcp, demo, terms, problems, warnings } = loadConfig(args.flags, io.env);
@@ -35,6 +39,12 @@ export const checkConfigCommand = defineCommand({
     if (settings.fileStore !== undefined) {
       const problem = await probeFileStore(settings.fileStore, settings.dataDir, io.env);
       if (problem) problems.push(`AQUEDUCT_FILE_STORE=${JSON.stringify(settings.fileStore)}: ${problem}`);
+    }
+    let database: string | undefined;
+    if (settings.databaseUrl !== undefined && !problems.some((p) => p.startsWith('AQUEDUCT_DATABASE_URL'))) {
+      const probe = await probePostgres(settings.databaseUrl);
+      if ('problem' in probe) problems.push(`AQUEDUCT_DATABASE_URL=${postgresWhere(settings.databaseUrl)}: ${probe.problem}`);
+      else database = probe.state;
     }
     if (settings.redisUrl !== undefined) {
       const problem = await probeRedis(settings.redisUrl, Math.max(settings.redisTimeout, 2000));
@@ -52,6 +62,7 @@ export const checkConfigCommand = defineCommand({
         `${router.aliases.size} aliases; MCP config ${settings.mcpConfig ?? '(none)'}: ${mcp.servers.size} servers` +
         (terms ? `; terms of service ${settings.tosFile}: version ${terms.version} (${terms.format})` : '') +
         (oidc ? `; single sign-on with ${oidc.issuer.href} (redirect URI ${oidc.redirectUri})` : '') +
+        (database !== undefined ? `; state in ${postgresWhere(settings.databaseUrl!)} (${database})` : '') +
         (settings.fileStore !== undefined ? `; file store ${settings.fileStore} (writable)` : '') +
         (settings.redisUrl ? `; rate limits shared through ${redactUrl(settings.redisUrl)} (when unreachable: ${settings.redisFailure}), MCP sessions too (when unreachable: 503)` : ''),
     );
@@ -70,6 +81,25 @@ async function probeFileStore(fileStore: string, dataDir: string, env: Record<st
     return (err as Error).message;
   } finally {
     clearTimeout(timer);
+  }
+}
+
+/** Whether serve could use this PostgreSQL, and how far it is migrated (read only: nothing is applied). */
+async function probePostgres(url: string): Promise<{ state: string } | { problem: string }> {
+  const sql = new SQL({ url, max: 1, connectionTimeout: 10 });
+  try {
+    const [table] = (await sql`SELECT to_regclass('public.schema_migrations') IS NOT NULL AS present`) as { present: boolean }[];
+    if (!table!.present) return { state: `reachable, empty: serve applies all ${MIGRATIONS.length} migrations at start` };
+    const applied = new Set(((await sql`SELECT tag FROM schema_migrations`) as { tag: string }[]).map((r) => r.tag));
+    const unknown = [...applied].filter((t) => !MIGRATIONS.some((m) => m.tag === t));
+    if (unknown.length > 0) return { problem: `migrated by a newer aqueduct (${unknown.join(', ')}); upgrade this binary` };
+    const pending = MIGRATIONS.filter((m) => !applied.has(m.tag)).length;
+    return { state: pending === 0 ? 'reachable, up to date' : `reachable, ${pending} migration${pending === 1 ? '' : 's'} to apply at start` };
+  } catch (err) {
+    // The driver's message never holds the password; the url is named without it.
+    return { problem: `cannot use PostgreSQL: ${(err as Error).message}` };
+  } finally {
+    await sql.close().catch(() => {});
   }
 }
 

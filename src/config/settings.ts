@@ -96,7 +96,7 @@ export const SETTINGS = {
     flag: '--database-url',
     env: 'AQUEDUCT_DATABASE_URL',
     description:
-      'PostgreSQL for more than one node (postgres://user:password@host:port/db). Not served from yet: "aqueduct migrate" applies the PostgreSQL schema, and the management commands (org, team, user, service-account, token, limits, exclude) work on it; serve and the usage report refuse to run while it is set',
+      'PostgreSQL holding all state, shared by several nodes (postgres://user:password@host:port/db); migrated at start under an advisory lock. The management commands and the usage report work on it too; backup/restore refuse it (use pg_dump). With several nodes set AQUEDUCT_REDIS_URL and AQUEDUCT_FILE_STORE as well',
     defaultText: '(none: SQLite in the data directory)',
     def: () => undefined as string | undefined,
     parse: postgresUrl,

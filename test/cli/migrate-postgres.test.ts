@@ -71,3 +71,23 @@ test('serve accepts the URL (a warning when file bytes stay on the node); the us
   expect(backup.code).toBe(2);
   expect(backup.err).toContain('pg_dump');
 });
+
+test('check-config says whether serve can use the PostgreSQL and how far it is migrated, applying nothing; unreachable is a problem', async () => {
+  const url = (await pg.database()).replace('postgres@', 'postgres:s3cret@');
+  const env = { AQUEDUCT_DATABASE_URL: url, AQUEDUCT_FILE_STORE: tempDir('aq-shared-') };
+  const empty = await run(env, 'check-config');
+  expect({ code: empty.code, err: empty.err }).toEqual({ code: 0, err: '' });
+  expect(empty.out).toContain(`(reachable, empty: serve applies all ${MIGRATIONS.length} migrations at start)`);
+  const sql = new SQL({ url, max: 1 });
+  expect(await sql`SELECT to_regclass('public.schema_migrations') IS NULL AS untouched`).toEqual([{ untouched: true }]);
+  await sql.close();
+  expect((await run(env, 'migrate')).code).toBe(0);
+  const migrated = await run(env, 'check-config');
+  expect(migrated.out).toContain('(reachable, up to date)');
+  expect(`${empty.out}${migrated.out}`).not.toContain('s3cret');
+
+  const down = await run({ ...env, AQUEDUCT_DATABASE_URL: 'postgres://aq:s3cret@127.0.0.1:1/none' }, 'check-config');
+  expect(down.code).toBe(1);
+  expect(down.err).toContain('AQUEDUCT_DATABASE_URL=postgres://127.0.0.1:1/none: cannot use PostgreSQL:');
+  expect(down.err).not.toContain('s3cret');
+});
