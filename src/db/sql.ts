@@ -38,3 +38,15 @@ export interface Sql {
   /** Closes what this Sql opened (a PostgreSQL pool); an Sql over a caller's SQLite Database leaves it open. */
   close(): Promise<void>;
 }
+
+/**
+ * The database could not be reached (refused, dropped, timed out, shutting down, out of connections): the
+ * statement may succeed if sent again shortly. Raised by the PostgreSQL runner; the HTTP edge answers it with a
+ * 503 `database_unavailable` and Retry-After rather than a 500 (src/http/refusal-response.ts).
+ */
+export class DatabaseUnavailable extends Error {
+  constructor(override readonly cause: unknown) {
+    super(`the database is unavailable: ${(cause as Error)?.message ?? String(cause)}`);
+    this.name = 'DatabaseUnavailable';
+  }
+}

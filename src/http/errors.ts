@@ -7,7 +7,8 @@ import { Elysia } from 'elysia';
 import type { Logger } from '../log';
 import { Refusal } from '../domain/refusal';
 import { ApiError } from './api-error';
-import { refusalToApiError } from './refusal-response';
+import { asApiError } from './refusal-response';
+import { DatabaseUnavailable } from '../db/sql';
 import { REQUEST_ID } from './request-id';
 
 /** The methods routed for a path, for 405 answers; provided by the app once every route is mounted. */
@@ -61,7 +62,7 @@ export function validationError(error: { all?: ValueErrorLike[]; valueError?: Va
 
 export function toApiError(code: string | number, error: unknown, method: string, path: string, methodsFor: MethodLookup): ApiError {
   if (error instanceof ApiError) return error;
-  if (error instanceof Refusal) return refusalToApiError(error);
+  if (error instanceof Refusal || error instanceof DatabaseUnavailable) return asApiError(error);
   if (code === 'PARSE') {
     const cause = (error as { cause?: unknown }).cause;
     return cause instanceof ApiError ? cause : new ApiError(400, 'We could not parse the body of your request.', { code: 'invalid_body' });

@@ -6,6 +6,10 @@ import { statusOf } from '../calls/refusal-status';
 import { Refusal, type RateState, type RefusalKind } from '../domain/refusal';
 import { formatDuration } from '../domain/rate-limiter';
 import { ApiError } from './api-error';
+import { DatabaseUnavailable } from '../db/sql';
+
+/** What a caller sees while the shared database is out of reach: try again in a moment. */
+const DATABASE_UNAVAILABLE = new Refusal('unavailable', 'The database is unavailable; try again shortly.', { code: 'database_unavailable', retryAfterMs: 1000 });
 
 
 const TYPE: Partial<Record<RefusalKind, string>> = {
@@ -52,5 +56,6 @@ export function refusalToApiError(r: Refusal): ApiError {
 export function asApiError(err: unknown): ApiError {
   if (err instanceof ApiError) return err;
   if (err instanceof Refusal) return refusalToApiError(err);
+  if (err instanceof DatabaseUnavailable) return refusalToApiError(DATABASE_UNAVAILABLE);
   return new ApiError(500, 'The server had an error while processing your request.');
 }

@@ -21,6 +21,9 @@ export interface Postgres {
   url: string;
   /** Creates a fresh, empty database and returns its url. */
   database(): Promise<string>;
+  /** Stops the server, keeping its data (an outage); `restart()` brings it back on the same port. */
+  halt(): Promise<void>;
+  restart(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -127,33 +130,46 @@ async function startOnce(bin: string, user: ReturnType<typeof runAs>, tpl: strin
   ];
   // The shell ends the server when our stdin closes, so a test process that dies leaves no server behind.
   const script = '"$@" & pid=$!; trap \'kill -QUIT $pid\' TERM; read _ || true; kill -QUIT $pid 2>/dev/null; wait $pid';
-  const proc = Bun.spawn([...(user?.prefix ?? []), 'sh', '-c', script, 'sh', ...args], { stdin: 'pipe', stdout: 'ignore', stderr: 'pipe' });
-  const log: string[] = [];
-  const ready = new Promise<void>((resolve, reject) => {
-    (async () => {
-      const decoder = new TextDecoder();
-      let settled = false;
-      for await (const chunk of proc.stderr) {
-        const text = decoder.decode(chunk, { stream: true });
-        log.push(text);
-        if (log.length > 200) log.shift();
-        if (!settled && text.includes('ready to accept connections')) {
-          settled = true;
-          resolve();
+  const launch = async () => {
+    const proc = Bun.spawn([...(user?.prefix ?? []), 'sh', '-c', script, 'sh', ...args], { stdin: 'pipe', stdout: 'ignore', stderr: 'pipe' });
+    const log: string[] = [];
+    const ready = new Promise<void>((resolve, reject) => {
+      (async () => {
+        const decoder = new TextDecoder();
+        let settled = false;
+        for await (const chunk of proc.stderr) {
+          const text = decoder.decode(chunk, { stream: true });
+          log.push(text);
+          if (log.length > 200) log.shift();
+          if (!settled && text.includes('ready to accept connections')) {
+            settled = true;
+            resolve();
+          }
         }
-      }
-      if (!settled) reject(new Error(`PostgreSQL did not start: ${log.join('')}`));
-    })().catch(reject);
-  });
-  const timeout = setTimeout(() => proc.kill('SIGKILL'), 15_000);
+        if (!settled) reject(new Error(`PostgreSQL did not start: ${log.join('')}`));
+      })().catch(reject);
+    });
+    const timeout = setTimeout(() => proc.kill('SIGKILL'), 15_000);
+    try {
+      await ready;
+    } finally {
+      clearTimeout(timeout);
+    }
+    return proc;
+  };
+  let proc: Awaited<ReturnType<typeof launch>> | undefined;
   try {
-    await ready;
+    proc = await launch();
   } catch (e) {
     rmSync(dir, { recursive: true, force: true });
     throw e;
-  } finally {
-    clearTimeout(timeout);
   }
+  const halt = async () => {
+    if (!proc) return;
+    proc.stdin.end();
+    await proc.exited;
+    proc = undefined;
+  };
   const url = `postgres://postgres@127.0.0.1:${port}/postgres`;
   const admin = new SQL({ url, max: 1 });
   let n = 0;
@@ -165,10 +181,13 @@ async function startOnce(bin: string, user: ReturnType<typeof runAs>, tpl: strin
       await admin.unsafe(`CREATE DATABASE ${name} STRATEGY FILE_COPY`);
       return `postgres://postgres@127.0.0.1:${port}/${name}`;
     },
+    halt,
+    async restart() {
+      proc ??= await launch();
+    },
     async stop() {
       await admin.close();
-      proc.stdin.end();
-      await proc.exited;
+      await halt();
       rmSync(dir, { recursive: true, force: true });
     },
   };
