@@ -144,7 +144,10 @@ export const mcpRoutes = (deps: AppDeps) => {
       body: upstream.body,
       abortUpstream: (reason) => upstreamCall.abort(reason),
     });
-    return new Response(answer, { status: upstream.status, headers: out });
+    // Bun sends a response's headers with its first bytes, and a GET stream's server may stay quiet for minutes:
+    // the client would wait that long to see its stream open. An SSE comment (every parser skips it) goes first.
+    const opened = method === 'GET' && upstream.ok && answer !== null && (out['content-type'] ?? '').startsWith('text/event-stream') ? withOpeningComment(answer) : answer;
+    return new Response(opened, { status: upstream.status, headers: out });
   };
 
   const name = t.Object({ name: t.String({ description: 'The server name from mcp.json (see GET /mcp-servers)' }) });
@@ -188,3 +191,10 @@ export const mcpRoutes = (deps: AppDeps) => {
     .get('/mcp-servers/:name/mcp', (ctx) => proxy('GET', ctx as never), { params: name, detail: detail('openMcpStream', 'MCP: open the server-to-client stream', { 200: { description: 'An SSE stream of JSON-RPC messages', content: { 'text/event-stream': { schema: t.String() } } } }) })
     .delete('/mcp-servers/:name/mcp', (ctx) => proxy('DELETE', ctx as never), { params: name, detail: detail('endMcpSession', 'MCP: end the session', { 200: { description: 'The session is ended' } }) });
 };
+
+const OPENING_COMMENT = new TextEncoder().encode(': stream open\n\n');
+
+/** The stream with an SSE comment in front; cancelling it cancels the relayed one (and so the upstream call). */
+function withOpeningComment(body: ReadableStream<Uint8Array>): ReadableStream<Uint8Array> {
+  return body.pipeThrough(new TransformStream<Uint8Array, Uint8Array>({ start: (c) => c.enqueue(OPENING_COMMENT) }));
+}
