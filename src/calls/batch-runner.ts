@@ -256,7 +256,7 @@ export class BatchRunner {
       if (unimported(batch)) return;
       this.abortBatch(batch.id); // this node's lines, whichever node took the cancel
       await this.store.failUnrun(batch.id, { code: 'batch_cancelled', message: 'This request was not executed because the batch was cancelled.' }, now);
-      if (await this.drained(batch.id)) await this.finalize(batch, 'cancelled');
+      if ((await this.drained(batch.id)) && (await this.ownsEnding(batch, now))) await this.finalize(batch, 'cancelled');
       return;
     }
     if (batch.status === 'finalizing') {
@@ -273,7 +273,7 @@ export class BatchRunner {
     if ('denied' in rights) {
       await this.store.failUnrun(batch.id, rights.denied, now);
       this.abortBatch(batch.id);
-      if (await this.drained(batch.id)) await this.finalize(batch, 'failed', rights.denied);
+      if ((await this.drained(batch.id)) && (await this.ownsEnding(batch, now))) await this.finalize(batch, 'failed', rights.denied);
       return;
     }
     const room = Math.min(this.opts.perBatchConcurrency - running, this.opts.concurrency - this.inFlight.size);
@@ -390,6 +390,17 @@ export class BatchRunner {
   cancel(batchId: string): void {
     this.abortBatch(batchId);
     void this.tick();
+  }
+
+  /**
+   * Whether this node ends a batch that ends without passing through finalizing (cancelled, failed): the one whose
+   * claim holds (see BatchStore.claimEnding), so two nodes seeing the last line go do not both write files.
+   */
+  private async ownsEnding(batch: BatchRow, now: number): Promise<boolean> {
+    if (this.finalizing.has(batch.id)) return true;
+    if (!(await this.store.claimEnding(batch.id, batch.status, now, now - this.leaseMs))) return false;
+    this.finalizing.add(batch.id);
+    return true;
   }
 
   /**

@@ -175,6 +175,22 @@ for (const d of DIALECTS) {
       expect(await a.transition(b.id, ['validating', 'in_progress', 'finalizing'], 'cancelling', 'cancelling_at')).toBe(false);
     });
 
+    test('a cancelled batch is ended by the one node whose claim holds; a claim whose node stopped lapses; the end clears it', async () => {
+      const [sa, sb] = await d.freshPair();
+      const a = new BatchStore(sa);
+      const bStore = new BatchStore(sb);
+      const b = await batchOf(a, 1);
+      expect(await a.transition(b.id, ['in_progress'], 'cancelling', 'cancelling_at', T + 1)).toBe(true);
+      const claims = await Promise.all([a, bStore, a, bStore].map((s) => s.claimEnding(b.id, 'cancelling', T + 5, T + 5 - LEASE)));
+      expect(claims.filter(Boolean)).toHaveLength(1);
+      // Still held a moment later; after a whole lease without an end, another node may claim it.
+      expect(await bStore.claimEnding(b.id, 'cancelling', T + 1_000, T + 1_000 - LEASE)).toBe(false);
+      expect(await bStore.claimEnding(b.id, 'cancelling', T + 5 + LEASE + 1, T + 6)).toBe(true);
+      expect(await bStore.end(b.id, 'cancelling', 'cancelled', { output: null, error: 'file-err' }, undefined, T + LEASE + 10)).toBe(true);
+      expect(await a.byId(b.id)).toMatchObject({ status: 'cancelled', cancelledAt: T + LEASE + 10, finalizingAt: null, errorFileId: 'file-err' });
+      expect(await a.claimEnding(b.id, 'cancelling', T + 2 * LEASE, T + LEASE)).toBe(false);
+    });
+
     test('a finalizer that stopped is taken over once, after it has not ended the batch', async () => {
       const store = new BatchStore(await d.fresh());
       const b = await batchOf(store, 1);

@@ -232,11 +232,22 @@ export class BatchStore {
    * once however many nodes finalize it. False when another got there first (the caller discards its files).
    */
   async end(id: string, from: BatchStatus, end: BatchEnd, files: { output: string | null; error: string | null }, why?: LineError, now = Date.now()): Promise<boolean> {
+    // An end that did not pass through finalizing (cancelled, failed) held its claim in finalizing_at: cleared.
+    const clearClaim = from === 'finalizing' ? 0 : 1;
     return (
-      (await this.sql.run(`UPDATE batches SET status = ?, ${END_AT[end]} = ?, output_file_id = ?, error_file_id = ?, errors = COALESCE(?, errors) WHERE id = ? AND status = ?`, [
-        end, now, files.output, files.error, why === undefined ? null : errorsJson(why), id, from,
+      (await this.sql.run(`UPDATE batches SET status = ?, ${END_AT[end]} = ?, output_file_id = ?, error_file_id = ?, errors = COALESCE(?, errors), finalizing_at = CASE WHEN ? = 1 THEN NULL ELSE finalizing_at END WHERE id = ? AND status = ?`, [
+        end, now, files.output, files.error, why === undefined ? null : errorsJson(why), clearClaim, id, from,
       ])) > 0
     );
+  }
+
+  /**
+   * Claims the ending of a batch that ends from `from` without passing through finalizing (cancelled, or failed
+   * for lost rights), so that one node writes its files: true for that node. The claim is kept in finalizing_at
+   * (end() clears it) and lapses at `staleBefore`, should its node stop before ending the batch.
+   */
+  async claimEnding(id: string, from: BatchStatus, now: number, staleBefore: number): Promise<boolean> {
+    return (await this.sql.run('UPDATE batches SET finalizing_at = ? WHERE id = ? AND status = ? AND (finalizing_at IS NULL OR finalizing_at < ?)', [now, id, from, staleBefore])) > 0;
   }
 
   /**
