@@ -20,6 +20,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawnPinned, type Proc } from './lib/processes';
 import { wrk, type WrkResult } from './lib/wrk';
+import { adminApi } from '../test/support/admin-api';
 import { startPostgres } from '../test/support/services/postgres';
 import { startRedis } from '../test/support/services/redis';
 
@@ -54,12 +55,6 @@ function cpuUs(pid: number): number {
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 const body = JSON.stringify({ model: 'chat-bench', messages: [{ role: 'user', content: 'Summarise the plot of Hamlet in one line.' }] });
 
-async function admin<T>(url: string, adminKey: string, method: string, path: string, payload?: unknown): Promise<T> {
-  const res = await fetch(`${url}${path}`, { method, headers: { authorization: `Bearer ${adminKey}`, 'content-type': 'application/json' }, body: payload === undefined ? undefined : JSON.stringify(payload) });
-  if (!res.ok) throw new Error(`${method} ${path}: ${res.status} ${await res.text()}`);
-  return (await res.json()) as T;
-}
-
 /** `mockUrl`: a mock upstream (test/support/mock-upstream.ts) already running, with the `bench` profile. */
 export async function twoNodeScenario(mockUrl: string, o: { quick?: boolean; loadCpu?: number } = {}): Promise<TwoNodeResult> {
   const seconds = o.quick ? 1 : 4;
@@ -81,14 +76,14 @@ export async function twoNodeScenario(mockUrl: string, o: { quick?: boolean; loa
     const a = await start(0);
     const adminKey = readFileSync(join(dir, 'node-0', 'initial-admin-key'), 'utf8').trim();
     const b = await start(1);
+    const api = adminApi(adminKey);
     const newKey = async (rpm: number | null) => {
-      const user = await admin<{ id: number }>(a.url, adminKey, 'POST', '/admin/users', { email: `bench-${Math.random().toString(36).slice(2)}@bench.example` });
-      const key = await admin<{ id: number; key: string }>(a.url, adminKey, 'POST', '/admin/keys', { user_id: user.id });
-      if (rpm !== null) await admin(a.url, adminKey, 'PATCH', `/admin/keys/${key.id}`, { rpm });
+      const key = await api.newUserKey(a.url);
+      if (rpm !== null) await api.call(a.url, 'PATCH', `/admin/keys/${key.id}`, { rpm });
       return key.key;
     };
     const limitedKeys = await Promise.all(Array.from({ length: 20 }, () => newKey(10_000_000)));
-    const [unlimited] = await Promise.all([newKey(null)]);
+    const unlimited = await newKey(null);
     const load = (node: Proc, keys: string[], connections: number, secs: number) =>
       wrk({ url: `${node.url}/v1/chat/completions`, body, headers: { 'Content-Type': 'application/json' }, keys, connections, seconds: secs, cpu: loadCpu });
 
@@ -117,12 +112,12 @@ export async function twoNodeScenario(mockUrl: string, o: { quick?: boolean; loa
     }
 
     console.log('two-node: the shared-limit round trip at 1 connection …');
-    await load(a, [unlimited!], 1, 1);
+    await load(a, [unlimited], 1, 1);
     const added: number[] = [];
     const free: number[] = [];
     const limited: number[] = [];
     for (let round = 0; round < rounds; round++) {
-      const f = count(await load(a, [unlimited!], 1, 1));
+      const f = count(await load(a, [unlimited], 1, 1));
       const l = count(await load(a, [limitedKeys[0]!], 1, 1));
       free.push(f.p50_ms);
       limited.push(l.p50_ms);

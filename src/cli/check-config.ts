@@ -8,6 +8,7 @@ import { RedisLink } from '../store/redis/redis-link';
 import { defineCommand } from './context';
 import { SQL } from 'bun';
 import { MIGRATIONS } from '../db/pg/migrations.gen';
+import { newerDatabase } from '../db/migration-tags';
 import { postgresWhere } from '../db/open-state';
 
 export const checkConfigCommand = defineCommand({
@@ -91,8 +92,8 @@ async function probePostgres(url: string): Promise<{ state: string } | { problem
     const [table] = (await sql`SELECT to_regclass('public.schema_migrations') IS NOT NULL AS present`) as { present: boolean }[];
     if (!table!.present) return { state: `reachable, empty: serve applies all ${MIGRATIONS.length} migrations at start` };
     const applied = new Set(((await sql`SELECT tag FROM schema_migrations`) as { tag: string }[]).map((r) => r.tag));
-    const unknown = [...applied].filter((t) => !MIGRATIONS.some((m) => m.tag === t));
-    if (unknown.length > 0) return { problem: `migrated by a newer aqueduct (${unknown.join(', ')}); upgrade this binary` };
+    const newer = newerDatabase(applied, MIGRATIONS);
+    if (newer !== undefined) return { problem: newer };
     const pending = MIGRATIONS.filter((m) => !applied.has(m.tag)).length;
     return { state: pending === 0 ? 'reachable, up to date' : `reachable, ${pending} migration${pending === 1 ? '' : 's'} to apply at start` };
   } catch (err) {

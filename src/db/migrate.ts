@@ -5,6 +5,7 @@
  */
 import type { Database } from 'bun:sqlite';
 import { MIGRATIONS } from './migrations.gen';
+import { newerDatabase } from './migration-tags';
 
 export interface Migration {
   tag: string;
@@ -26,11 +27,8 @@ export function migrate(sqlite: Database, migrations: Migration[] = MIGRATIONS):
       .all()
       .map((r) => [r.tag, r.hash]),
   );
-  const known = new Set(migrations.map((m) => m.tag));
-  const unknown = [...applied.keys()].filter((t) => !known.has(t));
-  if (unknown.length > 0) {
-    throw new Error(`the database was migrated by a newer aqueduct (unknown migrations: ${unknown.join(', ')}); upgrade the binary`);
-  }
+  const newer = newerDatabase(applied.keys(), migrations);
+  if (newer !== undefined) throw new Error(newer);
   const done: string[] = [];
   for (const m of migrations) {
     const hash = sha256(m.sql);

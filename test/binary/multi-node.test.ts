@@ -11,6 +11,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
 import OpenAI, { toFile } from 'openai';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import { adminApi } from '../support/admin-api';
 import { startCluster, type Cluster } from '../support/cluster';
 import { startEverything, type EverythingServer } from '../support/mcp-everything';
 import { MockUpstream } from '../support/mock-upstream';
@@ -42,24 +43,10 @@ afterAll(async () => {
 
 const node = (i: number) => cluster.nodes[i]!.url;
 
-async function admin<T>(i: number, method: string, path: string, body?: unknown): Promise<T> {
-  const res = await fetch(`${node(i)}${path}`, {
-    method,
-    headers: { authorization: `Bearer ${cluster.adminKey}`, 'content-type': 'application/json' },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const text = await res.text();
-  if (!res.ok) throw new Error(`${method} ${path} on node ${i}: ${res.status} ${text}`);
-  return JSON.parse(text) as T;
-}
-
-let users = 0;
+/** The admin key's management calls through node `i`. */
+const admin = <T>(i: number, method: string, path: string, body?: unknown) => adminApi(cluster.adminKey).call<T>(node(i), method, path, body);
 /** A new user with a key, both made through node `i`. */
-async function newKey(i: number): Promise<{ id: number; key: string; userId: number }> {
-  const user = await admin<{ id: number }>(i, 'POST', '/admin/users', { email: `u${++users}-${Date.now()}@example.com` });
-  const key = await admin<{ id: number; key: string }>(i, 'POST', '/admin/keys', { user_id: user.id });
-  return { id: key.id, key: key.key, userId: user.id };
-}
+const newKey = (i: number) => adminApi(cluster.adminKey).newUserKey(node(i));
 
 const openai = (i: number, key: string) => new OpenAI({ apiKey: key, baseURL: `${node(i)}/v1`, maxRetries: 0 });
 

@@ -8,6 +8,7 @@
  * with its transaction (PostgreSQL's DDL is transactional), leaving nothing half-applied.
  */
 import type { SQL } from 'bun';
+import { newerDatabase } from '../migration-tags';
 import { MIGRATIONS } from './migrations.gen';
 
 export interface Migration {
@@ -35,11 +36,8 @@ export async function migratePg(sql: SQL, migrations: Migration[] = MIGRATIONS):
       )`);
       const rows: { tag: string; hash: string }[] = await tx.unsafe('SELECT tag, hash FROM schema_migrations');
       const recorded = new Map(rows.map((r) => [r.tag, r.hash]));
-      const known = new Set(migrations.map((x) => x.tag));
-      const unknown = [...recorded.keys()].filter((t) => !known.has(t));
-      if (unknown.length > 0) {
-        throw new Error(`the database was migrated by a newer aqueduct (unknown migrations: ${unknown.join(', ')}); upgrade the binary`);
-      }
+      const newer = newerDatabase(recorded.keys(), migrations);
+      if (newer !== undefined) throw new Error(newer);
       const previous = recorded.get(m.tag);
       if (previous !== undefined) {
         if (previous !== hash) throw new Error(`migration ${m.tag} was changed after it was applied`);
